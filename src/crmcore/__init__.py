@@ -1,0 +1,35 @@
+"""crmcore: CRM sales-management logic as a pure, tested, fast library.
+
+Four business areas, one subpackage each:
+
+- :mod:`crmcore.segmentation` — RFM and BTYD summaries, RFM scores and segments, ABC / ABC-XYZ
+  classes, customer grades;
+- :mod:`crmcore.pipeline` — stage models, weighted pipelines, landing schedules, learned stage
+  odds, Monte-Carlo ranges, split credit, campaign ROI, opportunity lifecycle;
+- :mod:`crmcore.quota` — exact apportionment of targets across regions, people and months;
+- :mod:`crmcore.kpi` — attainment, scorecards, levels, commissions and sales KPIs.
+
+Shared: :mod:`crmcore.errors` (exceptions), :mod:`crmcore.money` (exact minor units) and
+:mod:`crmcore.datasets` (seeded synthetic data).
+
+Examples
+--------
+>>> import crmcore
+>>> isinstance(crmcore.__version__, str)
+True
+"""
+
+from crmcore import datasets, errors, kpi, money, pipeline, quota, segmentation
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "datasets",
+    "errors",
+    "kpi",
+    "money",
+    "pipeline",
+    "quota",
+    "segmentation",
+]

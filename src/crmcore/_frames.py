@@ -1,0 +1,583 @@
+"""Shared input checks and coercions.
+
+Every public function validates its inputs through these helpers so that errors look the same
+everywhere: they name the argument or column, the first offending row (its index label and,
+where useful, a key column such as the customer id), the offending value and what was expected.
+
+None of these helpers mutates its input; coercions return new arrays or Series.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Hashable, Iterable, Sequence
+from numbers import Integral, Real
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore.errors import (
+    ColumnTypeError,
+    ConfigError,
+    DataError,
+    InputTypeError,
+    MissingDependencyError,
+    SchemaError,
+)
+
+__all__ = [
+    "check_choice",
+    "check_scalar",
+    "datetime_column",
+    "describe_row",
+    "first_true",
+    "import_optional",
+    "numeric_column",
+    "require_columns",
+    "require_frame",
+    "require_not_null",
+    "require_unique",
+    "resolve_as_of",
+    "show",
+    "weights_array",
+]
+
+
+def show(value: Any) -> str:
+    """Format a value for an error message: numpy scalars print as plain Python values.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> show(np.int64(8)), show(np.float64(-2.0)), show("a")
+    ('8', '-2.0', "'a'")
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
+def first_true(mask: npt.ArrayLike) -> int | None:
+    """Position of the first ``True`` in a boolean mask, or ``None`` when there is none.
+
+    Examples
+    --------
+    >>> first_true([False, True, True]), first_true([False])
+    (1, None)
+    """
+    arr = np.asarray(mask, dtype=bool)
+    if not arr.any():
+        return None
+    return int(arr.argmax())
+
+
+def describe_row(frame: pd.DataFrame, position: int, key: str | None = None) -> str:
+    """Describe the row at ``position`` as ``"row <label> (<key>=<value>)"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> describe_row(pd.DataFrame({"customer_id": [7, 8]}, index=[10, 11]), 1, "customer_id")
+    'row 11 (customer_id=8)'
+    """
+    label = frame.index[position]
+    text = f"row {show(label)}" if isinstance(label, str | np.generic) else f"row {label}"
+    if key is not None and key in frame.columns:
+        text += f" ({key}={show(frame[key].iloc[position])})"
+    return text
+
+
+def require_frame(obj: object, *, arg: str) -> pd.DataFrame:
+    """Return ``obj`` if it is a DataFrame, else raise :class:`~crmcore.errors.InputTypeError`.
+
+    Examples
+    --------
+    >>> require_frame([1, 2], arg="transactions")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.InputTypeError: transactions must be a pandas DataFrame, got list
+    """
+    if not isinstance(obj, pd.DataFrame):
+        raise InputTypeError(f"{arg} must be a pandas DataFrame, got {type(obj).__name__}")
+    return obj
+
+
+def require_columns(
+    frame: pd.DataFrame,
+    columns: Iterable[Hashable],
+    *,
+    arg: str,
+    allow_empty: bool = False,
+) -> pd.DataFrame:
+    """Check that ``frame`` is a DataFrame holding every column in ``columns``.
+
+    Also rejects an empty frame unless ``allow_empty``.
+
+    Raises
+    ------
+    InputTypeError
+        ``frame`` is not a DataFrame.
+    SchemaError
+        A column is missing (all missing ones are named) or the frame has no rows.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_columns(pd.DataFrame({"a": [1]}), ["a", "b"], arg="deals")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.SchemaError: deals is missing column(s) 'b'; it has 'a'
+    """
+    require_frame(frame, arg=arg)
+    wanted = list(dict.fromkeys(columns))
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        have = ", ".join(repr(c) for c in frame.columns) or "no columns"
+        raise SchemaError(
+            f"{arg} is missing column(s) {', '.join(repr(c) for c in missing)}; it has {have}",
+            column=str(missing[0]),
+        )
+    dupes = frame.columns[frame.columns.duplicated()]
+    if len(dupes):
+        raise SchemaError(
+            f"{arg} has duplicated column name {dupes[0]!r}; column names must be unique",
+            column=str(dupes[0]),
+        )
+    if not allow_empty and len(frame) == 0:
+        raise SchemaError(f"{arg} is empty; expected at least one row")
+    return frame
+
+
+def require_not_null(frame: pd.DataFrame, column: str, *, arg: str, key: str | None = None) -> None:
+    """Raise :class:`~crmcore.errors.DataError` naming the first missing value in ``column``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_not_null(pd.DataFrame({"c": [1, None]}), "c", arg="transactions")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'c' of transactions has a missing value at row 1; ...
+    """
+    pos = first_true(frame[column].isna().to_numpy())
+    if pos is not None:
+        raise DataError(
+            f"column {column!r} of {arg} has a missing value at {describe_row(frame, pos, key)}; "
+            f"every row needs a {column}",
+            column=column,
+            row=frame.index[pos],
+            value=frame[column].iloc[pos],
+        )
+
+
+def require_unique(frame: pd.DataFrame, column: str, *, arg: str) -> None:
+    """Raise :class:`~crmcore.errors.DataError` naming the first repeated value in ``column``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> require_unique(pd.DataFrame({"id": [1, 2, 1]}), "id", arg="summary")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'id' of summary has duplicate value 1 at row 2; ...
+    """
+    dup = frame[column].duplicated().to_numpy()
+    pos = first_true(dup)
+    if pos is not None:
+        value = frame[column].iloc[pos]
+        raise DataError(
+            f"column {column!r} of {arg} has duplicate value {show(value)} at "
+            f"{describe_row(frame, pos)}; each {column} must appear once",
+            column=column,
+            row=frame.index[pos],
+            value=value,
+        )
+
+
+def numeric_column(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    arg: str,
+    key: str | None = None,
+    allow_negative: bool = True,
+    negative_hint: str = "",
+    allow_nan: bool = False,
+    what: str = "finite numbers",
+) -> npt.NDArray[np.float64]:
+    """Return ``frame[column]`` as a new float64 array after checking its values.
+
+    Text that cannot be read as a number, booleans, NaN (unless ``allow_nan``), infinities and,
+    unless ``allow_negative``, negative values raise an error naming the first offending row.
+
+    Raises
+    ------
+    ColumnTypeError
+        The column holds something other than numbers.
+    DataError
+        NaN, infinite or negative values.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_column(pd.DataFrame({"amount": [1, 2.5]}), "amount", arg="transactions")
+    array([1. , 2.5])
+    >>> numeric_column(pd.DataFrame({"amount": [1, -2]}), "amount", arg="transactions",
+    ...                allow_negative=False, negative_hint="pass refunds='allow'")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'amount' of transactions has negative value -2.0 at row 1; \
+expected amounts >= 0 (pass refunds='allow')
+    """
+    series = frame[column]
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        raise ColumnTypeError(
+            f"column {column!r} of {arg} holds booleans; expected {what}", column=column
+        )
+    if pd.api.types.is_numeric_dtype(dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        coerced = pd.to_numeric(series, errors="coerce")
+        bad = coerced.isna().to_numpy() & series.notna().to_numpy()
+        is_bool = series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
+        bad |= is_bool
+        pos = first_true(bad)
+        if pos is not None:
+            value = series.iloc[pos]
+            raise ColumnTypeError(
+                f"column {column!r} of {arg} has non-numeric value {show(value)} at "
+                f"{describe_row(frame, pos, key)}; expected {what}",
+                column=column,
+                row=frame.index[pos],
+                value=value,
+            )
+        values = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not allow_nan:
+        pos = first_true(np.isnan(values))
+        if pos is not None:
+            raise DataError(
+                f"column {column!r} of {arg} has NaN at {describe_row(frame, pos, key)}; "
+                f"expected {what}",
+                column=column,
+                row=frame.index[pos],
+                value=series.iloc[pos],
+            )
+    pos = first_true(np.isinf(values))
+    if pos is not None:
+        raise DataError(
+            f"column {column!r} of {arg} has infinite value {show(values[pos])} at "
+            f"{describe_row(frame, pos, key)}; expected {what}",
+            column=column,
+            row=frame.index[pos],
+            value=values[pos],
+        )
+    if not allow_negative:
+        pos = first_true(values < 0)
+        if pos is not None:
+            hint = f" ({negative_hint})" if negative_hint else ""
+            raise DataError(
+                f"column {column!r} of {arg} has negative value {show(values[pos])} at "
+                f"{describe_row(frame, pos, key)}; expected amounts >= 0{hint}",
+                column=column,
+                row=frame.index[pos],
+                value=values[pos],
+            )
+    return values
+
+
+def _tz_name(value: Any) -> str | None:
+    tz = getattr(value, "tzinfo", None)
+    return None if tz is None else str(tz)
+
+
+def datetime_column(
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    arg: str,
+    key: str | None = None,
+) -> pd.Series:
+    """Return ``frame[column]`` as a new datetime64 Series after checking its values.
+
+    Accepted: a datetime64 column (naive or tz-aware), or text / date objects that parse as
+    dates. Rejected with an error naming the first offending row: missing dates (NaT), text that
+    is not a date, naive and tz-aware dates mixed, several time zones mixed.
+
+    Raises
+    ------
+    ColumnTypeError
+        The column holds values that are not dates.
+    DataError
+        Missing dates, or naive and tz-aware dates (or several time zones) mixed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> datetime_column(pd.DataFrame({"date": ["2024-01-02", "2024-03-04"]}), "date",
+    ...                 arg="transactions").dt.month.tolist()
+    [1, 3]
+    """
+    series = frame[column]
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        out = series.copy()
+    elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        raise ColumnTypeError(
+            f"column {column!r} of {arg} holds {dtype} values; expected dates "
+            "(datetime64 or ISO 8601 text)",
+            column=column,
+        )
+    else:
+        non_null = series.notna().to_numpy()
+        tzs = series.map(_tz_name)
+        aware = tzs.notna().to_numpy()
+        if aware.any():
+            naive = non_null & ~aware
+            pos = first_true(naive)
+            if pos is not None:
+                raise DataError(
+                    f"column {column!r} of {arg} mixes naive and tz-aware dates: "
+                    f"{show(series.iloc[pos])} at {describe_row(frame, pos, key)} has no time zone "
+                    f"while {show(series[aware].iloc[0])} has one; use one convention",
+                    column=column,
+                    row=frame.index[pos],
+                    value=series.iloc[pos],
+                )
+            zones = tzs[aware]
+            other = first_true((tzs != zones.iloc[0]).to_numpy() & aware)
+            if other is not None:
+                raise DataError(
+                    f"column {column!r} of {arg} mixes time zones: {tzs.iloc[other]} at "
+                    f"{describe_row(frame, other, key)} and {zones.iloc[0]} elsewhere; "
+                    "convert to one time zone first",
+                    column=column,
+                    row=frame.index[other],
+                    value=series.iloc[other],
+                )
+        try:
+            out = pd.to_datetime(series, format="ISO8601")
+        except (ValueError, TypeError):
+            coerced = pd.to_datetime(series, errors="coerce", format="ISO8601")
+            bad = coerced.isna().to_numpy() & non_null
+            pos = first_true(bad)
+            if pos is None:  # pragma: no cover - to_datetime failed for a reason we cannot locate
+                raise ColumnTypeError(
+                    f"column {column!r} of {arg} could not be read as dates", column=column
+                ) from None
+            value = series.iloc[pos]
+            raise ColumnTypeError(
+                f"column {column!r} of {arg} has value {show(value)} at "
+                f"{describe_row(frame, pos, key)} that is not a date; expected datetime64 or "
+                "ISO 8601 text",
+                column=column,
+                row=frame.index[pos],
+                value=value,
+            ) from None
+        if not (
+            isinstance(out.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(out)
+        ):  # pragma: no cover - defensive: to_datetime returned objects
+            raise ColumnTypeError(f"column {column!r} of {arg} could not be read as dates")
+    pos = first_true(out.isna().to_numpy())
+    if pos is not None:
+        raise DataError(
+            f"column {column!r} of {arg} has a missing date (NaT) at "
+            f"{describe_row(frame, pos, key)}; every row needs a date",
+            column=column,
+            row=frame.index[pos],
+            value=series.iloc[pos],
+        )
+    return out
+
+
+def resolve_as_of(
+    as_of: object,
+    dates: pd.Series,
+    *,
+    arg: str = "as_of",
+    column: str = "date",
+) -> pd.Timestamp:
+    """Return ``as_of`` as a Timestamp consistent with ``dates`` (default: their maximum).
+
+    A naive ``as_of`` with tz-aware dates (or the reverse) is an error, not a silent shift.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    >>> resolve_as_of(None, d), resolve_as_of("2024-03-01", d)
+    (Timestamp('2024-02-01 00:00:00'), Timestamp('2024-03-01 00:00:00'))
+    """
+    tz = getattr(dates.dtype, "tz", None)
+    if as_of is None:
+        if len(dates) == 0:
+            raise SchemaError(f"{arg} cannot default to the latest date of an empty table")
+        return pd.Timestamp(dates.max())
+    try:
+        ts = pd.Timestamp(as_of)  # type: ignore[arg-type]  # validated right here
+    except (ValueError, TypeError):
+        raise ConfigError(f"{arg}={as_of!r} is not a date", column=arg, value=as_of) from None
+    if pd.isna(ts):
+        raise ConfigError(f"{arg} is NaT; expected a date", column=arg, value=as_of)
+    if (ts.tzinfo is None) != (tz is None):
+        kind = "tz-aware" if tz is not None else "naive"
+        raise ConfigError(
+            f"{arg}={ts!r} and column {column!r} ({kind}) mix naive and tz-aware dates; "
+            "use one convention",
+            column=arg,
+            value=as_of,
+        )
+    if tz is not None:
+        ts = ts.tz_convert(tz)
+    return ts
+
+
+def check_scalar(
+    value: Any,
+    name: str,
+    *,
+    kind: type | tuple[type, ...],
+    min_value: float | None = None,
+    max_value: float | None = None,
+    include: Literal["both", "left", "right", "neither"] = "both",
+) -> Any:
+    """Check a scalar argument's type and range; return it unchanged.
+
+    Integer arguments reject booleans and floats; real arguments reject booleans and NaN.
+
+    Raises
+    ------
+    ConfigError
+        Wrong type (the exception is also a ``TypeError``-free ``ValueError``: a config is
+        wrong as a whole) or out of range.
+
+    Examples
+    --------
+    >>> check_scalar(5, "bins", kind=int, min_value=2)
+    5
+    >>> check_scalar(1, "bins", kind=int, min_value=2)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.ConfigError: bins == 1, must be >= 2
+    """
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    abstract: list[type] = []
+    for k in kinds:
+        if k is int:
+            abstract.append(Integral)
+        elif k is float:
+            abstract.append(Real)
+        else:
+            abstract.append(k)
+    if (isinstance(value, bool | np.bool_) and bool not in kinds) or not isinstance(
+        value, tuple(abstract)
+    ):
+        names = " or ".join(k.__name__ for k in kinds)
+        raise ConfigError(
+            f"{name} must be {names}, got {type(value).__name__} {show(value)}",
+            column=name,
+            value=value,
+        )
+    if isinstance(value, Real) and not isinstance(value, Integral) and np.isnan(float(value)):
+        raise ConfigError(f"{name} is NaN; expected a number", column=name, value=value)
+    number = float(value)  # type: ignore[arg-type]  # a Real, checked just above
+    low_ok = include in ("both", "left")
+    high_ok = include in ("both", "right")
+    if min_value is not None and (number < min_value if low_ok else number <= min_value):
+        op = ">=" if low_ok else ">"
+        raise ConfigError(
+            f"{name} == {show(value)}, must be {op} {min_value}", column=name, value=value
+        )
+    if max_value is not None and (number > max_value if high_ok else number >= max_value):
+        op = "<=" if high_ok else "<"
+        raise ConfigError(
+            f"{name} == {show(value)}, must be {op} {max_value}", column=name, value=value
+        )
+    return value
+
+
+def check_choice(value: Any, name: str, choices: Collection[Any]) -> Any:
+    """Check that ``value`` is one of ``choices``; return it unchanged.
+
+    Examples
+    --------
+    >>> check_choice("hamilton", "method", ["hamilton", "webster"])
+    'hamilton'
+    >>> check_choice("x", "method", ["hamilton", "webster"])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.ConfigError: method='x' is not one of 'hamilton', 'webster'
+    """
+    if value not in choices:
+        opts = ", ".join(repr(c) for c in choices)
+        raise ConfigError(f"{name}={show(value)} is not one of {opts}", column=name, value=value)
+    return value
+
+
+def weights_array(
+    weights: npt.ArrayLike | pd.Series | Sequence[float],
+    *,
+    name: str = "weights",
+    allow_all_zero: bool = False,
+) -> npt.NDArray[np.float64]:
+    """Return weights as a new 1-D float64 array: finite, non-negative, not all zero.
+
+    Examples
+    --------
+    >>> weights_array([1, 2, 0])
+    array([1., 2., 0.])
+    >>> weights_array([0, 0])
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.ConfigError: weights are all zero; at least one must be positive
+    """
+    labels: pd.Index | None = weights.index if isinstance(weights, pd.Series) else None
+    try:
+        arr = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be numbers", column=name) from None
+    if arr.ndim != 1:
+        raise ConfigError(f"{name} must be one-dimensional, got shape {arr.shape}", column=name)
+    if arr.size == 0:
+        raise ConfigError(f"{name} is empty; expected at least one weight", column=name)
+
+    def where(pos: int) -> str:
+        return f"at position {pos}" if labels is None else f"at label {labels[pos]!r}"
+
+    for mask, what in ((np.isnan(arr), "NaN"), (np.isinf(arr), "infinite"), (arr < 0, "negative")):
+        pos = first_true(mask)
+        if pos is not None:
+            raise ConfigError(
+                f"{name} has {what} value {show(arr[pos])} {where(pos)}; weights must be finite "
+                "and >= 0",
+                column=name,
+                row=pos if labels is None else labels[pos],
+                value=arr[pos],
+            )
+    if not allow_all_zero and not (arr > 0).any():
+        raise ConfigError(f"{name} are all zero; at least one must be positive", column=name)
+    return arr
+
+
+def import_optional(module: str, extra: str) -> Any:
+    """Import an optional dependency or raise :class:`~crmcore.errors.MissingDependencyError`.
+
+    Examples
+    --------
+    >>> import_optional("math", "none").sqrt(4.0)
+    2.0
+    >>> import_optional("no_such_module_xyz", "plot")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.MissingDependencyError: this feature needs 'no_such_module_xyz', ...
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(
+            f"this feature needs {module!r}, which is not installed; "
+            f"install it with: pip install 'crmcore[{extra}]'"
+        ) from None

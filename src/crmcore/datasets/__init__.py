@@ -1,0 +1,14 @@
+"""Seeded synthetic data for examples, tests, docs and benchmarks.
+
+Every generator takes a ``seed``: the same seed gives the same table, on every machine.
+
+Examples
+--------
+>>> from crmcore import datasets
+>>> datasets.transactions(20, n_transactions=40, seed=3).shape
+(40, 3)
+"""
+
+from crmcore.datasets._transactions import customers, transactions
+
+__all__ = ["customers", "transactions"]

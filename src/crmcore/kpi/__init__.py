@@ -1,0 +1,3 @@
+"""crmcore.kpi (being built; see the design's public surface)."""
+
+__all__: list[str] = []
