@@ -9,6 +9,15 @@ Examples
 (40, 3)
 """
 
+from crmcore.datasets._team import activities, deals, feedback, targets, team
 from crmcore.datasets._transactions import customers, transactions
 
-__all__ = ["customers", "transactions"]
+__all__ = [
+    "activities",
+    "customers",
+    "deals",
+    "feedback",
+    "targets",
+    "team",
+    "transactions",
+]
