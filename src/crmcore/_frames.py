@@ -331,6 +331,22 @@ def datetime_column(
         )
     else:
         non_null = series.notna().to_numpy()
+        numeric = (
+            series.map(lambda v: isinstance(v, Real) and not isinstance(v, bool)).to_numpy(
+                dtype=bool
+            )
+            & non_null
+        )
+        pos = first_true(numeric)
+        if pos is not None:
+            value = series.iloc[pos]
+            raise ColumnTypeError(
+                f"column {column!r} of {arg} has number {show(value)} at "
+                f"{describe_row(frame, pos, key)}; expected dates (datetime64 or ISO 8601 text)",
+                column=column,
+                row=frame.index[pos],
+                value=value,
+            )
         tzs = series.map(_tz_name)
         aware = tzs.notna().to_numpy()
         if aware.any():

@@ -1,0 +1,226 @@
+"""Shared input checks: every error names the column, the first offending row and the value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcore import _frames as fr
+from crmcore.errors import (
+    ColumnTypeError,
+    ConfigError,
+    DataError,
+    InputTypeError,
+    MissingDependencyError,
+    SchemaError,
+)
+
+
+def tx(**cols: object) -> pd.DataFrame:
+    base = {"customer_id": [1, 2, 3], "amount": [1.0, 2.0, 3.0]}
+    base.update(cols)  # type: ignore[arg-type]
+    return pd.DataFrame(base, index=[10, 11, 12])
+
+
+@pytest.mark.parametrize(
+    ("frame", "cols", "exc", "match"),
+    [
+        ([1, 2], ["a"], InputTypeError, "transactions must be a pandas DataFrame, got list"),
+        (
+            tx(),
+            ["date"],
+            SchemaError,
+            r"missing column\(s\) 'date'; it has 'customer_id', 'amount'",
+        ),
+        (tx().iloc[:0], ["amount"], SchemaError, "transactions is empty"),
+        (
+            pd.DataFrame([[1, 2]], columns=["a", "a"]),
+            ["a"],
+            SchemaError,
+            "duplicated column name 'a'",
+        ),
+    ],
+)
+def test_require_columns_errors(frame: object, cols: list[str], exc: type, match: str) -> None:
+    with pytest.raises(exc, match=match):
+        fr.require_columns(frame, cols, arg="transactions")  # type: ignore[arg-type]
+
+
+def test_require_columns_allows_empty_when_asked() -> None:
+    frame = tx().iloc[:0]
+    assert fr.require_columns(frame, ["amount"], arg="t", allow_empty=True) is frame
+
+
+@pytest.mark.parametrize(
+    ("values", "kwargs", "exc", "match", "row"),
+    [
+        ([1.0, np.nan, 3.0], {}, DataError, r"has NaN at row 11 \(customer_id=2\)", 11),
+        ([1.0, 2.0, np.inf], {}, DataError, r"infinite value inf at row 12 \(customer_id=3\)", 12),
+        (
+            [1.0, -2.0, 3.0],
+            {"allow_negative": False, "negative_hint": "pass refunds='allow'"},
+            DataError,
+            r"negative value -2.0 at row 11 \(customer_id=2\); expected amounts >= 0 "
+            r"\(pass refunds='allow'\)",
+            11,
+        ),
+        (["1", "x", "3"], {}, ColumnTypeError, r"non-numeric value 'x' at row 11", 11),
+        ([True, False, True], {}, ColumnTypeError, "holds booleans", None),
+        ([1, True, 3], {}, ColumnTypeError, r"non-numeric value True at row 11", 11),
+    ],
+)
+def test_numeric_column_errors(
+    values: list[object], kwargs: dict[str, object], exc: type, match: str, row: object
+) -> None:
+    frame = tx(
+        amount=pd.Series(
+            values,
+            index=[10, 11, 12],
+            dtype=object
+            if any(isinstance(v, str | bool) for v in values)
+            and not all(isinstance(v, bool) for v in values)
+            else None,
+        )
+    )
+    with pytest.raises(exc, match=match) as info:
+        fr.numeric_column(frame, "amount", arg="transactions", key="customer_id", **kwargs)  # type: ignore[arg-type]
+    assert info.value.column == "amount"
+    assert info.value.row == row
+
+
+def test_numeric_column_reads_numeric_text_and_nullable_ints() -> None:
+    frame = tx(amount=pd.Series(["1.5", "2", "-3"], index=[10, 11, 12]))
+    np.testing.assert_array_equal(
+        fr.numeric_column(frame, "amount", arg="t"), np.array([1.5, 2.0, -3.0])
+    )
+    ints = tx(amount=pd.array([1, 2, 3], dtype="Int64"))
+    assert fr.numeric_column(ints, "amount", arg="t").dtype == np.float64
+
+
+def test_numeric_column_allow_nan() -> None:
+    out = fr.numeric_column(tx(amount=[1.0, np.nan, 2.0]), "amount", arg="t", allow_nan=True)
+    assert np.isnan(out[1])
+
+
+@pytest.mark.parametrize(
+    ("values", "exc", "match"),
+    [
+        (["2024-01-01", None, "2024-01-03"], DataError, r"missing date \(NaT\) at row 11"),
+        (["2024-01-01", "not a date", "2024-01-03"], ColumnTypeError, r"'not a date' at row 11"),
+        ([1, 2, 3], ColumnTypeError, r"has number 1 at row 10 \(customer_id=1\); expected dates"),
+        (
+            [
+                pd.Timestamp("2024-01-01", tz="UTC"),
+                pd.Timestamp("2024-01-02"),
+                pd.Timestamp("2024-01-03", tz="UTC"),
+            ],
+            DataError,
+            r"mixes naive and tz-aware dates: .* at row 11",
+        ),
+        (
+            [
+                pd.Timestamp("2024-01-01", tz="UTC"),
+                pd.Timestamp("2024-01-02", tz="Europe/Paris"),
+                pd.Timestamp("2024-01-03", tz="UTC"),
+            ],
+            DataError,
+            r"mixes time zones: Europe/Paris at row 11",
+        ),
+    ],
+)
+def test_datetime_column_errors(values: list[object], exc: type, match: str) -> None:
+    frame = tx(date=pd.Series(values, index=[10, 11, 12], dtype=object))
+    with pytest.raises(exc, match=match):
+        fr.datetime_column(frame, "date", arg="transactions", key="customer_id")
+
+
+def test_datetime_column_keeps_time_zone_and_does_not_mutate() -> None:
+    dates = pd.date_range("2024-01-01", periods=3, tz="Europe/Paris")
+    frame = tx(date=dates)
+    out = fr.datetime_column(frame, "date", arg="t")
+    assert str(out.dtype.tz) == "Europe/Paris"  # type: ignore[attr-defined]
+    out.iloc[0] = pd.Timestamp("2000-01-01", tz="Europe/Paris")
+    assert frame["date"].iloc[0] == dates[0]
+
+
+def test_resolve_as_of() -> None:
+    naive = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    aware = naive.dt.tz_localize("UTC")
+    assert fr.resolve_as_of(None, naive) == pd.Timestamp("2024-02-01")
+    assert fr.resolve_as_of("2024-03-01T00:00+01:00", aware) == pd.Timestamp(
+        "2024-02-29 23:00", tz="UTC"
+    )
+    with pytest.raises(ConfigError, match="mix naive and tz-aware"):
+        fr.resolve_as_of("2024-03-01", aware)
+    with pytest.raises(ConfigError, match="mix naive and tz-aware"):
+        fr.resolve_as_of(pd.Timestamp("2024-03-01", tz="UTC"), naive)
+    with pytest.raises(ConfigError, match="is not a date"):
+        fr.resolve_as_of("soon", naive)
+
+
+def test_require_unique_and_not_null() -> None:
+    frame = pd.DataFrame({"id": [1, 2, 2], "x": [1, None, 3]}, index=["a", "b", "c"])
+    with pytest.raises(DataError, match=r"duplicate value 2 at row 'c'") as info:
+        fr.require_unique(frame, "id", arg="summary")
+    assert (info.value.row, info.value.value) == ("c", 2)
+    with pytest.raises(DataError, match=r"missing value at row 'b' \(id=2\)"):
+        fr.require_not_null(frame, "x", arg="summary", key="id")
+
+
+@pytest.mark.parametrize(
+    ("value", "kwargs", "match"),
+    [
+        (True, {"kind": int}, "bins must be int, got bool True"),
+        (2.5, {"kind": int}, "bins must be int, got float 2.5"),
+        (float("nan"), {"kind": float}, "bins is NaN"),
+        (1, {"kind": int, "min_value": 2}, "bins == 1, must be >= 2"),
+        (0, {"kind": float, "min_value": 0, "include": "neither"}, "bins == 0, must be > 0"),
+        (1.0, {"kind": float, "max_value": 1, "include": "left"}, r"bins == 1.0, must be < 1"),
+    ],
+)
+def test_check_scalar_errors(value: object, kwargs: dict[str, object], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        fr.check_scalar(value, "bins", **kwargs)  # type: ignore[arg-type]
+
+
+def test_check_scalar_accepts_numpy_numbers() -> None:
+    assert fr.check_scalar(np.int64(3), "n", kind=int, min_value=1) == 3
+    assert fr.check_scalar(np.float32(0.5), "p", kind=float, max_value=1) == 0.5
+
+
+@pytest.mark.parametrize(
+    ("weights", "match"),
+    [
+        ([1, np.nan], "NaN value nan at position 1"),
+        ([1, -1], "negative value -1.0 at position 1"),
+        ([np.inf], "infinite"),
+        ([0, 0], "all zero"),
+        ([], "empty"),
+        ([[1, 2]], "one-dimensional"),
+        (["a"], "must be numbers"),
+        (pd.Series([1.0, -2.0], index=["x", "y"]), "at label 'y'"),
+    ],
+)
+def test_weights_array_errors(weights: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        fr.weights_array(weights)  # type: ignore[arg-type]
+
+
+@given(st.lists(st.floats(0, 1e9), min_size=1).filter(lambda w: any(x > 0 for x in w)))
+def test_weights_array_round_trip(weights: list[float]) -> None:
+    np.testing.assert_array_equal(fr.weights_array(weights), np.asarray(weights))
+
+
+def test_import_optional() -> None:
+    with pytest.raises(MissingDependencyError, match=r"pip install 'crmcore\[plot\]'"):
+        fr.import_optional("surely_not_a_module_name", "plot")
+    with pytest.raises(ImportError):
+        fr.import_optional("surely_not_a_module_name", "plot")
+
+
+def test_datetime_column_rejects_numeric_dtype() -> None:
+    with pytest.raises(ColumnTypeError, match="holds int64 values; expected dates"):
+        fr.datetime_column(tx(date=[1, 2, 3]), "date", arg="transactions")
