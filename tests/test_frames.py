@@ -63,8 +63,10 @@ def test_require_columns_allows_empty_when_asked() -> None:
             [1.0, -2.0, 3.0],
             {"allow_negative": False, "negative_hint": "pass refunds='allow'"},
             DataError,
-            r"negative value -2.0 at row 11 \(customer_id=2\); expected amounts >= 0 "
-            r"\(pass refunds='allow'\)",
+            (
+                r"negative value -2.0 at row 11 \(customer_id=2\); expected amounts >= 0 "
+                r"\(pass refunds='allow'\)"
+            ),
             11,
         ),
         (["1", "x", "3"], {}, ColumnTypeError, r"non-numeric value 'x' at row 11", 11),

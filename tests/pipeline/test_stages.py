@@ -33,10 +33,12 @@ def test_brief_example_cumulative_probabilities_and_days() -> None:
 
 
 def test_step_odds_typed_as_cumulative_are_rejected() -> None:
-    # Odoo users type 50/80/90 as if cumulative; as cumulative odds they are fine, but typed the
-    # other way round (90/80/50) they would fall along the funnel: a clear error.
+    # Odds that fall along the funnel (90/80/50) cannot be cumulative odds of winning: the error
+    # points the user at from_conversion_rates, which is what step odds need.
     StageModel(stages=STAGES, win_probabilities=[0.5, 0.8, 0.9], days_to_close=[120, 60, 30])
-    with pytest.raises(ConfigError, match="falls from 0.9 at stage 'prospect' to 0.8"):
+    with pytest.raises(
+        ConfigError, match=r"falls from 0\.9 at stage 'prospect' to 0\.8.*from_conversion_rates"
+    ):
         StageModel(stages=STAGES, win_probabilities=[0.9, 0.8, 0.5], days_to_close=[120, 60, 30])
 
 
