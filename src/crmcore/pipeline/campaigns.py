@@ -1,0 +1,324 @@
+"""Campaign return on investment with first-touch, last-touch or even attribution.
+
+A *touch* links a campaign to a lead and, when the lead became a deal, to an opportunity. The
+won revenue of every touched deal is attributed to campaigns by one of three models and then
+compared with each campaign's cost. Attributed revenue is held in integer minor units, so the
+attributed revenue of all campaigns adds up exactly to the won revenue of the touched deals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore._frames import (
+    check_choice,
+    check_scalar,
+    datetime_column,
+    describe_row,
+    first_true,
+    numeric_column,
+    require_columns,
+    require_not_null,
+    require_unique,
+    show,
+)
+from crmcore.errors import DataError
+from crmcore.money import split_minor_units, to_minor_units
+
+__all__ = ["campaign_roi"]
+
+MODELS = ("first_touch", "last_touch", "even")
+
+_COLUMNS = (
+    "campaigns",
+    "cost",
+    "touches",
+    "leads",
+    "deals_influenced",
+    "deals_closed",
+    "deals_won",
+    "attributed_deals",
+    "attributed_revenue_cents",
+    "attributed_revenue",
+    "roi",
+    "deal_rate",
+    "win_rate",
+)
+
+
+def _int_sum(codes: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+    out = np.zeros(n, dtype=np.int64)
+    np.add.at(out, codes, values)
+    return out
+
+
+def _distinct_pairs(
+    first: npt.NDArray[np.int64], second: npt.NDArray[np.int64], n_second: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Distinct (first, second) pairs, sorted by first then second."""
+    key = np.unique(first.astype(np.int64) * max(n_second, 1) + second.astype(np.int64))
+    return key // max(n_second, 1), key % max(n_second, 1)
+
+
+def _ratio(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def campaign_roi(
+    campaigns: pd.DataFrame,
+    touches: pd.DataFrame,
+    opportunities: pd.DataFrame,
+    *,
+    model: Literal["first_touch", "last_touch", "even"] = "first_touch",
+    by: str | Sequence[str] | None = None,
+    campaign: str = "campaign_id",
+    cost: str = "cost",
+    opportunity: str = "opportunity_id",
+    touched_at: str = "touched_at",
+    lead: str | None = None,
+    stage: str = "stage",
+    won: str = "won",
+    lost: str = "lost",
+    amount: str = "amount",
+    decimals: int = 2,
+) -> pd.DataFrame:
+    """Cost, influenced and won deals, attributed revenue and ROI per campaign (or group).
+
+    Every touch of a deal counts, whatever its time (filter ``touches`` first to impose an
+    attribution window, e.g. only touches before the deal's creation). A deal is *influenced*
+    by every campaign that touched it, *closed* when its stage is ``won`` or ``lost``, and its
+    won revenue is attributed by ``model``:
+
+    ``"first_touch"``
+        all of it to the campaign of the deal's earliest touch;
+    ``"last_touch"``
+        all of it to the campaign of the deal's latest touch;
+    ``"even"``
+        equal parts to each *distinct* campaign that touched the deal (a campaign touching a
+        deal three times still gets one part), split in minor units by largest remainder.
+
+    **Ties**: touches of one deal at the same time are ordered by campaign id, and the campaign
+    whose id sorts first wins the tie, in both first- and last-touch models; in the even model,
+    left-over cents go to the campaigns whose ids sort first. Row order never matters.
+
+    Per campaign (or per group of campaigns with equal ``by`` values, counting each deal or
+    lead once per group):
+
+    * ``roi = (attributed_revenue - cost) / cost``; NaN when the cost is 0 (no spend, no
+      return on it);
+    * ``deal_rate = deals_influenced / leads``, where ``leads`` counts the distinct ``lead`` ids
+      touched, or the touch rows when ``lead`` is not given; NaN without touches;
+    * ``win_rate = deals_won / deals_closed`` over influenced deals; NaN when none closed.
+
+    Parameters
+    ----------
+    campaigns
+        One row per campaign: ``campaign`` (unique id), ``cost`` (>= 0) and any ``by`` columns.
+    touches
+        One row per touch: ``campaign``, ``opportunity`` (missing when the touch led to no
+        deal), ``touched_at`` and, when given, ``lead``. May be empty.
+    opportunities
+        One row per deal: ``opportunity`` (unique), ``stage`` and ``amount`` (>= 0). Deals
+        nobody touched are allowed and ignored. May be empty.
+    model
+        ``"first_touch"`` (default), ``"last_touch"`` or ``"even"``.
+    by
+        Column(s) of ``campaigns`` to group by (e.g. ``"channel"`` or ``["region",
+        "channel"]``); ``None`` (default): one row per campaign.
+    campaign, cost, opportunity, touched_at, lead, stage, amount
+        Column names.
+    won, lost
+        Stage values of won and lost deals; any other stage is open.
+    decimals
+        Minor-unit digits of the currency (2: cents).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``campaign`` (or the ``by`` columns) and sorted, with columns
+        ``campaigns`` (number of campaigns in the row), ``cost``, ``touches``, ``leads``,
+        ``deals_influenced``, ``deals_closed``, ``deals_won`` (int64 counts of distinct deals),
+        ``attributed_deals`` (won deals credited: 1 per deal, or ``1/k`` when ``k`` campaigns
+        share it), ``attributed_revenue_cents`` (int64), ``attributed_revenue``, ``roi``,
+        ``deal_rate`` and ``win_rate``.
+
+    Raises
+    ------
+    SchemaError
+        A column is missing or ``campaigns`` is empty.
+    ColumnTypeError
+        Costs or amounts are not numbers, touch times are not dates.
+    DataError
+        Missing or duplicate ids; negative or NaN costs or amounts; a touch naming an unknown
+        campaign or deal; missing stages, leads or ``by`` values.
+    ConfigError
+        Unknown ``model``; bad ``decimals``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.pipeline import campaign_roi
+    >>> campaigns = pd.DataFrame({"campaign_id": ["ads", "fair"], "cost": [100.0, 400.0]})
+    >>> touches = pd.DataFrame({
+    ...     "campaign_id": ["ads", "fair", "fair"],
+    ...     "opportunity_id": [1, 1, 2],
+    ...     "touched_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-02-01"])})
+    >>> deals = pd.DataFrame({"opportunity_id": [1, 2], "stage": ["won", "lost"],
+    ...                       "amount": [1000.0, 500.0]})
+    >>> campaign_roi(campaigns, touches, deals)[["deals_influenced", "attributed_revenue", "roi"]]
+                 deals_influenced  attributed_revenue  roi
+    campaign_id
+    ads                         1              1000.0  9.0
+    fair                        2                 0.0 -1.0
+    """
+    check_choice(model, "model", MODELS)
+    check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
+    by_cols: list[str] = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    require_columns(campaigns, [campaign, cost, *by_cols], arg="campaigns")
+    touch_cols = [campaign, opportunity, touched_at] + ([lead] if lead is not None else [])
+    require_columns(touches, touch_cols, arg="touches", allow_empty=True)
+    require_columns(opportunities, [opportunity, stage, amount], arg="opportunities", allow_empty=True)
+
+    # Campaigns and their groups.
+    require_not_null(campaigns, campaign, arg="campaigns")
+    require_unique(campaigns, campaign, arg="campaigns")
+    costs = numeric_column(
+        campaigns, cost, arg="campaigns", key=campaign, allow_negative=False, what="costs >= 0"
+    )
+    for col in by_cols:
+        require_not_null(campaigns, col, arg="campaigns", key=campaign)
+    group_cols = by_cols or [campaign]
+    grouped = campaigns.groupby(group_cols, sort=True)
+    camp_group = grouped.ngroup().to_numpy(dtype=np.int64)
+    keys = grouped.size().index
+    n_groups = len(keys)
+    camp_ids = pd.Index(campaigns[campaign])
+    camp_rank = pd.factorize(campaigns[campaign], sort=True)[0].astype(np.int64)
+    n_camps = len(campaigns)
+
+    # Deals.
+    require_not_null(opportunities, opportunity, arg="opportunities")
+    require_unique(opportunities, opportunity, arg="opportunities")
+    require_not_null(opportunities, stage, arg="opportunities", key=opportunity)
+    amounts = numeric_column(
+        opportunities,
+        amount,
+        arg="opportunities",
+        key=opportunity,
+        allow_negative=False,
+        what="amounts >= 0",
+    )
+    deal_cents = np.asarray(to_minor_units(amounts, decimals, name=f"column {amount!r}"))
+    stages = opportunities[stage]
+    is_won = (stages == won).to_numpy(dtype=bool)
+    is_closed = is_won | (stages == lost).to_numpy(dtype=bool)
+    n_deals = len(opportunities)
+
+    # Touches.
+    require_not_null(touches, campaign, arg="touches")
+    t_camp = camp_ids.get_indexer(touches[campaign]).astype(np.int64)
+    pos = first_true(t_camp < 0)
+    if pos is not None:
+        value = touches[campaign].iloc[pos]
+        raise DataError(
+            f"touches {describe_row(touches, pos)} names campaign {show(value)}, which is not in "
+            f"campaigns column {campaign!r}",
+            column=campaign,
+            row=touches.index[pos],
+            value=value,
+        )
+    has_deal = touches[opportunity].notna().to_numpy(dtype=bool)
+    t_deal = np.full(len(touches), -1, dtype=np.int64)
+    if has_deal.any():
+        t_deal[has_deal] = pd.Index(opportunities[opportunity]).get_indexer(
+            touches[opportunity][has_deal]
+        )
+    pos = first_true(has_deal & (t_deal < 0))
+    if pos is not None:
+        value = touches[opportunity].iloc[pos]
+        raise DataError(
+            f"touches {describe_row(touches, pos, campaign)} names deal {show(value)}, which is "
+            f"not in opportunities column {opportunity!r}",
+            column=opportunity,
+            row=touches.index[pos],
+            value=value,
+        )
+    if len(touches):
+        times = datetime_column(touches, touched_at, arg="touches", key=campaign)
+        t_time = pd.factorize(times, sort=True)[0].astype(np.int64)
+    else:
+        t_time = np.zeros(0, dtype=np.int64)
+    t_group = camp_group[t_camp]
+
+    n_touches = np.bincount(t_group, minlength=n_groups).astype(np.int64)
+    if lead is not None:
+        require_not_null(touches, lead, arg="touches", key=campaign)
+        lead_codes, lead_ids = pd.factorize(touches[lead])
+        lg, _ = _distinct_pairs(t_group, lead_codes.astype(np.int64), len(lead_ids))
+        n_leads = np.bincount(lg, minlength=n_groups).astype(np.int64)
+    else:
+        n_leads = n_touches
+
+    # Influence: distinct (group, deal) pairs.
+    linked = t_deal >= 0
+    pg, pdeal = _distinct_pairs(t_group[linked], t_deal[linked], n_deals)
+    influenced = np.bincount(pg, minlength=n_groups).astype(np.int64)
+    closed = np.bincount(pg[is_closed[pdeal]], minlength=n_groups).astype(np.int64)
+    won_count = np.bincount(pg[is_won[pdeal]], minlength=n_groups).astype(np.int64)
+
+    # Attribution of won revenue over the touches of won deals.
+    credit_rows = np.zeros(len(touches), dtype=bool)
+    credit_rows[linked] = is_won[t_deal[linked]]
+    a_deal = t_deal[credit_rows]
+    a_rank = camp_rank[t_camp[credit_rows]]
+    a_time = t_time[credit_rows]
+    rank_to_camp = np.empty(n_camps, dtype=np.int64)
+    rank_to_camp[camp_rank] = np.arange(n_camps, dtype=np.int64)
+    if model == "even":
+        r_deal, r_rank = _distinct_pairs(a_deal, a_rank, n_camps)
+        codes, uniq = pd.factorize(r_deal)
+        cents = split_minor_units(deal_cents[uniq], np.ones(r_deal.size), codes)
+        parts = np.bincount(codes, minlength=uniq.size)
+        fraction = 1.0 / parts[codes] if r_deal.size else np.zeros(0)
+    else:
+        timing = a_time if model == "first_touch" else -a_time
+        order = np.lexsort((a_rank, timing, a_deal))
+        d_sorted = a_deal[order]
+        first = np.ones(order.size, dtype=bool)
+        first[1:] = d_sorted[1:] != d_sorted[:-1]
+        r_deal = d_sorted[first]
+        r_rank = a_rank[order][first]
+        cents = deal_cents[r_deal]
+        fraction = np.ones(r_deal.size)
+    r_group = camp_group[rank_to_camp[r_rank]]
+    attributed = _int_sum(r_group, cents.astype(np.int64), n_groups)
+    attributed_deals = np.bincount(r_group, weights=fraction, minlength=n_groups)
+
+    cost_sum = np.bincount(camp_group, weights=costs, minlength=n_groups)
+    revenue = attributed.astype(np.float64) / 10.0**decimals
+    result = pd.DataFrame(
+        {
+            "campaigns": np.bincount(camp_group, minlength=n_groups).astype(np.int64),
+            "cost": cost_sum,
+            "touches": n_touches,
+            "leads": n_leads,
+            "deals_influenced": influenced,
+            "deals_closed": closed,
+            "deals_won": won_count,
+            "attributed_deals": attributed_deals,
+            "attributed_revenue_cents": attributed,
+            "attributed_revenue": revenue,
+            "roi": _ratio(revenue - cost_sum, cost_sum),
+            "deal_rate": _ratio(influenced.astype(np.float64), n_leads.astype(np.float64)),
+            "win_rate": _ratio(won_count.astype(np.float64), closed.astype(np.float64)),
+        },
+        index=keys,
+    )
+    return result[list(_COLUMNS)]
