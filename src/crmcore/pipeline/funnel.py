@@ -176,9 +176,7 @@ def _stage_codes(
 
 def _check_model(model: object) -> StageModel:
     if not isinstance(model, StageModel):
-        raise ConfigError(
-            f"model must be a StageModel, got {type(model).__name__}", column="model"
-        )
+        raise ConfigError(f"model must be a StageModel, got {type(model).__name__}", column="model")
     return model
 
 
@@ -258,7 +256,7 @@ def weighted_pipeline(
     reporting_currency: Any = None,
     decimals: int = 2,
 ) -> pd.DataFrame:
-    """Expected value of each deal: its amount times the probability of winning from its stage.
+    """Weigh each deal: its amount times the probability of winning from its stage.
 
     ``expected_amount = amount * win_probability``, where the win probability of an open stage
     comes from ``model`` (the *cumulative* odds of eventually winning from that stage), a won
