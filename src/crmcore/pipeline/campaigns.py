@@ -51,7 +51,9 @@ _COLUMNS = (
 )
 
 
-def _int_sum(codes: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int) -> npt.NDArray[np.int64]:
+def _int_sum(
+    codes: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int
+) -> npt.NDArray[np.int64]:
     out = np.zeros(n, dtype=np.int64)
     np.add.at(out, codes, values)
     return out
@@ -184,7 +186,9 @@ def campaign_roi(
     require_columns(campaigns, [campaign, cost, *by_cols], arg="campaigns")
     touch_cols = [campaign, opportunity, touched_at] + ([lead] if lead is not None else [])
     require_columns(touches, touch_cols, arg="touches", allow_empty=True)
-    require_columns(opportunities, [opportunity, stage, amount], arg="opportunities", allow_empty=True)
+    require_columns(
+        opportunities, [opportunity, stage, amount], arg="opportunities", allow_empty=True
+    )
 
     # Campaigns and their groups.
     require_not_null(campaigns, campaign, arg="campaigns")
@@ -297,11 +301,11 @@ def campaign_roi(
         r_rank = a_rank[order][first]
         cents = deal_cents[r_deal]
         fraction = np.ones(r_deal.size)
-    r_group = camp_group[rank_to_camp[r_rank]]
+    r_group = camp_group[rank_to_camp[r_rank]].astype(np.int64)
     attributed = _int_sum(r_group, cents.astype(np.int64), n_groups)
     attributed_deals = np.bincount(r_group, weights=fraction, minlength=n_groups)
 
-    cost_sum = np.bincount(camp_group, weights=costs, minlength=n_groups)
+    cost_sum = np.bincount(camp_group, weights=costs, minlength=n_groups).astype(np.float64)
     revenue = attributed.astype(np.float64) / 10.0**decimals
     result = pd.DataFrame(
         {

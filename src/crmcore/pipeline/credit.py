@@ -344,4 +344,3 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     out["credited"] = out["credited_cents"].to_numpy(dtype=np.float64) / 10.0**decimals
     out.index.names = names[1:]
     return out
-

@@ -1,0 +1,329 @@
+"""Tests for crmcore.pipeline.credit: split_credit and credit_totals."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
+from crmcore.pipeline import credit_totals, split_credit
+from helpers import call_unmutated, shuffled
+
+
+def _deals(ids: list[object], amounts: list[float], **extra: list[object]) -> pd.DataFrame:
+    return pd.DataFrame({"opportunity_id": ids, "amount": amounts, **extra})
+
+
+def _splits(ids: list[object], persons: list[str], shares: list[float], **extra: list[str]):
+    return pd.DataFrame({"opportunity_id": ids, "person": persons, "share": shares, **extra})
+
+
+class TestSplitCreditExamples:
+    def test_50_30_20_of_1000_01(self) -> None:
+        # 1000.01 = 100001 cents. Exact quotas 50000.5, 30000.3, 20000.2; floors sum to 100000,
+        # one cent left goes to the largest remainder (0.5, ann): 50001 + 30000 + 20000.
+        deals = _deals([1], [1000.01])
+        splits = _splits([1, 1, 1], ["ann", "bob", "cy"], [0.5, 0.3, 0.2])
+        out = call_unmutated(split_credit, deals, splits)
+        expected = pd.DataFrame(
+            {
+                "share": [0.5, 0.3, 0.2],
+                "credited_cents": np.array([50001, 30000, 20000], dtype=np.int64),
+                "credited": [500.01, 300.00, 200.00],
+                "owner_default": [False, False, False],
+            },
+            index=pd.MultiIndex.from_arrays(
+                [[1, 1, 1], ["ann", "bob", "cy"], ["revenue"] * 3],
+                names=["opportunity_id", "person", "split_type"],
+            ),
+        )
+        pd.testing.assert_frame_equal(out, expected, check_index_type=False)
+
+    @pytest.mark.parametrize(
+        ("amount", "expected"),
+        [
+            # 10000 / 3 = 3333.33 each: floors 9999, one cent left; remainders tie, so it goes
+            # to the person sorting first (ann), whatever the row order.
+            (100.00, [3334, 3333, 3333]),
+            # 10001 / 3 = 3333.67 each: floors 9999, two cents left -> ann and bob.
+            (100.01, [3334, 3334, 3333]),
+            # A refund is split with the same sign: -10001 / 3 -> -3334, -3334, -3333.
+            (-100.01, [-3334, -3334, -3333]),
+        ],
+    )
+    def test_tie_rule_first_person_in_sort_order(self, amount: float, expected: list[int]) -> None:
+        deals = _deals(["d"], [amount])
+        third = 1 / 3
+        splits = _splits(["d"] * 3, ["cy", "bob", "ann"], [third, third, third])
+        out = split_credit(deals, splits)
+        assert out.index.get_level_values("person").tolist() == ["ann", "bob", "cy"]
+        assert out["credited_cents"].tolist() == expected
+
+    def test_overlay_on_top_of_revenue(self) -> None:
+        # Revenue: ann 100 % of 1000.00. Overlays 10 % (mgr) and 25 % (spec) of 100000 cents:
+        # total 35 % -> 35000 cents, split 10000 / 25000. Overlays do not count towards 100 %.
+        deals = _deals([7], [1000.0])
+        splits = _splits(
+            [7, 7, 7],
+            ["ann", "mgr", "spec"],
+            [1.0, 0.10, 0.25],
+            kind=["revenue", "overlay", "overlay"],
+        )
+        out = split_credit(deals, splits, split_type="kind")
+        assert out.index.names == ["opportunity_id", "person", "kind"]
+        got = dict(zip(out.index.get_level_values("person"), out["credited_cents"], strict=True))
+        assert got == {"ann": 100000, "mgr": 10000, "spec": 25000}
+
+    def test_overlays_may_total_more_than_100_percent(self) -> None:
+        # Two overlays at 100 % each: each gets the full 500.00.
+        deals = _deals([1], [500.0])
+        splits = _splits(
+            [1, 1, 1],
+            ["a", "b", "c"],
+            [1.0, 1.0, 1.0],
+            split_type=["revenue", "overlay", "overlay"],
+        )
+        out = split_credit(deals, splits, split_type="split_type")
+        assert out["credited_cents"].tolist() == [50000, 50000, 50000]
+
+    def test_owner_fallback_and_percent_scale(self) -> None:
+        # Deal 2 has no splits: 100 % to its owner, marked owner_default. Shares in percent.
+        deals = _deals([1, 2], [10.0, 2.5], owner=["x", "zed"])
+        splits = _splits([1, 1], ["ann", "bob"], [60.0, 40.0])
+        out = split_credit(deals, splits, owner="owner", scale="percent")
+        assert out["credited_cents"].tolist() == [600, 400, 250]
+        assert out["share"].tolist() == [60.0, 40.0, 100.0]
+        assert out["owner_default"].tolist() == [False, False, True]
+        assert out.index.get_level_values("person").tolist() == ["ann", "bob", "zed"]
+
+    def test_owner_fallback_for_deal_with_only_overlays(self) -> None:
+        deals = _deals([1], [100.0], owner=["own"])
+        splits = _splits([1], ["mgr"], [0.5], split_type=["overlay"])
+        out = split_credit(deals, splits, split_type="split_type", owner="owner")
+        got = dict(zip(out.index.get_level_values("person"), out["credited_cents"], strict=True))
+        assert got == {"mgr": 5000, "own": 10000}
+
+    def test_zero_decimals_currency(self) -> None:
+        # JPY: 1001 yen at 50/50 -> 500.5 each; the odd yen goes to ann (tie, sorts first).
+        out = split_credit(
+            _deals([1], [1001]), _splits([1, 1], ["bob", "ann"], [0.5, 0.5]), decimals=0
+        )
+        assert out["credited_cents"].tolist() == [501, 500]
+        assert out["credited"].tolist() == [501.0, 500.0]
+
+    def test_credit_totals(self) -> None:
+        # ann: 600 (deal 1) + 1000 (deal 2) = 1600 cents over 2 deals; bob 400 on deal 1.
+        deals = _deals([1, 2], [10.0, 10.0])
+        splits = _splits([1, 1, 2], ["ann", "bob", "ann"], [0.6, 0.4, 1.0])
+        totals = call_unmutated(credit_totals, split_credit(deals, splits))
+        expected = pd.DataFrame(
+            {
+                "deals": np.array([2, 1], dtype=np.int64),
+                "credited_cents": np.array([1600, 400], dtype=np.int64),
+                "credited": [16.0, 4.0],
+            },
+            index=pd.MultiIndex.from_arrays(
+                [["ann", "bob"], ["revenue", "revenue"]], names=["person", "split_type"]
+            ),
+        )
+        pd.testing.assert_frame_equal(totals, expected, check_index_type=False)
+
+    def test_credit_totals_rejects_other_frames(self) -> None:
+        with pytest.raises(SchemaError, match="split_credit output"):
+            credit_totals(pd.DataFrame({"credited_cents": [1]}))
+
+
+@st.composite
+def credit_cases(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = draw(st.integers(1, 8))
+    cents = draw(st.lists(st.integers(-(10**9), 10**9), min_size=n, max_size=n))
+    people = ["p0", "p1", "p2", "p3", "p4", "p5"]
+    rows: list[tuple[int, str, float, str]] = []
+    for deal in range(n):
+        chosen = draw(st.lists(st.sampled_from(people), min_size=1, max_size=6, unique=True))
+        weights = draw(st.lists(st.integers(1, 1000), min_size=len(chosen), max_size=len(chosen)))
+        total = sum(weights)
+        rows.extend((deal, p, w / total, "revenue") for p, w in zip(chosen, weights, strict=True))
+        overlay = draw(st.lists(st.sampled_from(people), max_size=3, unique=True))
+        shares = draw(st.lists(st.floats(0, 2), min_size=len(overlay), max_size=len(overlay)))
+        rows.extend((deal, p, x, "overlay") for p, x in zip(overlay, shares, strict=True))
+    deals = pd.DataFrame({"opportunity_id": range(n), "amount": np.asarray(cents) / 100.0})
+    splits = pd.DataFrame(rows, columns=["opportunity_id", "person", "share", "split_type"])
+    return deals, splits
+
+
+class TestSplitCreditProperties:
+    @given(credit_cases())
+    def test_revenue_reconciles_to_the_cent(self, case: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+        deals, splits = case
+        out = split_credit(deals, splits, split_type="split_type")
+        assert out["credited_cents"].dtype == np.int64
+        rev = out.xs("revenue", level="split_type")
+        sums = rev["credited_cents"].groupby(level="opportunity_id").sum()
+        expected = np.round(deals["amount"].to_numpy() * 100).astype(np.int64)
+        np.testing.assert_array_equal(sums.sort_index().to_numpy(), expected)
+        # Every part is within one cent of its exact quota and has the deal's sign.
+        amount_cents = pd.Series(expected, index=deals["opportunity_id"])
+        quota = (
+            amount_cents.reindex(rev.index.get_level_values(0)).to_numpy() * rev["share"].to_numpy()
+        )
+        assert np.all(np.abs(rev["credited_cents"].to_numpy() - quota) < 1 + 1e-6)
+        signs = np.sign(amount_cents.reindex(out.index.get_level_values(0)).to_numpy())
+        assert np.all(out["credited_cents"].to_numpy() * signs >= 0)
+        assert len(out) == len(splits)
+
+    @given(credit_cases(), st.integers(0, 2**32 - 1))
+    def test_row_order_changes_nothing(
+        self, case: tuple[pd.DataFrame, pd.DataFrame], seed: int
+    ) -> None:
+        deals, splits = case
+        a = split_credit(deals, splits, split_type="split_type")
+        b = split_credit(shuffled(deals, seed), shuffled(splits, seed + 1), split_type="split_type")
+        pd.testing.assert_frame_equal(a, b)
+
+    @given(credit_cases())
+    def test_totals_match_credit(self, case: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+        deals, splits = case
+        out = split_credit(deals, splits, split_type="split_type")
+        totals = credit_totals(out)
+        assert totals["credited_cents"].sum() == out["credited_cents"].sum()
+        assert totals["deals"].sum() == len(out)
+
+
+GOOD_DEALS = _deals([1, 2], [100.0, 50.0])
+GOOD_SPLITS = _splits([1, 1, 2], ["a", "b", "a"], [0.5, 0.5, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("deals", "splits", "kwargs", "exc", "match"),
+    [
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", "b", "a"], [0.5, 0.4, 1.0]),
+            {},
+            DataError,
+            r"revenue splits of deal 1 \(opportunity_id\) total 90 %; they must total 100 %",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", "b", "a"], [0.5, 0.5, 1.2]),
+            {},
+            DataError,
+            r"deal 2 .* total 120 %",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1], ["a", "b"], [0.5, 0.5]),
+            {},
+            DataError,
+            r"deal 2 \(opportunity_id\) has no revenue splits.*owner=",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 9], ["a", "b", "a"], [0.5, 0.5, 1.0]),
+            {},
+            DataError,
+            r"splits row 2 names deal 9, which is not in opportunities",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", "a", "a"], [0.5, 0.5, 1.0]),
+            {},
+            DataError,
+            r"repeats person 'a'",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", "b", "a"], [1.5, -0.5, 1.0]),
+            {},
+            DataError,
+            r"negative share -0.5 at row 1 \(opportunity_id=1\)",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", "b", "a"], [0.5, np.nan, 1.0]),
+            {},
+            DataError,
+            r"column 'share' of splits has NaN at row 1",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", None, "a"], [0.5, 0.5, 1.0]),
+            {},
+            DataError,
+            r"column 'person' of splits has a missing value at row 1",
+        ),
+        (
+            GOOD_DEALS,
+            _splits([1, 1, 2], ["a", "b", "a"], ["x", 0.5, 1.0]),
+            {},
+            ColumnTypeError,
+            r"non-numeric value 'x'",
+        ),
+        (_deals([1, 1], [1.0, 2.0]), GOOD_SPLITS, {}, DataError, r"duplicate value 1"),
+        (_deals([1, 2], [np.nan, 2.0]), GOOD_SPLITS, {}, DataError, r"column 'amount' .* NaN"),
+        (_deals([1, 2], [np.inf, 2.0]), GOOD_SPLITS, {}, DataError, r"infinite"),
+        (_deals([], []), GOOD_SPLITS.iloc[:0], {}, SchemaError, r"opportunities is empty"),
+        (
+            GOOD_DEALS,
+            GOOD_SPLITS.drop(columns="share"),
+            {},
+            SchemaError,
+            r"missing column\(s\) 'share'",
+        ),
+        (
+            GOOD_DEALS,
+            GOOD_SPLITS,
+            {"split_type": "kind"},
+            SchemaError,
+            r"missing column\(s\) 'kind'",
+        ),
+        (
+            GOOD_DEALS,
+            GOOD_SPLITS.assign(kind=["revenue", "bonus", "revenue"]),
+            {"split_type": "kind"},
+            DataError,
+            r"column 'kind' of splits has value 'bonus' at row 1.*'revenue' or 'overlay'",
+        ),
+        (
+            GOOD_DEALS,
+            GOOD_SPLITS.iloc[:2],
+            {"owner": "owner"},
+            SchemaError,
+            r"missing column\(s\) 'owner'",
+        ),
+        (
+            GOOD_DEALS.assign(owner=["x", None]),
+            GOOD_SPLITS.iloc[:2],
+            {"owner": "owner"},
+            DataError,
+            r"missing owner at row 1 \(opportunity_id=2\)",
+        ),
+        (GOOD_DEALS, GOOD_SPLITS, {"scale": "ratio"}, ConfigError, r"scale='ratio' is not one of"),
+        (GOOD_DEALS, GOOD_SPLITS, {"decimals": -1}, ConfigError, r"decimals == -1"),
+        (GOOD_DEALS, GOOD_SPLITS, {"tolerance": 0.5}, ConfigError, r"tolerance == 0.5"),
+        (GOOD_DEALS, GOOD_SPLITS, {"scale": "percent"}, DataError, r"total 1 %"),
+        ([1], GOOD_SPLITS, {}, TypeError, r"opportunities must be a pandas DataFrame"),
+    ],
+)
+def test_split_credit_bad_input(
+    deals: pd.DataFrame,
+    splits: pd.DataFrame,
+    kwargs: dict[str, object],
+    exc: type[Exception],
+    match: str,
+) -> None:
+    with pytest.raises(exc, match=match):
+        split_credit(deals, splits, **kwargs)  # type: ignore[arg-type]
+
+
+def test_tolerance_accepts_float_noise_but_not_more() -> None:
+    # 0.1 + 0.2 + 0.7 is 1.0000000000000002 in floats: within the 1e-9 tolerance.
+    deals = _deals([1], [10.0])
+    ok = split_credit(deals, _splits([1, 1, 1], ["a", "b", "c"], [0.1, 0.2, 0.7]))
+    assert ok["credited_cents"].tolist() == [100, 200, 700]
+    with pytest.raises(DataError, match=r"total 100\.0001 %"):
+        split_credit(deals, _splits([1, 1], ["a", "b"], [0.5, 0.500001]))
