@@ -19,6 +19,7 @@ Examples
 """
 
 from crmcore.kpi.attainment import attainment, target_variance
+from crmcore.kpi.commission import CommissionPlan, commission_lines, commission_statement
 from crmcore.kpi.levels import assign_levels, assign_levels_over_time
 from crmcore.kpi.metrics import (
     activity_counts,
@@ -32,6 +33,7 @@ from crmcore.kpi.metrics import (
 from crmcore.kpi.scorecard import Metric, Scorecard, explain_scorecard, score_scorecard
 
 __all__: list[str] = [
+    "CommissionPlan",
     "Metric",
     "Scorecard",
     "activity_counts",
@@ -39,6 +41,8 @@ __all__: list[str] = [
     "assign_levels_over_time",
     "attainment",
     "average_deal_size",
+    "commission_lines",
+    "commission_statement",
     "explain_scorecard",
     "new_customers",
     "retention",

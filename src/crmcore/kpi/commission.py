@@ -1,0 +1,895 @@
+"""Sales commissions in exact integer minor units: tiers, accelerators, caps and clawbacks.
+
+A :class:`CommissionPlan` turns a person's cumulative sales within a commission period into the
+cumulative commission they are owed, ``C(S)``, in whole minor units (cents at two decimals).
+Every deal's commission line is the difference ``C(S after the deal) - C(S before it)`` (flat
+plans spread the period total over the deals instead), so the lines of a person and period sum
+exactly to ``C`` of their period's sales, and the lines of a team sum exactly to the team's
+total — no cent is lost or invented by rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore._frames import (
+    check_choice,
+    check_scalar,
+    datetime_column,
+    describe_row,
+    first_true,
+    numeric_column,
+    require_columns,
+    require_frame,
+    require_not_null,
+    require_unique,
+    show,
+)
+from crmcore.errors import ConfigError, DataError
+from crmcore.money import split_minor_units, to_minor_units
+
+__all__ = ["CommissionPlan", "commission_lines", "commission_statement"]
+
+MODES = ("flat", "marginal", "retroactive")
+BASES = ("amount", "attainment")
+FREQS = ("M", "Q", "Y")
+#: Rates and factors are held as integer parts per million, so commission is exact.
+PPM = 1_000_000
+_HALF = PPM // 2
+#: Cumulative sales above this many minor units could overflow int64 when multiplied by a rate.
+MAX_CUMULATIVE = 9_000_000_000_000
+
+
+def _ppm(value: float, name: str) -> int:
+    scaled = value * PPM
+    units = round(scaled)
+    if abs(scaled - units) > 1e-6:
+        raise ConfigError(
+            f"{name} == {value!r} has more than 6 decimals; rates and factors are exact to "
+            "1e-6 (0.0001 %)",
+            column=name,
+            value=value,
+        )
+    return int(units)
+
+
+def _tiers(value: Any) -> tuple[tuple[float, float], ...]:
+    if isinstance(value, Mapping):
+        items = list(value.items())
+    elif isinstance(value, str):
+        raise ConfigError("tiers must be (threshold, rate) pairs, not text", column="tiers")
+    else:
+        try:
+            items = [tuple(p) for p in value]
+        except TypeError:
+            raise ConfigError(
+                f"tiers must be a sequence of (threshold, rate) pairs, got {value!r}",
+                column="tiers",
+            ) from None
+    out: list[tuple[float, float]] = []
+    for pair in items:
+        if len(pair) != 2:
+            raise ConfigError(
+                f"each tier must be a (threshold, rate) pair, got {pair!r}",
+                column="tiers",
+                value=pair,
+            )
+        try:
+            out.append((float(pair[0]), float(pair[1])))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"tier {pair!r} must hold two numbers", column="tiers", value=pair
+            ) from None
+    return tuple(out)
+
+
+def _opt_pair(value: Any) -> tuple[float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, str) or len(value) != 2:
+        raise ConfigError(
+            f"decelerator must be a (threshold, factor) pair, got {value!r}",
+            column="decelerator",
+            value=value,
+        )
+    return (float(value[0]), float(value[1]))
+
+
+def _opt_float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@attrs.frozen(kw_only=True)
+class CommissionPlan:
+    """A tiered commission plan computed in exact integer minor units.
+
+    Tiers are ``(threshold, rate)`` pairs: the band from a threshold up to the next one pays
+    ``rate``. Thresholds are amounts in currency units (``basis="amount"``) or fractions of the
+    person's target for the period (``basis="attainment"``: 1.0 = 100 % of target; each
+    threshold becomes ``round_half_up(threshold * target)`` minor units). Cumulative sales
+    ``S`` restart at zero every commission period. The cumulative commission ``C(S)`` is, by
+    ``mode``:
+
+    - ``"marginal"``: each band pays its own slice, ``C = sum_k rate_k * |[t_k, t_k+1) ∩ [0, S)|``.
+      With bands 0-150 000 at 4 %, 150 000-250 000 at 6 % and 8 % above, a 20 000 deal closed on
+      top of 145 000 pays 5 000 * 4 % + 15 000 * 6 % = 1 100.
+    - ``"retroactive"``: ``C = rate(S) * S`` where ``rate(S)`` is the rate of the highest tier
+      reached. Each deal pays at the rate in force; the deal that crosses a threshold also
+      carries the re-rating of the period's earlier sales (the accelerator's catch-up).
+    - ``"flat"``: the same period total ``rate(S_end) * S_end``, but the highest tier reached by
+      the end of the period sets the rate for every deal: the total is spread over the deals in
+      proportion to their amounts (largest remainder, exact).
+
+    Then, in this order: ``max_rate`` caps ``C`` at ``floor(max_rate * S)``; a
+    ``decelerator=(threshold, factor)`` multiplies ``C`` by ``factor`` while ``S`` is below the
+    threshold (reaching it pays what was held back); ``minimum`` pays nothing while ``S`` is
+    below it (reaching it pays everything earned so far); ``max_payout`` caps ``C`` per person
+    and period. Every step rounds half up to whole minor units and keeps ``C`` non-decreasing in
+    ``S``, so no sale line is ever negative.
+
+    Parameters
+    ----------
+    tiers
+        ``(threshold, rate)`` pairs, or a ``{threshold: rate}`` mapping. The first threshold is
+        0, thresholds increase strictly, rates lie in ``[0, 1]`` with at most 6 decimals. For
+        ``"flat"`` and ``"retroactive"`` rates must not decrease (else a bigger sale would cut
+        the commission already earned).
+    mode
+        ``"marginal"`` (default), ``"retroactive"`` or ``"flat"``.
+    basis
+        ``"amount"`` (default) or ``"attainment"`` (needs targets when computing).
+    minimum
+        Gate: nothing pays until ``S`` reaches it (same unit as the thresholds); default 0.
+    decelerator
+        ``(threshold, factor)`` with ``0 <= factor <= 1`` (same unit as the thresholds), or
+        ``None``.
+    max_rate
+        Cap on the effective rate ``C / S`` in ``[0, 1]``, or ``None``.
+    max_payout
+        Cap on a person's commission per period in currency units, or ``None``.
+    decimals
+        Minor-unit digits of the currency (2: cents).
+
+    Raises
+    ------
+    ConfigError
+        Overlapping, unsorted or empty tiers, a first threshold other than 0, rates outside
+        ``[0, 1]``, falling rates in flat or retroactive mode, or an out-of-range option.
+
+    Examples
+    --------
+    >>> from crmcore.kpi import CommissionPlan
+    >>> plan = CommissionPlan(tiers=[(0, 0.04), (150_000, 0.06), (250_000, 0.08)])
+    >>> plan.cumulative_commission([145_000_00, 165_000_00])  # cents
+    array([580000, 690000])
+    >>> int(690000 - 580000)  # the 20 000 deal pays 1 100.00
+    110000
+    >>> CommissionPlan.from_dict(plan.to_dict()) == plan
+    True
+    """
+
+    tiers: tuple[tuple[float, float], ...] = attrs.field(converter=_tiers)
+    mode: str = "marginal"
+    basis: str = "amount"
+    minimum: float = attrs.field(default=0.0, converter=float)
+    decelerator: tuple[float, float] | None = attrs.field(default=None, converter=_opt_pair)
+    max_rate: float | None = attrs.field(default=None, converter=_opt_float)
+    max_payout: float | None = attrs.field(default=None, converter=_opt_float)
+    decimals: int = 2
+
+    def __attrs_post_init__(self) -> None:
+        check_choice(self.mode, "mode", MODES)
+        check_choice(self.basis, "basis", BASES)
+        check_scalar(self.decimals, "decimals", kind=int, min_value=0, max_value=6)
+        if not self.tiers:
+            raise ConfigError("tiers is empty; a plan needs at least one (threshold, rate)")
+        for i, (threshold, rate) in enumerate(self.tiers):
+            if not math.isfinite(threshold) or not math.isfinite(rate):
+                raise ConfigError(
+                    f"tier {i} ({threshold!r}, {rate!r}) must hold finite numbers",
+                    column="tiers",
+                    row=i,
+                    value=(threshold, rate),
+                )
+            if not 0.0 <= rate <= 1.0:
+                raise ConfigError(
+                    f"tier {i} rate == {rate!r}, must be in [0, 1]",
+                    column="tiers",
+                    row=i,
+                    value=rate,
+                )
+            _ppm(rate, f"tier {i} rate")
+        if self.tiers[0][0] != 0.0:
+            raise ConfigError(
+                f"the first tier starts at {self.tiers[0][0]!r}; it must start at 0 (use "
+                "minimum= for a threshold before anything pays)",
+                column="tiers",
+                row=0,
+                value=self.tiers[0][0],
+            )
+        for i in range(1, len(self.tiers)):
+            prev, cur = self.tiers[i - 1], self.tiers[i]
+            if not cur[0] > prev[0]:
+                raise ConfigError(
+                    f"tier {i} starts at {cur[0]!r}, not above tier {i - 1} at {prev[0]!r}; "
+                    "tiers must be sorted by threshold and must not overlap",
+                    column="tiers",
+                    row=i,
+                    value=cur[0],
+                )
+            if self.mode != "marginal" and cur[1] < prev[1]:
+                raise ConfigError(
+                    f"tier {i} rate {cur[1]!r} is below tier {i - 1} rate {prev[1]!r}; in "
+                    f"{self.mode} mode rates must not decrease (a larger sale would lower "
+                    "commission already earned)",
+                    column="tiers",
+                    row=i,
+                    value=cur[1],
+                )
+        if not (math.isfinite(self.minimum) and self.minimum >= 0):
+            raise ConfigError(
+                f"minimum == {self.minimum!r}, must be finite and >= 0",
+                column="minimum",
+                value=self.minimum,
+            )
+        if self.decelerator is not None:
+            threshold, factor = self.decelerator
+            if not (math.isfinite(threshold) and threshold > 0):
+                raise ConfigError(
+                    f"decelerator threshold == {threshold!r}, must be finite and > 0",
+                    column="decelerator",
+                    value=threshold,
+                )
+            if not 0.0 <= factor <= 1.0:
+                raise ConfigError(
+                    f"decelerator factor == {factor!r}, must be in [0, 1]",
+                    column="decelerator",
+                    value=factor,
+                )
+            _ppm(factor, "decelerator factor")
+        if self.max_rate is not None:
+            if not 0.0 <= self.max_rate <= 1.0:
+                raise ConfigError(
+                    f"max_rate == {self.max_rate!r}, must be in [0, 1]",
+                    column="max_rate",
+                    value=self.max_rate,
+                )
+            _ppm(self.max_rate, "max_rate")
+        if self.max_payout is not None and not (
+            math.isfinite(self.max_payout) and self.max_payout >= 0
+        ):
+            raise ConfigError(
+                f"max_payout == {self.max_payout!r}, must be finite and >= 0",
+                column="max_payout",
+                value=self.max_payout,
+            )
+
+    # -- the cumulative commission function --------------------------------------------------
+
+    def _to_units(self, threshold: float | npt.NDArray[np.float64], target: Any) -> Any:
+        """Thresholds (basis units) to minor units: amounts, or fractions of ``target`` units."""
+        if self.basis == "amount":
+            return np.floor(np.asarray(threshold) * 10.0**self.decimals + 0.5).astype(np.int64)
+        return np.floor(np.asarray(threshold) * target + 0.5).astype(np.int64)
+
+    def cumulative_commission(
+        self,
+        sales: npt.ArrayLike,
+        targets: npt.ArrayLike | None = None,
+    ) -> npt.NDArray[np.int64]:
+        """Cumulative commission ``C(S)`` in minor units for cumulative sales ``S`` in minor units.
+
+        Parameters
+        ----------
+        sales
+            Cumulative sales within a period, integer minor units, >= 0.
+        targets
+            The period's target in minor units for each entry (``basis="attainment"`` only).
+
+        Returns
+        -------
+        numpy.ndarray of int64
+
+        Raises
+        ------
+        ConfigError
+            Targets missing for an attainment plan (or given for an amount plan).
+        DataError
+            Negative or non-integer sales, non-positive targets, or sales too large for exact
+            arithmetic (above 9e12 minor units).
+
+        Examples
+        --------
+        >>> from crmcore.kpi import CommissionPlan
+        >>> plan = CommissionPlan(tiers=[(0, 0.05), (1.0, 0.10)], basis="attainment",
+        ...                       mode="retroactive")
+        >>> plan.cumulative_commission([90_00, 100_00], targets=[100_00, 100_00])
+        array([ 450, 1000])
+        """
+        s = np.asarray(sales)
+        if s.dtype.kind not in "iu":
+            raise DataError(f"sales must be integer minor units, got dtype {s.dtype}")
+        s = s.astype(np.int64)
+        pos = first_true(s < 0)
+        if pos is not None:
+            raise DataError(
+                f"sales has negative value {int(s[pos])} at position {pos}; expected >= 0",
+                row=pos,
+                value=int(s[pos]),
+            )
+        pos = first_true(s > MAX_CUMULATIVE)
+        if pos is not None:
+            raise DataError(
+                f"cumulative sales {int(s[pos])} at position {pos} exceed {MAX_CUMULATIVE} "
+                "minor units; exact integer commission arithmetic is limited to that",
+                row=pos,
+                value=int(s[pos]),
+            )
+        if self.basis == "attainment":
+            if targets is None:
+                raise ConfigError("an attainment-based plan needs targets", column="targets")
+            tgt = np.broadcast_to(np.asarray(targets, dtype=np.float64), s.shape)
+            pos = first_true(~(np.isfinite(tgt) & (tgt > 0)))
+            if pos is not None:
+                raise DataError(
+                    f"target {show(tgt.reshape(-1)[pos])} at position {pos} must be > 0 for an "
+                    "attainment-based plan",
+                    row=pos,
+                    value=tgt.reshape(-1)[pos],
+                )
+        else:
+            if targets is not None:
+                raise ConfigError(
+                    "targets are only used by attainment-based plans", column="targets"
+                )
+            tgt = np.ones(s.shape)
+        return self._cumulative(s, tgt)
+
+    def _cumulative(
+        self, s: npt.NDArray[np.int64], tgt: npt.NDArray[np.float64]
+    ) -> npt.NDArray[np.int64]:
+        bounds = [self._to_units(t, tgt) * np.ones(s.shape, dtype=np.int64) for t, _ in self.tiers]
+        rates = [_ppm(r, "rate") for _, r in self.tiers]
+        num = np.zeros(s.shape, dtype=np.int64)
+        if self.mode == "marginal":
+            for k, rate in enumerate(rates):
+                low = bounds[k]
+                part = np.maximum(s - low, 0)
+                if k + 1 < len(bounds):
+                    part = np.minimum(part, np.maximum(bounds[k + 1] - low, 0))
+                num += part * rate
+        else:
+            current = np.full(s.shape, rates[0], dtype=np.int64)
+            for k in range(1, len(rates)):
+                current = np.where(s >= bounds[k], rates[k], current)
+            num = current * s
+        c = (num + _HALF) // PPM
+        if self.max_rate is not None:
+            c = np.minimum(c, (s * _ppm(self.max_rate, "max_rate")) // PPM)
+        if self.decelerator is not None:
+            threshold, factor = self.decelerator
+            held = (c * _ppm(factor, "factor") + _HALF) // PPM
+            c = np.where(s < self._to_units(threshold, tgt), held, c)
+        if self.minimum > 0:
+            c = np.where(s < self._to_units(self.minimum, tgt), 0, c)
+        if self.max_payout is not None:
+            cap = math.floor(self.max_payout * 10.0**self.decimals + 0.5)
+            c = np.minimum(c, cap)
+        out: npt.NDArray[np.int64] = c.astype(np.int64)
+        return out
+
+    def tier_reached(self, sales: npt.ArrayLike, targets: npt.ArrayLike | None = None) -> Any:
+        """Index (0-based) of the highest tier whose threshold cumulative sales have reached.
+
+        Examples
+        --------
+        >>> from crmcore.kpi import CommissionPlan
+        >>> CommissionPlan(tiers=[(0, 0.04), (150_000, 0.06)]).tier_reached([100, 150_000_00])
+        array([0, 1])
+        """
+        s = np.asarray(sales, dtype=np.int64)
+        tgt = np.ones(s.shape) if targets is None else np.asarray(targets, dtype=np.float64)
+        tier = np.zeros(s.shape, dtype=np.int64)
+        for k in range(1, len(self.tiers)):
+            tier = np.where(s >= self._to_units(self.tiers[k][0], tgt), k, tier)
+        return tier
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form that :meth:`from_dict` reads back.
+
+        Examples
+        --------
+        >>> from crmcore.kpi import CommissionPlan
+        >>> CommissionPlan(tiers=[(0, 0.05)]).to_dict()["tiers"]
+        [[0.0, 0.05]]
+        """
+        return {
+            "tiers": [list(t) for t in self.tiers],
+            "mode": self.mode,
+            "basis": self.basis,
+            "minimum": self.minimum,
+            "decelerator": None if self.decelerator is None else list(self.decelerator),
+            "max_rate": self.max_rate,
+            "max_payout": self.max_payout,
+            "decimals": self.decimals,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> CommissionPlan:
+        """Rebuild a plan from :meth:`to_dict` output; unknown keys are an error.
+
+        Examples
+        --------
+        >>> from crmcore.kpi import CommissionPlan
+        >>> CommissionPlan.from_dict({"tiers": [[0, 0.05]], "mode": "flat"}).mode
+        'flat'
+        """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"CommissionPlan.from_dict expects a mapping, got {data!r}")
+        allowed = {f.name for f in attrs.fields(cls)}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigError(
+                f"unknown CommissionPlan field(s) {unknown}; expected some of {sorted(allowed)}"
+            )
+        return cls(**dict(data))
+
+
+# --------------------------------------------------------------------------------------------
+# statements
+
+
+def _period_start(dates: pd.Series, freq: str) -> pd.Series:
+    naive = dates.dt.tz_localize(None) if getattr(dates.dt, "tz", None) is not None else dates
+    out: pd.Series = naive.dt.to_period(freq).dt.start_time
+    return out
+
+
+def _lines(
+    deals: pd.DataFrame,
+    plan: CommissionPlan,
+    *,
+    person: str,
+    deal: str,
+    closed_at: str,
+    amount: str,
+    cancelled_at: str | None,
+    freq: str,
+    targets: pd.DataFrame | None,
+    period: str,
+    target: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    arg = "deals"
+    if not isinstance(plan, CommissionPlan):
+        raise ConfigError(
+            f"plan must be a CommissionPlan, got {type(plan).__name__}", column="plan"
+        )
+    check_choice(freq, "freq", FREQS)
+    cols = [person, deal, closed_at, amount] + ([cancelled_at] if cancelled_at else [])
+    require_columns(deals, cols, arg=arg)
+    require_not_null(deals, person, arg=arg, key=deal)
+    require_not_null(deals, deal, arg=arg)
+    require_unique(deals, deal, arg=arg)
+    closed = datetime_column(deals, closed_at, arg=arg, key=deal)
+    values = numeric_column(
+        deals,
+        amount,
+        arg=arg,
+        key=deal,
+        allow_negative=False,
+        negative_hint="record a refund or cancellation with cancelled_at= instead",
+    )
+    cents = np.asarray(to_minor_units(values, plan.decimals, name=amount), dtype=np.int64)
+    periods = _period_start(closed, freq).reset_index(drop=True)
+
+    n = len(deals)
+    # Deterministic order: person, period, close time, deal id.
+    p_codes = pd.factorize(deals[person], sort=True)[0]
+    d_codes = pd.factorize(deals[deal], sort=True)[0]
+    t_ns = closed.dt.tz_localize(None) if getattr(closed.dt, "tz", None) is not None else closed
+    t_val = t_ns.to_numpy().astype("datetime64[ns]").astype(np.int64)
+    per_val = periods.to_numpy().astype("datetime64[ns]").astype(np.int64)
+    order = np.lexsort((d_codes, t_val, per_val, p_codes))
+    pc, pv, amt = p_codes[order], per_val[order], cents[order]
+    new_group = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
+    group = np.cumsum(new_group) - 1
+    starts = np.flatnonzero(new_group)
+    n_groups = len(starts)
+    csum = np.cumsum(amt)
+    before_group = np.r_[0, csum][starts]
+    cum = csum - before_group[group]
+    prev = cum - amt
+
+    tgt_rows = np.ones(n, dtype=np.float64)
+    tgt_group = np.full(n_groups, np.nan)
+    if plan.basis == "attainment":
+        if targets is None:
+            raise ConfigError(
+                "plan.basis is 'attainment': pass targets= (person, period, target)",
+                column="targets",
+            )
+        tgt_group = _group_targets(
+            targets,
+            keys=pd.DataFrame(
+                {
+                    person: deals[person].to_numpy()[order][starts],
+                    period: periods.to_numpy()[order][starts],
+                }
+            ),
+            person=person,
+            period=period,
+            target=target,
+            freq=freq,
+            decimals=plan.decimals,
+        )
+        tgt_rows = tgt_group[group]
+    elif targets is not None:
+        raise ConfigError(
+            "targets= is only used by attainment-based plans (plan.basis='attainment')",
+            column="targets",
+        )
+
+    if cum.size and int(cum.max()) > MAX_CUMULATIVE:
+        pos = int(order[int(np.argmax(cum))])
+        raise DataError(
+            f"cumulative sales of one person and period reach {int(cum.max())} minor units at "
+            f"{describe_row(deals, pos, deal)}; exact commission arithmetic is limited to "
+            f"{MAX_CUMULATIVE}",
+            column=amount,
+            row=deals.index[pos],
+        )
+    c_after = plan._cumulative(cum, tgt_rows)
+    if plan.mode == "flat":
+        last = np.r_[starts[1:], n] - 1
+        totals = c_after[last]
+        commission = split_minor_units(totals, amt.astype(np.float64), group)
+    else:
+        commission = c_after - plan._cumulative(prev, tgt_rows)
+    tier = plan.tier_reached(cum, tgt_rows)
+
+    deal_ids = deals[deal].to_numpy()[order]
+    sale = pd.DataFrame(
+        {
+            person: deals[person].to_numpy()[order],
+            "period": periods.to_numpy()[order],
+            deal: deal_ids,
+            "kind": "sale",
+            "date": closed.iloc[order].array,
+            "amount_cents": amt,
+            "cumulative_cents": cum,
+            "tier": tier,
+            "commission_cents": commission,
+            "source_period": periods.to_numpy()[order],
+        }
+    )
+    parts = [sale]
+    if cancelled_at is not None:
+        mask = deals[cancelled_at].notna().to_numpy()
+        if mask.any():
+            cancel = datetime_column(deals.loc[mask], cancelled_at, arg=arg, key=deal)
+            cancel_full = pd.Series(pd.NaT, index=range(n), dtype=cancel.dtype)
+            cancel_full.iloc[np.flatnonzero(mask)] = cancel.array
+            if (getattr(cancel.dtype, "tz", None) is None) != (
+                getattr(closed.dtype, "tz", None) is None
+            ):
+                raise DataError(
+                    f"columns {closed_at!r} and {cancelled_at!r} of deals mix naive and tz-aware "
+                    "dates; use one convention",
+                    column=cancelled_at,
+                )
+            early = mask & (cancel_full < closed.reset_index(drop=True)).to_numpy()
+            bad = first_true(early)
+            if bad is not None:
+                raise DataError(
+                    f"column {cancelled_at!r} of deals has {show(cancel_full.iloc[bad])} at "
+                    f"{describe_row(deals, bad, deal)}, before the deal closed on "
+                    f"{show(closed.iloc[bad])}; a deal is cancelled after it closes",
+                    column=cancelled_at,
+                    row=deals.index[bad],
+                    value=cancel_full.iloc[bad],
+                )
+            sel = mask[order]
+            c_dates = cancel_full.iloc[order[sel]].reset_index(drop=True)
+            back = sale.loc[sel].copy()
+            back["kind"] = "clawback"
+            back["date"] = c_dates.array
+            back["period"] = _period_start(c_dates, freq).to_numpy()
+            back["amount_cents"] = -back["amount_cents"]
+            back["commission_cents"] = -back["commission_cents"]
+            parts.append(back)
+    lines = pd.concat(parts, ignore_index=True)
+    lines["kind"] = lines["kind"].astype(object)
+    l_order = np.lexsort(
+        (
+            (lines["kind"] == "clawback").to_numpy(),
+            pd.factorize(lines[deal], sort=True)[0],
+            pd.DatetimeIndex(lines["date"]).asi8,
+            lines["period"].to_numpy().astype("datetime64[ns]").astype(np.int64),
+            pd.factorize(lines[person], sort=True)[0],
+        )
+    )
+    lines = lines.iloc[l_order].reset_index(drop=True)
+    group_info = pd.DataFrame(
+        {
+            person: deals[person].to_numpy()[order][starts],
+            "period": periods.to_numpy()[order][starts],
+            "target_cents": tgt_group,
+        }
+    )
+    return lines, group_info
+
+
+def _group_targets(
+    targets: pd.DataFrame,
+    *,
+    keys: pd.DataFrame,
+    person: str,
+    period: str,
+    target: str,
+    freq: str,
+    decimals: int,
+) -> npt.NDArray[np.float64]:
+    arg = "targets"
+    require_frame(targets, arg=arg)
+    require_columns(targets, [person, period, target], arg=arg)
+    require_not_null(targets, person, arg=arg)
+    tdates = datetime_column(targets, period, arg=arg, key=person)
+    tvals = numeric_column(targets, target, arg=arg, key=person)
+    pos = first_true(tvals <= 0)
+    if pos is not None:
+        raise DataError(
+            f"column {target!r} of targets has {show(tvals[pos])} at "
+            f"{describe_row(targets, pos, person)}; attainment-based commission needs targets > 0",
+            column=target,
+            row=targets.index[pos],
+            value=tvals[pos],
+        )
+    tab = pd.DataFrame(
+        {
+            person: targets[person].to_numpy(),
+            period: _period_start(tdates, freq).to_numpy(),
+            "_t": np.asarray(to_minor_units(tvals, decimals, name=target), dtype=np.float64),
+        }
+    )
+    pos = first_true(tab.duplicated(subset=[person, period]).to_numpy())
+    if pos is not None:
+        raise DataError(
+            f"targets has a second target for person {show(tab[person].iloc[pos])} in period "
+            f"{tab[period].iloc[pos]:%Y-%m-%d} at {describe_row(targets, pos)}; expected one",
+            column=period,
+            row=targets.index[pos],
+        )
+    merged = keys.merge(tab, on=[person, period], how="left")
+    got = merged["_t"].to_numpy(dtype=np.float64)
+    pos = first_true(np.isnan(got))
+    if pos is not None:
+        raise DataError(
+            f"targets has no target for person {show(keys[person].iloc[pos])} in period "
+            f"{pd.Timestamp(keys[period].iloc[pos]):%Y-%m-%d}, which has deals; every "
+            "person and period with deals needs a target",
+            column=target,
+            value=keys[person].iloc[pos],
+        )
+    return got
+
+
+def commission_lines(
+    deals: pd.DataFrame,
+    plan: CommissionPlan,
+    *,
+    person: str = "person",
+    deal: str = "opportunity_id",
+    closed_at: str = "closed_at",
+    amount: str = "amount",
+    cancelled_at: str | None = None,
+    freq: str = "M",
+    targets: pd.DataFrame | None = None,
+    period: str = "period",
+    target: str = "target",
+) -> pd.DataFrame:
+    """Per-deal commission lines (and clawback lines) in exact minor units.
+
+    Deals of one person and period are taken in order of ``closed_at`` (ties: by deal id) and
+    each pays ``C(S after) - C(S before)`` of the plan (see :class:`CommissionPlan`); in flat
+    mode the period total ``C(S_end)`` is spread over the deals in proportion to their amounts.
+    Either way the lines of a person and period add up exactly to ``C(S_end)``.
+
+    Parameters
+    ----------
+    deals
+        One row per deal to pay commission on (usually the won deals): ``person``, ``deal`` id
+        (unique), ``closed_at`` date, ``amount`` (decimal currency units, >= 0; converted to
+        minor units half up) and, optionally, a ``cancelled_at`` date (NaT when not cancelled).
+    plan
+        The :class:`CommissionPlan`.
+    person, deal, closed_at, amount
+        Column names.
+    cancelled_at
+        Column of cancellation / full-refund dates, or ``None``. A cancelled deal keeps its
+        original line in its own period (a closed period is never changed) and gets a
+        ``"clawback"`` line in the period of the cancellation reversing exactly the commission
+        it earned. Other deals are not re-rated.
+    freq
+        Commission period: ``"M"`` (month, default), ``"Q"`` or ``"Y"``; periods are labelled by
+        their first day (time zones are dropped: wall-clock dates decide the period).
+    targets
+        For attainment plans: a table of ``person``, ``period`` (any date within the period)
+        and ``target`` (currency units, > 0), one row per person and period.
+    period, target
+        Column names in ``targets``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``person``, ``period`` (start of the period the line is booked in), the ``deal``
+        id, ``kind`` (``"sale"`` or ``"clawback"``), ``date`` (closing or cancellation date),
+        ``amount_cents`` (negative for clawbacks), ``cumulative_cents`` (the person's sales in
+        the period up to and including the deal), ``tier`` (0-based tier reached), and
+        ``commission_cents`` (int64; negative only on clawback lines), ``source_period`` (period
+        of the original sale). Sorted by person, period, date, deal, with a ``RangeIndex``;
+        clawback lines copy ``cumulative_cents`` and ``tier`` of the sale they reverse.
+
+    Raises
+    ------
+    SchemaError
+        A column is missing or the table is empty.
+    ColumnTypeError
+        Non-numeric amounts or non-date dates.
+    DataError
+        Missing or duplicated deal ids, NaN or negative amounts, missing dates, a cancellation
+        before the close, missing or non-positive targets.
+    ConfigError
+        ``plan`` is not a plan, unknown ``freq``, targets missing for an attainment plan.
+
+    Examples
+    --------
+    >>> from crmcore.kpi import CommissionPlan, commission_lines
+    >>> plan = CommissionPlan(tiers=[(0, 0.04), (150_000, 0.06), (250_000, 0.08)])
+    >>> deals = pd.DataFrame({"person": ["ann", "ann"], "opportunity_id": [1, 2],
+    ...                       "closed_at": pd.to_datetime(["2024-03-01", "2024-03-20"]),
+    ...                       "amount": [145_000.0, 20_000.0]})
+    >>> commission_lines(deals, plan)[["opportunity_id", "cumulative_cents", "commission_cents"]]
+       opportunity_id  cumulative_cents  commission_cents
+    0               1          14500000            580000
+    1               2          16500000            110000
+    """
+    lines, _ = _lines(
+        deals,
+        plan,
+        person=person,
+        deal=deal,
+        closed_at=closed_at,
+        amount=amount,
+        cancelled_at=cancelled_at,
+        freq=freq,
+        targets=targets,
+        period=period,
+        target=target,
+    )
+    return lines
+
+
+def commission_statement(
+    deals: pd.DataFrame,
+    plan: CommissionPlan,
+    *,
+    person: str = "person",
+    deal: str = "opportunity_id",
+    closed_at: str = "closed_at",
+    amount: str = "amount",
+    cancelled_at: str | None = None,
+    freq: str = "M",
+    targets: pd.DataFrame | None = None,
+    period: str = "period",
+    target: str = "target",
+) -> pd.DataFrame:
+    """Commission statement per person and period: sales, tier, earned, clawed back, payout.
+
+    Built from :func:`commission_lines`, so its money columns reconcile exactly with the lines.
+
+    Parameters
+    ----------
+    deals
+        One row per deal to pay commission on (usually the won deals): ``person``, ``deal`` id
+        (unique), ``closed_at`` date, ``amount`` (decimal currency units, >= 0; converted to
+        minor units half up) and, optionally, a ``cancelled_at`` date (NaT when not cancelled).
+    plan
+        The :class:`CommissionPlan`.
+    person, deal, closed_at, amount
+        Column names.
+    cancelled_at
+        Column of cancellation / full-refund dates, or ``None``. A cancelled deal keeps its
+        original line in its own period (a closed period is never changed) and gets a
+        ``"clawback"`` line in the period of the cancellation reversing exactly the commission
+        it earned. Other deals are not re-rated.
+    freq
+        Commission period: ``"M"`` (month, default), ``"Q"`` or ``"Y"``; periods are labelled by
+        their first day (time zones are dropped: wall-clock dates decide the period).
+    targets
+        For attainment plans: a table of ``person``, ``period`` (any date within the period)
+        and ``target`` (currency units, > 0), one row per person and period.
+    period, target
+        Column names in ``targets``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``(person, period)``, sorted; one row per person and period with a sale or a
+        clawback. Columns ``deals`` (sales booked), ``sales_cents``, ``target_cents`` (float;
+        NaN for amount-based plans), ``attainment`` (``sales_cents / target_cents``; NaN for
+        amount plans), ``tier`` (highest tier reached), ``earned_cents`` (commission on the
+        period's sales, >= 0), ``clawback_cents`` (<= 0, reversals booked in this period),
+        ``payout_cents`` (``earned + clawback``) and ``effective_rate`` (``earned / sales``,
+        NaN without sales). Money columns are int64 minor units.
+
+    Raises
+    ------
+    SchemaError, ColumnTypeError, DataError, ConfigError
+        As for :func:`commission_lines`.
+
+    Examples
+    --------
+    >>> from crmcore.kpi import CommissionPlan, commission_statement
+    >>> plan = CommissionPlan(tiers=[(0, 0.04), (150_000, 0.06), (250_000, 0.08)])
+    >>> deals = pd.DataFrame({"person": ["ann", "ann", "bob"], "opportunity_id": [1, 2, 3],
+    ...     "closed_at": pd.to_datetime(["2024-03-01", "2024-03-20", "2024-03-05"]),
+    ...     "amount": [145_000.0, 20_000.0, 50_000.0],
+    ...     "cancelled_at": pd.to_datetime([None, "2024-04-02", None])})
+    >>> st = commission_statement(deals, plan, cancelled_at="cancelled_at")
+    >>> st[["sales_cents", "earned_cents", "clawback_cents", "payout_cents"]]
+                       sales_cents  earned_cents  clawback_cents  payout_cents
+    person period
+    ann    2024-03-01     16500000        690000               0        690000
+           2024-04-01            0             0         -110000       -110000
+    bob    2024-03-01      5000000        200000               0        200000
+    """
+    lines, info = _lines(
+        deals,
+        plan,
+        person=person,
+        deal=deal,
+        closed_at=closed_at,
+        amount=amount,
+        cancelled_at=cancelled_at,
+        freq=freq,
+        targets=targets,
+        period=period,
+        target=target,
+    )
+    is_sale = (lines["kind"] == "sale").to_numpy()
+    frame = pd.DataFrame(
+        {
+            person: lines[person].to_numpy(),
+            "period": lines["period"].to_numpy(),
+            "deals": is_sale.astype(np.int64),
+            "sales_cents": np.where(is_sale, lines["amount_cents"].to_numpy(), 0),
+            "tier": np.where(is_sale, lines["tier"].to_numpy(), 0),
+            "earned_cents": np.where(is_sale, lines["commission_cents"].to_numpy(), 0),
+            "clawback_cents": np.where(is_sale, 0, lines["commission_cents"].to_numpy()),
+        }
+    )
+    out = frame.groupby([person, "period"], sort=True).agg(
+        deals=("deals", "sum"),
+        sales_cents=("sales_cents", "sum"),
+        tier=("tier", "max"),
+        earned_cents=("earned_cents", "sum"),
+        clawback_cents=("clawback_cents", "sum"),
+    )
+    tgt = info.set_index([person, "period"])["target_cents"]
+    out.insert(2, "target_cents", tgt.reindex(out.index).to_numpy(dtype=np.float64))
+    sales = out["sales_cents"].to_numpy(dtype=np.float64)
+    out.insert(3, "attainment", sales / out["target_cents"].to_numpy(dtype=np.float64))
+    for col in ("deals", "sales_cents", "tier", "earned_cents", "clawback_cents"):
+        out[col] = out[col].astype(np.int64)
+    out["payout_cents"] = out["earned_cents"] + out["clawback_cents"]
+    earned = out["earned_cents"].to_numpy(dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["effective_rate"] = np.where(sales > 0, earned / np.where(sales > 0, sales, 1), np.nan)
+    return out
