@@ -1,0 +1,335 @@
+"""Tests of weighted_pipeline and pipeline_by_stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcore.errors import (
+    ColumnTypeError,
+    ConfigError,
+    CurrencyError,
+    DataError,
+    InputTypeError,
+    SchemaError,
+)
+from crmcore.money import to_minor_units
+from crmcore.pipeline import StageModel, pipeline_by_stage, weighted_pipeline
+from helpers import call_unmutated, shuffled
+from strategies_pipeline import models_and_deals
+
+MODEL = StageModel.from_conversion_rates(
+    ["prospect", "bid", "negotiation"], [0.5, 0.8, 0.9], [60, 30, 30]
+)
+
+
+def worked_deals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3],
+            "stage": ["prospect", "bid", "negotiation"],
+            "amount": [500_000.0, 250_000.0, 200_000.0],
+        }
+    )
+
+
+def cents(values: Any) -> np.ndarray:
+    return np.asarray(to_minor_units(np.asarray(values, dtype=np.float64)))
+
+
+# --- examples -----------------------------------------------------------------------------
+
+
+def test_worked_example_each_deal_brings_180000() -> None:
+    # Win odds are cumulative: prospect 0.5*0.8*0.9 = 0.36, bid 0.8*0.9 = 0.72, negotiation 0.9.
+    # 500 000 * 0.36 = 250 000 * 0.72 = 200 000 * 0.9 = 180 000; total 540 000.
+    out = call_unmutated(weighted_pipeline, worked_deals(), MODEL)
+    expected = pd.DataFrame(
+        {
+            "stage": ["prospect", "bid", "negotiation"],
+            "amount": [500_000.0, 250_000.0, 200_000.0],
+            "win_probability": [0.5 * 0.8 * 0.9, 0.8 * 0.9, 0.9],
+            "expected_amount": [180_000.0, 180_000.0, 180_000.0],
+        },
+        index=pd.Index([1, 2, 3], name="opportunity_id"),
+    )
+    pd.testing.assert_frame_equal(out, expected, check_dtype=False)
+    assert out["expected_amount"].sum() == 540_000.0
+
+
+def test_worked_example_by_stage() -> None:
+    out = call_unmutated(pipeline_by_stage, worked_deals(), MODEL)
+    assert list(out.index) == ["prospect", "bid", "negotiation", "won", "lost"]
+    assert out["count"].tolist() == [1, 1, 1, 0, 0]
+    assert out["expected_amount"].tolist() == [180_000.0, 180_000.0, 180_000.0, 0.0, 0.0]
+    assert out["expected_amount"].sum() == 540_000.0
+    assert out["count"].dtype == np.int64
+
+
+def test_step_odds_typed_as_cumulative_overstate_by_17_percent() -> None:
+    # The issue's Odoo trap: 50/80/90 typed as win odds gives 250 000 + 200 000 + 180 000
+    # = 630 000 instead of 540 000, i.e. 630/540 - 1 = 16.7 % too much.
+    naive = StageModel(
+        stages=["prospect", "bid", "negotiation"],
+        win_probabilities=[0.5, 0.8, 0.9],
+        days_to_close=[120, 60, 30],
+    )
+    total = weighted_pipeline(worked_deals(), naive)["expected_amount"].sum()
+    assert total == 630_000.0
+    assert round(total / 540_000.0 - 1, 3) == 0.167
+
+
+def test_won_counts_full_lost_counts_zero_and_index_is_sorted() -> None:
+    deals = pd.DataFrame(
+        {"opportunity_id": ["c", "a", "b"], "stage": ["won", "lost", "bid"], "amount": [10, 20, 30]}
+    )
+    out = weighted_pipeline(deals, MODEL)
+    assert list(out.index) == ["a", "b", "c"]
+    # a lost -> 0; b bid 30 * 0.72 = 21.60; c won -> 10.
+    assert out["win_probability"].tolist() == [0.0, MODEL.probability("bid"), 1.0]
+    assert out["expected_amount"].tolist() == [0.0, 21.6, 10.0]
+    by = pipeline_by_stage(deals, MODEL)
+    assert by.loc["won", "amount"] == 10.0
+    assert by.loc["lost", "amount"] == 20.0
+    assert by.loc["lost", "expected_amount"] == 0.0
+
+
+def test_expected_rounds_half_up_to_the_cent() -> None:
+    # 0.05 at 0.9 = 0.045 -> 0.05 (half up); 0.01 at 0.36 = 0.0036 -> 0.00.
+    deals = pd.DataFrame(
+        {"opportunity_id": [1, 2], "stage": ["negotiation", "prospect"], "amount": [0.05, 0.01]}
+    )
+    out = weighted_pipeline(deals, MODEL)
+    assert out["expected_amount"].tolist() == [0.05, 0.0]
+
+
+def test_currencies_with_rates_convert_to_reporting_currency() -> None:
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3],
+            "stage": ["negotiation", "negotiation", "won"],
+            "amount": [100.0, 200.0, 1000.0],
+            "currency": ["USD", "EUR", "JPY"],
+        }
+    )
+    rates = {"USD": 0.9, "JPY": 0.006}
+    out = weighted_pipeline(
+        deals, MODEL, currency="currency", rates=rates, reporting_currency="EUR"
+    )
+    # USD 100 * 0.9 = 90 EUR, * 0.9 = 81; EUR 200 * 0.9 = 180; JPY 1000 * 0.006 = 6 EUR (won).
+    assert out["amount"].tolist() == [90.0, 200.0, 6.0]
+    assert out["expected_amount"].tolist() == [81.0, 180.0, 6.0]
+    assert out["fx_rate"].tolist() == [0.9, 1.0, 0.006]
+    assert out["currency"].tolist() == ["USD", "EUR", "JPY"]
+    assert out.attrs["reporting_currency"] == "EUR"
+    by = pipeline_by_stage(deals, MODEL, currency="currency", rates=rates, reporting_currency="EUR")
+    assert by.loc["negotiation", "expected_amount"] == 261.0
+    assert by.attrs["reporting_currency"] == "EUR"
+
+
+def test_single_currency_needs_no_rates() -> None:
+    deals = worked_deals().assign(currency="EUR")
+    by = pipeline_by_stage(deals, MODEL, currency="currency")
+    assert by["expected_amount"].sum() == 540_000.0
+    assert by.attrs["reporting_currency"] == "EUR"
+
+
+def test_mixed_currencies_per_deal_without_rates_stay_in_own_currency() -> None:
+    deals = worked_deals().assign(currency=["EUR", "USD", "EUR"])
+    out = weighted_pipeline(deals, MODEL, currency="currency")
+    assert out["currency"].tolist() == ["EUR", "USD", "EUR"]
+    assert "fx_rate" not in out.columns
+    assert out.attrs["reporting_currency"] is None
+
+
+def test_three_decimal_currency() -> None:
+    deals = pd.DataFrame({"opportunity_id": [1], "stage": ["negotiation"], "amount": [1.005]})
+    # KWD has three decimals: 1.005 * 0.9 = 0.9045 -> 0.905 (half up at three decimals).
+    out = weighted_pipeline(deals, MODEL, decimals=3)
+    assert out["expected_amount"].tolist() == [0.905]
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@given(models_and_deals(close_dates=False))
+def test_weighted_never_exceeds_unweighted(case: tuple[StageModel, pd.DataFrame]) -> None:
+    model, deals = case
+    out = weighted_pipeline(deals, model)
+    assert (out["expected_amount"] <= out["amount"]).all()
+    assert (out["expected_amount"] >= 0).all()
+    by = pipeline_by_stage(deals, model)
+    assert by["expected_amount"].sum() <= by["amount"].sum()
+    assert by["count"].sum() == len(deals)
+
+
+@given(models_and_deals(close_dates=False), st.integers(0, 2**16))
+def test_totals_invariant_under_row_order(case: tuple[StageModel, pd.DataFrame], seed: int) -> None:
+    model, deals = case
+    a = pipeline_by_stage(deals, model)
+    b = pipeline_by_stage(shuffled(deals, seed), model)
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(
+        weighted_pipeline(deals, model), weighted_pipeline(shuffled(deals, seed), model)
+    )
+
+
+@given(models_and_deals(close_dates=False))
+def test_stage_totals_reconcile_with_deals_exactly(case: tuple[StageModel, pd.DataFrame]) -> None:
+    model, deals = case
+    per_deal = weighted_pipeline(deals, model)
+    by = pipeline_by_stage(deals, model)
+    assert cents(by["expected_amount"]).sum() == cents(per_deal["expected_amount"]).sum()
+    assert cents(by["amount"]).sum() == cents(deals["amount"]).sum()
+    # Per stage, the expected amount is within half a cent per deal of count * p * amount.
+    for name, row in by.iterrows():
+        raw = per_deal.loc[per_deal["stage"] == name, "amount"].sum() * row["win_probability"]
+        assert abs(row["expected_amount"] - raw) <= 0.005 * row["count"] + 1e-6
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+
+def _deals(**changes: Any) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3],
+            "stage": ["prospect", "bid", "won"],
+            "amount": [10.0, 20.0, 30.0],
+            "currency": ["EUR", "USD", "EUR"],
+        }
+    )
+    for col, values in changes.items():
+        frame[col] = values
+    return frame
+
+
+BAD: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
+    ("not a frame", [1, 2], {}, InputTypeError, "opportunities must be a pandas DataFrame"),
+    (
+        "missing column",
+        _deals().drop(columns="amount"),
+        {},
+        SchemaError,
+        "missing column\\(s\\) 'amount'",
+    ),
+    ("empty", _deals().iloc[:0], {}, SchemaError, "opportunities is empty"),
+    (
+        "unknown stage",
+        _deals(stage=["prospect", "closing", "won"]),
+        {},
+        DataError,
+        (
+            "unknown stage 'closing' at row 1 \\(opportunity_id=2\\); the model knows 'prospect', "
+            "'bid', 'negotiation', 'won', 'lost'"
+        ),
+    ),
+    (
+        "missing stage",
+        _deals(stage=["prospect", None, "won"]),
+        {},
+        DataError,
+        "column 'stage' of opportunities has a missing value at row 1",
+    ),
+    ("duplicate id", _deals(opportunity_id=[1, 1, 3]), {}, DataError, "duplicate value 1"),
+    ("missing id", _deals(opportunity_id=[1, None, 3]), {}, DataError, "missing value at row 1"),
+    (
+        "negative amount",
+        _deals(amount=[10.0, -1.0, 3.0]),
+        {},
+        DataError,
+        "negative value -1.0 at row 1 \\(opportunity_id=2\\)",
+    ),
+    ("NaN amount", _deals(amount=[10.0, np.nan, 3.0]), {}, DataError, "has NaN at row 1"),
+    (
+        "text amount",
+        _deals(amount=["10", "x", "3"]),
+        {},
+        ColumnTypeError,
+        "non-numeric value 'x' at row 1",
+    ),
+    (
+        "rates without currency",
+        _deals(),
+        {"rates": {"EUR": 1.0}},
+        ConfigError,
+        "rates were given but no currency column",
+    ),
+    (
+        "negative rate",
+        _deals(),
+        {"currency": "currency", "rates": {"EUR": 1.0, "USD": -0.9}},
+        ConfigError,
+        "rates\\['USD'\\] == -0.9, must be > 0",
+    ),
+    (
+        "currency without rate",
+        _deals(),
+        {"currency": "currency", "rates": {"EUR": 1.0}},
+        CurrencyError,
+        "currency 'USD' at row 1 \\(opportunity_id=2\\) has no exchange rate; rates has 'EUR'",
+    ),
+    (
+        "reporting rate not 1",
+        _deals(),
+        {
+            "currency": "currency",
+            "rates": {"EUR": 2.0, "USD": 1.0},
+            "reporting_currency": "EUR",
+        },
+        ConfigError,
+        "'EUR' is the reporting currency; its rate must be 1",
+    ),
+    (
+        "rates not a mapping",
+        _deals(),
+        {"currency": "currency", "rates": [1.0]},
+        ConfigError,
+        "rates must be a mapping",
+    ),
+    (
+        "missing currency value",
+        _deals(currency=["EUR", None, "EUR"]),
+        {"currency": "currency", "rates": {"EUR": 1.0}},
+        DataError,
+        "column 'currency' of opportunities has a missing value at row 1",
+    ),
+    ("bad decimals", _deals(), {"decimals": -1}, ConfigError, "decimals == -1, must be >= 0"),
+    ("model not a StageModel", _deals(), {"model": {"a": 1}}, ConfigError, "must be a StageModel"),
+]
+
+
+@pytest.mark.parametrize("func", [weighted_pipeline, pipeline_by_stage])
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "error", "match"),
+    [b[1:] for b in BAD],
+    ids=[b[0] for b in BAD],
+)
+def test_bad_input(
+    func: Any, frame: Any, kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    kw = dict(kwargs)
+    model = kw.pop("model", MODEL)
+    with pytest.raises(error, match=match):
+        func(frame, model, **kw)
+
+
+def test_mixed_currencies_cannot_be_summed_without_rates() -> None:
+    with pytest.raises(
+        CurrencyError,
+        match="mix currencies 'EUR' at row 0 \\(opportunity_id=1\\) and 'USD' at row 1 "
+        "\\(opportunity_id=2\\), and no rates were given",
+    ):
+        pipeline_by_stage(_deals(), MODEL, currency="currency")
+
+
+def test_single_currency_differing_from_reporting_currency_needs_rates() -> None:
+    with pytest.raises(CurrencyError, match="in currency 'EUR' but reporting_currency is 'USD'"):
+        pipeline_by_stage(
+            _deals(currency="EUR"), MODEL, currency="currency", reporting_currency="USD"
+        )
