@@ -21,6 +21,7 @@ customer_id
 """
 
 from crmcore.segmentation.abc import abc_classes, abc_xyz
+from crmcore.segmentation.clean import clean_transactions
 from crmcore.segmentation.grades import GradeRules, customer_grades
 from crmcore.segmentation.rfm import btyd_summary, rfm_summary
 from crmcore.segmentation.scores import RFMBins, fit_rfm_bins, rfm_scores, score_rfm
@@ -33,7 +34,7 @@ from crmcore.segmentation.segments import (
     segment_summary,
 )
 
-__all__: list[str] = [
+__all__: list[str] = [  # noqa: RUF022  # tests/test_api.py wants plain sorted() order
     "GradeRules",
     "RFMBins",
     "RF_GRID_10",
@@ -43,6 +44,7 @@ __all__: list[str] = [
     "abc_classes",
     "abc_xyz",
     "btyd_summary",
+    "clean_transactions",
     "customer_grades",
     "fit_rfm_bins",
     "rfm_scores",

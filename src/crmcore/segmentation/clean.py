@@ -1,0 +1,427 @@
+"""Clean a messy transaction export, reporting every row removed or changed and why."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore._frames import (
+    check_choice,
+    check_scalar,
+    datetime_column,
+    describe_row,
+    first_true,
+    require_columns,
+    show,
+)
+from crmcore.errors import ColumnTypeError, DataError
+from crmcore.money import from_minor_units, to_minor_units
+
+__all__ = ["REPORT_COLUMNS", "clean_transactions"]
+
+#: Columns of the report returned by :func:`clean_transactions`.
+REPORT_COLUMNS: tuple[str, ...] = ("row", "action", "reason", "column", "value", "new_value")
+
+_BoolArray = npt.NDArray[np.bool_]
+
+
+def _blank(series: pd.Series) -> _BoolArray:
+    """Missing values: NA/NaN/NaT, and text that is empty or only spaces."""
+    missing = np.array(series.isna().to_numpy(dtype=bool), dtype=bool)
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        text = series.str.strip()
+        missing |= text.eq("").to_numpy(dtype=bool, na_value=False)
+    return missing
+
+
+def _parse_amounts(series: pd.Series) -> tuple[npt.NDArray[np.float64], _BoolArray]:
+    """Amounts as float64 and a mask of values that are not finite numbers (NaN where bad)."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return np.full(len(series), np.nan), np.ones(len(series), dtype=bool)
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        text = series.str.strip() if pd.api.types.is_string_dtype(series.dtype) else series
+        values = np.array(
+            pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        )
+        is_bool = np.fromiter(
+            (isinstance(v, bool | np.bool_) for v in series.to_numpy(dtype=object)),
+            dtype=bool,
+            count=len(series),
+        )
+        values[is_bool] = np.nan
+    bad = ~np.isfinite(values)
+    return values, bad
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """Text values without surrounding spaces; other values unchanged."""
+    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+        stripped = series.str.strip()
+        return stripped.where(stripped.notna(), series)
+    return series
+
+
+def _parse_dates(series: pd.Series) -> _BoolArray:
+    """Mask of values that do not parse as dates (missing values excluded by the caller)."""
+    dtype = series.dtype
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return np.zeros(len(series), dtype=bool)
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return series.notna().to_numpy(dtype=bool)
+    text = _stripped(series)
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    except (ValueError, TypeError):
+        # Mixed time zones cannot be parsed together; parse element by element (small, messy
+        # exports only reach this branch) and let datetime_column name the conflict later.
+        parsed = pd.Series(
+            [pd.to_datetime(v, errors="coerce", format="ISO8601") for v in text],
+            index=series.index,
+            dtype=object,
+        )
+    bad: _BoolArray = parsed.isna().to_numpy(dtype=bool)
+    return bad
+
+
+def _record(
+    parts: list[pd.DataFrame],
+    frame: pd.DataFrame,
+    positions: npt.NDArray[np.intp],
+    *,
+    action: str,
+    reason: str | list[str],
+    column: str,
+    new_value: object = None,
+) -> None:
+    if len(positions) == 0:
+        return
+    parts.append(
+        pd.DataFrame(
+            {
+                "position": positions,
+                "row": frame.index[positions].to_numpy(dtype=object),
+                "action": action,
+                "reason": reason,
+                "column": column,
+                "value": frame[column].iloc[positions].to_numpy(dtype=object),
+                "new_value": new_value,
+            }
+        )
+    )
+
+
+def _net_refunds(
+    codes: npt.NDArray[np.intp],
+    ticks: npt.NDArray[np.int64],
+    cents: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Net refunds against the same customer's earlier purchases, latest purchase first.
+
+    Returns the remaining cents of every row (0 for refunds) and, per row, the refund cents of
+    its customer that found no earlier purchase to net against.
+    """
+    refund = cents < 0
+    # Walk each customer's rows from the latest to the earliest, refunds before purchases at
+    # the same instant: a refund waits in a balance B that earlier purchases absorb.
+    order = np.lexsort((~refund, -ticks, codes))
+    c = codes[order]
+    x = -cents[order]  # refund magnitude adds to B, a purchase subtracts
+    start = np.ones(len(c), dtype=bool)
+    start[1:] = c[1:] != c[:-1]
+    group = np.cumsum(start) - 1
+    csum = np.cumsum(x)
+    group_base = (csum - x)[start]
+    s = csum - group_base[group]
+    # Lindley recursion B_k = max(0, B_{k-1} + x_k), B_0 = 0, in closed form:
+    # B_k = S_k - min(0, min_{j<=k} S_j) with S the running sum within the customer.
+    running_min = pd.Series(s).groupby(group).cummin().to_numpy()
+    balance = s - np.minimum(running_min, 0)
+    before = np.empty_like(balance)
+    before[0] = 0
+    before[1:] = balance[:-1]
+    before[start] = 0
+    amount = cents[order]
+    absorbed = np.where(amount > 0, np.minimum(amount, before), 0)
+    remaining_sorted = np.where(amount > 0, amount - absorbed, 0)
+    end = np.ones(len(c), dtype=bool)
+    end[:-1] = c[1:] != c[:-1]
+    leftover_by_group = balance[end]
+    remaining = np.empty_like(remaining_sorted)
+    remaining[order] = remaining_sorted
+    leftover = np.empty_like(remaining_sorted)
+    leftover[order] = leftover_by_group[group]
+    return remaining, leftover
+
+
+def clean_transactions(
+    transactions: pd.DataFrame,
+    *,
+    customer: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    duplicates: Literal["drop", "keep"] = "drop",
+    missing: Literal["drop", "error"] = "drop",
+    unparseable: Literal["drop", "error"] = "drop",
+    refunds: Literal["keep", "drop", "net", "error"] = "keep",
+    decimals: int = 2,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Clean a transaction export and report every row removed or changed, and why.
+
+    The steps run in this order; a row removed by one step is reported once, for that step:
+
+    1. **missing**: a missing customer id, date or amount (NA, NaN, NaT, empty or blank
+       text). ``"drop"`` removes the row, ``"error"`` raises.
+    2. **unparseable**: a date that is not a date (text that is not ISO 8601, numbers) or an
+       amount that is not a finite number (text such as ``"n/a"``, booleans, infinities).
+       ``"drop"`` or ``"error"``.
+    3. **duplicates**: a row identical to an earlier row in *every* column (an exact
+       duplicate; index labels do not count). ``"drop"`` keeps the first occurrence and
+       removes the others, ``"keep"`` keeps all.
+    4. **refunds** (negative amounts): ``"keep"`` leaves them (summaries then need
+       ``refunds="allow"``); ``"drop"`` removes them; ``"error"`` raises; ``"net"`` removes
+       each refund row and subtracts its amount from the same customer's purchases made at
+       or before it, the latest purchase first (computed exactly in minor units at
+       ``decimals``). A purchase reduced to zero is removed ("cancelled by refund"), one
+       partly reduced is changed (its new amount is in ``new_value``). Refund amounts that
+       find no earlier purchase (more refunded than bought before) cannot be netted; they are
+       removed with the rest of the refund row and the amount is named in the reason.
+
+    Reconciliation: ``len(clean) + (report["action"] == "removed").sum() == len(transactions)``;
+    each input row is in ``clean`` or in the report as removed, never both; changed rows are
+    in both. With ``refunds="net"`` the amounts reconcile per customer:
+    ``sum(clean amounts) = sum(input purchases) + sum(refunds) + unmatched refund amount``.
+
+    Parameters
+    ----------
+    transactions
+        The raw table; other columns are carried along unchanged.
+    customer, date, amount
+        Column names.
+    duplicates, missing, unparseable, refunds
+        What to do with each kind of problem (see above).
+    decimals
+        Minor-unit digits of the currency, used by ``refunds="net"`` (default 2).
+
+    Returns
+    -------
+    clean : pandas.DataFrame
+        The kept rows in input order with their original index labels; ``date`` converted to
+        datetime64 and ``amount`` to float64, other columns as given.
+    report : pandas.DataFrame
+        One row per removed or changed input row, in input order, with columns ``row`` (the
+        original index label), ``action`` (``"removed"`` or ``"changed"``), ``reason`` (text),
+        ``column`` (the column at fault), ``value`` (its original value) and ``new_value``
+        (the new amount of a changed row, else ``None``).
+
+    Raises
+    ------
+    SchemaError
+        A column is missing or the table is empty.
+    DataError
+        With ``missing="error"`` or ``refunds="error"``: the first offending row; also naive
+        and tz-aware dates mixed (cleaning cannot choose a time zone for you).
+    ColumnTypeError
+        With ``unparseable="error"``: the first unparseable value.
+    ConfigError
+        An unknown option.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.segmentation import clean_transactions
+    >>> raw = pd.DataFrame({
+    ...     "customer_id": [1, 1, 1, None, 2, 2],
+    ...     "date": ["2024-01-02", "2024-01-02", "2024-01-05", "2024-01-06", "soon", "2024-01-07"],
+    ...     "amount": [30.0, 30.0, -10.0, 5.0, 8.0, 12.0],
+    ... })
+    >>> clean, report = clean_transactions(raw, refunds="net")
+    >>> clean
+       customer_id       date  amount
+    0          1.0 2024-01-02    20.0
+    5          2.0 2024-01-07    12.0
+    >>> report[["row", "action", "reason", "column"]]
+       row   action                                   reason       column
+    0    0  changed  reduced by refunds of the same customer       amount
+    1    1  removed                 exact duplicate of row 0  customer_id
+    2    2  removed  refund netted against earlier purchases       amount
+    3    3  removed                            missing value  customer_id
+    4    4  removed                         unparseable date         date
+    >>> report["new_value"].tolist()[:2], len(clean) + (report["action"] == "removed").sum()
+    ([20.0, None], 6)
+    """
+    arg = "transactions"
+    require_columns(transactions, [customer, date, amount], arg=arg)
+    check_choice(duplicates, "duplicates", ("drop", "keep"))
+    check_choice(missing, "missing", ("drop", "error"))
+    check_choice(unparseable, "unparseable", ("drop", "error"))
+    check_choice(refunds, "refunds", ("keep", "drop", "net", "error"))
+    check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
+    frame = transactions
+    n = len(frame)
+    alive = np.ones(n, dtype=bool)
+    parts: list[pd.DataFrame] = []
+
+    # 1. missing values
+    for col in (customer, date, amount):
+        gone = _blank(frame[col]) & alive
+        pos = first_true(gone)
+        if pos is not None and missing == "error":
+            raise DataError(
+                f"column {col!r} of {arg} has a missing value at "
+                f"{describe_row(frame, pos, customer)}; pass missing='drop' to remove such rows",
+                column=col,
+                row=frame.index[pos],
+                value=frame[col].iloc[pos],
+            )
+        _record(
+            parts, frame, np.flatnonzero(gone), action="removed", reason="missing value", column=col
+        )
+        alive &= ~gone
+
+    # 2. unparseable dates and amounts
+    bad_date = _parse_dates(frame[date]) & alive
+    values, bad_amount = _parse_amounts(frame[amount])
+    bad_amount &= alive & ~bad_date
+    for col, bad, what in ((date, bad_date, "date"), (amount, bad_amount, "amount")):
+        pos = first_true(bad)
+        if pos is not None and unparseable == "error":
+            raise ColumnTypeError(
+                f"column {col!r} of {arg} has value {show(frame[col].iloc[pos])} at "
+                f"{describe_row(frame, pos, customer)} that is not a valid {what}; pass "
+                "unparseable='drop' to remove such rows",
+                column=col,
+                row=frame.index[pos],
+                value=frame[col].iloc[pos],
+            )
+        _record(
+            parts,
+            frame,
+            np.flatnonzero(bad),
+            action="removed",
+            reason=f"unparseable {what}",
+            column=col,
+        )
+        alive &= ~bad
+
+    # 3. exact duplicates among the surviving rows
+    if duplicates == "drop" and alive.any():
+        live = np.flatnonzero(alive)
+        subset = frame.iloc[live]
+        groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup().to_numpy()
+        first_pos = np.full(int(groups.max()) + 1, -1, dtype=np.intp)
+        first_pos[groups[::-1]] = live[::-1]
+        earlier = first_pos[groups]
+        is_dup = earlier != live
+        dup = live[is_dup]
+        originals = earlier[is_dup]
+        labels = frame.index[originals]
+        reasons = [f"exact duplicate of row {label}" for label in labels]
+        _record(parts, frame, dup, action="removed", reason=reasons, column=customer)
+        alive[dup] = False
+
+    # 4. refunds
+    refund = alive & (np.nan_to_num(values) < 0)
+    new_amounts = values.copy()
+    if refund.any():
+        if refunds == "error":
+            pos = int(np.argmax(refund))
+            raise DataError(
+                f"column {amount!r} of {arg} has negative value {show(values[pos])} at "
+                f"{describe_row(frame, pos, customer)}; pass refunds='keep', 'drop' or 'net' "
+                "to say how refunds are handled",
+                column=amount,
+                row=frame.index[pos],
+                value=frame[amount].iloc[pos],
+            )
+        if refunds == "drop":
+            _record(
+                parts,
+                frame,
+                np.flatnonzero(refund),
+                action="removed",
+                reason="refund dropped",
+                column=amount,
+            )
+            alive &= ~refund
+        elif refunds == "net":
+            live = np.flatnonzero(alive)
+            sub = frame.iloc[live]
+            codes, _ = pd.factorize(sub[customer], sort=False)
+            dates = datetime_column(
+                pd.DataFrame({customer: sub[customer], date: _stripped(sub[date])}),
+                date,
+                arg=arg,
+                key=customer,
+            )
+            if getattr(dates.dtype, "tz", None) is not None:
+                dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+            ticks = dates.to_numpy().astype("datetime64[ns]").view(np.int64)
+            cents = np.asarray(to_minor_units(values[live], decimals, name=amount), dtype=np.int64)
+            remaining, leftover = _net_refunds(codes.astype(np.intp), ticks, cents)
+            is_refund = cents < 0
+            unmatched = is_refund & (leftover > 0)
+            matched_refunds = live[is_refund & ~unmatched]
+            _record(
+                parts,
+                frame,
+                matched_refunds,
+                action="removed",
+                reason="refund netted against earlier purchases",
+                column=amount,
+            )
+            left = leftover[is_refund & (leftover > 0)]
+            reasons = [
+                f"refund netted; {from_minor_units(int(v), decimals)} of this customer's "
+                "refunds found no earlier purchase and is dropped"
+                for v in left
+            ]
+            _record(parts, frame, live[unmatched], action="removed", reason=reasons, column=amount)
+            touched = (~is_refund) & (remaining != cents)
+            cancelled = touched & (remaining == 0)
+            reduced = touched & (remaining > 0)
+            _record(
+                parts,
+                frame,
+                live[cancelled],
+                action="removed",
+                reason="cancelled by refunds of the same customer",
+                column=amount,
+            )
+            new = np.asarray(from_minor_units(remaining[reduced], decimals), dtype=np.float64)
+            _record(
+                parts,
+                frame,
+                live[reduced],
+                action="changed",
+                reason="reduced by refunds of the same customer",
+                column=amount,
+                new_value=new.astype(object),
+            )
+            new_amounts[live[reduced]] = new
+            alive[live[is_refund | cancelled]] = False
+
+    keep = np.flatnonzero(alive)
+    clean = frame.iloc[keep].copy()
+    if len(clean):
+        clean[date] = datetime_column(
+            pd.DataFrame({customer: clean[customer], date: _stripped(clean[date])}),
+            date,
+            arg=arg,
+            key=customer,
+        )
+    else:
+        clean[date] = pd.Series(pd.to_datetime([]), index=clean.index)
+    clean[amount] = new_amounts[keep]
+    if parts:
+        report = pd.concat(parts, ignore_index=True)
+        report = report.sort_values("position", kind="stable").drop(columns="position")
+        report = report.reset_index(drop=True)
+    else:
+        report = pd.DataFrame({c: pd.Series([], dtype=object) for c in REPORT_COLUMNS})
+    report["action"] = report["action"].astype(object)
+    return clean, report[list(REPORT_COLUMNS)]
