@@ -1,0 +1,286 @@
+"""Tests of landing_dates and close_schedule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcore.errors import ColumnTypeError, ConfigError, CurrencyError, DataError, SchemaError
+from crmcore.money import to_minor_units
+from crmcore.pipeline import StageModel, close_schedule, landing_dates, weighted_pipeline
+from helpers import call_unmutated, shuffled
+from strategies_pipeline import AS_OF, models_and_deals
+
+MODEL = StageModel.from_conversion_rates(
+    ["prospect", "bid", "negotiation"], [0.5, 0.8, 0.9], [60, 30, 30]
+)
+
+
+def worked_deals() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3],
+            "stage": ["prospect", "bid", "negotiation"],
+            "amount": [500_000.0, 250_000.0, 200_000.0],
+        }
+    )
+
+
+def cents(values: Any) -> int:
+    return int(np.asarray(to_minor_units(np.asarray(values, dtype=np.float64))).sum())
+
+
+# --- examples -----------------------------------------------------------------------------
+
+
+def test_worked_example_lands_30_60_120_days_after_as_of() -> None:
+    # Days to close: negotiation 30, bid 30 + 30 = 60, prospect 60 + 30 + 30 = 120.
+    land = call_unmutated(landing_dates, worked_deals(), MODEL, as_of="2025-01-01")
+    assert land["landing_date"].tolist() == [
+        pd.Timestamp("2025-05-01"),  # prospect: +120 days
+        pd.Timestamp("2025-03-02"),  # bid: +60 days
+        pd.Timestamp("2025-01-31"),  # negotiation: +30 days
+    ]
+    assert land["source"].tolist() == ["stage", "stage", "stage"]
+    assert land["expected_amount"].tolist() == [180_000.0] * 3
+
+
+def test_worked_example_schedule_by_month() -> None:
+    out = call_unmutated(close_schedule, worked_deals(), MODEL, as_of="2025-01-01")
+    expected = pd.DataFrame(
+        {
+            "count": [1, 0, 1, 0, 1],
+            "amount": [200_000.0, 0.0, 250_000.0, 0.0, 500_000.0],
+            "expected_amount": [180_000.0, 0.0, 180_000.0, 0.0, 180_000.0],
+            "overdue": [0, 0, 0, 0, 0],
+        },
+        index=pd.date_range("2025-01-01", "2025-05-01", freq="MS", name="period", unit="ns"),
+    )
+    pd.testing.assert_frame_equal(out, expected, check_dtype=False, check_freq=False)
+    assert out["count"].dtype == np.int64
+    assert out["expected_amount"].sum() == 540_000.0
+
+
+def test_worked_example_daily_and_quarterly() -> None:
+    daily = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", freq="D")
+    assert len(daily) == 121  # 2025-01-01 .. 2025-05-01
+    hits = daily[daily["count"] > 0].index
+    assert list(hits) == [pd.Timestamp(d) for d in ("2025-01-31", "2025-03-02", "2025-05-01")]
+    quarterly = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", freq="QS")
+    # Q1 holds January and March (360 000), Q2 holds May (180 000).
+    assert quarterly["expected_amount"].tolist() == [360_000.0, 180_000.0]
+    assert list(quarterly.index) == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-04-01")]
+
+
+def _mixed() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3, 4, 5, 6],
+            "stage": ["negotiation", "bid", "negotiation", "won", "won", "lost"],
+            "amount": [100.0, 200.0, 300.0, 400.0, 500.0, 600.0],
+            "close_date": pd.to_datetime(
+                [None, "2025-02-10", "2024-12-20", "2025-01-05", "2024-12-31", "2025-01-07"]
+            ),
+        }
+    )
+
+
+def test_own_close_dates_overdue_won_and_lost() -> None:
+    as_of = "2025-01-10"
+    land = landing_dates(_mixed(), MODEL, as_of=as_of, close_date="close_date")
+    # 1: no date -> as_of + 30 days = 2025-02-09; 2: own date; 3: overdue -> as_of;
+    # 4: won this month -> its date; 5: won last month -> history, not scheduled; 6: lost.
+    assert land["landing_date"].tolist()[:4] == [
+        pd.Timestamp("2025-02-09"),
+        pd.Timestamp("2025-02-10"),
+        pd.Timestamp("2025-01-10"),
+        pd.Timestamp("2025-01-05"),
+    ]
+    assert land["source"].tolist() == [
+        "stage",
+        "close_date",
+        "as_of",
+        "close_date",
+        "close_date",
+        "close_date",
+    ]
+    assert land["overdue"].tolist() == [False, False, True, False, False, False]
+    assert land["scheduled"].tolist() == [True, True, True, True, False, False]
+    out = close_schedule(_mixed(), MODEL, as_of=as_of, close_date="close_date")
+    # January: overdue 300 * 0.9 = 270 + won 400 = 670; February: 100 * 0.9 + 200 * 0.72 = 234.
+    assert out["expected_amount"].tolist() == [670.0, 234.0]
+    assert out["count"].tolist() == [2, 2]
+    assert out["overdue"].tolist() == [1, 0]
+    assert out.attrs["overdue"] == 1
+    assert out.attrs["excluded_won_before"] == 1
+    assert out.attrs["excluded_lost"] == 1
+    assert out.attrs["excluded_overdue"] == 0
+
+
+def test_overdue_exclude_reports_the_excluded_deals() -> None:
+    out = close_schedule(
+        _mixed(), MODEL, as_of="2025-01-10", close_date="close_date", overdue="exclude"
+    )
+    assert out["expected_amount"].tolist() == [400.0, 234.0]
+    assert out.attrs["overdue"] == 1
+    assert out.attrs["excluded_overdue"] == 1
+    land = landing_dates(
+        _mixed(), MODEL, as_of="2025-01-10", close_date="close_date", overdue="exclude"
+    )
+    assert land.loc[3, "overdue"]
+    assert not land.loc[3, "scheduled"]
+
+
+def test_overdue_error_names_the_deal() -> None:
+    with pytest.raises(
+        DataError,
+        match="close date 2024-12-20 00:00:00 at row 2 \\(opportunity_id=3\\), before as_of "
+        "2025-01-10",
+    ):
+        close_schedule(
+            _mixed(), MODEL, as_of="2025-01-10", close_date="close_date", overdue="error"
+        )
+
+
+def test_close_date_on_as_of_day_is_not_overdue() -> None:
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [1],
+            "stage": ["bid"],
+            "amount": [10.0],
+            "close_date": ["2025-01-10"],
+        }
+    )
+    land = landing_dates(deals, MODEL, as_of="2025-01-10 15:00", close_date="close_date")
+    assert not land.loc[1, "overdue"]
+    assert land.loc[1, "source"] == "close_date"
+
+
+def test_tz_aware_dates_and_weekly_periods() -> None:
+    deals = _mixed()
+    deals["close_date"] = deals["close_date"].dt.tz_localize("Europe/Berlin")
+    as_of = pd.Timestamp("2025-01-10", tz="Europe/Berlin")
+    out = close_schedule(deals, MODEL, as_of=as_of, close_date="close_date", freq="W-MON")
+    assert str(out.index.tz) == "Europe/Berlin"
+    # Weeks start on Mondays: the as_of week starts 2025-01-06, the won deal of 2025-01-05
+    # belongs to the week before, so it is history in a weekly schedule.
+    assert out.index[0] == pd.Timestamp("2025-01-06", tz="Europe/Berlin")
+    assert out.attrs["excluded_won_before"] == 2
+    assert out["expected_amount"].sum() == 270.0 + 234.0
+
+
+def test_all_lost_gives_one_empty_period() -> None:
+    deals = pd.DataFrame({"opportunity_id": [1], "stage": ["lost"], "amount": [5.0]})
+    out = close_schedule(deals, MODEL, as_of="2025-03-15")
+    assert list(out.index) == [pd.Timestamp("2025-03-01")]
+    assert out["count"].tolist() == [0]
+    assert out["expected_amount"].tolist() == [0.0]
+
+
+def test_currencies_in_the_schedule() -> None:
+    deals = worked_deals().assign(currency=["EUR", "USD", "EUR"])
+    with pytest.raises(CurrencyError, match="mix currencies 'EUR' at row 0"):
+        close_schedule(deals, MODEL, as_of="2025-01-01", currency="currency")
+    out = close_schedule(
+        deals, MODEL, as_of="2025-01-01", currency="currency", rates={"EUR": 1.0, "USD": 0.5}
+    )
+    # The bid deal is 250 000 USD = 125 000 EUR, expected 90 000 EUR in March.
+    assert out["expected_amount"].tolist() == [180_000.0, 0.0, 90_000.0, 0.0, 180_000.0]
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@given(models_and_deals(), st.sampled_from(["as_of", "exclude"]), st.sampled_from(["MS", "W-MON"]))
+def test_schedule_total_equals_weighted_total_of_scheduled_deals(
+    case: tuple[StageModel, pd.DataFrame], overdue: Any, freq: str
+) -> None:
+    model, deals = case
+    kw: dict[str, Any] = {
+        "as_of": AS_OF,
+        "close_date": "close_date",
+        "overdue": overdue,
+        "freq": freq,
+    }
+    out = close_schedule(deals, model, **kw)
+    land = landing_dates(deals, model, **kw)
+    weighted = weighted_pipeline(deals, model)
+    scheduled = land.index[land["scheduled"]]
+    assert cents(out["expected_amount"]) == cents(weighted.loc[scheduled, "expected_amount"])
+    assert cents(out["amount"]) == cents(weighted.loc[scheduled, "amount"])
+    # Nothing vanishes: every deal is scheduled or counted as excluded.
+    excluded = out.attrs["excluded_overdue"] + out.attrs["excluded_won_before"]
+    assert out["count"].sum() + excluded + out.attrs["excluded_lost"] == len(deals)
+    # Periods are consecutive and start at the period holding as_of.
+    assert out.index[0] <= AS_OF
+    expected_index = pd.date_range(out.index[0], out.index[-1], freq=freq)
+    assert list(out.index) == list(expected_index)
+    # Every scheduled deal lands on or after as_of, except won deals booked earlier this period.
+    open_scheduled = land["scheduled"] & ~land["stage"].eq(model.won)
+    assert (land.loc[open_scheduled, "landing_date"] >= AS_OF).all()
+
+
+@given(models_and_deals(), st.integers(0, 2**16))
+def test_schedule_invariant_under_row_order(
+    case: tuple[StageModel, pd.DataFrame], seed: int
+) -> None:
+    model, deals = case
+    a = close_schedule(deals, model, as_of=AS_OF, close_date="close_date")
+    b = close_schedule(shuffled(deals, seed), model, as_of=AS_OF, close_date="close_date")
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+# --- bad input ----------------------------------------------------------------------------
+
+BAD: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
+    ("no as_of", _mixed(), {"as_of": None}, ConfigError, "as_of is required"),
+    ("bad as_of", _mixed(), {"as_of": "soon"}, ConfigError, "as_of='soon' is not a date"),
+    ("bad freq", _mixed(), {"freq": "fortnightly"}, ConfigError, "is not a pandas frequency"),
+    ("multiple freq", _mixed(), {"freq": "2MS"}, ConfigError, "must be a single period"),
+    ("bad overdue", _mixed(), {"overdue": "drop"}, ConfigError, "overdue='drop' is not one of"),
+    (
+        "junk close date",
+        _mixed().assign(close_date=["2025-01-01", "someday", None, None, None, None]),
+        {},
+        ColumnTypeError,
+        "value 'someday' at row 1 \\(opportunity_id=2\\) that is not a date",
+    ),
+    (
+        "tz mix",
+        _mixed(),
+        {"as_of": pd.Timestamp("2025-01-10", tz="UTC")},
+        ConfigError,
+        "mix naive and tz-aware dates",
+    ),
+    (
+        "missing close date column",
+        _mixed().drop(columns="close_date"),
+        {},
+        SchemaError,
+        "missing column\\(s\\) 'close_date'",
+    ),
+    (
+        "unknown stage",
+        _mixed().assign(stage=["bid"] * 5 + ["closing"]),
+        {},
+        DataError,
+        "unknown stage 'closing' at row 5 \\(opportunity_id=6\\)",
+    ),
+]
+
+
+@pytest.mark.parametrize("func", [close_schedule, landing_dates])
+@pytest.mark.parametrize(
+    ("frame", "kwargs", "error", "match"), [b[1:] for b in BAD], ids=[b[0] for b in BAD]
+)
+def test_bad_input(
+    func: Any, frame: pd.DataFrame, kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    kw: dict[str, Any] = {"as_of": "2025-01-10", "close_date": "close_date", **kwargs}
+    with pytest.raises(error, match=match):
+        func(frame, MODEL, **kw)
