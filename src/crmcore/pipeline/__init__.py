@@ -7,6 +7,39 @@ Examples
 (0.4, 0.8)
 """
 
+from crmcore.pipeline.campaigns import campaign_roi
+from crmcore.pipeline.credit import credit_totals, split_credit
+from crmcore.pipeline.forecast import (
+    forecast_rollup,
+    pipeline_coverage,
+    pipeline_waterfall,
+    sales_velocity,
+)
+from crmcore.pipeline.funnel import pipeline_by_stage, weighted_pipeline
+from crmcore.pipeline.learn import estimate_stage_model, funnel_conversion
+from crmcore.pipeline.lifecycle import Lifecycle, apply_transition, check_history, current_states
+from crmcore.pipeline.simulate import simulate_pipeline
 from crmcore.pipeline.stages import StageModel
+from crmcore.pipeline.timing import close_schedule, landing_dates
 
-__all__ = ["StageModel"]
+__all__ = [
+    "Lifecycle",
+    "StageModel",
+    "apply_transition",
+    "campaign_roi",
+    "check_history",
+    "close_schedule",
+    "credit_totals",
+    "current_states",
+    "estimate_stage_model",
+    "forecast_rollup",
+    "funnel_conversion",
+    "landing_dates",
+    "pipeline_by_stage",
+    "pipeline_coverage",
+    "pipeline_waterfall",
+    "sales_velocity",
+    "simulate_pipeline",
+    "split_credit",
+    "weighted_pipeline",
+]
