@@ -133,7 +133,10 @@ def _counts(
 
     t_ns = pd.DatetimeIndex(times).as_unit("ns").asi8
     as_of_ns = pd.Timestamp(as_of_ts).as_unit("ns").value
-    deal, uniques = pd.factorize(history[opportunity])
+    try:  # deals in id order: sums (and so the result) do not depend on the row order
+        deal, uniques = pd.factorize(history[opportunity], sort=True)
+    except TypeError:  # ids of mixed, unorderable types
+        deal, uniques = pd.factorize(history[opportunity])
     deal = deal.astype(np.int64)
     code = code.astype(np.int64)
 
