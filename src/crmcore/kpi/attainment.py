@@ -206,7 +206,8 @@ def _attainment_ratio(
     np.divide(achieved, target, out=ratio, where=pos)
     zero = target == 0
     if zero_target == "inf":
-        ratio[zero] = np.where(achieved[zero] == 0, np.nan, np.sign(achieved[zero]) * np.inf)
+        sign = np.sign(achieved[zero])
+        ratio[zero] = np.select([sign > 0, sign < 0], [np.inf, -np.inf], default=np.nan)
     elif not isinstance(zero_target, str):
         ratio[zero] = float(zero_target)  # type: ignore[arg-type]  # checked as a real number
     if cap is not None:
@@ -229,7 +230,7 @@ def attainment(
     zero_target: Literal["nan", "inf"] | float = "nan",
     cap: float | None = None,
     decimals: int | None = None,
-    key: str | None = None,
+    key: str | None = "opportunity_id",
 ) -> pd.DataFrame:
     r"""Compute target, achieved, variance and attainment per person and period.
 
@@ -274,7 +275,7 @@ def attainment(
         When given, amounts are summed exactly in integer minor units with this many decimals
         (:func:`crmcore.money.to_minor_units`), so achieved totals reconcile to the cent.
     key
-        Id column of ``actuals`` named in error messages (optional).
+        Id column of ``actuals`` named in error messages (used when present).
 
     Returns
     -------
@@ -359,7 +360,7 @@ def target_variance(
     won: str = "won",
     unmatched: Unmatched = "include",
     decimals: int | None = None,
-    key: str | None = None,
+    key: str | None = "opportunity_id",
 ) -> pd.DataFrame:
     r"""Compute absolute and percentage variance against target, and the shortfall.
 

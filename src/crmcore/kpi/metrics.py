@@ -587,7 +587,8 @@ def _periods_full(
 
 def _period_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
     offset = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[freq]
-    return pd.date_range(first, last, freq=offset, unit="ns")
+    span = pd.date_range(first, last, freq=offset, unit="ns")
+    return pd.DatetimeIndex(span.to_numpy(), dtype=span.dtype)  # plain index, no freq
 
 
 def _period_names(by: By) -> list[str]:
@@ -663,7 +664,12 @@ def new_customers(
     first = frame.sort_values(order, kind="mergesort").drop_duplicates("__customer")
     new = first.groupby(names, sort=True).size().rename("new_customers")
     active = frame.groupby(names, sort=True)["__customer"].nunique().rename("active_customers")
-    agg = pd.concat([new, active], axis=1).fillna(0).astype(np.int64)
+    agg = pd.DataFrame(
+        {
+            "new_customers": new.reindex(active.index, fill_value=0).astype(np.int64),
+            "active_customers": active.astype(np.int64),
+        }
+    )
     return _periods_full(names, agg, {"new_customers": 0, "active_customers": 0}, freq)
 
 
