@@ -9,6 +9,8 @@ Examples
 (40, 3)
 """
 
+from crmcore.datasets._history import stage_history
+from crmcore.datasets._pipeline import opportunities
 from crmcore.datasets._team import activities, deals, feedback, targets, team
 from crmcore.datasets._transactions import customers, transactions
 
@@ -17,6 +19,8 @@ __all__ = [
     "customers",
     "deals",
     "feedback",
+    "opportunities",
+    "stage_history",
     "targets",
     "team",
     "transactions",
