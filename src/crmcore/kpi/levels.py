@@ -263,7 +263,8 @@ def assign_levels_over_time(
 
     Each period's *raw level* is what :func:`assign_levels` gives (quantiles are taken within
     the period). A person's level starts at the raw level of their first period
-    (``initial="raw"``) or at the lowest label (``initial="lowest"``). Afterwards they move up
+    (``initial="raw"``) or at the lowest label (``initial="lowest"``, where that first period
+    already counts towards a promotion). Afterwards they move up
     once their raw level has been above their current level in ``promote_after`` consecutive
     periods, to the lowest raw level of that run (the level they held throughout); moving down
     after ``demote_after`` consecutive periods below works the same way, to the highest raw level
@@ -369,9 +370,9 @@ def assign_levels_over_time(
         present = col >= 0
         new = present & (current < 0)
         current = np.where(new, col if initial == "raw" else 0, current)
-        seen = present & ~new
-        up = seen & (col > current)
-        down = seen & (col < current)
+        # A first period counts as evidence too (it only matters with initial="lowest").
+        up = present & (col > current)
+        down = present & (col < current)
         up_low = np.where(up, np.where(up_run > 0, np.minimum(up_low, col), col), up_low)
         up_run = np.where(up, up_run + 1, 0)
         down_high = np.where(
