@@ -384,3 +384,10 @@ def test_campaign_roi_bad_input(
 ) -> None:
     with pytest.raises(exc, match=match):
         campaign_roi(campaigns, touches, deals, **kwargs)  # type: ignore[arg-type]
+
+
+def test_tz_aware_touch_times() -> None:
+    touches = TOUCHES.assign(touched_at=TOUCHES["touched_at"].dt.tz_localize("Europe/Berlin"))
+    a = campaign_roi(CAMPAIGNS, touches, DEALS, model="last_touch")
+    b = campaign_roi(CAMPAIGNS, TOUCHES, DEALS, model="last_touch")
+    pd.testing.assert_frame_equal(a, b)

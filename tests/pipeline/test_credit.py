@@ -327,3 +327,12 @@ def test_tolerance_accepts_float_noise_but_not_more() -> None:
     assert ok["credited_cents"].tolist() == [100, 200, 700]
     with pytest.raises(DataError, match=r"total 100\.0001 %"):
         split_credit(deals, _splits([1, 1], ["a", "b"], [0.5, 0.500001]))
+
+
+def test_decimal_amounts_and_shares_are_accepted() -> None:
+    from decimal import Decimal
+
+    deals = _deals([1], [Decimal("1000.01")])
+    splits = _splits([1, 1, 1], ["ann", "bob", "cy"], [Decimal(x) for x in ("0.5", "0.3", "0.2")])
+    out = split_credit(deals, splits)
+    assert out["credited_cents"].tolist() == [50001, 30000, 20000]

@@ -60,7 +60,9 @@ def _names(value: Iterable[str] | str) -> tuple[str, ...]:
     return tuple(value)
 
 
-def _pairs(value: Mapping[str, Iterable[str]] | Iterable[tuple[str, str]]) -> frozenset[Any]:
+def _pairs(
+    value: Mapping[str, Iterable[str]] | Iterable[tuple[str, str]],
+) -> tuple[tuple[Any, Any], ...]:
     """Transitions as a set of (from, to) pairs, from a mapping or an iterable of pairs."""
     if isinstance(value, Mapping):
         out: list[tuple[Any, Any]] = []
@@ -71,13 +73,14 @@ def _pairs(value: Mapping[str, Iterable[str]] | Iterable[tuple[str, str]]) -> fr
                     f"{targets!r}"
                 )
             out.extend((src, dst) for dst in targets)
-        return frozenset(out)
-    pairs = []
+        return tuple(dict.fromkeys(out))
+    pairs: list[tuple[Any, Any]] = []
     for item in value:
-        if isinstance(item, str) or len(tuple(item)) != 2:
+        pair = tuple(item)
+        if isinstance(item, str) or len(pair) != 2:
             raise ConfigError(f"a transition must be a (from, to) pair, got {item!r}")
-        pairs.append(tuple(item))
-    return frozenset(pairs)
+        pairs.append((pair[0], pair[1]))
+    return tuple(dict.fromkeys(pairs))
 
 
 def _events(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
@@ -97,8 +100,9 @@ class Lifecycle:
     states
         State names, unique non-empty text. Default ``open, suspended, terminated, won, lost``.
     transitions
-        Legal moves: a mapping ``{from: [to, ...]}`` or an iterable of ``(from, to)`` pairs;
-        states without outgoing moves are *final*. Default: open → suspended / terminated / won
+        Legal moves: a mapping ``{from: [to, ...]}`` or an iterable of ``(from, to)`` pairs,
+        stored as ``(from, to)`` pairs in state order; states without outgoing moves are
+        *final*. Default: open → suspended / terminated / won
         / lost, suspended → open / terminated.
     initial
         States a deal may start in (default ``("open",)``).
@@ -122,12 +126,14 @@ class Lifecycle:
     >>> reopen = Lifecycle(transitions={**lc.to_dict()["transitions"], "lost": ["open"]})
     >>> reopen.allowed("lost")
     ('open',)
+    >>> Lifecycle(transitions=[("open", "won"), ("open", "lost"), ("open", "won")]).transitions
+    (('open', 'won'), ('open', 'lost'))
     >>> Lifecycle.from_dict(reopen.to_dict()) == reopen
     True
     """
 
     states: tuple[str, ...] = attrs.field(default=_STATES, converter=_names)
-    transitions: frozenset[tuple[str, str]] = attrs.field(default=_TRANSITIONS, converter=_pairs)
+    transitions: tuple[tuple[str, str], ...] = attrs.field(default=_TRANSITIONS, converter=_pairs)
     initial: tuple[str, ...] = attrs.field(default=("open",), converter=_names)
     events: tuple[tuple[str, str], ...] = attrs.field(default=_EVENTS, converter=_events)
 
@@ -141,7 +147,7 @@ class Lifecycle:
             if name in seen:
                 raise ConfigError(f"state {name!r} appears twice; names must be unique", value=name)
             seen.add(name)
-        for src, dst in sorted(self.transitions, key=repr):
+        for src, dst in self.transitions:
             for name in (src, dst):
                 if name not in seen:
                     raise ConfigError(
@@ -150,6 +156,10 @@ class Lifecycle:
                         column="transitions",
                         value=name,
                     )
+        # Canonical order (by state position), so equal tables compare and print equal.
+        rank = {name: i for i, name in enumerate(self.states)}
+        canonical = tuple(sorted(self.transitions, key=lambda p: (rank[p[0]], rank[p[1]])))
+        object.__setattr__(self, "transitions", canonical)
         if not self.initial:
             raise ConfigError("initial is empty; name at least one state a deal may start in")
         for name in self.initial:
