@@ -46,15 +46,17 @@ class GradeRules:
     - ``"abc"`` (default, cutoff 0.8): the customer is in the top set holding ``value_cutoff`` of
       the total value — ABC class A by :func:`~crmcore.segmentation.abc_classes` (the customer
       whose cumulative share crosses the cutoff is included; ties share a class).
-    - ``"quantile"``: value >= the ``value_cutoff`` quantile of all values (linear
-      interpolation, ``numpy.quantile``'s default), cutoff in (0, 1).
+    - ``"quantile"``: value strictly above the ``value_cutoff`` quantile of all values (linear
+      interpolation, ``numpy.quantile``'s default), cutoff in (0, 1). Strictly, so that a value
+      most customers share never counts as high.
     - ``"threshold"``: value >= ``value_cutoff`` (an absolute amount).
 
     In every method a value of 0 is never high (a customer who spent nothing is not A).
 
     Potential (``potential_method``, ``potential_cutoff``):
 
-    - ``"quantile"`` (default, cutoff 0.75): potential >= the 75th percentile of all potentials.
+    - ``"quantile"`` (default, cutoff 0.75): potential strictly above the 75th percentile of
+      all potentials (so when most customers share one potential, e.g. 0, they are not high).
     - ``"threshold"``: potential >= ``potential_cutoff``.
 
     Parameters
@@ -188,7 +190,7 @@ def _high(
     if method == "abc":
         high = _class_codes(v, (float(cutoff),), "value") == 0
     elif method == "quantile":
-        high = v >= np.quantile(v, float(cutoff))
+        high = v > np.quantile(v, float(cutoff))
     else:
         high = v >= float(cutoff)
     out[known] = high

@@ -33,6 +33,7 @@ from crmcore._frames import (
     first_true,
     numeric_column,
     require_columns,
+    require_not_null,
     show,
 )
 from crmcore.errors import ConfigError, DataError, SchemaError
@@ -730,6 +731,7 @@ def segment_summary(
         )
     cols: list[Hashable] = [segment] if value is None else [segment, value]
     require_columns(segments, cols, arg="segments")
+    require_not_null(segments, segment, arg="segments")
     labels = segments[segment]
     codes = pd.Index(list(seg_map.segments), dtype=object).get_indexer(
         pd.Index(labels.astype(object))

@@ -1,0 +1,335 @@
+"""Tests for crmcore.segmentation.abc: abc_classes and abc_xyz."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
+from crmcore.segmentation import abc_classes, abc_xyz
+from helpers import call_unmutated, shuffled
+
+# ------------------------------------------------------------------ abc_classes: examples
+
+
+def test_worked_example_50_20_10_8_5_4_3() -> None:
+    # Total 100. Sorted descending with cumulative shares:
+    #   50 -> 50 %, 20 -> 70 %, 10 -> 80 % (reaches 80 %: last A item),
+    #   8 -> 88 %, 5 -> 93 %, 4 -> 97 % (crosses 95 %: last B item), 3 -> 100 % (C).
+    values = pd.Series([50, 20, 10, 8, 5, 4, 3], index=list("abcdefg"))
+    out = call_unmutated(abc_classes, values)
+    expected = pd.Series(
+        pd.Categorical(list("AAABBBC"), categories=pd.Index(["A", "B", "C"], dtype=object)),
+        index=values.index,
+        name="abc",
+    )
+    pd.testing.assert_series_equal(out, expected)
+
+
+def test_crossing_item_is_in_the_better_class() -> None:
+    # 90 alone crosses 80 % (90 %): it is A, not B.
+    assert abc_classes([90, 6, 4]).tolist() == ["A", "B", "C"]
+    # 60 -> 60 %, 30 -> 90 % (crosses 80 %: A); 10 -> 100 %, S = 90 % < 95 %: B.
+    assert abc_classes([60, 30, 10]).tolist() == ["A", "A", "B"]
+
+
+def test_exact_cutoff_in_decimal_arithmetic() -> None:
+    # 0.5 + 0.2 + 0.1 = 0.8 exactly in decimals (0.7999999999999999 in floats): the third item
+    # reaches 80 % and the fourth (S = 80 %) starts B; S(0.05) = 95 % exactly -> C.
+    assert 0.5 + 0.2 + 0.1 != 0.8
+    values = [0.5, 0.2, 0.1, 0.09, 0.06, 0.05]
+    assert abc_classes(values).tolist() == ["A", "A", "A", "B", "B", "C"]
+
+
+def test_ties_share_the_better_class() -> None:
+    # 40, 20, 20, 20: S(40) = 0 -> A; S(20) = 40 % < 80 % -> A for all three 20s,
+    # although the last 20 alone would start at 80 %.
+    assert abc_classes([20, 40, 20, 20]).tolist() == ["A", "A", "A", "A"]
+    # 70, 10, 10, 10: S(10) = 70 % < 80 % -> all 10s are A.
+    assert abc_classes([10, 70, 10, 10]).tolist() == ["A", "A", "A", "A"]
+    # 85, 5, 5, 5: S(5) = 85 % -> B for all (95 % is crossed inside the tie group).
+    assert abc_classes([85, 5, 5, 5]).tolist() == ["A", "B", "B", "B"]
+
+
+def test_zeros_and_all_zero() -> None:
+    assert abc_classes([10, 0, 0]).tolist() == ["A", "C", "C"]
+    assert abc_classes([0.0, 0.0]).tolist() == ["C", "C"]
+    # cutoff 1.0: every positive value reaches A or B, zeros stay last
+    assert abc_classes([5, 3, 2, 0], cutoffs=(0.5, 1.0)).tolist() == ["A", "B", "B", "C"]
+
+
+def test_count_basis() -> None:
+    # 10 items ranked by value; top 20 % of items (2) are A, next up to 50 % B, rest C.
+    values = pd.Series([100, 90, 80, 70, 60, 50, 40, 30, 20, 10])
+    out = abc_classes(values, (0.2, 0.5), basis="count")
+    assert out.tolist() == list("AABBBCCCCC")
+    # ties still share the better class
+    assert abc_classes([5, 5, 5, 1], (0.2, 0.5), basis="count").tolist() == list("AAAC")
+
+
+def test_custom_labels_and_cutoffs() -> None:
+    out = abc_classes([60, 25, 10, 5], cutoffs=(0.5, 0.8, 0.9), labels=["W", "X", "Y", "Z"])
+    # cumulative 60 %, 85 %, 95 %, 100 %; S = 0, 60, 85, 95 %.
+    assert out.tolist() == ["W", "X", "Y", "Z"]
+    assert list(out.cat.categories) == ["W", "X", "Y", "Z"]
+
+
+def test_array_input_gets_range_index() -> None:
+    arr = np.array([3.0, 1.0])
+    out = call_unmutated(abc_classes, arr)
+    assert out.index.equals(pd.RangeIndex(2))
+
+
+BAD_ABC = [
+    ([1.0, np.nan], {}, DataError, "NaN at row 1"),
+    (pd.Series([1.0, -2.0], index=["a", "b"]), {}, DataError, "negative value -2.0 at row 'b'"),
+    ([1.0, np.inf], {}, DataError, "infinite value inf at row 1"),
+    (pd.Series(["1", "x"]), {}, ColumnTypeError, "non-numeric value 'x' at row 1"),
+    ([], {}, SchemaError, "values is empty"),
+    (pd.DataFrame({"a": [1]}), {}, InputTypeError, "got a DataFrame"),
+    ([[1, 2]], {}, InputTypeError, "one-dimensional"),
+    ([1, 2], {"cutoffs": (0.95, 0.8)}, ConfigError, "increase strictly"),
+    ([1, 2], {"cutoffs": (0.0, 0.8)}, ConfigError, "must be > 0.0"),
+    ([1, 2], {"cutoffs": (0.8, 1.2)}, ConfigError, "must be <= 1.0"),
+    ([1, 2], {"cutoffs": ()}, ConfigError, "cutoffs is empty"),
+    ([1, 2], {"cutoffs": 0.8}, ConfigError, "sequence of numbers"),
+    ([1, 2], {"labels": ("A", "B")}, ConfigError, "2 label.*2 cutoff.*need 3"),
+    ([1, 2], {"labels": ("A", "A", "C")}, ConfigError, "twice"),
+    ([1, 2], {"labels": "ABC"}, ConfigError, "sequence of text labels"),
+    ([1, 2], {"basis": "share"}, ConfigError, "basis='share' is not one of"),
+]
+
+
+@pytest.mark.parametrize(("values", "kw", "exc", "match"), BAD_ABC)
+def test_abc_bad_input(
+    values: object, kw: dict[str, object], exc: type[Exception], match: str
+) -> None:
+    with pytest.raises(exc, match=match):
+        abc_classes(values, **kw)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ abc_classes: properties
+
+values_lists = st.lists(
+    st.one_of(
+        st.just(0.0),
+        st.integers(1, 50).map(float),  # many ties
+        st.floats(0.01, 1e6, allow_nan=False, allow_infinity=False),
+    ),
+    min_size=1,
+    max_size=40,
+)
+RANK = {"A": 0, "B": 1, "C": 2}
+
+
+@given(values_lists, st.sampled_from(["value", "count"]), st.integers(0, 2**31))
+def test_abc_properties(values: list[float], basis: str, seed: int) -> None:
+    s = pd.Series(values, index=[f"c{i}" for i in range(len(values))])
+    out = abc_classes(s, basis=basis)  # type: ignore[arg-type]
+    assert out.index.equals(s.index)
+    ranks = out.map(RANK).to_numpy(dtype=int)
+    v = s.to_numpy()
+    # monotone: a larger value never gets a worse class; equal values get equal classes
+    order = np.argsort(-v, kind="stable")
+    assert (np.diff(ranks[order]) >= 0).all()
+    for x in np.unique(v):
+        assert len(set(ranks[v == x])) == 1
+    # zeros are C
+    assert (ranks[v == 0] == 2).all()
+    # shuffling rows changes nothing
+    frame = s.to_frame("v")
+    again = abc_classes(shuffled(frame, seed)["v"], basis=basis)  # type: ignore[arg-type]
+    pd.testing.assert_series_equal(again.loc[s.index], out)
+    if basis == "value" and v.sum() > 0:
+        # A holds at least 80 % of the value, and without its smallest value group it would not
+        a = v[ranks == 0]
+        assert a.sum() >= 0.8 * v.sum() * (1 - 1e-9)
+        smallest = a.min()
+        assert a[a > smallest].sum() < 0.8 * v.sum()
+
+
+# ------------------------------------------------------------------ abc_xyz
+
+
+def tx_frame(rows: list[tuple[object, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "customer_id": [r[0] for r in rows],
+            "date": pd.to_datetime([r[1] for r in rows]),
+            "amount": [float(r[2]) for r in rows],
+        }
+    )
+
+
+def test_xyz_hand_example_population_and_sample() -> None:
+    # Window Jan..Apr 2024 (4 months).
+    # Customer "a": 10, 20, 30, 40 per month -> mean 25,
+    #   squared deviations 225 + 25 + 25 + 225 = 500; population var 125, std 11.1803, cv 0.4472
+    #   sample var 500/3 = 166.67, std 12.9099, cv 0.5164.
+    # Customer "b": 20 in Feb only -> 0, 20, 0, 0 -> mean 5, sq dev 25+225+25+25 = 300;
+    #   population std sqrt(75) = 8.6603, cv 1.7321.
+    # Customer "c": two orders in March (15 + 5 = 20) -> same as b: 0, 0, 20, 0.
+    tx = tx_frame(
+        [
+            ("a", "2024-01-03", 10),
+            ("a", "2024-02-03", 20),
+            ("a", "2024-03-03", 30),
+            ("a", "2024-04-03", 40),
+            ("b", "2024-02-10", 20),
+            ("c", "2024-03-01", 15),
+            ("c", "2024-03-31", 5),
+        ]
+    )
+    out = call_unmutated(abc_xyz, tx)
+    assert list(out.index) == ["a", "b", "c"]
+    assert out.index.name == "customer_id"
+    assert list(out.columns) == ["total", "abc", "periods", "mean", "std", "cv", "xyz", "abc_xyz"]
+    assert out["total"].tolist() == [100.0, 20.0, 20.0]
+    assert out["periods"].tolist() == [4, 4, 4]
+    assert out["mean"].tolist() == [25.0, 5.0, 5.0]
+    np.testing.assert_allclose(out["std"], [math.sqrt(125), math.sqrt(75), math.sqrt(75)])
+    np.testing.assert_allclose(out["cv"], [math.sqrt(125) / 25, math.sqrt(75) / 5, math.sqrt(3)])
+    # totals 100, 20, 20 of 140: a = 71.4 % -> crosses nothing yet, S(a)=0 -> A;
+    # S(20) = 100/140 = 71.4 % < 80 % -> the tied 20s are both A.
+    assert out["abc"].tolist() == ["A", "A", "A"]
+    assert out["xyz"].tolist() == ["X", "Z", "Z"]  # 0.447 <= 0.5; 1.73 > 1.0
+    assert out["abc_xyz"].tolist() == ["AX", "AZ", "AZ"]
+    assert list(out["abc_xyz"].cat.categories)[:3] == ["AX", "AY", "AZ"]
+
+    sample = abc_xyz(tx, ddof=1)
+    np.testing.assert_allclose(sample.loc["a", "std"], math.sqrt(500 / 3))
+    assert sample.loc["a", "cv"] == pytest.approx(0.5164, abs=1e-4)
+    assert sample.loc["a", "xyz"] == "Y"  # 0.516 > 0.5
+
+    active = abc_xyz(tx, include_empty_periods=False)
+    # b and c: one active month -> mean 20, std 0 -> cv 0 -> X
+    assert active["periods"].tolist() == [4, 1, 1]
+    assert active.loc["b", "mean"] == 20.0
+    assert active.loc["b", "cv"] == 0.0
+    assert active.loc["b", "xyz"] == "X"
+    # with the sample deviation one period is not enough: cv NaN -> Z
+    one = abc_xyz(tx, include_empty_periods=False, ddof=1)
+    assert math.isnan(one.loc["b", "cv"])
+    assert one.loc["b", "xyz"] == "Z"
+
+
+def test_xyz_thresholds_boundary_and_periods() -> None:
+    # Quarterly: a buys 10 in Q1 and 30 in Q2: mean 20, population std 10, cv 0.5 exactly -> X.
+    tx = tx_frame([("a", "2024-01-15", 10), ("a", "2024-04-15", 30)])
+    q = abc_xyz(tx, period="Q")
+    assert q.loc["a", "periods"] == 2
+    assert q.loc["a", "cv"] == 0.5
+    assert q.loc["a", "xyz"] == "X"
+    # monthly: 10, 0, 0, 30 -> mean 10, sq dev 0+100+100+400 = 600, std sqrt(150), cv 1.2247
+    m = abc_xyz(tx)
+    assert m.loc["a", "periods"] == 4
+    assert m.loc["a", "cv"] == pytest.approx(math.sqrt(150) / 10)
+    assert m.loc["a", "xyz"] == "Z"
+    assert abc_xyz(tx, xyz_thresholds=(1.0, 2.0)).loc["a", "xyz"] == "Y"
+    # yearly: one period for everyone
+    assert abc_xyz(tx, period="Y").loc["a", "periods"] == 1
+
+
+def test_xyz_zero_demand_and_tz_aware_dates() -> None:
+    tx = tx_frame([("a", "2024-01-01", 0.0), ("b", "2024-01-02", 5.0)])
+    out = abc_xyz(tx)
+    assert math.isnan(out.loc["a", "cv"])
+    assert out.loc["a", "xyz"] == "Z"
+    assert out.loc["a", "abc"] == "C"
+    aware = tx.assign(date=tx["date"].dt.tz_localize("Europe/Berlin"))
+    pd.testing.assert_frame_equal(abc_xyz(aware), out)
+
+
+BAD_XYZ = [
+    (lambda t: t.drop(columns="amount"), {}, SchemaError, "missing column.*'amount'"),
+    (lambda t: t.iloc[:0], {}, SchemaError, "transactions is empty"),
+    (
+        lambda t: t.assign(amount=[1.0, -1.0]),
+        {},
+        DataError,
+        r"negative value -1.0 at row 1 \(customer_id='b'\).*refunds",
+    ),
+    (lambda t: t.assign(amount=[1.0, np.nan]), {}, DataError, "NaN at row 1"),
+    (
+        lambda t: t.assign(customer_id=["a", None]),
+        {},
+        DataError,
+        "'customer_id'.*missing value at row 1",
+    ),
+    (lambda t: t.assign(date=[pd.NaT, pd.Timestamp("2024-01-01")]), {}, DataError, "NaT"),
+    (lambda t: t.assign(date=[1, 2]), {}, ColumnTypeError, "expected dates"),
+    (lambda t: t, {"period": "H"}, ConfigError, "period='H' is not one of"),
+    (lambda t: t, {"ddof": 2}, ConfigError, "ddof == 2, must be <= 1"),
+    (lambda t: t, {"xyz_thresholds": (1.0, 0.5)}, ConfigError, "increase strictly"),
+    (lambda t: t, {"xyz_thresholds": (0.0, 0.5)}, ConfigError, "must be > 0.0"),
+    (lambda t: t, {"xyz_thresholds": (0.5, np.inf)}, ConfigError, "finite"),
+    (lambda t: t, {"xyz_thresholds": ()}, ConfigError, "non-empty sequence"),
+    (lambda t: t, {"xyz_labels": ("X", "Y")}, ConfigError, "xyz_labels has 2"),
+    (lambda t: t, {"abc_labels": ("A", "B")}, ConfigError, "abc_labels has 2"),
+    (lambda t: t, {"cutoffs": (0.8,)}, ConfigError, "labels has 3 label"),
+    (lambda t: t, {"include_empty_periods": "yes"}, ConfigError, "True or False"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "kw", "exc", "match"), BAD_XYZ)
+def test_abc_xyz_bad_input(mutate, kw: dict[str, object], exc: type[Exception], match: str) -> None:  # type: ignore[no-untyped-def]
+    base = tx_frame([("a", "2024-01-01", 1.0), ("b", "2024-02-01", 2.0)])
+    with pytest.raises(exc, match=match):
+        abc_xyz(mutate(base), **kw)  # type: ignore[arg-type]
+
+
+@st.composite
+def small_tx(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(1, 30))
+    cust = draw(st.lists(st.integers(1, 6), min_size=n, max_size=n))
+    days = draw(st.lists(st.integers(0, 200), min_size=n, max_size=n))
+    cents = draw(st.lists(st.integers(0, 10_000), min_size=n, max_size=n))
+    return pd.DataFrame(
+        {
+            "customer_id": cust,
+            "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, unit="D"),
+            "amount": np.asarray(cents, dtype=float) / 100,
+        }
+    )
+
+
+@given(
+    small_tx(),
+    st.sampled_from(["W", "M", "Q"]),
+    st.integers(0, 1),
+    st.booleans(),
+    st.integers(0, 2**31),
+)
+def test_abc_xyz_matches_naive_computation(
+    tx: pd.DataFrame, period: str, ddof: int, empty: bool, seed: int
+) -> None:
+    out = abc_xyz(tx, period=period, ddof=ddof, include_empty_periods=empty)
+    # naive reference: pivot per-period totals, statistics per customer
+    per = tx["date"].dt.to_period(period)
+    window = pd.period_range(per.min(), per.max(), freq=period)
+    table = tx.groupby(["customer_id", per])["amount"].sum().unstack(fill_value=0.0)
+    table = table.reindex(columns=window, fill_value=0.0)
+    for cust, row in table.iterrows():
+        active = tx.loc[tx["customer_id"] == cust].assign(p=per).groupby("p")["amount"].sum()
+        x = row.to_numpy() if empty else active.to_numpy()
+        assert out.loc[cust, "periods"] == len(x)
+        assert out.loc[cust, "mean"] == pytest.approx(x.mean())
+        if len(x) > ddof:
+            assert out.loc[cust, "std"] == pytest.approx(x.std(ddof=ddof), abs=1e-9)
+        if x.mean() > 0 and len(x) > ddof:
+            assert out.loc[cust, "cv"] == pytest.approx(x.std(ddof=ddof) / x.mean(), abs=1e-9)
+        else:
+            assert math.isnan(out.loc[cust, "cv"])
+    # ABC of the totals equals abc_classes on the same totals
+    expect = abc_classes(out["total"])
+    assert out["abc"].astype(str).tolist() == expect.astype(str).tolist()
+    # one row per item, sorted; shuffling rows changes nothing
+    assert out.index.is_monotonic_increasing
+    assert set(out.index) == set(tx["customer_id"])
+    again = abc_xyz(shuffled(tx, seed), period=period, ddof=ddof, include_empty_periods=empty)
+    pd.testing.assert_frame_equal(again, out, check_exact=False, rtol=1e-9)
