@@ -1,3 +1,49 @@
-"""crmcore.quota (being built; see the design's public surface)."""
+"""Exact quota apportionment across regions, people and months.
 
-__all__: list[str] = []
+Targets are integer minor units (cents) split by the classical apportionment methods
+(Hamilton, Jefferson/D'Hondt, Webster/Sainte-Laguë, Huntington-Hill, Adams, Dean), so every
+level of a plan adds up to the level above it exactly.
+
+Examples
+--------
+>>> from crmcore.quota import apportion, seasonal_split
+>>> apportion(10, [6, 6, 2]).tolist(), apportion(10, [6, 6, 2], "dhondt").tolist()
+([4, 4, 2], [5, 4, 1])
+>>> seasonal_split(1000, [30, 30, 40]).tolist()
+[300, 300, 400]
+"""
+
+from crmcore.money import from_minor_units, to_minor_units
+from crmcore.quota.apportion import METHODS, apportion, canonical_method
+from crmcore.quota.plan import (
+    DEFAULT_GRADE_WEIGHTS,
+    DEFAULT_RAMP,
+    QuotaPlan,
+    allocate,
+    build_plan,
+    history_weights,
+    plan_pivot,
+    potential_weights,
+    ramp_factors,
+    reassign_accounts,
+    seasonal_split,
+)
+
+__all__ = [
+    "DEFAULT_GRADE_WEIGHTS",
+    "DEFAULT_RAMP",
+    "METHODS",
+    "QuotaPlan",
+    "allocate",
+    "apportion",
+    "build_plan",
+    "canonical_method",
+    "from_minor_units",
+    "history_weights",
+    "plan_pivot",
+    "potential_weights",
+    "ramp_factors",
+    "reassign_accounts",
+    "seasonal_split",
+    "to_minor_units",
+]
