@@ -248,35 +248,50 @@ def simulate_pipeline(
         by_id = np.asarray(pd.Index(opportunities[opportunity]).argsort(), dtype=np.int64)
     except TypeError:  # ids of mixed, unorderable types: keep the given order
         by_id = np.arange(len(opportunities), dtype=np.int64)
-    deals = by_id[included[by_id]]
+    # Deals with a random landing time first, then those with a fixed one (each in id order).
+    ordered = by_id[included[by_id]]
+    random_first = random_t[ordered]
+    deals = np.concatenate([ordered[random_first], ordered[~random_first]])
+    n_rand = int(random_first.sum())
     a = amounts[deals]
     p = prob[deals]
-    rand = np.flatnonzero(random_t[deals])
-    scale = mean_days[deals][rand] / (float(shape) if duration == "gamma" else 1.0)
-    t_fixed = fixed_t[deals]
+    scale = mean_days[deals[:n_rand]] / (float(shape) if duration == "gamma" else 1.0)
+    t_fixed = fixed_t[deals[n_rand:]]
     m = len(deals)
 
     edges_cache: list[npt.NDArray[np.float64]] = []
+    start_offset = float((ts - first_start) / pd.Timedelta(days=1))  # >= 0
 
     def edges_until(t_max: float) -> npt.NDArray[np.float64]:
-        """Period edges in days from ``as_of``, the last one beyond ``t_max``."""
-        if edges_cache and edges_cache[0][-1] > t_max:
+        """Period starts in days from the first period start, the last one beyond ``t_max``."""
+        if edges_cache and edges_cache[0][-1] > t_max + start_offset:
             return edges_cache[0]
-        n_edges = max(8, 2 * len(edges_cache[0]) if edges_cache else 8)
+        n_edges = 2 * len(edges_cache[0]) if edges_cache else 16
         while True:
             starts = pd.date_range(first_start, periods=n_edges, freq=off)
-            edges = np.asarray((starts - ts) / pd.Timedelta(days=1), dtype=np.float64)
-            if edges[-1] > t_max:
+            edges = np.asarray((starts - first_start) / pd.Timedelta(days=1), dtype=np.float64)
+            if edges[-1] > t_max + start_offset:
                 break
             n_edges *= 2
         edges_cache[:] = [edges]
         return edges
 
     def periods_of(t: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
-        edges = edges_until(float(t.max()) if t.size else 0.0)
-        return np.searchsorted(edges, t, side="right") - 1
+        """Period of each landing time ``t`` (days from ``as_of``); ``t`` is overwritten."""
+        if t.size == 0:
+            return np.zeros(t.shape, dtype=np.intp)
+        edges = edges_until(float(t.max()))
+        t += start_offset
+        np.maximum(t, 0.0, out=t)  # rounding: nothing lands before the first period
+        if np.all(edges == np.floor(edges)):
+            # Periods start at midnight: look the whole day up in a day -> period table, much
+            # faster than a binary search per landing.
+            day_of = t.astype(np.int64)
+            table = np.searchsorted(edges, np.arange(int(day_of.max()) + 1), side="right") - 1
+            return np.asarray(table[day_of], dtype=np.intp)
+        return np.asarray(np.searchsorted(edges, t, side="right") - 1, dtype=np.intp)
 
-    fixed_period = periods_of(t_fixed)
+    fixed_period = periods_of(t_fixed.copy())
     per_chunk = chunk_size if chunk_size is not None else max(1, _CHUNK_ELEMENTS // max(m, 1))
     children = root.spawn(n_draws)
     parts: list[npt.NDArray[np.float64]] = []
@@ -286,18 +301,19 @@ def simulate_pipeline(
             parts.append(np.zeros((k, 1)))
             continue
         u = np.empty((k, m))
-        t = np.empty((k, len(rand)))
+        t = np.empty((k, n_rand))
         for r in range(k):
             gen = np.random.Generator(np.random.PCG64(children[j0 + r]))
             gen.random(out=u[r])
-            if len(rand) and duration == "exponential":
+            if n_rand and duration == "exponential":
                 gen.standard_exponential(out=t[r])
-            elif len(rand):
+            elif n_rand:
                 gen.standard_gamma(float(shape), out=t[r])
-        period = np.broadcast_to(fixed_period, (k, m)).copy()
-        if len(rand):
+        period = np.empty((k, m), dtype=np.intp)
+        period[:, n_rand:] = fixed_period
+        if n_rand:
             t *= scale
-            period[:, rand] = periods_of(t)
+            period[:, :n_rand] = periods_of(t)
         n_periods = int(period.max()) + 1
         period += (np.arange(k) * n_periods)[:, None]
         weights = np.where(u < p, a, 0.0)
