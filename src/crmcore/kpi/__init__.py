@@ -30,6 +30,7 @@ from crmcore.kpi.metrics import (
     sales_cycle_length,
     win_rate,
 )
+from crmcore.kpi.report import kpi_table, performance_report
 from crmcore.kpi.scorecard import Metric, Scorecard, explain_scorecard, score_scorecard
 
 __all__: list[str] = [
@@ -44,7 +45,9 @@ __all__: list[str] = [
     "commission_lines",
     "commission_statement",
     "explain_scorecard",
+    "kpi_table",
     "new_customers",
+    "performance_report",
     "retention",
     "revenue_by_period",
     "sales_cycle_length",
