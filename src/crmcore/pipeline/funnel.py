@@ -159,7 +159,7 @@ def _stage_codes(
     """Code each row's stage: 0..n-1 open stages in model order, n won, n+1 lost."""
     require_not_null(frame, stage, arg=arg, key=key)
     known = [*model.stages, model.won, model.lost]
-    codes = np.asarray(pd.Index(known, dtype=object).get_indexer_for(frame[stage]))
+    codes = np.asarray(pd.Index(known, dtype=object).get_indexer_for(pd.Index(frame[stage])))
     pos = first_true(codes < 0)
     if pos is not None:
         value = frame[stage].iloc[pos]
