@@ -38,12 +38,15 @@ def test_default_rules_hand_example() -> None:
             "high_value": [True, True, False, False],
             "high_potential": [False, False, True, False],
             "grade": pd.Categorical(list("AABC"), categories=pd.Index(list("ABC"), dtype=object)),
-            "reason": ["high value", "high value", "high potential", "low value and potential"],
+            "reason": pd.Categorical(
+                ["high value", "high value", "high potential", "low value and potential"],
+                categories=out["reason"].cat.categories,
+            ),
         },
         index=frame.index,
     )
-    pd.testing.assert_frame_equal(out, expected, check_dtype=False)
-    assert out["grade"].dtype == "category"
+    pd.testing.assert_frame_equal(out, expected)
+    assert out["reason"].cat.categories[0] == "high value"
 
 
 def test_a_takes_precedence_over_b() -> None:

@@ -336,7 +336,7 @@ def abc_xyz(
     n_items = len(items)
     # Per (item, period) totals over the periods that have transactions.
     cell = item_codes * n_window + (ordinals - first)
-    cells, cell_inv = np.unique(cell, return_inverse=True)
+    cell_inv, cells = pd.factorize(cell)  # hash-based: no sort of the transactions
     cell_tot = np.bincount(cell_inv, weights=amounts)
     cell_item = cells // n_window
 

@@ -26,6 +26,17 @@ __all__ = ["GradeRules", "customer_grades"]
 
 _VALUE_METHODS = ("abc", "quantile", "threshold")
 _POTENTIAL_METHODS = ("quantile", "threshold")
+_REASONS = pd.Index(
+    [
+        "high value",
+        "high potential",
+        "low value and potential",
+        "both signals missing",
+        "value missing, low potential",
+        "low value, potential missing",
+    ],
+    dtype=object,
+)
 
 
 def _as_labels(value: Sequence[str]) -> tuple[str, ...]:
@@ -228,9 +239,9 @@ def customer_grades(
     DataFrame
         Same index and row order as ``frame``, columns ``value`` and ``potential`` (float64,
         the signals used), ``high_value`` and ``high_potential`` (bool, the two tests),
-        ``grade`` (categorical with the three labels, best first) and ``reason`` (text:
-        ``"high value"``, ``"high potential"``, ``"low value and potential"``, or with
-        ``missing="low"`` a note naming the missing signal).
+        ``grade`` (categorical with the three labels, best first) and ``reason``
+        (categorical text: ``"high value"``, ``"high potential"``, ``"low value and
+        potential"``, or with ``missing="low"`` a note naming the missing signal).
 
     Raises
     ------
@@ -291,15 +302,9 @@ def customer_grades(
     codes = np.where(high_value, 0, np.where(high_potential, 1, 2)).astype(np.int64)
     reason = np.select(
         [high_value, high_potential, ~v_known & ~p_known, ~v_known, ~p_known],
-        [
-            "high value",
-            "high potential",
-            "both signals missing",
-            "value missing, low potential",
-            "low value, potential missing",
-        ],
-        default="low value and potential",
-    )
+        [0, 1, 3, 4, 5],
+        default=2,
+    ).astype(np.int64)
     return pd.DataFrame(
         {
             "value": v,
@@ -309,7 +314,7 @@ def customer_grades(
             "grade": pd.Categorical.from_codes(
                 codes, categories=pd.Index(list(rules.labels), dtype=object)
             ),
-            "reason": pd.Series(reason, dtype=object).to_numpy(),
+            "reason": pd.Categorical.from_codes(reason, categories=_REASONS),
         },
         index=frame.index.copy(),
     )
