@@ -393,3 +393,21 @@ def test_bad_input(
     if "smoothing" not in kwargs and "durations" not in kwargs and "no deal that left" not in match:
         with pytest.raises(error, match=match):
             funnel_conversion(history, **kwargs)  # type: ignore[arg-type]
+
+
+def test_mixed_type_ids_keep_working() -> None:
+    # Ids 1 and "a" cannot be sorted together; the deals are still told apart.
+    h = log([(1, "s", "2024-01-01"), ("a", "s", "2024-01-02"), (1, "won", "2024-01-03")])
+    f = funnel_conversion(h, stages=["s"])
+    assert f[["entered", "advanced", "open"]].iloc[0].tolist() == [2, 1, 1]
+
+
+def test_generator_entry_stage_and_skips() -> None:
+    h = stage_history(300, TRUE, seed=2, entry_shares=[0, 0, 1])
+    assert (h.groupby("opportunity_id")["stage"].first() == "negotiation").all()
+    skipped = stage_history(2_000, TRUE, seed=2, skip_probability=1.0)
+    # Every stage a deal went through (not its entry stage) is missing: deals that got past
+    # prospect jump straight to their last stage or the outcome, never to "bid" then on.
+    per_deal = skipped.groupby("opportunity_id")["stage"].agg(list)
+    assert not per_deal.map(lambda s: s[:3] == ["prospect", "bid", "negotiation"]).any()
+    assert per_deal.map(lambda s: s[:2] == ["prospect", "won"]).any()

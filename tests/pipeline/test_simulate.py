@@ -289,3 +289,30 @@ def test_bad_input(
     model = kwargs.pop("model", MODEL)
     with pytest.raises(error, match=match):
         simulate_pipeline(deals, model, n_draws=kwargs.pop("n_draws", 5), **kwargs)  # type: ignore[arg-type]
+
+
+def test_mixed_type_ids_keep_working() -> None:
+    model = StageModel(stages=["s"], win_probabilities=[0.5], days_to_close=[3])
+    deals = pd.DataFrame({"opportunity_id": [1, "a"], "stage": ["s", "won"], "amount": [1.0, 2.0]})
+    sim = simulate_pipeline(deals, model, as_of="2024-01-01", n_draws=10, seed=1)
+    assert sim["p10"].iloc[0] >= 2.0  # the won deal is always there
+
+
+@pytest.mark.slow
+def test_large_run_mean_and_chunk_independence() -> None:
+    rng = np.random.default_rng(0)
+    n = 10_000
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": np.arange(n),
+            "stage": np.asarray(BRIEF, dtype=object)[rng.integers(0, 3, n)],
+            "amount": np.round(rng.lognormal(10, 1, n), 2),
+        }
+    )
+    kw = {"as_of": "2025-01-01", "n_draws": 2_000, "seed": 3}
+    a = simulate_pipeline(deals, MODEL, **kw)  # type: ignore[arg-type]
+    b = simulate_pipeline(deals, MODEL, chunk_size=333, **kw)  # type: ignore[arg-type]
+    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    weighted = weighted_pipeline(deals, MODEL)
+    bound = _clt_bound(weighted["amount"].to_numpy(), weighted["win_probability"].to_numpy(), 2_000)
+    assert abs(a.attrs["total"]["mean"] - weighted["expected_amount"].sum()) < bound + 0.005 * n
