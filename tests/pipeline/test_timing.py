@@ -10,9 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crmcore.datasets import opportunities
 from crmcore.errors import ColumnTypeError, ConfigError, CurrencyError, DataError, SchemaError
 from crmcore.money import to_minor_units
-from crmcore.pipeline import StageModel, close_schedule, landing_dates, weighted_pipeline
+from crmcore.pipeline import (
+    StageModel,
+    close_schedule,
+    forecast_rollup,
+    landing_dates,
+    weighted_pipeline,
+)
 from helpers import call_unmutated, shuffled
 from strategies_pipeline import AS_OF, models_and_deals
 
@@ -284,3 +291,48 @@ def test_bad_input(
     kw: dict[str, Any] = {"as_of": "2025-01-10", "close_date": "close_date", **kwargs}
     with pytest.raises(error, match=match):
         func(frame, MODEL, **kw)
+
+
+# --- the synthetic generator --------------------------------------------------------------
+
+
+def test_generated_opportunities_have_overdue_and_missing_close_dates() -> None:
+    deals = call_unmutated(opportunities, 2000, seed=5, currencies=("EUR", "USD", "GBP"))
+    assert deals.equals(opportunities(2000, seed=5, currencies=("EUR", "USD", "GBP")))
+    assert not deals.equals(opportunities(2000, seed=6, currencies=("EUR", "USD", "GBP")))
+    assert deals["opportunity_id"].tolist() == list(range(1, 2001))
+    as_of = pd.Timestamp("2025-01-01")
+    is_open = ~deals["stage"].isin(["won", "lost"])
+    closed = deals[~is_open]
+    # Only open deals lack a close date; closed deals closed by as_of, after they were created.
+    assert deals.loc[~is_open, "close_date"].notna().all()
+    assert (closed["close_date"] <= as_of).all()
+    assert (closed["close_date"] >= closed["created_at"]).all()
+    assert (deals["created_at"] <= as_of).all()
+    # Shares: open 60 %, missing close dates 15 % and overdue 10 % of open deals (+- 4 pts).
+    assert abs(is_open.mean() - 0.6) < 0.04
+    open_dates = deals.loc[is_open, "close_date"]
+    assert abs(open_dates.isna().mean() - 0.15) < 0.04
+    assert abs((open_dates < as_of).mean() - 0.10) < 0.04
+    assert set(deals["currency"]) == {"EUR", "USD", "GBP"}
+    assert (deals["amount"] > 0).all()
+    # Forecast categories: won deals are Closed, lost ones Omitted, and all labels are known.
+    assert (deals.loc[deals["stage"] == "won", "forecast_category"] == "Closed").all()
+    assert (deals.loc[deals["stage"] == "lost", "forecast_category"] == "Omitted").all()
+    forecast_rollup(deals, currency="currency", rates={"EUR": 1.0, "USD": 0.9, "GBP": 1.2})
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 0}, "n == 0, must be >= 1"),
+        ({"open_share": 1.5}, "open_share == 1.5, must be <= 1.0"),
+        ({"stages": ("a", "won")}, "stages must be unique open stage names"),
+        ({"stages": "abc"}, "stages must be unique open stage names"),
+        ({"currencies": ()}, "currencies must be a non-empty sequence"),
+        ({"missing_close_share": 0.6, "overdue_share": 0.6}, "must be <= 1"),
+    ],
+)
+def test_generator_bad_config(kwargs: dict[str, Any], match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        opportunities(**kwargs)
