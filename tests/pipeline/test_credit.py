@@ -157,7 +157,7 @@ def credit_cases(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 class TestSplitCreditProperties:
     @given(credit_cases())
-    def test_revenue_reconciles_to_the_cent(self, case: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    def test_credit_reconciles_to_the_cent(self, case: tuple[pd.DataFrame, pd.DataFrame]) -> None:
         deals, splits = case
         out = split_credit(deals, splits, split_type="split_type")
         assert out["credited_cents"].dtype == np.int64
@@ -174,6 +174,30 @@ class TestSplitCreditProperties:
         signs = np.sign(amount_cents.reindex(out.index.get_level_values(0)).to_numpy())
         assert np.all(out["credited_cents"].to_numpy() * signs >= 0)
         assert len(out) == len(splits)
+        # credit_totals keeps every cent and every row.
+        totals = credit_totals(out)
+        assert totals["credited_cents"].sum() == out["credited_cents"].sum()
+        assert totals["deals"].sum() == len(out)
+        # Overlay cents of a deal = A * (sum of its overlay shares), rounded half away from zero.
+        over = splits[splits["split_type"] == "overlay"]
+        if over.empty:
+            return
+        share_sum = over.groupby("opportunity_id")["share"].sum()
+        cents = pd.Series(np.round(deals["amount"].to_numpy() * 100), index=deals["opportunity_id"])
+        exact = cents.reindex(share_sum.index).to_numpy() * share_sum.to_numpy()
+        expected = np.sign(exact) * np.floor(np.abs(np.round(exact, 6)) + 0.5)
+        got = out.xs("overlay", level="split_type")["credited_cents"].groupby(level=0).sum()
+        np.testing.assert_array_equal(got.reindex(share_sum.index).to_numpy(), expected)
+
+    @given(credit_cases())
+    def test_percent_scale_is_fraction_times_100(
+        self, case: tuple[pd.DataFrame, pd.DataFrame]
+    ) -> None:
+        deals, splits = case
+        revenue = splits[splits["split_type"] == "revenue"]
+        a = split_credit(deals, revenue)
+        b = split_credit(deals, revenue.assign(share=revenue["share"] * 100), scale="percent")
+        pd.testing.assert_series_equal(a["credited_cents"], b["credited_cents"])
 
     @given(credit_cases(), st.integers(0, 2**32 - 1))
     def test_row_order_changes_nothing(
@@ -183,14 +207,6 @@ class TestSplitCreditProperties:
         a = split_credit(deals, splits, split_type="split_type")
         b = split_credit(shuffled(deals, seed), shuffled(splits, seed + 1), split_type="split_type")
         pd.testing.assert_frame_equal(a, b)
-
-    @given(credit_cases())
-    def test_totals_match_credit(self, case: tuple[pd.DataFrame, pd.DataFrame]) -> None:
-        deals, splits = case
-        out = split_credit(deals, splits, split_type="split_type")
-        totals = credit_totals(out)
-        assert totals["credited_cents"].sum() == out["credited_cents"].sum()
-        assert totals["deals"].sum() == len(out)
 
 
 GOOD_DEALS = _deals([1, 2], [100.0, 50.0])
