@@ -186,6 +186,12 @@ frames = st.integers(1, 30).flatmap(
 )
 
 
+@given(rule_sets, st.sampled_from(["error", "low"]))
+def test_rules_round_trip_property(rules: GradeRules, missing: str) -> None:
+    rules = attrs.evolve(rules, missing=missing)
+    assert GradeRules.from_dict(rules.to_dict()) == rules
+
+
 @given(frames, rule_sets, st.integers(0, 2**31))
 def test_every_customer_graded_exactly_once(data, rules: GradeRules, seed: int) -> None:  # type: ignore[no-untyped-def]
     value, potential = data

@@ -318,6 +318,7 @@ def test_validation_catches_random_gaps(part: tuple[int, list[str]], data: st.Da
     rules = single_combo_rules(bins, labels)
     m = SegmentMap(bins=bins, rules=rules, overlap="error")
     assert m.to_frame()["segment"].astype(str).tolist() == labels
+    assert SegmentMap.from_dict(m.to_dict()) == m
     drop = data.draw(st.sets(st.integers(0, len(rules) - 1), min_size=1, max_size=len(rules) - 1))
     kept = [rule for i, rule in enumerate(rules) if i not in drop]
     first = min(drop)
