@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 
 from crmcore.datasets import deals, targets
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
@@ -152,6 +152,26 @@ def test_attainment_on_generated_quota_shaped_targets() -> None:
     np.testing.assert_allclose(got["achieved"].sum(), won["amount"].sum(), rtol=1e-12)
 
 
+def test_attainment_reads_a_quota_plan_directly() -> None:
+    from crmcore.quota import build_plan
+
+    people = pd.DataFrame({"region": ["N", "N"], "person": ["ann", "bob"], "weight": [3, 1]})
+    # 4 000.00 split 3:1 -> ann 3 000.00, bob 1 000.00; over Jan/Feb 50/50 -> 1 500 and 500.
+    plan = build_plan(
+        people,
+        400_000,
+        distribution=[50, 50],
+        periods=pd.period_range("2024-01", periods=2, freq="M"),
+    )
+    got = attainment(
+        _sales(), plan.to_amounts(), target="quota", period_column="month", unmatched="drop"
+    )
+    assert got.index.names == ["person", "period"]
+    assert got["target"].tolist() == [1500.0, 1500.0, 500.0, 500.0]
+    # ann Jan 1200 of 1500 = 0.8; bob Jan 300 of 500 = 0.6.
+    assert got["attainment"].tolist() == [0.8, 0.0, 0.6, 0.0]
+
+
 def test_target_variance_hand_worked() -> None:
     # ann Jan: +200 on 1000 -> +20 %, no shortfall; ann Feb: -1000 -> -100 %, shortfall 1000;
     # bob Jan: target 0 -> pct NaN, shortfall 0; bob Feb: -400 -> -100 %.
@@ -164,6 +184,7 @@ def test_target_variance_hand_worked() -> None:
 # ----------------------------------------------------------------------------------- properties
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(sales_and_targets())
 def test_attainment_properties(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     sales, goals = data
@@ -193,6 +214,7 @@ def test_attainment_properties(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     pd.testing.assert_frame_equal(again, got)
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(sales_and_targets(allow_refunds=False))
 def test_target_variance_agrees_with_attainment(data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     sales, goals = data
@@ -265,6 +287,8 @@ BAD = [
     ({"unmatched": "ignore"}, ConfigError, "unmatched='ignore'"),
     ({"decimals": -1}, ConfigError, "decimals == -1"),
     ({"period": "H"}, ConfigError, "period='H'"),
+    ({"period_column": "month"}, SchemaError, "targets is missing column.*'month'"),
+    ({"period_column": 3}, ConfigError, "period_column must be a column name"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.datasets import activities, deals, transactions
@@ -118,6 +118,7 @@ def test_win_rate_ignores_amounts_of_open_deals() -> None:
     assert win_rate(d).loc["all", "won_amount"] == 1.0
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(deal_frames())
 def test_win_rate_properties(deals_: pd.DataFrame) -> None:
     got = win_rate(deals_, by=["person", "region"])
@@ -133,6 +134,7 @@ def test_win_rate_properties(deals_: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(win_rate(shuffled(deals_, 1), by=["person", "region"]), got)
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(deal_frames())
 def test_win_rate_by_period_counts_every_deal(deals_: pd.DataFrame) -> None:
     got = win_rate(deals_, by=["period", "person"], period="W")
@@ -178,6 +180,7 @@ def test_average_deal_size_status_none_takes_all_rows() -> None:
     assert average_deal_size(d, status=None).loc["all", "mean"] == 3.0
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(deal_frames(statuses=("won", "lost")))
 def test_average_deal_size_properties(deals_: pd.DataFrame) -> None:
     got = average_deal_size(deals_, by="person")
@@ -220,6 +223,7 @@ def test_sales_cycle_length_fractional_days() -> None:
     assert sales_cycle_length(d).loc["all", "mean"] == 1.5
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(deal_frames())
 def test_sales_cycle_length_properties(deals_: pd.DataFrame) -> None:
     got = sales_cycle_length(deals_, by="region", include_lost=True)
@@ -271,6 +275,7 @@ def test_new_customers_by_region_attributes_first_purchase() -> None:
     assert len(got) == 2 * 4
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(transaction_frames())
 def test_new_customers_properties(tx: pd.DataFrame) -> None:
     got = new_customers(tx, period="W")
@@ -315,6 +320,7 @@ def test_retention_matches_published_style_cohort_on_generated_data() -> None:
     assert pair.loc["all", "retained"] == cons.loc[pd.Timestamp("2024-02-01"), "retained"]
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(transaction_frames(), st.sampled_from(["W", "M", "Q"]))
 def test_retention_properties(tx: pd.DataFrame, period: str) -> None:
     got = retention(tx, period=period)
@@ -355,6 +361,7 @@ def test_revenue_by_period_by_region_allows_refunds() -> None:
     assert got.loc[("N", pd.Timestamp("2024-01-01")), "revenue"] == 12.5
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(transaction_frames(), st.sampled_from(["D", "W", "M", "Q", "Y"]))
 def test_revenue_by_period_properties(tx: pd.DataFrame, period: str) -> None:
     got = revenue_by_period(tx, period=period)
@@ -391,6 +398,7 @@ def test_activity_counts_fixed_kinds_and_overall() -> None:
     assert got.loc["all", "total"] == len(a)
 
 
+@settings(max_examples=30)  # several pandas group-bys per example; keep the area fast
 @given(activity_frames())
 def test_activity_counts_properties(a: pd.DataFrame) -> None:
     got = activity_counts(a, by=["person", "period"], period="W")
@@ -412,6 +420,44 @@ def test_metrics_run_on_generated_team_data() -> None:
     assert int(rates[["won", "lost", "open"]].to_numpy().sum()) == 200
     cycle = sales_cycle_length(d, by="team")
     assert (cycle["min"] >= 1).all()
+
+
+def test_new_customers_agree_with_rfm_first_purchase() -> None:
+    from crmcore.segmentation import rfm_summary
+
+    tx = transactions(80, seed=9)
+    first = rfm_summary(tx)["first_purchase"]
+    want = first.dt.to_period("M").dt.start_time.value_counts().sort_index()
+    got = new_customers(tx)["new_customers"]
+    assert got[got > 0].tolist() == want.tolist()
+    assert [str(p.date()) for p in got[got > 0].index] == [str(p.date()) for p in want.index]
+
+
+def test_generators_are_seeded_and_consistent() -> None:
+    from crmcore import datasets
+
+    reps = datasets.team(5, seed=11)
+    assert reps["person"].is_unique
+    assert set(reps["level"]) <= {"junior", "mid", "senior"}
+    d = datasets.deals(120, n_reps=5, seed=11)
+    assert d.equals(datasets.deals(120, n_reps=5, seed=11))
+    assert not d.equals(datasets.deals(120, n_reps=5, seed=12))
+    assert set(d["person"]) <= set(reps["person"])
+    # A deal's team and region are its owner's.
+    owner = reps.set_index("person").loc[d["person"]]
+    assert (owner["region"].to_numpy() == d["region"].to_numpy()).all()
+    assert (owner["team"].to_numpy() == d["team"].to_numpy()).all()
+    closed = d["status"] != "open"
+    assert d.loc[closed, "closed_at"].notna().all()
+    assert (d.loc[closed, "closed_at"] >= d.loc[closed, "created_at"]).all()
+    t = datasets.targets(5, months=3, seed=11)
+    assert len(t) == 15
+    assert not t.duplicated(["person", "period"]).any()
+    f = datasets.feedback(5, months=3, seed=11)
+    assert f["manager_rating"].between(1, 5).all()
+    a = datasets.activities(5, end="2024-01-31", seed=11)
+    assert set(a["person"]) <= set(reps["person"])
+    assert a["date"].is_monotonic_increasing
 
 
 # ----------------------------------------------------------------------------------- bad input

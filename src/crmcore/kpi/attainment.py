@@ -73,6 +73,7 @@ def _core(
     unmatched: Unmatched,
     decimals: int | None,
     key: str | None,
+    period_column: str,
 ) -> pd.DataFrame:
     """Return target, achieved and has_target per key (sorted), before the ratios."""
     names = _by_names(by)
@@ -85,11 +86,19 @@ def _core(
     plain = [n for n in names if n != PERIOD]
 
     # Targets: one row per key, finite and >= 0.
-    require_columns(targets, [*names, target], arg="targets")
+    if not isinstance(period_column, str):
+        raise ConfigError(
+            f"period_column must be a column name, got {show(period_column)}",
+            column="period_column",
+        )
+    t_cols = [period_column if n == PERIOD else n for n in names]
+    require_columns(targets, [*t_cols, target], arg="targets")
     t_keys: dict[str, object] = {}
     for name in names:
         if name == PERIOD:
-            t_keys[name] = _period_column(targets, PERIOD, arg="targets", freq=freq).to_numpy()
+            t_keys[name] = _period_column(
+                targets, period_column, arg="targets", freq=freq
+            ).to_numpy()
         else:
             require_not_null(targets, name, arg="targets")
             t_keys[name] = targets[name].to_numpy()
@@ -112,7 +121,7 @@ def _core(
     # Actuals: won rows only when a status column is given; period from the date.
     needed = [amount, *plain]
     if PERIOD in names:
-        needed.append(date if date is not None else PERIOD)
+        needed.append(date if date is not None else period_column)
     require_columns(actuals, needed, arg="actuals", allow_empty=True)
     k = key if key is not None and key in actuals.columns else None
     rows = actuals
@@ -124,7 +133,9 @@ def _core(
     for name in names:
         if name == PERIOD:
             if date is None:
-                a_keys[name] = _period_column(rows, PERIOD, arg="actuals", freq=freq).to_numpy()
+                a_keys[name] = _period_column(
+                    rows, period_column, arg="actuals", freq=freq
+                ).to_numpy()
             else:
                 dates = datetime_column(rows, date, arg="actuals", key=k)
                 a_keys[name] = period_start(dates, freq).to_numpy()
@@ -231,6 +242,7 @@ def attainment(
     cap: float | None = None,
     decimals: int | None = None,
     key: str | None = "opportunity_id",
+    period_column: str = "period",
 ) -> pd.DataFrame:
     r"""Compute target, achieved, variance and attainment per person and period.
 
@@ -246,7 +258,9 @@ def attainment(
     targets
         One row per key with its target, e.g. a quota plan in long form: ``person``,
         ``period`` (month start; any date inside the period, ``Period`` values or ISO text are
-        read as that period), ``target`` (finite, >= 0). A key twice is an error.
+        read as that period), ``target`` (finite, >= 0). A key twice is an error. A
+        :class:`crmcore.quota.QuotaPlan` fits as ``plan.to_amounts()`` with
+        ``target="quota", period_column="month"``.
     by
         Key columns present in both tables; default ``("person", "period")``. ``"period"``
         in actuals comes from ``date`` with frequency ``period``.
@@ -276,6 +290,10 @@ def attainment(
         (:func:`crmcore.money.to_minor_units`), so achieved totals reconcile to the cent.
     key
         Id column of ``actuals`` named in error messages (used when present).
+    period_column
+        Name of the period column of ``targets`` (and of ``actuals`` when ``date`` is None),
+        e.g. ``"month"`` for a :class:`crmcore.quota.QuotaPlan` table; the result's index
+        level is called ``"period"`` either way.
 
     Returns
     -------
@@ -332,6 +350,7 @@ def attainment(
         unmatched=unmatched,
         decimals=decimals,
         key=key,
+        period_column=period_column,
     )
     t = base["target"].to_numpy(dtype=np.float64)
     a = base["achieved"].to_numpy(dtype=np.float64)
@@ -361,6 +380,7 @@ def target_variance(
     unmatched: Unmatched = "include",
     decimals: int | None = None,
     key: str | None = "opportunity_id",
+    period_column: str = "period",
 ) -> pd.DataFrame:
     r"""Compute absolute and percentage variance against target, and the shortfall.
 
@@ -379,7 +399,7 @@ def target_variance(
     ----------
     actuals, targets
         As in :func:`attainment`.
-    by, amount, target, date, period, status, won, unmatched, decimals, key
+    by, amount, target, date, period, status, won, unmatched, decimals, key, period_column
         As in :func:`attainment`.
 
     Returns
@@ -422,6 +442,7 @@ def target_variance(
         unmatched=unmatched,
         decimals=decimals,
         key=key,
+        period_column=period_column,
     )
     t = base["target"].to_numpy(dtype=np.float64)
     a = base["achieved"].to_numpy(dtype=np.float64)
