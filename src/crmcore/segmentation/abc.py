@@ -112,9 +112,10 @@ def abc_classes(
 
     **Boundary rule.** Sort the values from largest to smallest and accumulate their share of
     the total. Class A is the *smallest* set of top items whose cumulative share reaches the
-    first cutoff: the item whose cumulative share first reaches or crosses 80 % **is in A**
-    (standard practice, e.g. SAP's ABC analysis by cumulative percentage; otherwise a single
-    item holding 90 % of the value would not be an A item). Then A+B is the smallest top set
+    first cutoff: the item whose cumulative share first reaches or crosses 80 % **is in A**.
+    This keeps A non-empty and makes it hold at least the cutoff share, the point of a Pareto
+    class; the other reading would leave a single item holding 90 % of the value out of A.
+    Then A+B is the smallest top set
     reaching the second cutoff, and the rest is C. Formally, with ``S(v)`` the share of the
     total held by values *strictly greater* than ``v``, a value is in class ``k`` (0 = A) when
     ``S(v) < cutoffs[k]`` for the first such ``k``; values reaching no cutoff get the last
