@@ -405,8 +405,9 @@ def _normalise(
     sizes: npt.NDArray[np.intp],
     frame: pd.DataFrame,
     person: str,
-) -> tuple[npt.NDArray[np.float64], pd.Series]:
-    """Return the (unclipped) normalised values and the note describing the rule per row."""
+    explain: bool,
+) -> tuple[npt.NDArray[np.float64], pd.Series | None]:
+    """Return the (unclipped) normalised values and, if asked, the note describing the rule."""
     higher = metric.direction == "higher"
     valid = ~np.isnan(values)
     n = values.shape[0]
@@ -414,7 +415,7 @@ def _normalise(
         target = float(metric.target)  # type: ignore[arg-type]  # validated: set for 'target'
         if higher:
             x = values / target
-            note = pd.Series(f"value / target {target:.6g}", index=range(n), dtype=object)
+            rule = f"value / target {target:.6g}"
         else:
             pos = first_true(valid & (values < 0))
             if pos is not None:
@@ -439,8 +440,10 @@ def _normalise(
                 )
             with np.errstate(divide="ignore"):
                 x = np.where(zero, np.inf, target / np.where(zero, 1.0, values))
-            note = pd.Series(f"target {target:.6g} / value", index=range(n), dtype=object)
-        return x, note
+            rule = f"target {target:.6g} / value"
+        if not explain:
+            return x, None
+        return x, pd.Series(rule, index=range(n), dtype=object)
     if metric.normalisation == "minmax":
         if metric.scale is not None:
             low_v, high_v = metric.scale
@@ -467,6 +470,8 @@ def _normalise(
         safe = np.where(flat, 1.0, span)
         x = (values - low) / safe if higher else (high - values) / safe
         x = np.where(flat, CONSTANT_VALUE, x)
+        if not explain:
+            return x, None
         lo_t, hi_t = _fmt(low), _fmt(high)
         if higher:
             note = "(value - " + lo_t + ") / (" + hi_t + " - " + lo_t + "), " + where
@@ -487,6 +492,8 @@ def _normalise(
         x = np.where(flat, 0.0, dev / np.where(flat, 1.0, std))
         if not higher:
             x = -x
+        if not explain:
+            return x, None
         sign = "" if higher else "-"
         note = sign + "(value - " + _fmt(mean) + ") / " + _fmt(std)
         note = note.where(~flat, "constant column: 0")
@@ -501,6 +508,8 @@ def _normalise(
     x = np.where(single, CONSTANT_VALUE, (r - 1.0) / np.where(single, 1.0, n_valid - 1.0))
     if not higher:
         x = 1.0 - x
+    if not explain:
+        return x, None
     rule = "(rank - 1) / (n - 1)" if higher else "1 - (rank - 1) / (n - 1)"
     note = pd.Series(rule + ", n=", index=range(n), dtype=object) + _fmt(n_valid)
     note = note.where(~single, f"one value: {CONSTANT_VALUE:g}")
@@ -514,6 +523,7 @@ def _score(
     person: str,
     period: str | None,
     missing: str,
+    explain: bool,
     arg: str = "frame",
 ) -> _Scored:
     if not isinstance(scorecard, Scorecard):
@@ -567,22 +577,26 @@ def _score(
             sizes=sizes,
             frame=ordered,
             person=person,
+            explain=explain,
         )
         lo = -np.inf if metric.floor is None else metric.floor
         hi = np.inf if metric.cap is None else metric.cap
         clipped = np.clip(x, lo, hi)
-        if metric.cap is not None:
-            note = note.where(~(x > hi), note + f", capped at {hi:g}")
-        if metric.floor is not None:
-            note = note.where(~(x < lo), note + f", floored at {lo:g}")
         nan = np.isnan(values)
-        clipped = np.where(nan, np.nan, clipped)
-        pts = np.where(nan, 0.0, weight * np.where(nan, 0.0, clipped))
-        note = note.where(~nan, "missing value: 0 points")
+        if nan.any():
+            clipped = np.where(nan, np.nan, clipped)
+            pts = np.where(nan, 0.0, weight * np.where(nan, 0.0, clipped))
+        else:
+            pts = weight * clipped
+        if note is not None:
+            if metric.cap is not None:
+                note = note.where(~(x > hi), note + f", capped at {hi:g}")
+            if metric.floor is not None:
+                note = note.where(~(x < lo), note + f", floored at {lo:g}")
+            notes.append(note.where(~nan, "missing value: 0 points"))
         raws.append(values)
         norms.append(clipped)
         points.append(pts)
-        notes.append(note)
         total += pts
     # Totals are rounded to 12 decimals so that float noise (0.6 + 0.15 + 0.15 versus
     # 0.4 + 0.3 + 0.2) cannot split a tie; rounding keeps the order of the rest.
@@ -670,7 +684,7 @@ def score_scorecard(
     bob               0.40               0.30            0.20   0.90     1
     cid               0.75               0.00            0.10   0.85     3
     """
-    scored = _score(frame, scorecard, person=person, period=period, missing=missing)
+    scored = _score(frame, scorecard, person=person, period=period, missing=missing, explain=False)
     data: dict[str, Any] = {
         f"{m.name}_points": pts for m, pts in zip(scorecard.metrics, scored.points, strict=True)
     }
@@ -728,7 +742,7 @@ def explain_scorecard(
     2    bob  revenue   80.0    0.64  value / target 100
     3    bob   rating    5.0    0.20  (value - 1) / (5 - 1), scale
     """
-    scored = _score(frame, scorecard, person=person, period=period, missing=missing)
+    scored = _score(frame, scorecard, person=person, period=period, missing=missing, explain=True)
     n = len(scored.total)
     k = len(scorecard.metrics)
     keys = scored.frame.loc[np.repeat(np.arange(n), k)].reset_index(drop=True)
