@@ -181,6 +181,15 @@ def test_tz_aware_dates_and_weekly_periods() -> None:
     assert out["expected_amount"].sum() == 270.0 + 234.0
 
 
+def test_tz_aware_column_without_any_date_keeps_its_zone() -> None:
+    deals = worked_deals().assign(close_date=pd.Series([pd.NaT] * 3, dtype="M8[ns, UTC]"))
+    out = close_schedule(
+        deals, MODEL, as_of=pd.Timestamp("2025-01-01", tz="UTC"), close_date="close_date"
+    )
+    assert out["expected_amount"].tolist() == [180_000.0, 0.0, 180_000.0, 0.0, 180_000.0]
+    assert str(out.index.tz) == "UTC"
+
+
 def test_all_lost_gives_one_empty_period() -> None:
     deals = pd.DataFrame({"opportunity_id": [1], "stage": ["lost"], "amount": [5.0]})
     out = close_schedule(deals, MODEL, as_of="2025-03-15")
@@ -249,6 +258,7 @@ BAD: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
     ("bad as_of", _mixed(), {"as_of": "soon"}, ConfigError, "as_of='soon' is not a date"),
     ("bad freq", _mixed(), {"freq": "fortnightly"}, ConfigError, "is not a pandas frequency"),
     ("multiple freq", _mixed(), {"freq": "2MS"}, ConfigError, "must be a single period"),
+    ("end-anchored freq", _mixed(), {"freq": "ME"}, ConfigError, "use the start-anchored form"),
     ("bad overdue", _mixed(), {"overdue": "drop"}, ConfigError, "overdue='drop' is not one of"),
     (
         "junk close date",

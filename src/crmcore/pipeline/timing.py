@@ -48,12 +48,16 @@ class _Landing:
 
 def _optional_dates(frame: pd.DataFrame, column: str, *, arg: str, key: str) -> pd.Series:
     """Dates of ``column`` with missing values (NaT) allowed; the rest validated."""
-    present = frame[column].notna().to_numpy()
+    series = frame[column]
+    present = series.notna().to_numpy()
     if not present.any():
-        return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        keep = isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+            series.dtype
+        )
+        return pd.Series(pd.NaT, index=frame.index, dtype=series.dtype if keep else "M8[ns]")
     parsed = datetime_column(frame.loc[present], column, arg=arg, key=key)
     out = pd.Series(pd.NaT, index=frame.index, dtype=parsed.dtype)
-    out[present] = parsed.to_numpy()
+    out.iloc[np.flatnonzero(present)] = parsed.array
     return out
 
 
@@ -69,6 +73,13 @@ def _offset(freq: object) -> pd.DateOffset:
     if off is None or getattr(off, "n", 1) != 1:
         raise ConfigError(
             f"freq={freq!r} must be a single period such as 'MS', 'QS', 'W-MON' or 'D'",
+            column="freq",
+            value=freq,
+        )
+    if "End" in type(off).__name__:
+        raise ConfigError(
+            f"freq={freq!r} is anchored at period ends; use the start-anchored form (e.g. "
+            "'MS' for 'ME', 'QS' for 'QE', 'YS' for 'YE') so the index holds period starts",
             column="freq",
             value=freq,
         )
@@ -212,7 +223,8 @@ decimals
     -------
     pandas.DataFrame
         Indexed by opportunity id (sorted), columns ``stage``, ``amount``,
-        ``win_probability``, ``expected_amount`` (as in ``weighted_pipeline``),
+        ``win_probability``, ``expected_amount`` (as in ``weighted_pipeline``; in the
+        reporting currency when ``rates`` are given),
         ``landing_date``, ``source`` (``"close_date"``, ``"stage"`` or ``"as_of"``), ``overdue``
         (bool) and ``scheduled`` (bool).
 
