@@ -28,13 +28,29 @@ REPORT_COLUMNS: tuple[str, ...] = ("row", "action", "reason", "column", "value",
 _BoolArray = npt.NDArray[np.bool_]
 
 
+def _has_text(series: pd.Series) -> bool:
+    """Whether the column holds (some) text, so that the ``.str`` accessor applies."""
+    if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        return False
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    return kind in ("string", "mixed", "mixed-integer")
+
+
 def _blank(series: pd.Series) -> _BoolArray:
     """Missing values: NA/NaN/NaT, and text that is empty or only spaces."""
     missing = np.array(series.isna().to_numpy(dtype=bool), dtype=bool)
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
+    if _has_text(series):
         text = series.str.strip()
         missing |= text.eq("").to_numpy(dtype=bool, na_value=False)
     return missing
+
+
+def _stripped(series: pd.Series) -> pd.Series:
+    """Text values without surrounding spaces; other values unchanged."""
+    if _has_text(series):
+        stripped = series.str.strip()
+        return stripped.where(stripped.notna(), series)
+    return series
 
 
 def _parse_amounts(series: pd.Series) -> tuple[npt.NDArray[np.float64], _BoolArray]:
@@ -44,9 +60,10 @@ def _parse_amounts(series: pd.Series) -> tuple[npt.NDArray[np.float64], _BoolArr
     if pd.api.types.is_numeric_dtype(series.dtype):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
-        text = series.str.strip() if pd.api.types.is_string_dtype(series.dtype) else series
         values = np.array(
-            pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+            pd.to_numeric(_stripped(series), errors="coerce").to_numpy(
+                dtype=np.float64, na_value=np.nan
+            )
         )
         is_bool = np.fromiter(
             (isinstance(v, bool | np.bool_) for v in series.to_numpy(dtype=object)),
@@ -58,33 +75,31 @@ def _parse_amounts(series: pd.Series) -> tuple[npt.NDArray[np.float64], _BoolArr
     return values, bad
 
 
-def _stripped(series: pd.Series) -> pd.Series:
-    """Text values without surrounding spaces; other values unchanged."""
-    if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-        stripped = series.str.strip()
-        return stripped.where(stripped.notna(), series)
-    return series
+def _parse_dates(frame: pd.DataFrame, column: str, alive: _BoolArray, key: str) -> _BoolArray:
+    """Mask of the ``alive`` rows whose ``column`` value does not parse as a date.
 
-
-def _parse_dates(series: pd.Series) -> _BoolArray:
-    """Mask of values that do not parse as dates (missing values excluded by the caller)."""
+    Naive and tz-aware dates mixed are not "unparseable": they raise (``datetime_column``'s
+    ``DataError``), because cleaning cannot choose a time zone for the caller.
+    """
+    series = frame[column]
     dtype = series.dtype
+    none = np.zeros(len(series), dtype=bool)
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        return np.zeros(len(series), dtype=bool)
+        return none
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-        return series.notna().to_numpy(dtype=bool)
+        return series.notna().to_numpy(dtype=bool) & alive
     text = _stripped(series)
+    live = pd.DataFrame({key: frame[key], column: text}).iloc[np.flatnonzero(alive)]
+    if len(live) == 0:
+        return none
     try:
-        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    except (ValueError, TypeError):
-        # Mixed time zones cannot be parsed together; parse element by element (small, messy
-        # exports only reach this branch) and let datetime_column name the conflict later.
-        parsed = pd.Series(
-            [pd.to_datetime(v, errors="coerce", format="ISO8601") for v in text],
-            index=series.index,
-            dtype=object,
-        )
-    bad: _BoolArray = parsed.isna().to_numpy(dtype=bool)
+        datetime_column(live, column, arg="transactions", key=key)
+    except ColumnTypeError:
+        pass
+    else:
+        return none
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
+    bad: _BoolArray = parsed.isna().to_numpy(dtype=bool) & alive
     return bad
 
 
@@ -251,7 +266,7 @@ def clean_transactions(
     2    2  removed  refund netted against earlier purchases       amount
     3    3  removed                            missing value  customer_id
     4    4  removed                         unparseable date         date
-    >>> report["new_value"].tolist()[:2], len(clean) + (report["action"] == "removed").sum()
+    >>> report["new_value"].tolist()[:2], len(clean) + int((report["action"] == "removed").sum())
     ([20.0, None], 6)
     """
     arg = "transactions"
@@ -284,7 +299,7 @@ def clean_transactions(
         alive &= ~gone
 
     # 2. unparseable dates and amounts
-    bad_date = _parse_dates(frame[date]) & alive
+    bad_date = _parse_dates(frame, date, alive, customer)
     values, bad_amount = _parse_amounts(frame[amount])
     bad_amount &= alive & ~bad_date
     for col, bad, what in ((date, bad_date, "date"), (amount, bad_amount, "amount")):
