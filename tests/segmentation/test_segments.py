@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import pickle
 
 import numpy as np
 import pandas as pd
@@ -172,6 +173,44 @@ def test_rf_grid_region_sizes() -> None:
     }
     assert counts == {k: 5 * v for k, v in cells.items()}
     assert RF_GRID_10.overlap == "error"
+
+
+def test_published_table_as_is_is_not_a_partition() -> None:
+    # The published ranges taken literally, in table order: 36 combinations are uncovered.
+    def box(name: str, r: tuple[int, int], f: tuple[int, int], m: tuple[int, int]) -> SegmentRule:
+        return SegmentRule(
+            segment=name, r=range(r[0], r[1] + 1), f=range(f[0], f[1] + 1), m=range(m[0], m[1] + 1)
+        )
+
+    literal = [
+        box("Champions", (4, 5), (4, 5), (4, 5)),
+        box("Loyal Customers", (2, 5), (3, 5), (3, 5)),
+        box("Potential Loyalist", (3, 5), (1, 3), (1, 3)),
+        box("New Customers", (4, 5), (1, 1), (1, 1)),
+        box("Promising", (3, 4), (1, 1), (1, 1)),
+        box("Need Attention", (2, 3), (2, 3), (2, 3)),
+        box("About To Sleep", (2, 3), (1, 2), (1, 2)),
+        box("At Risk", (1, 2), (2, 5), (2, 5)),
+        box("Can't Lose Them", (1, 1), (4, 5), (4, 5)),
+        box("Hibernating", (1, 2), (1, 2), (1, 2)),
+        box("Lost", (1, 2), (1, 2), (1, 2)),
+    ]
+    with pytest.raises(ConfigError, match=r"leaves 36 score combination\(s\).*\(r=1, f=1, m=3\)"):
+        SegmentMap(rules=literal)
+    # With a catch-all, precedence still leaves published segments unreachable.
+    # first match wins: New Customers and Promising sit inside Potential Loyalist, Can't Lose
+    # Them inside At Risk, Lost is identical to Hibernating.
+    never = r"""\['New Customers', 'Promising', "Can't Lose Them", 'Lost'\] are never"""
+    with pytest.raises(ConfigError, match=never):
+        SegmentMap(rules=[*literal, SegmentRule(segment="Others")])
+
+
+def test_pickle_keeps_map_and_read_only_lookup() -> None:
+    again = pickle.loads(pickle.dumps(SEGMENTS_11))
+    assert again == SEGMENTS_11
+    assert hash(again) == hash(SEGMENTS_11)
+    assert not again.lookup.flags.writeable
+    assert again.to_frame().equals(SEGMENTS_11.to_frame())
 
 
 def test_builtins_round_trip_and_are_frozen() -> None:

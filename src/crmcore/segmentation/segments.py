@@ -390,7 +390,9 @@ class SegmentMap:
         >>> SEGMENTS_11.segments[SEGMENTS_11.lookup[124]]
         'Champions'
         """
-        return self._table
+        view = self._table.view()
+        view.flags.writeable = False  # also after unpickling, which drops the flag
+        return view
 
     def segment_of(self, r: int, f: int, m: int) -> str:
         """Segment of one score combination.
