@@ -139,14 +139,23 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1, help="best of this many runs")
     parser.add_argument("--threads", type=int, default=2, help="DuckDB threads")
     parser.add_argument("--no-pandas", action="store_true", help="skip the plain pandas timing")
+    parser.add_argument(
+        "--shuffle",
+        action="store_true",
+        help="shuffle the rows (the generator returns them in date order, like most exports)",
+    )
     args = parser.parse_args()
 
     import duckdb
 
     start = time.perf_counter()
     tx = transactions(args.customers, n_transactions=args.rows, seed=0)
+    if args.shuffle:
+        order = np.random.default_rng(1).permutation(len(tx))
+        tx = tx.iloc[order].reset_index(drop=True)
     print(
-        f"data: {len(tx):,} transactions, {tx['customer_id'].nunique():,} customers "
+        f"data: {len(tx):,} transactions, {tx['customer_id'].nunique():,} customers, "
+        f"{'shuffled' if args.shuffle else 'in date order'} "
         f"(generated in {time.perf_counter() - start:.1f} s)"
     )
     con = duckdb.connect()
