@@ -137,6 +137,14 @@ def test_attainment_decimals_reconcile_exactly() -> None:
     assert attainment(s, t, decimals=2).loc[("a", JAN), "variance"] == 0.0
 
 
+def test_attainment_time_zone_aware_on_both_sides() -> None:
+    s = _sales().assign(date=_sales()["date"].dt.tz_localize("Europe/Berlin"))
+    t = _targets().assign(period=_targets()["period"].dt.tz_localize("Europe/Berlin"))
+    got = attainment(s, t, unmatched="drop")
+    assert got["achieved"].tolist() == [1200.0, 0.0, 300.0, 0.0]
+    assert str(got.index.levels[1].dtype) == "datetime64[ns, Europe/Berlin]"
+
+
 def test_attainment_empty_actuals_give_zero_achieved() -> None:
     got = attainment(_sales().iloc[:0], _targets())
     assert got["achieved"].tolist() == [0.0, 0.0, 0.0, 0.0]

@@ -422,6 +422,24 @@ def test_metrics_run_on_generated_team_data() -> None:
     assert (cycle["min"] >= 1).all()
 
 
+def test_time_zones_are_kept_and_bucketed_on_the_local_calendar() -> None:
+    d = _deals()
+    for col in ("created_at", "closed_at"):
+        d[col] = d[col].dt.tz_localize("Europe/Berlin")
+    d.index = [7] * len(d)  # duplicate labels do not matter
+    got = win_rate(d, by="period")
+    assert str(got.index.dtype) == "datetime64[ns, Europe/Berlin]"
+    assert got["won"].tolist() == [1, 1, 1]
+    # 2024-03-31 23:30 UTC is already April in Berlin.
+    tx = pd.DataFrame(
+        {"date": pd.to_datetime(["2024-03-31 23:30"]).tz_localize("UTC"), "amount": [1.0]}
+    )
+    tx["date"] = tx["date"].dt.tz_convert("Europe/Berlin")
+    got_tx = revenue_by_period(tx, start="2024-03-15")
+    assert [str(p.date()) for p in got_tx.index] == ["2024-03-01", "2024-04-01"]
+    assert got_tx["revenue"].tolist() == [0.0, 1.0]
+
+
 def test_new_customers_agree_with_rfm_first_purchase() -> None:
     from crmcore.segmentation import rfm_summary
 

@@ -699,6 +699,8 @@ def revenue_by_period(
     start, end
         Dates whose periods widen the range of periods shown (default: the data's first and
         last period). Transactions outside them still count: the range is only widened.
+        Naive dates are read in the data's time zone; a tz-aware date with naive data is an
+        error.
     key
         Id column named in error messages (optional).
 
@@ -735,22 +737,11 @@ def revenue_by_period(
     keys = _group_keys(transactions, names, arg="transactions", key=k, date=date, freq=freq)
     values = pd.DataFrame({"revenue": amounts, "transactions": np.ones(len(amounts), np.int64)})
     agg = _aggregate(keys, values, names)
-    bounds: list[pd.Timestamp | None] = []
-    for name, value in (("start", start), ("end", end)):
-        if value is None:
-            bounds.append(None)
-            continue
-        try:
-            ts = pd.Timestamp(value)  # type: ignore[arg-type]  # validated right here
-        except (TypeError, ValueError):
-            raise ConfigError(f"{name}={value!r} is not a date", column=name) from None
-        tz = getattr(agg.index.get_level_values(PERIOD).dtype, "tz", None)
-        if (ts.tzinfo is None) != (tz is None):
-            raise ConfigError(
-                f"{name}={value!r} and column {date!r} mix naive and tz-aware dates",
-                column=name,
-            )
-        bounds.append(period_start(pd.Series([ts]), freq).iloc[0])
+    tz = getattr(agg.index.get_level_values(PERIOD).dtype, "tz", None)
+    bounds = [
+        None if value is None else _as_period(value, name, freq, tz)
+        for name, value in (("start", start), ("end", end))
+    ]
     periods = agg.index.get_level_values(PERIOD)
     lo = periods.min() if bounds[0] is None else min(bounds[0], periods.min())
     hi = periods.max() if bounds[1] is None else max(bounds[1], periods.max())
@@ -785,6 +776,8 @@ def _as_period(value: object, name: str, freq: str, tz: Any) -> pd.Timestamp:
         raise ConfigError(f"{name} is NaT; expected a date", column=name)
     if ts.tzinfo is None and tz is not None:
         ts = ts.tz_localize(tz)
+    elif ts.tzinfo is not None and tz is not None:
+        ts = ts.tz_convert(tz)
     elif ts.tzinfo is not None and tz is None:
         raise ConfigError(
             f"{name}={value!r} is tz-aware but the dates are naive; use one convention",
