@@ -47,11 +47,10 @@ def section(seed: int = 0) -> str:
     )
 
     abc = abc_classes(summary["monetary"])
-    shares = (
-        pd.DataFrame({"class": abc, "monetary": summary["monetary"]})
-        .groupby("class", observed=False)["monetary"]
-        .agg(customers="size", revenue="sum")
-    )
+    by_class = pd.DataFrame({"class": abc, "monetary": summary["monetary"]}).groupby(
+        "class", observed=False
+    )["monetary"]
+    shares = pd.DataFrame({"customers": by_class.size(), "revenue": by_class.sum()})
     shares["revenue_share"] = shares["revenue"] / shares["revenue"].sum()
     lines += ["", "ABC classes by revenue (cut-offs 80 % / 95 %):"]
     lines.append(_indent(shares.to_string(formatters={"revenue": money, "revenue_share": pct})))
