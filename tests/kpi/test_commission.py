@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
@@ -240,6 +240,7 @@ def test_lines_are_never_negative_without_clawback_and_reconcile(plan, deals):
     np.testing.assert_array_equal(st_["earned_cents"].to_numpy(), sums.to_numpy())
 
 
+@settings(max_examples=30)  # four full runs per example
 @given(plans(), deal_tables(cancel=True))
 def test_clawbacks_reverse_exactly_and_cents_reconcile(plan, deals):
     lines = commission_lines(deals, plan, cancelled_at="cancelled_at")
@@ -258,6 +259,7 @@ def test_clawbacks_reverse_exactly_and_cents_reconcile(plan, deals):
     assert (st_["payout_cents"] == st_["earned_cents"] + st_["clawback_cents"]).all()
 
 
+@settings(max_examples=30)  # four full runs per example
 @given(plans(), deal_tables(cancel=True), st.integers(0, 1000))
 def test_row_order_changes_nothing(plan, deals, seed):
     a = commission_statement(deals, plan, cancelled_at="cancelled_at")

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
@@ -286,6 +286,7 @@ def test_ranks_are_a_permutation_when_totals_are_distinct(case):
                 assert rank == 1 + int((g["total"] > total).sum())
 
 
+@settings(max_examples=30)  # four full runs per example
 @given(cards_and_frames(with_period=True), st.integers(0, 1000))
 def test_row_order_changes_nothing(case, seed):
     card, frame = case
