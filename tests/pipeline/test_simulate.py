@@ -141,6 +141,25 @@ def test_exponential_timing_share_landing_in_first_month() -> None:
     assert gamma.attrs["total"]["mean"] == 1.0
 
 
+def test_stages_timing_is_a_sum_of_exponential_stays() -> None:
+    model = StageModel.from_conversion_rates(["a", "b"], [1.0, 1.0], [10.0, 20.0])
+    deals = pd.DataFrame({"opportunity_id": [1], "stage": ["a"], "amount": [1.0]})
+    n = 20_000
+    sim = simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=n, seed=4, duration="stages")
+    # Time to close = Exp(mean 10) + Exp(mean 20); P(T < 31 days) for rates l1 = 1/10,
+    # l2 = 1/20 is 1 - (l2 exp(-l1 31) - l1 exp(-l2 31)) / (l2 - l1) = 0.6205.
+    l1, l2 = 1 / 10, 1 / 20
+    p = 1 - (l2 * math.exp(-l1 * 31) - l1 * math.exp(-l2 * 31)) / (l2 - l1)
+    assert p == pytest.approx(0.6205, abs=1e-4)
+    assert abs(sim.iloc[0]["mean"] - p) < 5 * math.sqrt(p * (1 - p) / n)
+    # A deal in the last stage has one exponential stay left: P(T < 31) = 1 - exp(-31/20).
+    late = simulate_pipeline(
+        deals.assign(stage="b"), model, as_of="2025-01-01", n_draws=n, seed=4, duration="stages"
+    )
+    q = 1 - math.exp(-31 / 20)
+    assert abs(late.iloc[0]["mean"] - q) < 5 * math.sqrt(q * (1 - q) / n)
+
+
 # ---------------------------------------------------------------- reproducibility
 
 
@@ -202,7 +221,7 @@ def pipelines(draw: st.DrawFn) -> tuple[pd.DataFrame, StageModel]:
 @given(
     pipelines(),
     st.integers(0, 2**32 - 1),
-    st.sampled_from(["exponential", "gamma", "fixed"]),
+    st.sampled_from(["exponential", "gamma", "stages", "fixed"]),
 )
 def test_mean_converges_to_weighted_pipeline(
     case: tuple[pd.DataFrame, StageModel], seed: int, duration: str

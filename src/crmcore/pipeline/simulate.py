@@ -40,7 +40,7 @@ from crmcore.pipeline.stages import StageModel
 
 __all__ = ["simulate_pipeline"]
 
-Duration = Literal["exponential", "gamma", "fixed"]
+Duration = Literal["exponential", "gamma", "stages", "fixed"]
 
 # Elements (deals x draws) handled at once by default: a few arrays of this size stay ~100 MB.
 _CHUNK_ELEMENTS = 1 << 21
@@ -109,8 +109,11 @@ def simulate_pipeline(
     * on its own ``close_date`` when it has one (an open deal whose close date is before the
       ``as_of`` day is overdue and lands on ``as_of``);
     * else ``t_j`` is drawn with mean ``d_j`` = the stage's days to close: exponential with mean
-      ``d_j`` (default), gamma with the given ``shape`` and mean ``d_j``, or exactly ``d_j``
-      (``"fixed"``, the landing date of :func:`~crmcore.pipeline.close_schedule`);
+      ``d_j`` (default), gamma with the given ``shape`` and mean ``d_j``, the sum of one
+      exponential stay per remaining stage with the model's ``stage_durations`` as means
+      (``"stages"``: the process :func:`~crmcore.datasets.stage_history` simulates, less
+      spread than one exponential), or exactly ``d_j`` (``"fixed"``, the landing date of
+      :func:`~crmcore.pipeline.close_schedule`);
     * a won deal without a close date lands on ``as_of``; a won deal closed before the
       ``as_of`` period is history and is left out, as in ``close_schedule``.
 
@@ -137,7 +140,7 @@ def simulate_pipeline(
     opportunity, stage, amount, close_date
         Column names; ``close_date=None`` means no own close dates.
     duration
-        ``"exponential"`` (default), ``"gamma"`` or ``"fixed"``.
+        ``"exponential"`` (default), ``"gamma"``, ``"stages"`` or ``"fixed"``.
     shape
         Gamma shape (> 0); larger means less spread around the mean.
     chunk_size
@@ -194,7 +197,7 @@ def simulate_pipeline(
     check_scalar(n_draws, "n_draws", kind=int, min_value=1)
     if chunk_size is not None:
         check_scalar(chunk_size, "chunk_size", kind=int, min_value=1)
-    check_choice(duration, "duration", ("exponential", "gamma", "fixed"))
+    check_choice(duration, "duration", ("exponential", "gamma", "stages", "fixed"))
     check_scalar(shape, "shape", kind=float, min_value=0.0, include="neither")
     if not math.isfinite(float(shape)):
         raise ConfigError(f"shape == {shape!r}, must be finite", column="shape", value=shape)
@@ -257,6 +260,15 @@ def simulate_pipeline(
     p = prob[deals]
     scale = mean_days[deals[:n_rand]] / (float(shape) if duration == "gamma" else 1.0)
     t_fixed = fixed_t[deals[n_rand:]]
+    if duration == "stages":
+        # Mean stay in each stage still ahead of each random-timing deal (0 for stages behind).
+        stage_means = np.where(
+            np.arange(n_open)[:, None] >= codes[deals[:n_rand]][None, :],
+            np.asarray(model.stage_durations, dtype=np.float64)[:, None],
+            0.0,
+        )
+        scale = np.ones(n_rand)
+        stays = np.empty((n_open, n_rand))
     m = len(deals)
 
     edges_cache: list[npt.NDArray[np.float64]] = []
@@ -307,8 +319,11 @@ def simulate_pipeline(
             gen.random(out=u[r])
             if n_rand and duration == "exponential":
                 gen.standard_exponential(out=t[r])
-            elif n_rand:
+            elif n_rand and duration == "gamma":
                 gen.standard_gamma(float(shape), out=t[r])
+            elif n_rand:
+                gen.standard_exponential(out=stays)
+                np.einsum("ij,ij->j", stays, stage_means, out=t[r])
         period = np.empty((k, m), dtype=np.intp)
         period[:, n_rand:] = fixed_period
         if n_rand:
