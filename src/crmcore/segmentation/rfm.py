@@ -9,12 +9,12 @@ Both summaries are computed in one vectorised pass over the transactions:
 3. one ``int64`` key ``period * n_customers + code`` per row is sorted (skipped when the rows
    are already in date order, as most exports are) and its distinct values are the distinct
    (customer, period) pairs; counts, first and last periods and sums then come from
-   ``numpy.bincount`` and scatter assignments, with no Python loop per customer.
+   ``numpy.bincount`` and ``numpy.minimum.at``-style reductions, with no Python loop per customer.
 """
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -187,15 +187,20 @@ def _period_pairs(
     span = int(periods.max()) - base + 1
     if span * n_customers < 2**62:
         # Period-major key: already sorted when the rows come in date order (skip the sort).
+        # 32-bit keys when they fit: sorting them takes about half the time of 64-bit ones.
+        key: npt.NDArray[np.unsignedinteger[Any] | np.signedinteger[Any]]
         key = (periods - base) * n_customers + codes
+        if span * n_customers < 2**32:
+            key = key.astype(np.uint32)
         if len(key) > 1 and not bool((key[1:] >= key[:-1]).all()):
             key = np.sort(key)
         distinct = np.empty(len(key), dtype=bool)
         distinct[0] = True
         np.not_equal(key[1:], key[:-1], out=distinct[1:])
         unique_keys = key[distinct]
-        pair_customer = unique_keys % n_customers
-        pair_period = unique_keys // n_customers + base
+        wide = unique_keys.astype(np.int64)
+        pair_customer = wide % n_customers
+        pair_period = wide // n_customers + base
     else:  # pragma: no cover - needs > 2**62 customer-periods
         order = np.lexsort((periods, codes))
         c = codes[order]
@@ -205,13 +210,11 @@ def _period_pairs(
         pair_customer = c[distinct].astype(np.int64)
         pair_period = p[distinct]
     count = np.bincount(pair_customer, minlength=n_customers).astype(np.int64)
-    # pair_period ascends within a customer (period-major order, or sorted by the lexsort), so a
-    # scatter assignment keeps the last value written: the maximum going forward, the minimum
-    # going backward.
-    first = np.empty(n_customers, dtype=np.int64)
-    last = np.empty(n_customers, dtype=np.int64)
-    last[pair_customer] = pair_period
-    first[pair_customer[::-1]] = pair_period[::-1]
+    # ufunc.at has defined semantics for repeated indices (a scatter assignment does not).
+    first = np.full(n_customers, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(n_customers, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, pair_customer, pair_period)
+    np.maximum.at(last, pair_customer, pair_period)
     return count, first, last
 
 
