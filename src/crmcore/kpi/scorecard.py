@@ -396,6 +396,49 @@ def _group_stat(
     return np.repeat(red, sizes)
 
 
+def _group_rank(
+    values: npt.NDArray[np.float64],
+    group: npt.NDArray[np.intp],
+    *,
+    method: str,
+    descending: bool = False,
+) -> npt.NDArray[np.float64]:
+    """Rank within groups (1 = smallest, or largest when ``descending``); NaN stays NaN.
+
+    ``method="average"`` gives tied values the mean of their ranks, ``"min"`` the lowest.
+    One sort over (group, value) for all groups at once.
+    """
+    n = values.shape[0]
+    key = -values if descending else values
+    # Sort by value (NaN last; the order among equal values does not matter, they share a
+    # rank), then stably by group; small integer codes make the second sort a radix sort.
+    by_value = np.argsort(key)
+    codes = group[by_value]
+    n_groups = int(group.max()) + 1 if n else 0
+    if n_groups <= np.iinfo(np.int16).max:
+        codes = codes.astype(np.int16)
+    elif n_groups <= np.iinfo(np.int32).max:
+        codes = codes.astype(np.int32)
+    order = by_value[np.argsort(codes, kind="stable")]
+    v = key[order]
+    g = group[order]
+    new_group = np.r_[True, g[1:] != g[:-1]]
+    new_block = new_group | np.r_[True, v[1:] != v[:-1]]
+    block = np.cumsum(new_block) - 1
+    block_start = np.flatnonzero(new_block)
+    block_end = np.r_[block_start[1:], n] - 1
+    group_start = np.flatnonzero(new_group)
+    first = np.repeat(group_start, np.diff(np.r_[group_start, n]))
+    if method == "min":
+        r = (block_start[block] - first + 1).astype(np.float64)
+    else:
+        r = (block_start[block] + block_end[block]) / 2.0 - first + 1.0
+    out = np.empty(n, dtype=np.float64)
+    out[order] = r
+    out[np.isnan(values)] = np.nan
+    return out
+
+
 def _normalise(
     metric: Metric,
     *,
@@ -499,8 +542,7 @@ def _normalise(
         note = note.where(~flat, "constant column: 0")
         return x, note
     # percentile
-    s = pd.Series(values)
-    r = s.groupby(group, sort=False).rank(method="average").to_numpy(dtype=np.float64)
+    r = _group_rank(values, group, method="average")
     n_valid: npt.NDArray[np.float64] = np.bincount(
         group, weights=valid.astype(np.float64), minlength=len(starts)
     )[group].astype(np.float64)
@@ -602,10 +644,7 @@ def _score(
     # 0.4 + 0.3 + 0.2) cannot split a tie; rounding keeps the order of the rest.
     total = np.round(total, TOTAL_DECIMALS)
     # Rank within each group: 1 = highest total; equal totals share the lowest rank ("min").
-    rank = np.asarray(
-        pd.Series(total).groupby(group, sort=False).rank(method="min", ascending=False),
-        dtype=np.int64,
-    )
+    rank = _group_rank(total, group, method="min", descending=True).astype(np.int64)
     return _Scored(
         frame=ordered[keys].reset_index(drop=True),
         keys=keys,
