@@ -395,15 +395,20 @@ def _divisor(
     def seats(u: float, factor: float = 1.0) -> IntArray:
         return np.clip(_count(method, w * (u * factor)), lo_p, hi_p)
 
-    def f(u: float) -> int:
-        return int(seats(u).sum())
+    def f(u: float) -> tuple[int, float]:
+        raw = _count(method, w * u)
+        free = (raw >= lo_p) & (raw <= hi_p)  # items whose count still moves with u
+        slope = float(w[free].sum()) if bounded else wsum
+        return int(np.clip(raw, lo_p, hi_p).sum()), slope
 
+    bounded = bool((lo_p > 0).any() or (hi_p < _NO_CAP).any())
     u = max((target - w.size * (0.5 - _OFFSET[method])) / wsum, 1e-300)
     low_u: float | None = None
     high_u: float | None = None
     low_s = high_s = 0
-    for step in range(400):
-        s = f(u)
+    same_side = 0
+    for step in range(2000):
+        s, slope = f(u)
         if s == target:
             low_u = high_u = u
             break
@@ -411,20 +416,24 @@ def _divisor(
             low_u, low_s = u, s
         else:
             high_u, high_s = u, s
+        newton = u + (target - s) / slope if slope > 0 else math.nan
         if low_u is not None and high_u is not None:
             if high_s - low_s <= 64 or high_u <= np.nextafter(np.nextafter(low_u, np.inf), np.inf):
                 break
-            nxt = u + (target - s) / wsum
+            nxt = newton
             if step % 3 == 2 or not (low_u < nxt < high_u):
                 nxt = math.sqrt(low_u * high_u) if low_u > 0 else 0.5 * (low_u + high_u)
-        elif low_u is None:
-            nxt = u + (target - s) / wsum
-            if not 0 < nxt < u:
-                nxt = u / 2.0
         else:
-            nxt = u + (target - s) / wsum
-            if nxt <= u:
-                nxt = u * 2.0
+            # One side known: Newton step, accelerated (doubling the move) when it keeps
+            # landing on the same side.
+            same_side += 1
+            grow = 2.0 ** max(same_side - 2, 0)
+            if low_u is None:
+                nxt = u - grow * (u - newton) if newton < u else u / 2.0
+                if not 0 < nxt < u:
+                    nxt = u / 2.0
+            else:
+                nxt = u + grow * (newton - u) if newton > u else u * 2.0
         u = nxt
     if low_u is None or high_u is None:  # pragma: no cover - the search always brackets
         raise ConfigError("internal error: could not bracket the divisor")
