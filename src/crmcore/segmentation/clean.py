@@ -142,8 +142,9 @@ def _net_refunds(
     """
     refund = cents < 0
     # Walk each customer's rows from the latest to the earliest, refunds before purchases at
-    # the same instant: a refund waits in a balance B that earlier purchases absorb.
-    order = np.lexsort((~refund, -ticks, codes))
+    # the same instant: a refund waits in a balance B that earlier purchases absorb. Purchases
+    # at one instant absorb the larger first, so the result does not depend on row order.
+    order = np.lexsort((-cents, ~refund, -ticks, codes))
     c = codes[order]
     x = -cents[order]  # refund magnitude adds to B, a purchase subtracts
     start = np.ones(len(c), dtype=bool)
