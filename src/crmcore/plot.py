@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -41,6 +41,7 @@ from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from matplotlib.projections.polar import PolarAxes
 
     from crmcore.segmentation import SegmentMap
 
@@ -101,7 +102,23 @@ def _fmt(value: float) -> str:
 
 def _pct(value: float) -> str:
     """Format a ratio as a whole percentage; NaN as 'n/a'."""
-    return "n/a" if not np.isfinite(value) else f"{value:.0%}"
+    if not np.isfinite(value):
+        return "n/a"
+    if 0 < abs(value) < 0.005:
+        return "<1%" if value > 0 else ">-1%"
+    return f"{value:.0%}"
+
+
+def _count(value: float) -> str:
+    """Format a count with thousands separators: 1,234."""
+    return f"{value:,.0f}"
+
+
+def _amount_axis(axis: Any) -> None:
+    """Label an amount axis compactly (800k, 1.2M) instead of in scientific notation."""
+    from matplotlib.ticker import FuncFormatter
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: _fmt(float(v))))
 
 
 def _period_label(value: Any) -> str:
@@ -294,7 +311,9 @@ def rfm_heatmap(
                     fontsize=8,
                     color="white" if dark else "black",
                 )
-    fig.colorbar(image, ax=axes, label=what)
+    bar = fig.colorbar(image, ax=axes, label=what)
+    if value is not None:
+        _amount_axis(bar.ax.yaxis)
     return _finish(
         fig,
         axes,
@@ -511,7 +530,9 @@ def pareto_curve(
         )
     axes.plot(x, y, color="black", linewidth=1.5, label="cumulative share")
     for cut in cutoffs:
-        axes.axhline(float(cut), color="gray", linestyle="--", linewidth=1, label=f"{cut:.0%}")
+        axes.axhline(
+            float(cut), color="gray", linestyle="--", linewidth=1, label=f"cut-off {cut:.0%}"
+        )
     axes.set_xlim(0, 1)
     axes.set_ylim(0, 1.02)
     from matplotlib.ticker import PercentFormatter
@@ -615,13 +636,14 @@ def funnel_chart(
     axes.invert_yaxis()
     widest = float(counts.max()) if counts.size else 0.0
     for i in range(len(stages)):
-        parts = [_fmt(float(counts[i])), f"{_pct(float(rates[conversion_rate][i]))} advance"]
+        parts = [_count(float(counts[i])), f"{_pct(float(rates[conversion_rate][i]))} advance"]
         if win_rate is not None:
             parts.append(f"{_pct(float(rates[win_rate][i]))} win")
         axes.text(widest * 0.53, i, " · ".join(parts), va="center", fontsize=8)
     axes.set_xlim(-widest / 2 * 1.05, widest * 1.6 if widest > 0 else 1)
     axes.set_xticks([])
-    for side in ("top", "right", "bottom"):
+    axes.tick_params(axis="y", length=0)
+    for side in ("top", "right", "bottom", "left"):
         axes.spines[side].set_visible(False)
     return _finish(
         fig,
@@ -640,6 +662,7 @@ def landing_schedule(
     low: str = "p10",
     high: str = "p90",
     median: str | None = "p50",
+    until: Any = None,
     ax: Axes | None = None,
     title: str | None = None,
     ylabel: str | None = None,
@@ -660,6 +683,10 @@ def landing_schedule(
         Indexed by period, with ``low``, ``high`` (and ``median``) columns; optional.
     value, low, high, median
         Column names; ``median=None`` leaves out the median line.
+    until
+        Last period to draw (a date for period-start indexes, e.g. ``"2025-12-01"``); later
+        periods are left out and the x label says so. Simulated exponential landing times have
+        a long tail of near-zero periods that this trims. Default: every period.
     ax
         Axes to draw into (its figure is returned); default a new figure.
     title, ylabel
@@ -681,6 +708,8 @@ def landing_schedule(
         A column is not numeric.
     DataError
         NaN or infinite values, a duplicated period, or ``low`` above ``high``.
+    ConfigError
+        ``until`` is before the first period.
 
     Examples
     --------
@@ -722,11 +751,36 @@ def landing_schedule(
                 "schedule and simulation have periods of different kinds; pass the outputs "
                 "of close_schedule and simulate_pipeline with the same freq"
             ) from exc
+    xlabel = "period"
+    if until is not None:
+        last = pd.Timestamp(until) if isinstance(periods, pd.DatetimeIndex) else until
+        try:
+            keep = np.asarray(periods <= last, dtype=bool)
+        except TypeError as exc:
+            raise ConfigError(
+                f"until={show(until)} cannot be compared with the periods", value=until
+            ) from exc
+        if not keep.any():
+            raise ConfigError(
+                f"until={show(until)} is before the first period {periods[0]!r}", value=until
+            )
+        if not keep.all():
+            xlabel = f"period (to {_period_label(periods[keep][-1])}; later periods not shown)"
+        periods = periods[keep]
     bars = pd.Series(expected, index=schedule.index).reindex(periods, fill_value=0.0)
 
-    fig, axes = _axes(ax, (max(6.4, 0.45 * len(periods) + 2), 4.2))
+    fig, axes = _axes(ax, (min(max(6.4, 0.45 * len(periods) + 2), 12.0), 4.2))
     x = np.arange(len(periods), dtype=np.float64)
-    axes.bar(x, bars.to_numpy(), width=0.7, color="tab:blue", label=f"expected ({value})")
+    axes.bar(
+        x,
+        bars.to_numpy(),
+        width=0.7,
+        color="tab:blue",
+        alpha=0.8,
+        zorder=2,
+        label=f"expected ({value})",
+    )
+    _amount_axis(axes.yaxis)
     if simulation is not None:
         frame = pd.DataFrame(band, index=simulation.index).reindex(periods, fill_value=0.0)
         axes.fill_between(
@@ -736,6 +790,7 @@ def landing_schedule(
             step="mid",
             color="tab:orange",
             alpha=0.3,
+            zorder=1,
             label=f"simulated {low.upper()}-{high.upper()}",
         )
         if median is not None:
@@ -746,6 +801,7 @@ def landing_schedule(
                 marker="o",
                 markersize=3,
                 linewidth=1,
+                zorder=3,
                 label=f"simulated {median.upper()}",
             )
         axes.legend(fontsize=8)
@@ -758,7 +814,7 @@ def landing_schedule(
         axes,
         title=title,
         default_title="Expected revenue by landing period",
-        xlabel="period",
+        xlabel=xlabel,
         ylabel="revenue" if ylabel is None else ylabel,
     )
 
@@ -914,6 +970,7 @@ def quota_chart(
     for i, total in enumerate(bottom):
         axes.text(x[i], total, _fmt(float(total)), ha="center", va="bottom", fontsize=7)
     axes.set_xticks(x, person_labels)
+    _amount_axis(axes.yaxis)
     if len(people) > 8:
         for tick in axes.get_xticklabels():
             tick.set_rotation(60)
@@ -1054,6 +1111,7 @@ def attainment_bars(
             x[i], max(float(tops[i]), 0.0), _pct(float(share)), ha="center", va="bottom", fontsize=8
         )
     axes.set_xticks(x, [str(k) for k in sums.index])
+    _amount_axis(axes.yaxis)
     if len(sums) > 8:
         for tick in axes.get_xticklabels():
             tick.set_rotation(60)
@@ -1084,7 +1142,9 @@ def scorecard_chart(
 
     ``"bars"``: one horizontal bar per person (best total at the top), stacked from the
     points of each metric, the total written at the end. ``"radar"``: one closed line per
-    person over one spoke per metric (points per metric), for a few people.
+    person over one spoke per metric, for a few people: the points per metric, or with
+    ``scorecard`` given the share of each metric's weight earned (``points / weight``, 1 = full
+    marks), so metrics of different weights read on one scale.
 
     Parameters
     ----------
@@ -1211,16 +1271,27 @@ def scorecard_chart(
                 f"a radar needs at least 3 metrics, the scorecard has {len(columns)}; "
                 "use kind='bars'"
             )
-        fig, axes = _axes(ax, (5.6, 5.0), polar=True)
+        radial = points
+        default_title = "Scorecard points per metric"
+        if scorecard is not None:
+            weights = np.asarray(scorecard.weights, dtype=np.float64)
+            safe = np.where(weights > 0, weights, 1.0)
+            radial = np.where(weights > 0, points / safe, points)
+            default_title = "Scorecard: share of each metric's weight earned"
+        fig, plain = _axes(ax, (6.4, 5.0), polar=True)
+        polar = cast("PolarAxes", plain)
+        polar.set_theta_offset(np.pi / 2)  # first metric at the top, clockwise
+        polar.set_theta_direction(-1)
         angles = np.linspace(0.0, 2 * np.pi, len(columns), endpoint=False)
         closed = np.concatenate([angles, angles[:1]])
-        for label, row in zip(labels, points, strict=True):
+        for label, row in zip(labels, radial, strict=True):
             values = np.concatenate([row, row[:1]])
-            axes.plot(closed, values, marker="o", markersize=3, linewidth=1.2, label=label)
-            axes.fill(closed, values, alpha=0.08)
-        axes.set_xticks(angles, names)
-        axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.05, 1.05))
-        return _finish(fig, axes, title=title, default_title="Scorecard points per metric")
+            polar.plot(closed, values, marker="o", markersize=3, linewidth=1.4, label=label)
+        polar.set_xticks(angles, names, fontsize=8)
+        polar.set_rlabel_position(float(np.degrees(np.pi / len(columns))))
+        polar.tick_params(axis="y", labelsize=7)
+        polar.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.08, 1.05))
+        return _finish(fig, polar, title=title, default_title=default_title)
 
     import_optional("matplotlib", "plot")
     from matplotlib import colormaps
