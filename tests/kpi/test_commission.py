@@ -397,3 +397,12 @@ def test_cumulative_commission_target_rules():
         PLAN.cumulative_commission([100], [100])
     with pytest.raises(DataError, match="must be > 0"):
         ATT.cumulative_commission([100], [0])
+
+
+def test_deals_closing_at_the_same_time_are_taken_in_deal_id_order():
+    # both close on the same day: deal 7 first (lower id) pays 4 % of 150 000, deal 9 then
+    # pays 6 % of its 10 000 whatever the row order
+    deals = deals_frame([("ann", 9, "2024-03-01", 10_000.0), ("ann", 7, "2024-03-01", 150_000.0)])
+    lines = commission_lines(deals, CommissionPlan(tiers=BANDS))
+    assert lines["opportunity_id"].tolist() == [7, 9]
+    assert lines["commission_cents"].tolist() == [600_000, 60_000]

@@ -485,3 +485,15 @@ def test_bad_frames(frame, card, kw, exc, match):
         score_scorecard(frame, card, **kw)
     with pytest.raises(exc, match=match):
         explain_scorecard(frame, card, **kw)
+
+
+@given(cards_and_frames(with_period=True))
+def test_percentile_matches_pandas_average_rank_within_periods(case):
+    _, frame = case
+    card = Scorecard(metrics=[Metric(column="m0", weight=1, normalisation="percentile")])
+    ex = explain_scorecard(frame, card, period="period")
+    ordered = frame.sort_values(["period", "person"]).reset_index(drop=True)
+    r = ordered.groupby("period")["m0"].rank(method="average")
+    n = ordered.groupby("period")["m0"].transform("count")
+    want = np.where(n > 1, (r - 1) / (n - 1).where(n > 1, 1), 0.5)
+    np.testing.assert_allclose(ex["normalised"].to_numpy(), want)
