@@ -406,3 +406,12 @@ def test_deals_closing_at_the_same_time_are_taken_in_deal_id_order():
     lines = commission_lines(deals, CommissionPlan(tiers=BANDS))
     assert lines["opportunity_id"].tolist() == [7, 9]
     assert lines["commission_cents"].tolist() == [600_000, 60_000]
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{"minimum": "10"}, {"minimum": None}, {"max_payout": "5"}, {"decelerator": ("a", 0.5)}],
+)
+def test_plan_numbers_must_be_numbers(kw):
+    with pytest.raises(ConfigError, match="expected a number"):
+        CommissionPlan(tiers=TWO, **kw)

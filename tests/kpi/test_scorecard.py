@@ -497,3 +497,9 @@ def test_percentile_matches_pandas_average_rank_within_periods(case):
     n = ordered.groupby("period")["m0"].transform("count")
     want = np.where(n > 1, (r - 1) / (n - 1).where(n > 1, 1), 0.5)
     np.testing.assert_allclose(ex["normalised"].to_numpy(), want)
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True])
+def test_metric_numbers_must_be_numbers(bad):
+    with pytest.raises(ConfigError, match="expected a number"):
+        Metric(column="x", weight=bad)

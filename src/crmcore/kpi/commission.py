@@ -99,11 +99,22 @@ def _opt_pair(value: Any) -> tuple[float, float] | None:
             column="decelerator",
             value=value,
         )
-    return (float(value[0]), float(value[1]))
+    return (_float(value[0]), _float(value[1]))
 
 
 def _opt_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ConfigError(f"expected a number or None, got {value!r}", value=value)
+    return float(value)
+
+
+def _float(value: Any) -> float:
+    out = _opt_float(value)
+    if out is None:
+        raise ConfigError("expected a number, got None", value=value)
+    return out
 
 
 @attrs.frozen(kw_only=True)
@@ -178,7 +189,7 @@ class CommissionPlan:
     tiers: tuple[tuple[float, float], ...] = attrs.field(converter=_tiers)
     mode: str = "marginal"
     basis: str = "amount"
-    minimum: float = attrs.field(default=0.0, converter=float)
+    minimum: float = attrs.field(default=0.0, converter=_float)
     decelerator: tuple[float, float] | None = attrs.field(default=None, converter=_opt_pair)
     max_rate: float | None = attrs.field(default=None, converter=_opt_float)
     max_payout: float | None = attrs.field(default=None, converter=_opt_float)

@@ -49,6 +49,13 @@ def _opt_float(value: Any) -> float | None:
     return float(value)
 
 
+def _float(value: Any) -> float:
+    out = _opt_float(value)
+    if out is None:
+        raise ConfigError("expected a number, got None", value=value)
+    return out
+
+
 def _scale(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
@@ -113,7 +120,7 @@ class Metric:
     """
 
     column: str
-    weight: float = attrs.field(converter=float)
+    weight: float = attrs.field(converter=_float)
     direction: str = "higher"
     normalisation: str = "minmax"
     target: float | None = attrs.field(default=None, converter=_opt_float)
@@ -471,9 +478,8 @@ def _normalise(
                     value=values[pos],
                 )
             zero = valid & (values == 0)
-            if zero.any() and metric.cap is None:
-                pos = first_true(zero)
-                assert pos is not None
+            pos = None if metric.cap is not None else first_true(zero)
+            if pos is not None:
                 raise DataError(
                     f"column {metric.column!r} has value 0 at {describe_row(frame, pos, person)}; "
                     f"target / value is unbounded, give metric {metric.name!r} a cap",
