@@ -985,7 +985,7 @@ def reassign_accounts(
     in_cents = (
         pd.Series(moved_share[moved_mask], index=new_owner[moved_mask]).groupby(level=0).sum()
     )
-    everyone = people_idx.union(pd.Index(new_owner[moved_mask])).sort_values()
+    everyone = people_idx.union(pd.Index(pd.unique(new_owner[moved_mask]))).sort_values()
     prev = q.reindex(everyone, fill_value=0).astype(np.int64)
     mo = out_cents.reindex(everyone, fill_value=0).astype(np.int64)
     mi = in_cents.reindex(everyone, fill_value=0).astype(np.int64)
