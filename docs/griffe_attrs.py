@@ -11,10 +11,9 @@ extension for the attrs rules crmcore uses: annotated class attributes become pa
 order (parents first), ``kw_only`` on the decorator or the field, ``attrs.field(default=...,
 factory=..., init=False, alias=...)``, and leading underscores stripped from parameter names.
 
-2. Turn the Sphinx roles the docstrings use (``:func:`rfm_summary```, ``:class:`~crmcore.errors.DataError```)
-   into cross-reference links when the name resolves to a rendered object, else into inline
-   code, so the pages never
-   show raw ``:func:`` markup.
+2. Turn the Sphinx roles the docstrings use (``:func:`rfm_summary```,
+   ``:class:`~crmcore.errors.DataError```) into cross-reference links when the name resolves to
+   a rendered object, else into inline code, so the pages never show raw ``:func:`` markup.
 
 Loaded from mkdocs.yml; not part of the crmcore package.
 """
