@@ -85,6 +85,19 @@ def read_json(path: str, what: str) -> Any:
         raise CLIError(f"could not read {what} {path}: {_first_line(exc)}") from None
 
 
+def config_from_file(cls: Any, path: str, what: str) -> Any:
+    """Build a config object (``cls.from_dict``) from a JSON file holding one JSON object."""
+    data = read_json(path, what)
+    if not isinstance(data, dict):
+        raise CLIError(f"{what} {path} must hold a JSON object, got {type(data).__name__}")
+    try:
+        return cls.from_dict(data)
+    except TypeError as exc:
+        # Some from_dict methods let a missing required field surface as the constructor's
+        # TypeError; report it as the configuration error it is.
+        raise ConfigError(f"{what} {path}: {_first_line(exc)}") from None
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -291,7 +304,7 @@ def _cmd_grades(args: argparse.Namespace, stream: TextIO) -> int:
     from crmcore.segmentation import GradeRules, customer_grades
 
     if args.rules is not None:
-        rules = GradeRules.from_dict(read_json(args.rules, "grade rules"))
+        rules = config_from_file(GradeRules, args.rules, "grade rules")
     else:
         given = {
             "value_method": args.value_method,
@@ -338,7 +351,7 @@ def _stage_model(args: argparse.Namespace) -> Any:
     from crmcore.pipeline import StageModel, estimate_stage_model
 
     if args.model is not None:
-        return StageModel.from_dict(read_json(args.model, "stage model"))
+        return config_from_file(StageModel, args.model, "stage model")
     if args.stages is None:
         raise CLIError(
             "give the stage model: --stages with --rates and --durations, --stages with "
@@ -597,7 +610,7 @@ def _cmd_scorecard(args: argparse.Namespace, stream: TextIO) -> int:
     if (args.config is None) == (not args.metric):
         raise CLIError("give the metrics with --metric (repeated) or --config FILE, not both")
     if args.config is not None:
-        card = Scorecard.from_dict(read_json(args.config, "scorecard"))
+        card = config_from_file(Scorecard, args.config, "scorecard")
     else:
         card = Scorecard.from_dict(
             {
@@ -624,7 +637,7 @@ def _cmd_commission(args: argparse.Namespace, stream: TextIO) -> int:
     if (args.plan is None) == (args.tiers is None):
         raise CLIError("give the plan with --tiers (and options) or --plan FILE, not both")
     if args.plan is not None:
-        plan = CommissionPlan.from_dict(read_json(args.plan, "commission plan"))
+        plan = config_from_file(CommissionPlan, args.plan, "commission plan")
     else:
         given: dict[str, Any] = {
             "tiers": _tiers(args.tiers),
@@ -916,7 +929,9 @@ def build_parser() -> argparse.ArgumentParser:
     quota.add_argument("--total", required=True, help="total to split, in currency units")
     quota.add_argument("--decimals", type=int, default=2, help="minor-unit digits (2)")
     quota.add_argument(
-        "--method", default="hamilton", choices=sorted(METHODS), help="apportionment (hamilton)"
+        "--method",
+        default="hamilton",
+        help=f"apportionment: {', '.join(sorted(METHODS))} or an alias (hamilton)",
     )
     quota.add_argument("--key", default="person", help="person/territory column (person)")
     quota.add_argument("--weight", default="weight", help="weight column (weight)")
