@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _dask
 from crmcore._frames import (
     check_scalar,
     describe_row,
@@ -304,6 +305,11 @@ def weighted_pipeline(
     ConfigError
         ``model`` is not a StageModel, bad rates, or rates without a currency column.
 
+    Notes
+    -----
+    Dask: ``opportunities`` may also be a ``dask.dataframe.DataFrame``; deals are shuffled by
+    id and weighed lazily per partition (``attrs`` are not kept). See ``docs/scaling.md``.
+
     Examples
     --------
     The worked example: rates 0.5, 0.8, 0.9 give win probabilities 0.36, 0.72 and 0.9.
@@ -323,6 +329,18 @@ def weighted_pipeline(
     3               negotiation  200000.0             0.90         180000.0
     4                      lost   90000.0             0.00              0.0
     """
+    if _dask.is_dask(opportunities):
+        return _dask.weighted_pipeline(
+            opportunities,
+            model,
+            opportunity=opportunity,
+            stage=stage,
+            amount=amount,
+            currency=currency,
+            rates=rates,
+            reporting_currency=reporting_currency,
+            decimals=decimals,
+        )
     deals = _deals(
         opportunities,
         model,

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -253,6 +254,12 @@ def customer_grades(
         A duplicated index label; NaN (with ``missing="error"``), infinite or, for ``value``,
         negative signals — naming the row and value.
 
+    Notes
+    -----
+    Dask: ``frame`` may also be a ``dask.dataframe.DataFrame``: the ABC shares and quantiles are
+    fitted once over the whole collection, then applied lazily per partition (same index
+    and row order). See ``docs/scaling.md``.
+
     Examples
     --------
     Values 600, 250, 100, 50 (total 1000): cumulative shares 60 %, 85 %, ... so the top two
@@ -272,6 +279,8 @@ def customer_grades(
     3                 False            True     B           high potential
     4                 False           False     C  low value and potential
     """
+    if _dask.is_dask(frame):
+        return _dask.customer_grades(frame, rules, value=value, potential=potential)
     rules = GradeRules() if rules is None else rules
     if not isinstance(rules, GradeRules):
         raise ConfigError(f"rules must be GradeRules, got {type(rules).__name__}", column="rules")

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -301,6 +302,13 @@ def rfm_summary(
     --------
     btyd_summary : the frequency/recency/T convention of BTYD models (lifetimes).
 
+    Notes
+    -----
+    Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; the result is then a
+    lazy Dask DataFrame whose computed value equals the pandas result (``as_of`` defaults to
+    the latest date of the whole collection; rows are shuffled by customer; ``attrs`` are not
+    kept). See ``docs/scaling.md``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -319,6 +327,17 @@ def rfm_summary(
     >>> late.attrs["excluded_after_as_of"], late["frequency"].tolist()
     (1, [1, 1])
     """
+    if _dask.is_dask(transactions):
+        return _dask.rfm_summary(
+            transactions,
+            customer=customer,
+            date=date,
+            amount=amount,
+            as_of=as_of,
+            period=period,
+            refunds=refunds,
+            after_as_of=after_as_of,
+        )
     prep = _Prepared(
         transactions,
         customer=customer,
@@ -455,6 +474,12 @@ def btyd_summary(
     ConfigError
         An unknown option or an invalid ``as_of`` / ``freq_multiplier``.
 
+    Notes
+    -----
+    Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; the result is then a
+    lazy Dask DataFrame equal, once computed, to the pandas result (global ``as_of``; rows
+    shuffled by customer; ``attrs`` are not kept). See ``docs/scaling.md``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -470,6 +495,19 @@ def btyd_summary(
     1                  1.0      4.0   9.0            20.0
     2                  0.0      0.0   7.0             0.0
     """
+    if _dask.is_dask(transactions):
+        return _dask.btyd_summary(
+            transactions,
+            customer=customer,
+            date=date,
+            amount=amount,
+            as_of=as_of,
+            period=period,
+            freq_multiplier=freq_multiplier,
+            include_first_transaction=include_first_transaction,
+            refunds=refunds,
+            after_as_of=after_as_of,
+        )
     check_scalar(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"
     )

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _dask
 from crmcore._frames import (
     check_scalar,
     describe_row,
@@ -250,6 +251,12 @@ def fit_rfm_bins(
     ConfigError
         ``bins`` is not an integer in 2..9.
 
+    Notes
+    -----
+    Dask: ``summary`` may also be a ``dask.dataframe.DataFrame``: the edges are then fitted
+    once over the whole collection (this computes it) and equal the pandas ones. See
+    ``docs/scaling.md``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -261,6 +268,15 @@ def fit_rfm_bins(
     >>> b.recency, b.frequency
     ((4.0, 12.5, 25.0), (1.0, 2.25))
     """
+    if _dask.is_dask(summary):
+        return _dask.fit_rfm_bins(
+            summary,
+            bins,
+            recency=recency,
+            frequency=frequency,
+            monetary=monetary,
+            customer=customer,
+        )
     check_scalar(bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
     (r, f, m), _ = _summary_values(
         summary, [recency, frequency, monetary], customer=customer, allow_empty=False
@@ -325,6 +341,12 @@ def score_rfm(
     SchemaError, ColumnTypeError, DataError
         As in :func:`fit_rfm_bins`.
 
+    Notes
+    -----
+    Dask: ``summary`` may also be a ``dask.dataframe.DataFrame``; it is scored lazily partition by
+    partition and the result is sorted by customer when the partitions are in customer
+    order (as :func:`rfm_summary` returns them). See ``docs/scaling.md``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -338,6 +360,15 @@ def score_rfm(
     b        1        1        2        112
     c        1        1        1        111
     """
+    if _dask.is_dask(summary):
+        return _dask.score_rfm(
+            summary,
+            rfm_bins,
+            recency=recency,
+            frequency=frequency,
+            monetary=monetary,
+            customer=customer,
+        )
     given: object = rfm_bins
     if not isinstance(given, RFMBins):
         raise InputTypeError(f"rfm_bins must be an RFMBins, got {type(given).__name__}")

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -657,6 +658,11 @@ def rfm_segments(
     DataError
         A score is NaN, not a whole number or outside 1..bins (names the row and value).
 
+    Notes
+    -----
+    Dask: ``scores`` may also be a ``dask.dataframe.DataFrame``; it is segmented lazily, partition
+    by partition, keeping its partitions and row order. See ``docs/scaling.md``.
+
     Examples
     --------
     >>> import pandas as pd
@@ -672,6 +678,8 @@ def rfm_segments(
     >>> rfm_segments(scores, RF_GRID_10)["segment"].tolist()
     ['Champions', 'Hibernating', 'Need Attention']
     """
+    if _dask.is_dask(scores):
+        return _dask.rfm_segments(scores, segment_map, r=r, f=f, m=m)
     seg_map = SEGMENTS_11 if segment_map is None else segment_map
     if not isinstance(seg_map, SegmentMap):
         raise ConfigError(
