@@ -30,6 +30,7 @@ import pandas as pd
 
 from crmcore._frames import (
     check_choice,
+    describe_row,
     import_optional,
     numeric_column,
     require_columns,
@@ -138,8 +139,8 @@ def _whole_scores(frame: pd.DataFrame, column: str, *, arg: str) -> npt.NDArray[
     if bad.any():
         pos = int(np.argmax(bad))
         raise DataError(
-            f"column {column!r} of {arg} has {show(frame[column].iloc[pos])} at row "
-            f"{frame.index[pos]!r}; expected whole scores >= 1",
+            f"column {column!r} of {arg} has {show(frame[column].iloc[pos])} at "
+            f"{describe_row(frame, pos)}; expected whole scores >= 1",
             column=column,
             row=frame.index[pos],
             value=frame[column].iloc[pos],
@@ -262,7 +263,7 @@ def rfm_heatmap(
         column, arr = (r, rs) if rs.max() > bins else (f, fs)
         pos = int(np.argmax(arr > bins))
         raise DataError(
-            f"column {column!r} of scores has {arr[pos]} at row {scores.index[pos]!r}; "
+            f"column {column!r} of scores has {arr[pos]} at {describe_row(scores, pos)}; "
             f"expected scores in 1..{bins}",
             column=column,
             row=scores.index[pos],
@@ -391,7 +392,7 @@ def segment_sizes(
     if missing.any():
         pos = int(np.argmax(missing))
         raise DataError(
-            f"column {segment!r} of segments is missing at row {segments.index[pos]!r}; "
+            f"column {segment!r} of segments is missing at {describe_row(segments, pos)}; "
             "every customer needs a segment",
             column=segment,
             row=segments.index[pos],
@@ -407,9 +408,9 @@ def segment_sizes(
         if unknown.any():
             pos = int(np.argmax(unknown))
             raise DataError(
-                f"column {segment!r} of segments has {show(labels.iloc[pos])} at row "
-                f"{segments.index[pos]!r}, which is not a segment of the map; expected one of "
-                f"{', '.join(repr(s) for s in order)}",
+                f"column {segment!r} of segments has {show(labels.iloc[pos])} at "
+                f"{describe_row(segments, pos)}, which is not a segment of the map; "
+                f"expected one of {', '.join(repr(s) for s in order)}",
                 column=segment,
                 row=segments.index[pos],
                 value=labels.iloc[pos],
@@ -622,7 +623,7 @@ def funnel_chart(
         if bad.any():
             pos = int(np.argmax(bad))
             raise DataError(
-                f"column {name!r} of funnel has {arr[pos]} at row {funnel.index[pos]!r}; "
+                f"column {name!r} of funnel has {arr[pos]} at {describe_row(funnel, pos)}; "
                 "expected a rate in [0, 1]",
                 column=name,
                 row=funnel.index[pos],
@@ -738,8 +739,8 @@ def landing_schedule(
         if above.any():
             pos = int(np.argmax(above))
             raise DataError(
-                f"simulation has {low}={band[low][pos]} above {high}={band[high][pos]} at row "
-                f"{simulation.index[pos]!r}; expected {low} <= {high}",
+                f"simulation has {low}={band[low][pos]} above {high}={band[high][pos]} at "
+                f"{describe_row(simulation, pos)}; expected {low} <= {high}",
                 column=low,
                 row=simulation.index[pos],
                 value=band[low][pos],
@@ -771,7 +772,8 @@ def landing_schedule(
 
     fig, axes = _axes(ax, (min(max(6.4, 0.45 * len(periods) + 2), 12.0), 4.2))
     x = np.arange(len(periods), dtype=np.float64)
-    axes.bar(
+    handles: list[Any] = []
+    bar_container = axes.bar(
         x,
         bars.to_numpy(),
         width=0.7,
@@ -780,21 +782,24 @@ def landing_schedule(
         zorder=2,
         label=f"expected ({value})",
     )
+    handles.append(bar_container)
     _amount_axis(axes.yaxis)
     if simulation is not None:
         frame = pd.DataFrame(band, index=simulation.index).reindex(periods, fill_value=0.0)
-        axes.fill_between(
-            x,
-            frame[low].to_numpy(),
-            frame[high].to_numpy(),
-            step="mid",
-            color="tab:orange",
-            alpha=0.3,
-            zorder=1,
-            label=f"simulated {low.upper()}-{high.upper()}",
+        handles.append(
+            axes.fill_between(
+                x,
+                frame[low].to_numpy(),
+                frame[high].to_numpy(),
+                step="mid",
+                color="tab:orange",
+                alpha=0.3,
+                zorder=1,
+                label=f"simulated {low.upper()}-{high.upper()}",
+            )
         )
         if median is not None:
-            axes.plot(
+            (line,) = axes.plot(
                 x,
                 frame[median].to_numpy(),
                 color="tab:orange",
@@ -804,7 +809,8 @@ def landing_schedule(
                 zorder=3,
                 label=f"simulated {median.upper()}",
             )
-        axes.legend(fontsize=8)
+            handles.append(line)
+        axes.legend(handles=handles, fontsize=8)
     axes.set_xticks(x, [_period_label(p) for p in periods])
     if len(periods) > 8:
         for tick in axes.get_xticklabels():
@@ -824,7 +830,8 @@ def _unique_index(frame: pd.DataFrame, *, arg: str) -> None:
     if dupes.any():
         pos = int(np.argmax(dupes))
         raise DataError(
-            f"{arg} has period {frame.index[pos]!r} twice (row {pos}); expected one row per period",
+            f"{arg} has period {_period_label(frame.index[pos])} twice "
+            f"({describe_row(frame, pos)}); expected one row per period",
             row=frame.index[pos],
         )
 
@@ -927,7 +934,7 @@ def quota_chart(
         if missing.any():
             pos = int(np.argmax(missing))
             raise DataError(
-                f"column {col!r} of plan is missing at row {table.index[pos]!r}",
+                f"column {col!r} of plan is missing at {describe_row(table, pos)}",
                 column=col,
                 row=table.index[pos],
             )
@@ -1070,7 +1077,7 @@ def attainment_bars(
     if missing.any():
         pos = int(np.argmax(missing))
         raise DataError(
-            f"{by!r} of attainment is missing at row {attainment.index[pos]!r}",
+            f"{by!r} of attainment is missing at {describe_row(attainment, pos)}",
             column=by,
             row=attainment.index[pos],
         )
@@ -1241,7 +1248,7 @@ def scorecard_chart(
     if dupes.any():
         pos = int(np.argmax(dupes))
         raise DataError(
-            f"scores has person {frame.index[pos]!r} twice; expected one row per person",
+            f"scores has person {show(frame.index[pos])} twice; expected one row per person",
             row=frame.index[pos],
         )
     points = np.column_stack([numeric_column(frame, c, arg="scores") for c in columns])
