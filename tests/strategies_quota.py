@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from crmcore.quota import METHODS
+from crmcore.quota import METHODS, canonical_method
 
-METHOD_NAMES = sorted(METHODS)
+METHOD_NAMES = sorted({canonical_method(m) for m in METHODS})
 DIVISOR_METHODS = [m for m in METHOD_NAMES if m != "hamilton"]
 
 

@@ -351,12 +351,31 @@ def test_many_exact_ties_resolved_by_position() -> None:
     assert got[5003:].tolist() == [2] * 4997
 
 
-def test_aliases_are_accepted() -> None:
-    for name, aliases in METHODS.items():
-        for alias in aliases:
-            assert canonical_method(alias) == name
-    assert canonical_method("Sainte-Laguë".replace("ë", "e")) == "webster"
-    assert canonical_method("D'Hondt") == "jefferson"
+@pytest.mark.parametrize(
+    ("alias", "name"),
+    [
+        ("dhondt", "jefferson"),
+        ("D'Hondt", "jefferson"),
+        ("d-hondt", "jefferson"),
+        ("Sainte-Lague", "webster"),
+        ("sainte_lague", "webster"),
+        ("largest_remainder", "hamilton"),
+        ("Hare-Niemeyer", "hamilton"),
+        ("equal proportions", "huntington_hill"),
+        ("HILL", "huntington_hill"),
+        ("adams", "adams"),
+        ("harmonic_mean", "dean"),
+    ],
+)
+def test_aliases_are_accepted(alias: str, name: str) -> None:
+    assert canonical_method(alias) == name
+    assert apportion(8, [5, 3, 1], alias).tolist() == apportion(8, [5, 3, 1], name).tolist()
+
+
+def test_method_names_cover_six_methods() -> None:
+    assert list(METHODS) == sorted(METHODS)
+    assert {canonical_method(m) for m in METHODS} == set(METHOD_NAMES)
+    assert len(METHOD_NAMES) == 6
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,8 +16,6 @@ Examples
 from crmcore.money import from_minor_units, to_minor_units
 from crmcore.quota.apportion import METHODS, apportion, canonical_method
 from crmcore.quota.plan import (
-    DEFAULT_GRADE_WEIGHTS,
-    DEFAULT_RAMP,
     QuotaPlan,
     allocate,
     build_plan,
@@ -30,8 +28,6 @@ from crmcore.quota.plan import (
 )
 
 __all__ = [
-    "DEFAULT_GRADE_WEIGHTS",
-    "DEFAULT_RAMP",
     "METHODS",
     "QuotaPlan",
     "allocate",

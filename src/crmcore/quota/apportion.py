@@ -54,16 +54,35 @@ from crmcore.errors import ConfigError
 
 __all__ = ["METHODS", "apportion", "canonical_method"]
 
-#: Canonical method names and the aliases accepted for them.
-METHODS: dict[str, tuple[str, ...]] = {
+_METHOD_ALIASES: dict[str, tuple[str, ...]] = {
     "adams": ("adams", "smallest_divisors"),
     "dean": ("dean", "harmonic_mean"),
     "hamilton": ("hamilton", "largest_remainder", "hare", "hare_niemeyer", "vinton"),
     "huntington_hill": ("huntington_hill", "hill", "equal_proportions"),
-    "jefferson": ("jefferson", "dhondt", "d_hondt", "hagenbach_bischoff", "greatest_divisors"),
+    "jefferson": ("jefferson", "dhondt", "hagenbach_bischoff", "greatest_divisors"),
     "webster": ("webster", "sainte_lague", "major_fractions"),
 }
-_ALIAS = {alias: name for name, aliases in METHODS.items() for alias in aliases}
+_ALIAS = {alias: name for name, aliases in _METHOD_ALIASES.items() for alias in aliases}
+
+
+class MethodNames(tuple[str, ...]):
+    """Every method name :func:`apportion` accepts: the six canonical names and their aliases.
+
+    ``adams`` (``smallest_divisors``), ``dean`` (``harmonic_mean``), ``hamilton``
+    (``largest_remainder``, ``hare``, ``hare_niemeyer``, ``vinton``), ``huntington_hill``
+    (``hill``, ``equal_proportions``), ``jefferson`` (``dhondt``, ``hagenbach_bischoff``,
+    ``greatest_divisors``), ``webster`` (``sainte_lague``, ``major_fractions``). Sorted.
+
+    Examples
+    --------
+    >>> from crmcore.quota import METHODS
+    >>> "dhondt" in METHODS, "sainte_lague" in METHODS, len(METHODS)
+    (True, True, 19)
+    """
+
+
+#: Every accepted method name (canonical names and aliases), sorted.
+METHODS = MethodNames(sorted(_ALIAS))
 _ZERO_SIGNPOST = frozenset({"adams", "dean", "huntington_hill"})
 _OFFSET = {"jefferson": 1.0, "webster": 0.5, "dean": 0.5, "huntington_hill": 0.5, "adams": 0.0}
 _DELTA = 2e-14  # relative safety margin: ~50x the float error of the count formulas
@@ -96,7 +115,7 @@ def canonical_method(method: str) -> str:
     key = method.strip().lower().replace("-", "_").replace(" ", "_").replace("'", "")
     key = "dhondt" if key == "d_hondt" else key
     if key not in _ALIAS:
-        names = ", ".join(repr(n) for n in METHODS)
+        names = ", ".join(repr(n) for n in _METHOD_ALIASES)
         raise ConfigError(
             f"method={method!r} is not a known apportionment method; use one of {names} "
             "(or an alias such as 'dhondt', 'sainte_lague', 'largest_remainder')",
@@ -596,7 +615,7 @@ def apportion(
     method
         ``"hamilton"`` (largest remainder, default), ``"jefferson"`` (= ``"dhondt"``),
         ``"webster"`` (= ``"sainte_lague"``), ``"huntington_hill"``, ``"adams"``, ``"dean"``;
-        see :data:`METHODS` for every alias accepted.
+        :data:`METHODS` lists every alias accepted.
     minimum, maximum
         Optional bounds per item: a non-negative integer for all, or one per item
         (``maximum=None``: no cap). Divisor methods use the bounded divisor method (each item
