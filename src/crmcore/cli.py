@@ -700,7 +700,7 @@ def _command(
     parser: argparse.ArgumentParser = sub.add_parser(
         name,
         help=help,
-        description=description,
+        description=textwrap.fill(description, width=88),
         formatter_class=_formatter,
         epilog=f"example{'s' if len(examples) > 1 else ''}:\n{lines}",
     )
@@ -715,7 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="python -m crmcore",
-        description="CRM sales-management logic on your CSV/Parquet exports. "
+        description="CRM sales-management logic on your CSV/Parquet exports.\n"
         "Run 'python -m crmcore COMMAND --help' for a command's options and an example.",
         formatter_class=_formatter,
         epilog=textwrap.dedent(
