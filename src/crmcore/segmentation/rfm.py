@@ -30,7 +30,6 @@ from crmcore._frames import (
     require_columns,
     require_not_null,
     resolve_as_of,
-    show,
 )
 from crmcore.errors import DataError
 
@@ -151,7 +150,7 @@ class _Prepared:
             if after_as_of == "error":
                 pos = int(np.argmax(after))
                 raise DataError(
-                    f"column {date!r} of {arg} has {show(dates.iloc[pos])} at "
+                    f"column {date!r} of {arg} has date {dates.iloc[pos]} at "
                     f"{describe_row(transactions, pos, customer)}, after as_of={as_of_ts} "
                     f"(period {period!r}); {n_after} row(s) are after as_of. Pass "
                     "after_as_of='exclude' to leave them out (their count is reported in "
