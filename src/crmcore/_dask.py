@@ -27,13 +27,20 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import import_optional, require_columns, show
+from crmcore._frames import (
+    datetime_column,
+    import_optional,
+    require_columns,
+    resolve_as_of,
+    show,
+)
 from crmcore.errors import ColumnTypeError, DataError, SchemaError
 
 if TYPE_CHECKING:
@@ -62,10 +69,6 @@ def _dd() -> Any:
     return import_optional("dask.dataframe", "dask")
 
 
-def _delayed() -> Any:
-    return import_optional("dask", "dask").delayed
-
-
 def _clear_attrs(frame: pd.DataFrame) -> pd.DataFrame:
     # Per-partition attrs (e.g. rows excluded after as_of) are partial counts; pandas keeps
     # attrs in concat only when all agree, which could report one partition's count as the
@@ -83,10 +86,51 @@ def _meta_sample(frame: Any, columns: Sequence[str] | None, **values: Any) -> pd
     return sample
 
 
-def _check_nonempty(n_rows: int, arg: str) -> int:
+def _check_nonempty(n_rows: int, arg: str) -> None:
     if int(n_rows) == 0:
         raise SchemaError(f"{arg} is empty; expected at least one row")
-    return int(n_rows)
+
+
+# A global step is one lazy Dask reduction: every partition is validated and measured into a
+# "box" (value -> count tables and the partition's ids), boxes are merged (in a tree when
+# there are many partitions) and a final function turns the merged box into the fitted
+# object. The result is a Dask Scalar handed to ``map_partitions``, so nothing runs before
+# ``.compute()`` and the step runs once, whatever the number of partitions.
+
+_Box = tuple[dict[str, pd.Series], list[pd.Index]]
+
+
+def _box_chunk(part: pd.DataFrame, measure: Callable[[pd.DataFrame], _Box]) -> pd.DataFrame:
+    box: _Box = ({}, []) if len(part) == 0 else measure(part)
+    return pd.DataFrame({"box": pd.Series([box], dtype=object)})
+
+
+def _box_merge(frame: pd.DataFrame) -> _Box:
+    boxes: list[_Box] = list(frame["box"])
+    names = sorted({k for tables, _ in boxes for k in tables})
+    tables = {k: _merge_counts([t[k] for t, _ in boxes if k in t]) for k in names}
+    ids = [i for _, idx in boxes for i in idx]
+    return tables, ids
+
+
+def _box_combine(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"box": pd.Series([_box_merge(frame)], dtype=object)})
+
+
+def _box_aggregate(frame: pd.DataFrame, finish: Callable[[_Box], Any]) -> Any:
+    return finish(_box_merge(frame))
+
+
+def _global_step(
+    frame: Any, measure: Callable[[pd.DataFrame], _Box], finish: Callable[[_Box], Any]
+) -> Any:
+    """Return a lazy Dask Scalar: ``finish`` of the merged boxes of all partitions."""
+    return frame.reduction(
+        partial(_box_chunk, measure=measure),
+        aggregate=partial(_box_aggregate, finish=finish),
+        combine=_box_combine,
+        meta=object,
+    )
 
 
 def _require_datetime(meta: pd.DataFrame, column: str, arg: str) -> None:
@@ -212,18 +256,16 @@ def _duplicate_check(tables: Sequence[pd.Index], what: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _global_as_of(as_of: object, n_rows: int, latest: object) -> object:
-    _check_nonempty(n_rows, "transactions")
-    return latest if as_of is None else as_of
-
-
 def _summary_partition(
     part: pd.DataFrame,
-    func: Callable[..., pd.DataFrame],
-    as_of: object,
-    kwargs: Mapping[str, Any],
-    meta: pd.DataFrame,
+    n_rows: int,
+    latest: object,
+    spec: tuple[Callable[..., pd.DataFrame], object, Mapping[str, Any], pd.DataFrame],
 ) -> pd.DataFrame:
+    func, as_of, kwargs, meta = spec
+    _check_nonempty(n_rows, "transactions")
+    if as_of is None:
+        as_of = latest  # the latest date of the whole collection
     if len(part) == 0:
         return meta.copy()
     # Original row order, so float sums add their terms in the pandas path's order.
@@ -243,7 +285,6 @@ def _per_customer(
     kwargs: dict[str, Any],
 ) -> pd.DataFrame:
     _dd()
-    delayed = _delayed()
     arg = "transactions"
     meta_in = transactions._meta
     require_columns(meta_in, columns, arg=arg, allow_empty=True)
@@ -251,18 +292,18 @@ def _per_customer(
     # Metadata from a one-row call: catches wrong dtypes and bad options before any work.
     sample = _meta_sample(transactions, columns)
     meta = _clear_attrs(func(sample, as_of=None, **kwargs).iloc[:0])
+    if as_of is not None:  # a bad as_of (not a date, wrong time zone) fails now
+        resolve_as_of(as_of, datetime_column(sample, date, arg=arg), column=date)
     rows = transactions[columns]
     rows = rows.assign(**{_ROW: 1})
     rows = rows.assign(**{_ROW: rows[_ROW].cumsum()})
     keyed = rows.set_index(customer, drop=False)
     latest = transactions[date].max() if as_of is None else None
-    glob_as_of = delayed(_global_as_of, pure=True)(as_of, transactions.shape[0], latest)
     result: pd.DataFrame = keyed.map_partitions(
         _summary_partition,
-        func,
-        glob_as_of,
-        kwargs,
-        meta,
+        transactions.shape[0],
+        latest,
+        (func, as_of, kwargs, meta),
         meta=meta,
         align_dataframes=False,
     )
@@ -368,29 +409,23 @@ def btyd_summary(
 # --------------------------------------------------------------------------------------------
 
 
-def _bins_partition(
+def _bins_measure(
     part: pd.DataFrame, bins: int, names: Mapping[str, str], customer: str | None
-) -> tuple[dict[str, pd.Series], pd.Index | None]:
+) -> _Box:
     from crmcore.segmentation import fit_rfm_bins as pandas_fit
 
-    if len(part) == 0:
-        return {k: pd.Series([], dtype=np.int64) for k in names}, None
     pandas_fit(part, bins, customer=customer, **names)  # validates this partition
     ids = part.index if customer is None else pd.Index(part[customer])
-    return {k: _counts(part[col]) for k, col in names.items()}, ids
+    return {k: _counts(part[col]) for k, col in names.items()}, [ids]
 
 
-def _bins_combine(
-    results: Sequence[tuple[dict[str, pd.Series], pd.Index | None]],
-    bins: int,
-    names: Mapping[str, str],
-) -> Any:
+def _bins_finish(box: _Box, bins: int, names: Mapping[str, str]) -> Any:
     from crmcore.segmentation import RFMBins
 
-    tables = {k: _merge_counts([r[0][k] for r in results]) for k in names}
-    if int(tables["recency"].sum()) == 0:
+    tables, ids = box
+    if not ids:
         raise SchemaError("summary is empty; expected at least one row")
-    _duplicate_check([r[1] for r in results if r[1] is not None], "summary")
+    _duplicate_check(ids, "summary")
     probs = np.arange(1, bins) / bins
     edges = {k: np.unique(quantiles_from_counts(t, probs)) for k, t in tables.items()}
     return RFMBins(bins=int(bins), **edges)
@@ -424,16 +459,16 @@ def fit_rfm_bins(
     from crmcore.segmentation import fit_rfm_bins as pandas_fit
 
     _dd()
-    delayed = _delayed()
     check_scalar(bins, "bins", kind=int, min_value=2, max_value=9)
     names = {"recency": recency, "frequency": frequency, "monetary": monetary}
     columns = [*names.values()] + ([] if customer is None else [customer])
     require_columns(summary._meta, columns, arg="summary", allow_empty=True)
     pandas_fit(_meta_sample(summary, columns), bins, customer=customer, **names)  # dtypes
-    parts = [
-        delayed(_bins_partition, pure=True)(p, bins, names, customer) for p in summary.to_delayed()
-    ]
-    fitted = delayed(_bins_combine, pure=True)(parts, bins, names)
+    fitted = _global_step(
+        summary,
+        partial(_bins_measure, bins=bins, names=names, customer=customer),
+        partial(_bins_finish, bins=bins, names=names),
+    )
     result: RFMBins = fitted.compute()
     return result
 
@@ -516,7 +551,7 @@ def rfm_segments(scores: Any, segment_map: Any, *, r: str, f: str, m: str) -> pd
     require_columns(scores._meta, [r, f, m], arg="scores", allow_empty=True)
     sample = _meta_sample(scores, None, **dict.fromkeys((r, f, m), 1))
     meta = pandas_segments(sample, segment_map, r=r, f=f, m=m).iloc[:0]
-    nonempty = _delayed()(_check_nonempty, pure=True)(scores.shape[0], "scores")
+    nonempty = scores.shape[0]
     result: pd.DataFrame = scores.map_partitions(
         _segments_partition,
         segment_map,
@@ -530,10 +565,15 @@ def rfm_segments(scores: Any, segment_map: Any, *, r: str, f: str, m: str) -> pd
 
 
 def _segments_partition(
-    part: pd.DataFrame, segment_map: Any, cols: tuple[str, str, str], _n: int, meta: pd.DataFrame
+    part: pd.DataFrame,
+    segment_map: Any,
+    cols: tuple[str, str, str],
+    n_rows: int,
+    meta: pd.DataFrame,
 ) -> pd.DataFrame:
     from crmcore.segmentation import rfm_segments as pandas_segments
 
+    _check_nonempty(n_rows, "scores")
     if len(part) == 0:
         return meta.copy()
     r, f, m = cols
@@ -545,29 +585,23 @@ def _segments_partition(
 # --------------------------------------------------------------------------------------------
 
 
-def _grades_partition_stats(
-    part: pd.DataFrame, rules: Any, value: str, potential: str
-) -> tuple[pd.Series, pd.Series, pd.Index | None]:
+def _grades_measure(part: pd.DataFrame, rules: Any, value: str, potential: str) -> _Box:
     from crmcore.segmentation import customer_grades as pandas_grades
 
-    if len(part) == 0:
-        empty = pd.Series([], dtype=np.int64)
-        return empty, empty, None
     pandas_grades(part, rules, value=value, potential=potential)  # validates this partition
-    return _counts(part[value]), _counts(part[potential]), part.index
+    return {"value": _counts(part[value]), "potential": _counts(part[potential])}, [part.index]
 
 
-def _grades_combine(
-    results: Sequence[tuple[pd.Series, pd.Series, pd.Index | None]], rules: Any
-) -> Any:
+def _grades_finish(box: _Box, rules: Any) -> Any:
     import attrs
 
-    ids = [r[2] for r in results if r[2] is not None]
+    tables, ids = box
     if not ids:
         raise SchemaError("frame is empty; expected at least one row")
     _duplicate_check(ids, "frame")
-    values = _merge_counts([r[0] for r in results])
-    potentials = _merge_counts([r[1] for r in results])
+    empty = pd.Series([], dtype=np.int64)
+    values = tables.get("value", empty)
+    potentials = tables.get("potential", empty)
     changes: dict[str, Any] = {}
     if rules.value_method != "threshold":
         if len(values) == 0:
@@ -622,17 +656,16 @@ def customer_grades(frame: Any, rules: Any, *, value: str, potential: str) -> pd
     from crmcore.segmentation import customer_grades as pandas_grades
 
     _dd()
-    delayed = _delayed()
     rules = GradeRules() if rules is None else rules
     columns = [value, potential]
     require_columns(frame._meta, columns, arg="frame", allow_empty=True)
     meta = pandas_grades(_meta_sample(frame, columns), rules, value=value, potential=potential)
     meta = meta.iloc[:0]
-    parts = [
-        delayed(_grades_partition_stats, pure=True)(p, rules, value, potential)
-        for p in frame.to_delayed()
-    ]
-    fitted = delayed(_grades_combine, pure=True)(parts, rules)
+    fitted = _global_step(
+        frame,
+        partial(_grades_measure, rules=rules, value=value, potential=potential),
+        partial(_grades_finish, rules=rules),
+    )
     result: pd.DataFrame = frame[columns].map_partitions(
         _grades_partition,
         fitted,
@@ -651,10 +684,11 @@ def customer_grades(frame: Any, rules: Any, *, value: str, potential: str) -> pd
 
 
 def _pipeline_partition(
-    part: pd.DataFrame, model: Any, kwargs: Mapping[str, Any], _n: int, meta: pd.DataFrame
+    part: pd.DataFrame, model: Any, kwargs: Mapping[str, Any], n_rows: int, meta: pd.DataFrame
 ) -> pd.DataFrame:
     from crmcore.pipeline import weighted_pipeline as pandas_pipeline
 
+    _check_nonempty(n_rows, "opportunities")
     if len(part) == 0:
         return meta.copy()
     return _clear_attrs(pandas_pipeline(part.rename_axis(None), model, **kwargs))
@@ -709,7 +743,7 @@ def weighted_pipeline(
         fill[currency] = next(iter(rates))
     sample = _meta_sample(opportunities, columns, **fill)
     meta = _clear_attrs(pandas_pipeline(sample, model, **kwargs).iloc[:0])
-    nonempty = _delayed()(_check_nonempty, pure=True)(opportunities.shape[0], "opportunities")
+    nonempty = opportunities.shape[0]
     keyed = opportunities[columns].set_index(opportunity, drop=False)
     result: pd.DataFrame = keyed.map_partitions(
         _pipeline_partition,

@@ -1,0 +1,422 @@
+"""Dask paths: every result, computed, equals the pandas result on the same data.
+
+Collections are cut into uneven partitions (some empty, customers spread over several), and
+compared with ``pd.testing.assert_frame_equal(..., check_exact=True)`` against the pandas
+function called on ``ddf.compute()`` (Dask turns ``str`` columns into ``string[pyarrow]``, so
+"the same data" is the computed collection).
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+import dask  # noqa: E402  (after the importorskip guard)
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from crmcore import _dask  # noqa: E402
+from crmcore.datasets import transactions  # noqa: E402
+from crmcore.errors import (  # noqa: E402
+    ColumnTypeError,
+    ConfigError,
+    DataError,
+    MissingDependencyError,
+    SchemaError,
+)
+from crmcore.pipeline import StageModel, weighted_pipeline  # noqa: E402
+from crmcore.segmentation import (  # noqa: E402
+    RF_GRID_10,
+    GradeRules,
+    btyd_summary,
+    customer_grades,
+    fit_rfm_bins,
+    rfm_segments,
+    rfm_summary,
+    score_rfm,
+)
+from strategies import transaction_frames  # noqa: E402
+
+FEW = settings(max_examples=15, deadline=None)
+
+
+@pytest.fixture(autouse=True)
+def _synchronous() -> Iterator[None]:
+    with dask.config.set(scheduler="synchronous"):
+        yield
+
+
+def split(frame: pd.DataFrame, cuts: list[int]) -> Any:
+    """A Dask frame whose partitions are ``frame`` cut at ``cuts`` (rows in order, may be empty)."""
+    bounds = [0, *sorted(min(max(c, 0), len(frame)) for c in cuts), len(frame)]
+    pieces = [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
+    return dd.concat([dd.from_pandas(p, npartitions=1, sort=False) for p in pieces])
+
+
+def partitionings(frame: pd.DataFrame) -> list[Any]:
+    """Several uneven partitionings of a shuffled copy of ``frame``."""
+    mixed = frame.sample(frac=1, random_state=0)
+    n = len(mixed)
+    return [
+        dd.from_pandas(mixed, npartitions=7, sort=False),
+        split(mixed, [1, 2, n // 3, n // 3, n - 5]),  # sizes 1, 1, ..., 0 (empty), ..., 5
+        split(frame, [n // 2]),  # in date order, two halves
+    ]
+
+
+def same(result: Any, expected: pd.DataFrame) -> None:
+    assert isinstance(result, dd.DataFrame)
+    got = result.compute()
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    # The declared metadata matches what the partitions really return.
+    pd.testing.assert_frame_equal(result._meta, expected.iloc[:0], check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def tx() -> pd.DataFrame:
+    frame = transactions(150, seed=3)
+    # a refund and a late timestamp on a busy day: float sums must add in the same order
+    frame.loc[frame.index[5], "amount"] = -12.34
+    return frame
+
+
+# --------------------------------------------------------------------------------------------
+# Summaries
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"refunds": "allow"},
+        {"refunds": "allow", "period": "W"},
+        {"refunds": "allow", "period": "M", "as_of": "2025-03-01"},
+        {"refunds": "allow", "as_of": "2024-06-30", "after_as_of": "exclude"},
+    ],
+)
+def test_rfm_summary_equals_pandas(tx: pd.DataFrame, options: dict[str, Any]) -> None:
+    for ddf in partitionings(tx):
+        same(rfm_summary(ddf, **options), rfm_summary(ddf.compute(), **options))
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"amount": "amount", "refunds": "allow"},
+        {},
+        {"amount": "amount", "refunds": "allow", "include_first_transaction": True},
+        {"period": "D", "freq_multiplier": 7, "as_of": "2025-01-31"},
+        {"amount": "amount", "refunds": "allow", "period": "Q", "as_of": "2024-09-30",
+         "after_as_of": "exclude"},
+    ],
+)  # fmt: skip
+def test_btyd_summary_equals_pandas(tx: pd.DataFrame, options: dict[str, Any]) -> None:
+    for ddf in partitionings(tx):
+        same(btyd_summary(ddf, **options), btyd_summary(ddf.compute(), **options))
+
+
+def test_summaries_with_text_ids_and_zoned_dates(tx: pd.DataFrame) -> None:
+    frame = tx.assign(
+        customer_id="c" + tx["customer_id"].astype(str),
+        date=tx["date"].dt.tz_localize("Europe/Paris"),
+    )
+    for ddf in partitionings(frame)[:2]:
+        base = ddf.compute()
+        same(rfm_summary(ddf, refunds="allow"), rfm_summary(base, refunds="allow"))
+        same(btyd_summary(ddf, period="W"), btyd_summary(base, period="W"))
+
+
+@FEW
+@given(frame=transaction_frames(max_rows=40), cuts=st.lists(st.integers(0, 40), max_size=5))
+def test_summaries_equal_pandas_on_any_partitioning(frame: pd.DataFrame, cuts: list[int]) -> None:
+    ddf = split(frame, cuts)
+    base = ddf.compute()
+    same(rfm_summary(ddf, period="W"), rfm_summary(base, period="W"))
+    same(btyd_summary(ddf, amount="amount"), btyd_summary(base, amount="amount"))
+
+
+def test_summary_is_sorted_by_customer_with_known_divisions(tx: pd.DataFrame) -> None:
+    result = rfm_summary(partitionings(tx)[0], refunds="allow")
+    assert result.known_divisions  # set_index(customer) gives sorted divisions
+    got = result.compute()
+    assert got.index.is_monotonic_increasing
+    assert got.index.is_unique
+
+
+def test_summary_drops_attrs_on_dask(tx: pd.DataFrame) -> None:
+    # each partition would report its own excluded count; the Dask result reports none
+    options = {"refunds": "allow", "as_of": "2024-06-30", "after_as_of": "exclude"}
+    ddf = partitionings(tx)[0]
+    assert rfm_summary(ddf, **options).compute().attrs == {}
+    assert rfm_summary(ddf.compute(), **options).attrs["excluded_after_as_of"] > 0
+
+
+# --------------------------------------------------------------------------------------------
+# Bins, scores, segments
+# --------------------------------------------------------------------------------------------
+
+
+@FEW
+@given(
+    values=st.lists(
+        st.one_of(st.integers(0, 5).map(float), st.floats(-1e6, 1e6, allow_nan=False)),
+        min_size=1,
+        max_size=60,
+    ),
+    probs=st.lists(st.floats(0, 1), min_size=1, max_size=8),
+)
+def test_quantiles_from_counts_equal_numpy(values: list[float], probs: list[float]) -> None:
+    arr = np.asarray(values)
+    table = pd.Series(arr).value_counts().sort_index()
+    got = _dask.quantiles_from_counts(table, probs)
+    np.testing.assert_array_equal(got, np.quantile(arr, probs))
+
+
+@pytest.mark.parametrize("bins", [2, 3, 5, 9])
+def test_fit_rfm_bins_equals_pandas(tx: pd.DataFrame, bins: int) -> None:
+    for ddf in partitionings(tx)[:2]:
+        summary = rfm_summary(ddf, refunds="allow")
+        expected = fit_rfm_bins(summary.compute(), bins)
+        assert fit_rfm_bins(summary, bins) == expected
+        # also from a plain collection with unknown divisions
+        plain = dd.from_pandas(summary.compute().sample(frac=1, random_state=1), npartitions=4)
+        assert fit_rfm_bins(plain, bins) == expected
+
+
+def test_fit_rfm_bins_with_customer_column(tx: pd.DataFrame) -> None:
+    summary = rfm_summary(tx, refunds="allow").reset_index()
+    ddf = split(summary.sample(frac=1, random_state=2), [3, 40, 40, 90])
+    assert fit_rfm_bins(ddf, 4, customer="customer_id") == fit_rfm_bins(
+        summary, 4, customer="customer_id"
+    )
+
+
+def test_scores_and_segments_equal_pandas(tx: pd.DataFrame) -> None:
+    for ddf in partitionings(tx):
+        summary = rfm_summary(ddf, refunds="allow")
+        bins = fit_rfm_bins(summary)
+        pandas_summary = summary.compute()
+        expected = score_rfm(pandas_summary, bins)
+        scores = score_rfm(summary, bins)
+        same(scores, expected)
+        same(rfm_segments(scores), rfm_segments(expected))
+        same(rfm_segments(scores, RF_GRID_10), rfm_segments(expected, RF_GRID_10))
+
+
+def test_score_rfm_with_customer_column_shuffles_by_it(tx: pd.DataFrame) -> None:
+    summary = rfm_summary(tx, refunds="allow")
+    bins = fit_rfm_bins(summary, 4)
+    flat = summary.reset_index().sample(frac=1, random_state=4)
+    ddf = split(flat, [10, 11, 60, 60])
+    same(
+        score_rfm(ddf, bins, customer="customer_id"), score_rfm(flat, bins, customer="customer_id")
+    )
+
+
+def test_score_rfm_sorts_within_partitions_only(tx: pd.DataFrame) -> None:
+    # Documented: a summary indexed by customer is scored row-wise; partitions not in customer
+    # order give rows sorted per partition. After set_index it equals the pandas result.
+    summary = rfm_summary(tx, refunds="allow")
+    bins = fit_rfm_bins(summary, 3)
+    mixed = dd.from_pandas(summary.sample(frac=1, random_state=5), npartitions=3, sort=False)
+    got = score_rfm(mixed, bins).compute()
+    pd.testing.assert_frame_equal(got.sort_index(), score_rfm(summary, bins), check_exact=True)
+    ordered = dd.from_pandas(summary.sample(frac=1, random_state=5), npartitions=3)  # sorts
+    same(score_rfm(ordered, bins), score_rfm(summary, bins))
+
+
+# --------------------------------------------------------------------------------------------
+# Grades
+# --------------------------------------------------------------------------------------------
+
+GRADE_RULES = [
+    GradeRules(),
+    GradeRules(value_cutoff=0.5),
+    GradeRules(value_method="quantile", value_cutoff=0.6, potential_cutoff=0.5),
+    GradeRules(value_method="threshold", value_cutoff=300.0, potential_method="threshold",
+               potential_cutoff=2.0),
+    GradeRules(missing="low"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("rules", GRADE_RULES)
+def test_customer_grades_equals_pandas(tx: pd.DataFrame, rules: GradeRules) -> None:
+    summary = rfm_summary(tx, refunds="allow")
+    frame = summary.assign(
+        monetary=summary["monetary"].clip(lower=0), potential=summary["frequency"] * 1.5
+    )
+    if rules.missing == "low":
+        frame.loc[frame.index[::7], "potential"] = np.nan
+        frame.loc[frame.index[::11], "monetary"] = np.nan
+    for ddf in partitionings(frame):
+        same(customer_grades(ddf, rules), customer_grades(ddf.compute(), rules))
+
+
+@FEW
+@given(
+    values=st.lists(st.sampled_from([0.0, 1.0, 2.5, 10.0, 10.0, 400.0]), min_size=1, max_size=30),
+    cutoff=st.sampled_from([0.2, 0.5, 0.8, 0.95, 1.0]),
+    cuts=st.lists(st.integers(0, 30), max_size=4),
+)
+def test_abc_grades_equal_pandas_with_ties_and_zeros(
+    values: list[float], cutoff: float, cuts: list[int]
+) -> None:
+    frame = pd.DataFrame(
+        {"monetary": values, "potential": np.arange(len(values)) % 3 * 1.0},
+        index=pd.Index(np.arange(len(values)) * 10, name="customer_id"),
+    )
+    rules = GradeRules(value_cutoff=cutoff)
+    ddf = split(frame, cuts)
+    same(customer_grades(ddf, rules), customer_grades(frame, rules))
+
+
+# --------------------------------------------------------------------------------------------
+# Weighted pipeline
+# --------------------------------------------------------------------------------------------
+
+MODEL = StageModel.from_conversion_rates(
+    ["prospect", "bid", "negotiation"], [0.5, 0.8, 0.9], [60, 30, 30]
+)
+
+
+@pytest.fixture(scope="module")
+def deals() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    n = 120
+    stages = np.array(["prospect", "bid", "negotiation", "won", "lost"])
+    return pd.DataFrame(
+        {
+            "opportunity_id": rng.permutation(n) + 1000,
+            "stage": stages[rng.integers(0, 5, n)],
+            "amount": rng.integers(0, 10_000_00, n) / 100.0,
+            "currency": np.array(["EUR", "USD"])[rng.integers(0, 2, n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"currency": "currency"}, {"currency": "currency", "rates": {"EUR": 1.0, "USD": 0.9}}],
+)
+def test_weighted_pipeline_equals_pandas(deals: pd.DataFrame, options: dict[str, Any]) -> None:
+    for ddf in partitionings(deals):
+        same(
+            weighted_pipeline(ddf, MODEL, **options),
+            weighted_pipeline(ddf.compute(), MODEL, **options),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Laziness, errors, dependency
+# --------------------------------------------------------------------------------------------
+
+
+def test_results_are_lazy(tx: pd.DataFrame, deals: pd.DataFrame) -> None:
+    calls: list[int] = []
+
+    def counting(dsk: Any, keys: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return dask.get(dsk, keys, **kwargs)
+
+    ddf = partitionings(tx)[1]
+    bins = fit_rfm_bins(rfm_summary(tx, refunds="allow"))
+    frame = rfm_summary(tx, refunds="allow").assign(potential=1.0)
+    with dask.config.set(scheduler=counting):
+        summary = rfm_summary(ddf, refunds="allow")
+        results = [
+            summary,
+            btyd_summary(ddf, amount="amount", refunds="allow"),
+            score_rfm(summary, bins),
+            rfm_segments(score_rfm(summary, bins)),
+            customer_grades(dd.from_pandas(frame, npartitions=3)),
+            weighted_pipeline(dd.from_pandas(deals, npartitions=3, sort=False), MODEL),
+        ]
+        assert calls == []  # nothing ran before .compute()
+        assert all(isinstance(r, dd.DataFrame) for r in results)
+        results[0].compute()
+        assert calls
+
+
+def test_value_errors_surface_at_compute(tx: pd.DataFrame) -> None:
+    ddf = partitionings(tx)[0]
+    lazy = rfm_summary(ddf)  # the refund row is only seen when the data is read
+    with pytest.raises(DataError, match="column 'amount' of transactions has"):
+        lazy.compute()
+    late = rfm_summary(ddf, refunds="allow", as_of="2024-01-31")
+    with pytest.raises(DataError, match="after as_of"):
+        late.compute()
+    nan = tx.assign(amount=tx["amount"].where(tx.index != tx.index[40]))
+    with pytest.raises(DataError, match="NaN"):
+        btyd_summary(partitionings(nan)[1], amount="amount", refunds="allow").compute()
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda d: rfm_summary(d, amount="revenue"), SchemaError, "revenue"),
+        (lambda d: rfm_summary(d.assign(date=d["date"].astype(str))), ColumnTypeError,
+         "must already be datetime64"),
+        (lambda d: btyd_summary(d, period="H"), ConfigError, "period"),
+        (lambda d: btyd_summary(d, as_of="not a date"), ConfigError, "as_of"),
+        (lambda d: rfm_summary(d.assign(amount="x")), ColumnTypeError, "amount"),
+    ],
+)  # fmt: skip
+def test_schema_errors_are_eager(tx: pd.DataFrame, call: Any, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        call(partitionings(tx)[0])
+
+
+def test_empty_collection_is_a_schema_error(tx: pd.DataFrame, deals: pd.DataFrame) -> None:
+    with pytest.raises(SchemaError, match="transactions is empty"):
+        rfm_summary(dd.from_pandas(tx.iloc[:0], npartitions=1)).compute()
+    with pytest.raises(SchemaError, match="opportunities is empty"):
+        weighted_pipeline(dd.from_pandas(deals.iloc[:0], npartitions=1), MODEL).compute()
+    with pytest.raises(SchemaError, match="summary is empty"):
+        fit_rfm_bins(dd.from_pandas(rfm_summary(tx, refunds="allow").iloc[:0], npartitions=1))
+
+
+def test_duplicates_across_partitions_are_found(tx: pd.DataFrame, deals: pd.DataFrame) -> None:
+    summary = rfm_summary(tx, refunds="allow").assign(potential=1.0)
+    twice = split(pd.concat([summary.iloc[:50], summary.iloc[40:45]]), [50])
+    with pytest.raises(DataError, match="duplicate customer id"):
+        customer_grades(twice).compute()
+    with pytest.raises(DataError, match="duplicate customer id"):
+        fit_rfm_bins(twice)
+    repeated = pd.concat([deals, deals.iloc[[3]]])
+    with pytest.raises(DataError, match="opportunity_id"):
+        weighted_pipeline(split(repeated, [60]), MODEL).compute()
+
+
+def test_missing_dask_is_a_clear_error(tx: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
+    ddf = partitionings(tx)[0]
+    monkeypatch.setitem(sys.modules, "dask.dataframe", None)  # import fails as if not installed
+    with pytest.raises(MissingDependencyError, match=r"pip install 'crmcore\[dask\]'"):
+        rfm_summary(ddf)
+
+
+def test_pandas_users_never_import_dask() -> None:
+    code = (
+        "import sys, pandas as pd\n"
+        "from crmcore.segmentation import rfm_summary\n"
+        "tx = pd.DataFrame({'customer_id': [1], 'date': pd.to_datetime(['2024-01-01']),"
+        " 'amount': [1.0]})\n"
+        "rfm_summary(tx)\n"
+        "assert not any(m == 'dask' or m.startswith('dask.') for m in sys.modules), 'dask'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_input_collection_is_not_changed(tx: pd.DataFrame) -> None:
+    before = tx.copy(deep=True)
+    ddf = dd.from_pandas(tx, npartitions=3)
+    rfm_summary(ddf, refunds="allow").compute()
+    pd.testing.assert_frame_equal(tx, before, check_exact=True)
+    pd.testing.assert_frame_equal(ddf.compute(), before, check_exact=True)
