@@ -789,3 +789,14 @@ def test_unexpected_errors_are_one_line_with_status_1(
     monkeypatch.setenv("CRMCORE_TRACEBACK", "1")
     with pytest.raises(RuntimeError):
         cli("abc", str(files["tx"]))
+
+
+def test_a_closed_pipe_stops_quietly(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    assert main(["abc", str(files["tx"])], stdout=ClosedPipe()) == 1
+    assert capsys.readouterr().err == ""
