@@ -601,3 +601,23 @@ def test_custom_column_names() -> None:
     assert out["monetary"].tolist() == [60.0, 12.0]
     b = call_unmutated(btyd_summary, tx, customer="cust", date="when", amount="eur")
     assert list(b.columns) == ["frequency", "recency", "T", "monetary_value"]
+
+
+@pytest.mark.parametrize(
+    ("dtype", "ids"),
+    [
+        ("int8", [-100, 100, -100]),
+        ("int16", [-100, 100, -100]),
+        ("uint8", [250, 3, 250]),
+        ("uint64", [2**64 - 1, 2**64 - 5, 2**64 - 1]),
+        ("int64", [-(2**63), -(2**63) + 7, -(2**63)]),
+        ("int64", [0, 10**12, 0]),  # range too wide for the lookup table: hash path
+    ],
+)
+def test_integer_id_dtypes(dtype: str, ids: list[int]) -> None:
+    tx = _tx(customer_id=np.array(ids, dtype=dtype))
+    out = rfm_summary(tx)
+    assert out.index.dtype == np.dtype(dtype)
+    assert out.index.tolist() == sorted(set(ids))
+    first = ids[0]
+    assert out.loc[first, "monetary"] == 4.0  # rows 0 and 2: 1.0 + 3.0

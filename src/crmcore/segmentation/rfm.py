@@ -89,12 +89,16 @@ def _customer_codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Index]:
         lo = int(arr.min())
         span = int(arr.max()) - lo + 1
         if span <= 4 * len(arr) + 1_000_000:
-            offset = (arr - arr.dtype.type(lo)).astype(np.intp)
+            if dtype.kind == "u":  # unsigned: arr >= lo, no overflow in its own type
+                offset = (arr - arr.dtype.type(lo)).astype(np.intp)
+            else:  # signed: widen first (int8 values -100 and 100 differ by 200)
+                offset = (arr.astype(np.int64) - np.int64(lo)).astype(np.intp)
             present = np.zeros(span, dtype=bool)
             present[offset] = True
             rank = np.cumsum(present, dtype=np.intp) - 1
             codes: npt.NDArray[np.intp] = rank[offset]
-            uniques = (np.flatnonzero(present) + lo).astype(dtype)
+            wide = np.uint64 if dtype.kind == "u" else np.int64
+            uniques = (np.flatnonzero(present).astype(wide) + wide(lo)).astype(dtype)
             return codes, pd.Index(uniques, name=values.name)
     fcodes, funiques = pd.factorize(values, sort=True)
     index = pd.Index(funiques, name=values.name)
