@@ -329,8 +329,8 @@ def clean_transactions(
         live = np.flatnonzero(alive)
         subset = frame.iloc[live]
         groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup().to_numpy()
-        first_pos = np.full(int(groups.max()) + 1, -1, dtype=np.intp)
-        first_pos[groups[::-1]] = live[::-1]
+        first_pos = np.full(int(groups.max()) + 1, n, dtype=np.intp)
+        np.minimum.at(first_pos, groups, live)  # first occurrence of each distinct row
         earlier = first_pos[groups]
         is_dup = earlier != live
         dup = live[is_dup]
