@@ -328,7 +328,6 @@ def test_float_weights_are_taken_exactly(method: str) -> None:
         assert got.tolist() == expected
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("method", METHOD_NAMES)
 def test_total_beyond_float_precision(method: str) -> None:
     w = [3, 7, 11, 13]
@@ -340,6 +339,23 @@ def test_total_beyond_float_precision(method: str) -> None:
         reference(total, w, method) if method == "hamilton" else reference_large(total, w, method)
     )
     assert got.tolist() == expected
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize("total", [2**61 + 1, 2**62 - 7, 10**17 + 3])
+def test_huge_totals_with_tied_weights(method: str, total: int) -> None:
+    # Equal weights share runs of near-tied units; ties at the threshold go to lower positions.
+    w = [5, 3, 5, 1, 3, 3]
+    expected = (
+        reference(total, w, method) if method == "hamilton" else reference_large(total, w, method)
+    )
+    assert apportion(total, w, method).tolist() == expected
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_one_item_takes_the_largest_total(method: str) -> None:
+    assert apportion(2**62, [5], method).tolist() == [2**62]
+    assert apportion(2**62, [0, 5.5], method).tolist() == [0, 2**62]
 
 
 def test_many_exact_ties_resolved_by_position() -> None:
@@ -400,7 +416,7 @@ def test_matches_the_exact_reference(w: list[float], total: int, method: str) ->
 
 @given(
     w=int_weights(max_value=10**12),
-    total=st.integers(10**9, 10**15),
+    total=st.one_of(st.integers(10**9, 10**15), st.integers(10**15, 2**62)),
     method=st.sampled_from(METHOD_NAMES),
 )
 def test_matches_the_exact_reference_for_large_totals(

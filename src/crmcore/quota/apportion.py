@@ -32,8 +32,11 @@ How it is computed (no loop per unit)
    exact rationals (integers, or the binary fraction a float stores), signposts are rationals
    (Hill compares squared priorities ``w^2 / (s (s + 1))``), and the comparison uses Python's
    arbitrary-precision :class:`fractions.Fraction` on the distinct ``(weight, seat)`` pairs of
-   that small set only. Hamilton is handled the same way with priority ``q_i - s`` and exact key
-   ``total * w_i - s * sum(w)`` (the exact float sum is built from mantissas and exponents).
+   that small set only. When that set is large (totals near ``2**62``, where floats cannot tell
+   consecutive units of one item apart), units of equal weight form runs of consecutive seats and
+   an exact quickselect over the runs (binary search within each) finds the threshold. Hamilton
+   is handled the same way with priority ``q_i - s`` and exact key ``total * w_i - s * sum(w)``
+   (the exact float sum is built from mantissas and exponents).
 
 Ties (exactly equal priorities or remainders) go to the item that comes first (lower position).
 """
@@ -87,7 +90,7 @@ _ZERO_SIGNPOST = frozenset({"adams", "dean", "huntington_hill"})
 _OFFSET = {"jefferson": 1.0, "webster": 0.5, "dean": 0.5, "huntington_hill": 0.5, "adams": 0.0}
 _DELTA = 2e-14  # relative safety margin: ~50x the float error of the count formulas
 _MAX_TOTAL = 2**62
-_NO_CAP = np.iinfo(np.int64).max // 4
+_NO_CAP = 2**62  # "no maximum": never below any total (totals are at most 2**62)
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -353,6 +356,11 @@ def _pick(
     idx = np.flatnonzero(near)
     if need <= 0 or idx.size == 0:  # pragma: no cover - guaranteed by construction
         return chosen
+    if idx.size > _RUNS_FROM:
+        runs = _select_runs(item[idx], seat[idx], key_id[idx], need, exact_key)
+        if runs is not None:
+            chosen[idx[runs]] = True
+            return chosen
     pairs = np.stack([key_id[idx], seat[idx]], axis=1)
     uniq, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
     keys = [exact_key(int(item[idx[f]]), int(seat[idx[f]])) for f in first.tolist()]
@@ -367,6 +375,118 @@ def _pick(
     take = np.lexsort((item[idx], rank))[:need]
     chosen[idx[take]] = True
     del uniq
+    return chosen
+
+
+_RUNS_FROM = 2048  # near-tie sets larger than this are resolved run by run
+
+
+def _distinct_per_group(
+    groups: IntArray, values: IntArray, n_groups: int
+) -> tuple[IntArray, IntArray]:
+    """Count the distinct values per group; also return each group's smallest value."""
+    order = np.lexsort((values, groups))
+    g, v = groups[order], values[order]
+    new = np.r_[True, (g[1:] != g[:-1]) | (v[1:] != v[:-1])]
+    counts = np.bincount(g[new], minlength=n_groups)
+    starts = np.searchsorted(g, np.arange(n_groups))
+    return counts.astype(np.int64), v[np.minimum(starts, max(v.size - 1, 0))].astype(np.int64)
+
+
+def _select_runs(
+    item: IntArray,
+    seat: IntArray,
+    key_id: IntArray,
+    need: int,
+    exact_key: Callable[[int, int], Fraction],
+) -> npt.NDArray[np.bool_] | None:
+    """Exact choice of ``need`` near-tie candidates without comparing every one of them.
+
+    Candidates of equal weight form one *run* of consecutive seats with strictly decreasing
+    priority (the same run for every item of that weight). An exact quickselect over runs
+    (pivot: the weighted median of the runs' middle seats; each run cut by binary search with
+    exact comparisons) finds the exact threshold priority in O(log) rounds; seats above it are
+    chosen, seats equal to it go to the lower item positions. Returns ``None`` when the
+    candidates do not form runs (then the caller compares them one by one).
+    """
+    keys, inv = np.unique(key_id, return_inverse=True)
+    inv = inv.reshape(-1)
+    n_groups = keys.size
+    smin = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
+    smax = np.full(n_groups, -1, dtype=np.int64)
+    np.minimum.at(smin, inv, seat)
+    np.maximum.at(smax, inv, seat)
+    seat_count, _ = _distinct_per_group(inv, seat, n_groups)
+    if not (seat_count == smax - smin + 1).all():
+        return None
+    mult_arr, rep_arr = _distinct_per_group(inv, item, n_groups)
+    mult = mult_arr.tolist()
+    total = sum(
+        m * (h - low + 1) for m, low, h in zip(mult, smin.tolist(), smax.tolist(), strict=True)
+    )
+    if total != item.size:
+        return None
+    rep = rep_arr.tolist()
+    lo, hi = smin.tolist(), (smax + 1).tolist()
+    cache: dict[tuple[int, int], Fraction] = {}
+
+    def prio(g: int, s: int) -> Fraction:
+        key = (g, s)
+        if key not in cache:
+            cache[key] = exact_key(rep[g], s)
+        return cache[key]
+
+    def first_not_above(g: int, p: Fraction, a: int, b: int, strict: bool) -> int:
+        # Priorities fall with the seat: first seat in [a, b) with priority <= p (< p if strict).
+        while a < b:
+            mid = (a + b) // 2
+            value = prio(g, mid)
+            if value > p or (strict and value == p):
+                a = mid + 1
+            else:
+                b = mid
+        return a
+
+    act_lo, act_hi = lo[:], hi[:]
+    above = 0
+    groups = range(n_groups)
+    while True:
+        live = [g for g in groups if act_lo[g] < act_hi[g]]
+        mids = {g: (act_lo[g] + act_hi[g]) // 2 for g in live}
+        order = sorted(live, key=lambda g: float(prio(g, mids[g])), reverse=True)
+        sizes = [mult[g] * (act_hi[g] - act_lo[g]) for g in order]
+        half, run = sum(sizes) / 2.0, 0
+        pivot_group = order[-1]
+        for g, size in zip(order, sizes, strict=True):
+            run += size
+            if run >= half:
+                pivot_group = g
+                break
+        p = prio(pivot_group, mids[pivot_group])
+        gt = {g: first_not_above(g, p, act_lo[g], act_hi[g], strict=False) for g in live}
+        ge = {g: first_not_above(g, p, act_lo[g], act_hi[g], strict=True) for g in live}
+        n_gt = sum(mult[g] * (gt[g] - act_lo[g]) for g in live)
+        n_ge = sum(mult[g] * (ge[g] - act_lo[g]) for g in live)
+        if above + n_gt >= need:
+            for g in live:
+                act_hi[g] = gt[g]
+        elif above + n_ge >= need:
+            break
+        else:
+            above += n_ge
+            for g in live:
+                act_lo[g] = ge[g]
+    cut = np.asarray([first_not_above(g, p, lo[g], hi[g], strict=False) for g in groups])
+    chosen = seat < cut[inv]
+    rest = need - int(chosen.sum())
+    tied_seat = np.asarray(
+        [
+            c if c < hi[g] and prio(g, int(c)) == p else -1
+            for g, c in zip(groups, cut.tolist(), strict=True)
+        ]
+    )
+    tied = np.flatnonzero(seat == tied_seat[inv])
+    chosen[tied[np.argsort(item[tied], kind="stable")[:rest]]] = True
     return chosen
 
 
