@@ -621,3 +621,25 @@ def test_integer_id_dtypes(dtype: str, ids: list[int]) -> None:
     assert out.index.tolist() == sorted(set(ids))
     first = ids[0]
     assert out.loc[first, "monetary"] == 4.0  # rows 0 and 2: 1.0 + 3.0
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_summaries_at_scale_match_pandas_groupby(shuffle: bool) -> None:
+    tx = transactions(100_000, n_transactions=1_000_000, seed=3)
+    if shuffle:
+        tx = shuffled(tx, 0)
+    b = btyd_summary(tx, amount="amount")
+    day = tx["date"].dt.floor("D")
+    per = tx.assign(day=day).groupby(["customer_id", "day"])["amount"].sum()
+    g = per.reset_index().groupby("customer_id")
+    n = g.size()
+    first = g["day"].min()
+    assert b["frequency"].tolist() == (n - 1).astype(float).tolist()
+    assert b["recency"].tolist() == (g["day"].max() - first).dt.days.astype(float).tolist()
+    assert b["T"].tolist() == (tx["date"].max() - first).dt.days.astype(float).tolist()
+    repeat = (g["amount"].sum() - g["amount"].first()) / (n - 1).where(n > 1)
+    np.testing.assert_allclose(b["monetary_value"], repeat.fillna(0.0), rtol=1e-9, atol=1e-9)
+    r = rfm_summary(tx)
+    assert r["frequency"].tolist() == n.tolist()
+    np.testing.assert_allclose(r["monetary"], tx.groupby("customer_id")["amount"].sum())
