@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 
 import numpy as np
@@ -356,6 +357,19 @@ def test_huge_totals_with_tied_weights(method: str, total: int) -> None:
 def test_one_item_takes_the_largest_total(method: str) -> None:
     assert apportion(2**62, [5], method).tolist() == [2**62]
     assert apportion(2**62, [0, 5.5], method).tolist() == [0, 2**62]
+
+
+def test_exact_float_sum_used_for_hamilton_ties() -> None:
+    # The exact sum of float weights (built from mantissas and exponents) equals the Fraction
+    # sum, also across extreme magnitudes and subnormals.
+    module = sys.modules["crmcore.quota.apportion"]
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        w = rng.lognormal(0.0, 8.0, int(rng.integers(1, 40)))
+        w[rng.random(w.size) < 0.2] = 0.0
+        assert module._exact_sum(w, None) == sum(Fraction(float(x)) for x in w)
+    w = np.array([5e-324, 1e308, 1.5e-300])
+    assert module._exact_sum(w, None) == sum(Fraction(float(x)) for x in w)
 
 
 def test_many_exact_ties_resolved_by_position() -> None:

@@ -297,9 +297,16 @@ def test_ramp_factors_hand_example() -> None:
     assert got.index.tolist() == ["late", "new", "old"]
 
 
+def test_ramp_factors_read_month_text() -> None:
+    people = pd.DataFrame({"person": ["a"], "start": ["2025-02-01"]})
+    got = ramp_factors(people, ["2025-01", "2025-02", "2025-03"], ramp=(0.5, 1.0))
+    assert got.loc["a"].tolist() == [0.0, 0.5, 1.0]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
+        ({"periods": ["Q1", "Q2"]}, r"periods must be monthly pandas Periods or dates"),
         ({"ramp": (0.5, 1.5)}, r"ramp has factor 1.5 for tenure month 2; expected 0 .. 1"),
         ({"ramp": ()}, r"ramp must be a non-empty sequence"),
         ({"periods": [1, 2, 3]}, r"periods must be monthly pandas Periods or dates"),

@@ -409,6 +409,11 @@ def _monthly_periods(periods: Any) -> pd.PeriodIndex:
         return index.asfreq("M")
     if isinstance(index, pd.DatetimeIndex):
         return index.to_period("M")
+    if index.dtype.kind in "OU" or pd.api.types.is_string_dtype(index.dtype):
+        try:  # month text such as "2025-01"
+            return pd.PeriodIndex([pd.Period(str(x), freq="M") for x in index])
+        except (ValueError, TypeError):
+            pass
     raise ConfigError(
         "periods must be monthly pandas Periods or dates to apply ramp factors from start dates",
         column="periods",
