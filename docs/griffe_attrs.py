@@ -15,6 +15,9 @@ factory=..., init=False, alias=...)``, and leading underscores stripped from par
    ``:class:`~crmcore.errors.DataError```) into cross-reference links when the name resolves to
    a rendered object, else into inline code, so the pages never show raw ``:func:`` markup.
 
+3. Read a Sphinx ``#:`` comment right above an undocumented module constant as its docstring
+   (``DEFAULT_RAMP``, ``METHODS``), so documented constants appear on the API pages.
+
 Loaded from mkdocs.yml; not part of the crmcore package.
 """
 
@@ -150,12 +153,27 @@ def _rewrite_roles(obj: griffe.Object) -> None:
         obj.docstring.value = _ROLE.sub(lambda m: _link(obj, m), obj.docstring.value)
 
 
+def _comment_docstring(obj: griffe.Object) -> None:
+    """Use a Sphinx ``#:`` comment block right above an undocumented attribute as its docstring."""
+    if not isinstance(obj, griffe.Attribute) or obj.docstring is not None or not obj.lineno:
+        return
+    lines = obj.module.lines
+    start = obj.lineno - 1
+    while start > 0 and lines[start - 1].strip().startswith("#:"):
+        start -= 1
+    if start == obj.lineno - 1:
+        return
+    text = "\n".join(line.strip()[2:].strip() for line in lines[start : obj.lineno - 1])
+    obj.docstring = griffe.Docstring(text, lineno=start + 1, endlineno=obj.lineno - 1, parent=obj)
+
+
 def _walk(obj: griffe.Object, seen: set[str]) -> None:
     if obj.path in seen:
         return
     seen.add(obj.path)
     if isinstance(obj, griffe.Class):
         _set_init(obj)
+    _comment_docstring(obj)
     _rewrite_roles(obj)
     for member in obj.members.values():
         if not member.is_alias:
