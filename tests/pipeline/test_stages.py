@@ -133,8 +133,37 @@ def test_rates_round_trip_and_serialisation(inputs: tuple[list[float], list[floa
     assert all(p[i] <= p[i + 1] + 1e-12 for i in range(len(p) - 1))
     assert p[0] == pytest.approx(math.prod(rates), abs=1e-12)
     assert sum(m.stage_durations) == pytest.approx(m.days_to_close[0])
-    # Rates are recovered wherever the later stage can still win.
-    for i, r in enumerate(m.conversion_rates):
-        if i == len(rates) - 1 or p[i + 1] > 0:
+    # The step rates are kept exactly, even where a later rate of 0 hides them in the odds.
+    assert m.conversion_rates == tuple(rates)
+    derived = StageModel(stages=names, win_probabilities=p, days_to_close=m.days_to_close)
+    for i, r in enumerate(derived.conversion_rates):
+        if p[i + 1 if i < len(p) - 1 else i] > 1e-3:
             assert r == pytest.approx(rates[i], abs=1e-9)
     assert StageModel.from_dict(m.to_dict()) == m
+
+
+@pytest.mark.parametrize(
+    ("data", "match"),
+    [
+        ({"stages": ["a"], "win_probabilities": [0.5]}, r"\['days_to_close'\] missing"),
+        ([("stages", ["a"])], "needs a mapping, got list"),
+    ],
+)
+def test_from_dict_rejects_incomplete_or_non_mapping(data: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        StageModel.from_dict(data)  # type: ignore[arg-type]
+
+
+def test_rates_must_agree_with_probabilities() -> None:
+    with pytest.raises(
+        ConfigError, match=r"rates multiply out to win probability 0\.25 at stage 'a'"
+    ):
+        StageModel(
+            stages=["a", "b"], win_probabilities=[0.3, 0.5], days_to_close=[2, 1], rates=[0.5, 0.5]
+        )
+    with pytest.raises(ConfigError, match="one entry per stage"):
+        StageModel(stages=["a"], win_probabilities=[0.5], days_to_close=[1], rates=[0.5, 1])
+    # A zero rate late in the funnel no longer hides the earlier step rates.
+    m = StageModel.from_conversion_rates(["a", "b"], [0.7, 0.0], [1, 1])
+    assert m.conversion_rates == (0.7, 0.0)
+    assert m.win_probabilities == (0.0, 0.0)

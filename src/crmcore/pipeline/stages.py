@@ -21,6 +21,10 @@ def _as_name_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _as_optional_float_tuple(value: Sequence[float] | str | None) -> tuple[float, ...] | None:
+    return None if value is None else _as_float_tuple(value)
+
+
 def _as_float_tuple(value: Sequence[float] | str) -> tuple[float, ...]:
     if isinstance(value, str):
         raise ConfigError(f"expected a sequence of numbers, got the string {value!r}")
@@ -52,6 +56,12 @@ class StageModel:
     won, lost
         Names of the terminal stages (defaults ``"won"`` and ``"lost"``); a won deal counts with
         probability 1, a lost one with 0.
+    rates
+        Optional step conversion rates the probabilities were built from (set by
+        :meth:`from_conversion_rates`). When given they must multiply out to the win
+        probabilities (within 1e-9) and :attr:`conversion_rates` returns them exactly; otherwise
+        the rates are derived from the probabilities, which loses them where a later stage's
+        win probability is 0.
 
     Raises
     ------
@@ -76,6 +86,7 @@ class StageModel:
     days_to_close: tuple[float, ...] = attrs.field(converter=_as_float_tuple)
     won: str = "won"
     lost: str = "lost"
+    rates: tuple[float, ...] | None = attrs.field(default=None, converter=_as_optional_float_tuple)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.stages)
@@ -115,6 +126,8 @@ class StageModel:
                     column=stage,
                     value=d,
                 )
+        if self.rates is not None:
+            self._check_rates(self.rates)
         for i in range(n - 1):
             a, b = self.stages[i], self.stages[i + 1]
             if self.win_probabilities[i] > self.win_probabilities[i + 1] + 1e-12:
@@ -132,6 +145,28 @@ class StageModel:
                     f"{self.days_to_close[i + 1]!r} at later stage {b!r}; they must not increase",
                     column=b,
                     value=self.days_to_close[i + 1],
+                )
+
+    def _check_rates(self, rates: tuple[float, ...]) -> None:
+        if len(rates) != len(self.stages):
+            raise ConfigError(
+                f"rates must have one entry per stage ({len(self.stages)}), got {len(rates)}"
+            )
+        for stage, rate in zip(self.stages, rates, strict=True):
+            if not (0.0 <= rate <= 1.0):
+                raise ConfigError(
+                    f"conversion rate of stage {stage!r} == {rate!r}, must be in [0, 1]",
+                    column=stage,
+                    value=rate,
+                )
+        implied = np.cumprod(np.asarray(rates[::-1], dtype=np.float64))[::-1]
+        for stage, p, q in zip(self.stages, self.win_probabilities, implied, strict=True):
+            if abs(p - q) > 1e-9:
+                raise ConfigError(
+                    f"rates multiply out to win probability {float(q)!r} at stage {stage!r}, "
+                    f"but win_probabilities gives {p!r}; they must agree",
+                    column=stage,
+                    value=p,
                 )
 
     @classmethod
@@ -193,13 +228,16 @@ class StageModel:
             days_to_close=tuple(float(x) for x in days_left),
             won=won,
             lost=lost,
+            rates=r,
         )
 
     @property
     def conversion_rates(self) -> tuple[float, ...]:
         """Step conversion rates in stage order: P(advance to the next stage), last = P(win).
 
-        Where the next stage's win probability is 0, the rate is reported as 0.0.
+        The rates the model was built from when it has them (:meth:`from_conversion_rates`);
+        otherwise derived as ``p[i] / p[i + 1]``, reported as 0.0 where the next stage's win
+        probability is 0.
 
         Examples
         --------
@@ -208,6 +246,8 @@ class StageModel:
         ...            days_to_close=[30, 10]).conversion_rates
         (0.4, 0.5)
         """
+        if self.rates is not None:
+            return self.rates
         p = self.win_probabilities
         out = [p[i] / p[i + 1] if p[i + 1] > 0 else 0.0 for i in range(len(p) - 1)]
         out.append(p[-1])
@@ -305,7 +345,7 @@ class StageModel:
         >>> from crmcore.pipeline import StageModel
         >>> StageModel.from_conversion_rates(["a"], [0.5], [10]).to_dict()
         {'stages': ['a'], 'win_probabilities': [0.5], 'days_to_close': [10.0], 'won': 'won', \
-'lost': 'lost'}
+'lost': 'lost', 'rates': [0.5]}
         """
         return {
             "stages": list(self.stages),
@@ -313,6 +353,7 @@ class StageModel:
             "days_to_close": list(self.days_to_close),
             "won": self.won,
             "lost": self.lost,
+            "rates": None if self.rates is None else list(self.rates),
         }
 
     @classmethod
@@ -326,8 +367,16 @@ class StageModel:
         ...                       "days_to_close": [10]}).probability("a")
         0.5
         """
+        if not isinstance(data, Mapping):
+            raise ConfigError(
+                f"StageModel.from_dict needs a mapping, got {type(data).__name__}", value=data
+            )
         allowed = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(data) - allowed)
         if unknown:
             raise ConfigError(f"unknown StageModel field(s) {unknown}; expected {sorted(allowed)}")
+        required = ("stages", "win_probabilities", "days_to_close")
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ConfigError(f"StageModel field(s) {missing} missing; required: {list(required)}")
         return cls(**dict(data))
