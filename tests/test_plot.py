@@ -746,6 +746,49 @@ def test_heatmap_and_segment_counts_add_up(pairs: list[tuple[int, int]], seed: i
     assert widths == sorted(widths, reverse=True)
 
 
+@settings(max_examples=15)
+@given(
+    st.lists(st.integers(0, 50), min_size=1, max_size=6).filter(lambda w: sum(w) > 0),
+    st.integers(0, 10**9),
+)
+def test_quota_chart_stacks_reconcile_with_the_plan(weights: list[int], total: int) -> None:
+    people = pd.DataFrame(
+        {
+            "region": ["N" if i % 2 else "S" for i in range(len(weights))],
+            "person": [f"p{i}" for i in range(len(weights))],
+            "weight": weights,
+        }
+    )
+    plan = build_plan(people, total, distribution=[25, 25, 50])
+    ax = plot.quota_chart(plan.table).axes[0]
+    heights = np.asarray([p.get_height() for p in ax.patches]).reshape(3, len(weights))
+    people_order = [t.get_text() for t in ax.get_xticklabels()]
+    by_person = plan.by("person").reindex(people_order)
+    # exact: int64 cents are drawn as they are and every stack adds the person's months
+    assert heights.sum(axis=0).tolist() == by_person.astype(float).tolist()
+    assert heights.sum() == plan.total
+
+
+@settings(max_examples=15)
+@given(
+    st.lists(
+        st.tuples(*[st.floats(0, 2, allow_subnormal=False)] * 3),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_scorecard_bars_add_up_to_totals(rows: list[tuple[float, float, float]]) -> None:
+    frame = pd.DataFrame(rows, columns=["a_points", "b_points", "c_points"])
+    frame.index = [f"p{i}" for i in range(len(rows))]
+    ax = plot.scorecard_chart(frame).axes[0]
+    n = len(rows)
+    widths = np.asarray([p.get_width() for p in ax.patches]).reshape(3, n).sum(axis=0)
+    people = [t.get_text() for t in ax.get_yticklabels()]
+    totals = frame[["a_points", "b_points", "c_points"]].sum(axis=1).reindex(people)
+    np.testing.assert_allclose(widths, totals, atol=1e-12)
+    assert np.all(np.diff(totals.to_numpy()) <= 1e-12)  # best first
+
+
 # ------------------------------------------------------------------------------------------
 # optional dependency, image script, docs
 # ------------------------------------------------------------------------------------------

@@ -1156,8 +1156,8 @@ def scorecard_chart(
     Parameters
     ----------
     scores
-        Output of :func:`crmcore.kpi.score_scorecard` (or ``performance_report``): indexed by
-        person (or by period and person), with ``<metric>_points`` columns and ``total``.
+        Output of :func:`crmcore.kpi.score_scorecard`: indexed by person (or by period and
+        person), with ``<metric>_points`` columns (other columns are ignored).
     scorecard
         The :class:`crmcore.kpi.Scorecard` used, to take the metric names and order from it;
         default every ``*_points`` column in frame order.
