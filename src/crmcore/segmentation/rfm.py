@@ -6,10 +6,11 @@ Both summaries are computed in one vectorised pass over the transactions:
    otherwise a hash factorisation), sorted so the result is ordered by customer;
 2. dates become integer *period ordinals* (whole calendar days, Monday-to-Sunday weeks, months,
    quarters or years), so "number of periods between" is an integer subtraction;
-3. one ``int64`` key ``period * n_customers + code`` per row is sorted (skipped when the rows
-   are already in date order, as most exports are) and its distinct values are the distinct
-   (customer, period) pairs; counts, first and last periods and sums then come from
-   ``numpy.bincount`` and ``numpy.minimum.at``-style reductions, with no Python loop per customer.
+3. one integer key ``period * n_customers + code`` per row (32-bit when it fits) is sorted
+   (skipped when the rows are already in date order, as most exports are) and its distinct
+   values are the distinct (customer, period) pairs; counts, first and last periods and sums
+   then come from ``numpy.bincount`` and ``numpy.minimum.at``-style reductions, with no Python
+   loop per customer.
 """
 
 from __future__ import annotations
