@@ -44,6 +44,8 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.projections.polar import PolarAxes
 
+    from crmcore.kpi import Scorecard
+    from crmcore.quota import QuotaPlan
     from crmcore.segmentation import SegmentMap
 
 __all__ = [
@@ -842,7 +844,7 @@ def _unique_index(frame: pd.DataFrame, *, arg: str) -> None:
 
 
 def quota_chart(
-    plan: Any,
+    plan: QuotaPlan | pd.DataFrame,
     *,
     kind: Literal["bars", "heatmap"] = "bars",
     person: str | None = None,
@@ -918,11 +920,13 @@ def quota_chart(
     if isinstance(plan, QuotaPlan):
         table = plan.to_amounts()
         person = plan.person if person is None else person
-    else:
-        table = require_frame(plan, arg="plan")
-        if not isinstance(plan, pd.DataFrame):  # pragma: no cover - require_frame raised
-            raise InputTypeError("plan must be a QuotaPlan or a DataFrame")
+    elif isinstance(plan, pd.DataFrame):
+        table = plan
         person = "person" if person is None else person
+    else:
+        raise InputTypeError(
+            f"plan must be a QuotaPlan or a pandas DataFrame, got {type(plan).__name__}"
+        )
     if value is None:
         value = "quota" if "quota" in table.columns else "quota_cents"
     require_columns(table, [person, month, value], arg="plan")
@@ -1136,7 +1140,7 @@ def attainment_bars(
 
 def scorecard_chart(
     scores: pd.DataFrame,
-    scorecard: Any = None,
+    scorecard: Scorecard | None = None,
     *,
     kind: Literal["bars", "radar"] = "bars",
     people: Sequence[Hashable] | None = None,
