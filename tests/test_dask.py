@@ -421,3 +421,10 @@ def test_input_collection_is_not_changed(tx: pd.DataFrame) -> None:
     rfm_summary(ddf, refunds="allow").compute()
     pd.testing.assert_frame_equal(tx, before, check_exact=True)
     pd.testing.assert_frame_equal(ddf.compute(), before, check_exact=True)
+
+
+def test_error_messages_name_the_callers_row(tx: pd.DataFrame) -> None:
+    labelled = tx.set_axis(pd.Index([f"t{i}" for i in range(len(tx))], name="line"))
+    # the refund is the only negative amount; its label survives the shuffle by customer
+    with pytest.raises(DataError, match=r"row 't5' \(customer_id="):
+        rfm_summary(partitionings(labelled)[0]).compute()

@@ -49,6 +49,26 @@ if TYPE_CHECKING:
 __all__ = ["is_dask"]
 
 _ROW = "__crmcore_row__"
+_LABEL = "__crmcore_label__"
+
+
+def _shuffle_by(frame: Any, columns: list[str], key: str) -> Any:
+    """Rows of ``frame[columns]`` moved by ``set_index(key)``; labels and order travel along.
+
+    The original row label and a global row number ride in two extra columns, so that each
+    partition can be put back in input order with its own labels (:func:`_unshuffle`): float
+    sums then add in the pandas path's order, and error messages name the caller's rows.
+    """
+    rows = frame[columns]
+    rows = rows.assign(**{_LABEL: rows.index, _ROW: 1})
+    rows = rows.assign(**{_ROW: rows[_ROW].cumsum()})
+    return rows.set_index(key, drop=False)
+
+
+def _unshuffle(part: pd.DataFrame, index_name: Any) -> pd.DataFrame:
+    part = part.sort_values(_ROW, kind="stable").drop(columns=_ROW)
+    return part.set_index(_LABEL).rename_axis(index_name)
+
 
 _FloatArray = npt.NDArray[np.float64]
 
@@ -260,17 +280,15 @@ def _summary_partition(
     part: pd.DataFrame,
     n_rows: int,
     latest: object,
-    spec: tuple[Callable[..., pd.DataFrame], object, Mapping[str, Any], pd.DataFrame],
+    spec: tuple[Callable[..., pd.DataFrame], object, Mapping[str, Any], pd.DataFrame, Any],
 ) -> pd.DataFrame:
-    func, as_of, kwargs, meta = spec
+    func, as_of, kwargs, meta, index_name = spec
     _check_nonempty(n_rows, "transactions")
     if as_of is None:
         as_of = latest  # the latest date of the whole collection
     if len(part) == 0:
         return meta.copy()
-    # Original row order, so float sums add their terms in the pandas path's order.
-    part = part.sort_values(_ROW, kind="stable").drop(columns=_ROW)
-    part = part.rename_axis(None)
+    part = _unshuffle(part, index_name)
     return _clear_attrs(func(part, as_of=as_of, **kwargs))
 
 
@@ -294,16 +312,13 @@ def _per_customer(
     meta = _clear_attrs(func(sample, as_of=None, **kwargs).iloc[:0])
     if as_of is not None:  # a bad as_of (not a date, wrong time zone) fails now
         resolve_as_of(as_of, datetime_column(sample, date, arg=arg), column=date)
-    rows = transactions[columns]
-    rows = rows.assign(**{_ROW: 1})
-    rows = rows.assign(**{_ROW: rows[_ROW].cumsum()})
-    keyed = rows.set_index(customer, drop=False)
+    keyed = _shuffle_by(transactions, columns, customer)
     latest = transactions[date].max() if as_of is None else None
     result: pd.DataFrame = keyed.map_partitions(
         _summary_partition,
         transactions.shape[0],
         latest,
-        (func, as_of, kwargs, meta),
+        (func, as_of, kwargs, meta, meta_in.index.name),
         meta=meta,
         align_dataframes=False,
     )
@@ -684,14 +699,19 @@ def customer_grades(frame: Any, rules: Any, *, value: str, potential: str) -> pd
 
 
 def _pipeline_partition(
-    part: pd.DataFrame, model: Any, kwargs: Mapping[str, Any], n_rows: int, meta: pd.DataFrame
+    part: pd.DataFrame,
+    model: Any,
+    kwargs: Mapping[str, Any],
+    n_rows: int,
+    spec: tuple[pd.DataFrame, Any],
 ) -> pd.DataFrame:
     from crmcore.pipeline import weighted_pipeline as pandas_pipeline
 
+    meta, index_name = spec
     _check_nonempty(n_rows, "opportunities")
     if len(part) == 0:
         return meta.copy()
-    return _clear_attrs(pandas_pipeline(part.rename_axis(None), model, **kwargs))
+    return _clear_attrs(pandas_pipeline(_unshuffle(part, index_name), model, **kwargs))
 
 
 def weighted_pipeline(
@@ -744,13 +764,13 @@ def weighted_pipeline(
     sample = _meta_sample(opportunities, columns, **fill)
     meta = _clear_attrs(pandas_pipeline(sample, model, **kwargs).iloc[:0])
     nonempty = opportunities.shape[0]
-    keyed = opportunities[columns].set_index(opportunity, drop=False)
+    keyed = _shuffle_by(opportunities, columns, opportunity)
     result: pd.DataFrame = keyed.map_partitions(
         _pipeline_partition,
         model,
         kwargs,
         nonempty,
-        meta,
+        (meta, opportunities._meta.index.name),
         meta=meta,
         align_dataframes=False,
     )
