@@ -160,7 +160,14 @@ def _stage_codes(
     """Code each row's stage: 0..n-1 open stages in model order, n won, n+1 lost."""
     require_not_null(frame, stage, arg=arg, key=key)
     known = [*model.stages, model.won, model.lost]
-    codes = np.asarray(pd.Index(known, dtype=object).get_indexer_for(pd.Index(frame[stage])))
+    # Factorise first, then look up the few distinct labels: hashing a million strings
+    # against the model's table is several times slower than one factorize.
+    row_codes, uniques = pd.factorize(frame[stage])
+    table = np.asarray(
+        pd.Index(known, dtype=object).get_indexer_for(pd.Index(uniques, dtype=object)),
+        dtype=np.int64,
+    )
+    codes = np.where(row_codes < 0, -1, table[row_codes])
     pos = first_true(codes < 0)
     if pos is not None:
         value = frame[stage].iloc[pos]
