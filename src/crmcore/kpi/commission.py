@@ -450,6 +450,10 @@ class CommissionPlan:
             raise ConfigError(
                 f"unknown CommissionPlan field(s) {unknown}; expected some of {sorted(allowed)}"
             )
+        if "tiers" not in data:
+            raise ConfigError(
+                "CommissionPlan field 'tiers' missing; it is required", column="tiers"
+            )
         return cls(**dict(data))
 
 

@@ -228,6 +228,12 @@ def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(
             f"unknown {cls.__name__} field(s) {unknown}; expected some of {sorted(allowed)}"
         )
+    required = [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING]
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ConfigError(
+            f"{cls.__name__} field(s) {missing} missing; required: {required}", column=missing[0]
+        )
     return dict(data)
 
 

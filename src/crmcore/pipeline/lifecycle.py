@@ -283,6 +283,8 @@ class Lifecycle:
         ...                      "initial": ["a"], "events": {}}).final_states
         ('b',)
         """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"Lifecycle.from_dict needs a mapping, got {type(data).__name__}")
         allowed = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(data) - allowed)
         if unknown:

@@ -690,6 +690,18 @@ class QuotaPlan:
         ...     "total": 0, "requested": 0}).total
         0
         """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"QuotaPlan.from_dict needs a mapping, got {type(data).__name__}")
+        required = ["table", "columns", "total", "requested"]
+        allowed = {*required, "dtypes", "region", "person", "decimals"}
+        unknown = sorted(set(data) - allowed)
+        if unknown:
+            raise ConfigError(f"unknown QuotaPlan field(s) {unknown}; expected {sorted(allowed)}")
+        missing = [name for name in required if name not in data]
+        if missing:
+            raise ConfigError(
+                f"QuotaPlan field(s) {missing} missing; required: {required}", column=missing[0]
+            )
         table = pd.DataFrame(data["table"], columns=list(data["columns"]))
         for col, dtype in dict(data.get("dtypes", {})).items():
             table[col] = table[col].astype(dtype)

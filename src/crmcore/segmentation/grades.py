@@ -184,6 +184,8 @@ class GradeRules:
         GradeRules(value_method='abc', value_cutoff=0.8, potential_method='threshold', \
 potential_cutoff=100, missing='error', labels=('A', 'B', 'C'))
         """
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"GradeRules.from_dict needs a mapping, got {type(data).__name__}")
         allowed = {f.name for f in attrs.fields(cls)}
         unknown = sorted(set(data) - allowed)
         if unknown:

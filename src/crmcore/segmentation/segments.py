@@ -210,6 +210,12 @@ def _check_keys(cls: type, data: Mapping[str, Any]) -> None:
             f"unknown {cls.__name__} field(s) {unknown}; expected {sorted(allowed)}",
             value=unknown[0],
         )
+    required = [f.name for f in attrs.fields(cls) if f.init and f.default is attrs.NOTHING]
+    missing = [name for name in required if name not in data]
+    if missing:
+        raise ConfigError(
+            f"{cls.__name__} field(s) {missing} missing; required: {required}", column=missing[0]
+        )
 
 
 def _as_rules(value: Any) -> tuple[SegmentRule, ...]:
