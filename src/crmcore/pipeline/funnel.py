@@ -361,7 +361,14 @@ def weighted_pipeline(
         must_sum=False,
     )
     order = deals.ids.argsort(kind="stable").to_numpy()
-    columns: dict[str, Any] = {"stage": opportunities[stage].to_numpy()[order]}
+    labels = opportunities[stage]
+    if isinstance(labels.dtype, pd.StringDtype):
+        # Take the string array as is: to_numpy() would build a million Python strings that
+        # the frame constructor then converts back to the same string dtype.
+        stage_col: Any = labels.array.take(order)
+    else:
+        stage_col = labels.to_numpy()[order]
+    columns: dict[str, Any] = {"stage": stage_col}
     if deals.money.currency is not None:
         columns["currency"] = deals.money.currency[order]
         if rates is not None and deals.money.fx is not None:
