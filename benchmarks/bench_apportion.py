@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from crmcore.quota import METHODS, apportion
+from crmcore.quota import METHODS, apportion, canonical_method
 
 
 def _best_of(func, repeat: int) -> float:
@@ -50,7 +50,7 @@ def main() -> None:
     print(f"apportion: n={args.n:,} weights, total={args.total:,}; best of {args.repeat}")
     for label, w in inputs.items():
         print(f"\n{label}")
-        for method in METHODS:
+        for method in sorted({canonical_method(m) for m in METHODS}):
             secs = _best_of(lambda m=method, w=w: apportion(args.total, w, m), args.repeat)
             out = apportion(args.total, w, method)
             assert int(out.sum()) == args.total

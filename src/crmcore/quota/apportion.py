@@ -536,6 +536,8 @@ def _divisor(
 
     def f(u: float) -> tuple[int, float]:
         raw = _count(method, w * u)
+        if not bounded:
+            return int(raw.sum()), wsum
         free = (raw >= lo_p) & (raw <= hi_p)  # items whose count still moves with u
         slope = float(w[free].sum()) if bounded else wsum
         return int(np.clip(raw, lo_p, hi_p).sum()), slope
@@ -557,7 +559,11 @@ def _divisor(
             high_u, high_s = u, s
         newton = u + (target - s) / slope if slope > 0 else math.nan
         if low_u is not None and high_u is not None:
-            if high_s - low_s <= 64 or high_u <= np.nextafter(np.nextafter(low_u, np.inf), np.inf):
+            # Close enough: the few units in between are ranked exactly below (exact ties
+            # between equal weights can make the count jump by many units at one divisor).
+            if high_s - low_s <= max(64, w.size // 32) or high_u <= np.nextafter(
+                np.nextafter(low_u, np.inf), np.inf
+            ):
                 break
             nxt = newton
             if step % 3 == 2 or not (low_u < nxt < high_u):
