@@ -39,6 +39,7 @@ from crmcore.segmentation import (  # noqa: E402
     btyd_summary,
     customer_grades,
     fit_rfm_bins,
+    rfm_scores,
     rfm_segments,
     rfm_summary,
     score_rfm,
@@ -210,6 +211,17 @@ def test_scores_and_segments_equal_pandas(tx: pd.DataFrame) -> None:
         same(scores, expected)
         same(rfm_segments(scores), rfm_segments(expected))
         same(rfm_segments(scores, RF_GRID_10), rfm_segments(expected, RF_GRID_10))
+
+
+def test_rfm_scores_one_step_equals_pandas(tx: pd.DataFrame) -> None:
+    summary = rfm_summary(split(tx, [5, 200, 900]), refunds="allow")
+    expected = rfm_scores(summary.compute(), 4)
+    result = rfm_scores(summary, 4)
+    assert type(result).__module__.startswith("dask")
+    computed = result.compute()
+    assert computed.attrs == {}
+    expected.attrs = {}
+    pd.testing.assert_frame_equal(computed, expected, check_exact=True)
 
 
 def test_score_rfm_with_customer_column_shuffles_by_it(tx: pd.DataFrame) -> None:

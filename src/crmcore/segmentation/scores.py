@@ -409,6 +409,11 @@ def rfm_scores(
         As :func:`score_rfm`. The fitted edges are in ``result.attrs["rfm_bins"]`` (the
         ``to_dict()`` form), to score later data the same way.
 
+    Notes
+    -----
+    Dask: a Dask summary gives a lazy Dask result; the edges are fitted once over the whole
+    collection (as :func:`fit_rfm_bins` does) and the result carries no ``attrs``.
+
     Raises
     ------
     SchemaError, ColumnTypeError, DataError, ConfigError
@@ -426,5 +431,6 @@ def rfm_scores(
     names = {"recency": recency, "frequency": frequency, "monetary": monetary}
     fitted = fit_rfm_bins(summary, bins, customer=customer, **names)
     out = score_rfm(summary, fitted, customer=customer, **names)
-    out.attrs["rfm_bins"] = fitted.to_dict()
+    if not _dask.is_dask(out):  # a Dask result has no attrs; fit_rfm_bins gives the edges
+        out.attrs["rfm_bins"] = fitted.to_dict()
     return out
