@@ -362,7 +362,7 @@ def _pick(
             chosen[idx[runs]] = True
             return chosen
     pairs = np.stack([key_id[idx], seat[idx]], axis=1)
-    uniq, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    _, first, inverse = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
     keys = [exact_key(int(item[idx[f]]), int(seat[idx[f]])) for f in first.tolist()]
     ranked = sorted(range(len(keys)), key=lambda j: keys[j], reverse=True)
     dense = np.empty(len(keys), dtype=np.int64)
@@ -374,7 +374,6 @@ def _pick(
     rank = dense[inverse.reshape(-1)]
     take = np.lexsort((item[idx], rank))[:need]
     chosen[idx[take]] = True
-    del uniq
     return chosen
 
 
@@ -511,7 +510,6 @@ def _divisor(
     lo: IntArray,
     hi: IntArray,
 ) -> IntArray:
-    n = flt.shape[0]
     pos = flt > 0
     if method in _ZERO_SIGNPOST:
         # Every positive weight's first unit has infinite priority.
@@ -616,7 +614,6 @@ def _divisor(
     out = lo.copy()
     out[positions] = lower
     np.add.at(out, item[chosen], 1)
-    del n
     return out
 
 

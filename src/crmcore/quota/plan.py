@@ -301,11 +301,11 @@ def history_weights(
 # --------------------------------------------------------------------------------------------
 
 
-def _bound_values(frame: pd.DataFrame, value: Any, name: str) -> Any:
+def _bound_values(frame: pd.DataFrame, value: Any) -> Any:
+    """Return a bound as given, or the values of the column it names."""
     if isinstance(value, str):
         require_columns(frame, [value], arg="frame")
-        arr = numeric_column(frame, value, arg="frame", allow_negative=False)
-        return arr
+        return numeric_column(frame, value, arg="frame", allow_negative=False)
     return value
 
 
@@ -374,8 +374,8 @@ def allocate(
             f"column {weight!r} of frame is all zero; at least one weight must be positive",
             column=weight,
         )
-    lo = _bound_values(ordered, minimum, "minimum")
-    hi = _bound_values(ordered, maximum, "maximum")
+    lo = _bound_values(ordered, minimum)
+    hi = _bound_values(ordered, maximum)
     parts = apportion(total, w, method, minimum=lo, maximum=hi)
     index = pd.Index(ordered[key].to_numpy(), name=key)
     return pd.DataFrame(
