@@ -467,6 +467,12 @@ def _period_start(dates: pd.Series, freq: str) -> pd.Series:
     return out
 
 
+def _ns(dates: Any) -> npt.NDArray[np.int64]:
+    """Nanoseconds since the epoch (UTC for tz-aware dates) of a datetime array."""
+    out: npt.NDArray[np.int64] = pd.DatetimeIndex(dates).as_unit("ns").asi8
+    return out
+
+
 def _lines(
     deals: pd.DataFrame,
     plan: CommissionPlan,
@@ -585,6 +591,10 @@ def _lines(
         }
     )
     parts = [sale]
+    # Sort keys of the lines, built from the codes already at hand (no second factorize of the
+    # concatenated ids): person, period, date, deal, sale before clawback.
+    d_sorted = d_codes[order]
+    keys = [(pc, pv, _ns(closed.iloc[order].array), d_sorted, np.zeros(n, dtype=np.int8))]
     if cancelled_at is not None:
         mask = deals[cancelled_at].notna().to_numpy()
         if mask.any():
@@ -619,17 +629,21 @@ def _lines(
             back["amount_cents"] = -back["amount_cents"]
             back["commission_cents"] = -back["commission_cents"]
             parts.append(back)
+            keys.append(
+                (
+                    pc[sel],
+                    back["period"].to_numpy().astype("datetime64[ns]").astype(np.int64),
+                    _ns(c_dates.array),
+                    d_sorted[sel],
+                    np.ones(int(sel.sum()), dtype=np.int8),
+                )
+            )
     lines = pd.concat(parts, ignore_index=True)
     lines["kind"] = lines["kind"].astype(object)
-    l_order = np.lexsort(
-        (
-            (lines["kind"] == "clawback").to_numpy(),
-            pd.factorize(lines[deal], sort=True)[0],
-            pd.DatetimeIndex(lines["date"]).asi8,
-            lines["period"].to_numpy().astype("datetime64[ns]").astype(np.int64),
-            pd.factorize(lines[person], sort=True)[0],
-        )
+    p_key, per_key, date_key, deal_key, kind_key = (
+        np.concatenate([k[i] for k in keys]) for i in range(5)
     )
+    l_order = np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
     lines = lines.iloc[l_order].reset_index(drop=True)
     group_info = pd.DataFrame(
         {
