@@ -103,6 +103,40 @@ def reference_large(total: int, w: list[int], method: str) -> list[int]:
         a[worst] -= 1
 
 
+def reference_hamilton_bounded(total: int, w: list[int], lo: list[int], hi: list[int]) -> list[int]:
+    """Water-filling quotas clip(lambda * w, lo, hi) summing to total, then largest remainder."""
+    fw = [Fraction(x) for x in w]
+    top = [h if x > 0 else low for x, low, h in zip(fw, lo, hi, strict=True)]
+
+    def g(lam: Fraction) -> Fraction:
+        return sum(
+            (
+                min(max(lam * x, Fraction(low)), Fraction(h))
+                for x, low, h in zip(fw, lo, top, strict=True)
+            ),
+            Fraction(0),
+        )
+
+    kinks = sorted(
+        {Fraction(b) / x for x, low, h in zip(fw, lo, top, strict=True) if x > 0 for b in (low, h)}
+    )
+    prev = Fraction(0)
+    lam = kinks[-1]
+    for k in kinks:
+        if g(k) >= total:
+            lam = k if g(k) == g(prev) else prev + (total - g(prev)) * (k - prev) / (g(k) - g(prev))
+            break
+        prev = k
+    q = [
+        min(max(lam * x, Fraction(low)), Fraction(h)) for x, low, h in zip(fw, lo, top, strict=True)
+    ]
+    a = [math.floor(x) for x in q]
+    order = sorted(range(len(q)), key=lambda i: (-(q[i] - a[i]), i))
+    for i in order[: total - sum(a)]:
+        a[i] += 1
+    return a
+
+
 def quotas(total: int, w: list[float] | list[int]) -> list[Fraction]:
     fw = [Fraction(x) for x in w]
     big = sum(fw)
@@ -492,6 +526,9 @@ def test_bounds_are_respected(data: st.DataObject, w: list[float], method: str) 
     if method != "hamilton" and total <= 200:
         # The bounded divisor method is the unit-by-unit method started at the minima.
         assert got.tolist() == reference(total, w, method, lo, hi)
+    if method == "hamilton" and all(float(x).is_integer() for x in w):
+        expected = reference_hamilton_bounded(total, [int(x) for x in w], lo.tolist(), hi.tolist())
+        assert got.tolist() == expected
 
 
 @given(

@@ -674,21 +674,26 @@ def _hamilton(
     pos = flt > 0
     lo_f, hi_f = lo.astype(np.float64), hi.astype(np.float64)
 
-    def g(lam: float) -> float:
-        return float(np.clip(lam * flt, lo_f, hi_f).sum())
-
-    a, b = 0.0, 1.0
-    while g(b) < total:
-        b *= 2.0
-    for _ in range(200):
-        mid = 0.5 * (a + b)
-        if mid in (a, b):
+    # g(lam) = sum(clip(lam * w, lo, hi)) is piecewise linear and non-decreasing: Newton steps
+    # (slope = weight of the unclipped items) inside a bisection bracket, a few passes.
+    lam = total / float(flt.sum())
+    a, b = 0.0, math.inf
+    for _ in range(300):
+        v = lam * flt
+        gv = float(np.clip(v, lo_f, hi_f).sum())
+        if gv == total:
             break
-        if g(mid) < total:
-            a = mid
+        if gv < total:
+            a = lam
         else:
-            b = mid
-    lam = 0.5 * (a + b)
+            b = lam
+        slope = float(flt[(v > lo_f) & (v < hi_f)].sum())
+        nxt = lam + (total - gv) / slope if slope > 0 else math.nan
+        if not a < nxt < b:
+            nxt = 2.0 * lam if math.isinf(b) else 0.5 * (a + b)
+        if nxt == lam or abs(nxt - lam) <= 1e-15 * lam:
+            break
+        lam = nxt
     at_lo = ~pos | (lam * flt <= lo_f)
     at_hi = pos & ~at_lo & (lam * flt >= hi_f)
     out = np.where(at_lo, lo, np.where(at_hi, hi, 0)).astype(np.int64)
