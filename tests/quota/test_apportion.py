@@ -586,6 +586,7 @@ def test_large_totals_with_float_weights_sum_exactly(
         ({"weights": [[1, 2]]}, r"one-dimensional"),
         ({"weights": [True, False]}, r"booleans"),
         ({"weights": ["a", "b"]}, r"must be numbers"),
+        ({"weights": [1, 2**70]}, r"weights exceed the int64 range"),
         ({"method": "borda"}, r"method='borda' is not a known apportionment method"),
         ({"method": 3}, r"method must be a string"),
         ({"total": -1}, r"total == -1, must be >= 0"),

@@ -147,6 +147,8 @@ def _weights(weights: Any) -> tuple[FloatArray, IntArray | None]:
     if arr.dtype.kind == "b":
         raise ConfigError("weights holds booleans; expected numbers")
     exact: IntArray | None = None
+    if arr.dtype == object and any(isinstance(x, int) and abs(x) >= 2**63 for x in arr.tolist()):
+        raise ConfigError("weights exceed the int64 range; scale them down first")
     if arr.dtype.kind in "iu":
         if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
             raise ConfigError("weights exceed the int64 range")
