@@ -216,9 +216,9 @@ def test_methods_differ_where_theory_says() -> None:
 # Published test vectors
 # ---------------------------------------------------------------------------------------------
 
-# 1790 census apportionment populations of the 15 states (Balinski & Young, Fair Representation,
-# 2nd ed. 2001, Appendix A; the same figures are reproduced in COMAP, For All Practical Purposes,
-# ch. 14, Table 14.5).
+# 1790 census apportionment populations of the 15 states, total 3,615,920 (as tabulated in COMAP,
+# For All Practical Purposes, ch. 14, Example 6 / Table 14.5; the standard figures of the
+# apportionment literature, e.g. Balinski & Young, Fair Representation, 2nd ed. 2001).
 STATES_1790 = {
     "Connecticut": 236_841,
     "Delaware": 55_540,
@@ -244,8 +244,9 @@ HAMILTON_120 = {
     "North Carolina": 12, "Pennsylvania": 14, "Rhode Island": 2, "South Carolina": 7,
     "Vermont": 3, "Virginia": 21,
 }  # fmt: skip
-# The Apportionment Act of 1792, Jefferson's method, 105 seats (Balinski & Young 2001,
-# Appendix B; St. George Tucker, Blackstone's Commentaries (1803), vol. 1, Note D, table).
+# The Apportionment Act of 1792, Jefferson's method, 105 seats ("Representation according to the
+# First Census" in St. George Tucker, Blackstone's Commentaries (1803), vol. 1, Note D, footnote
+# 56 table; Balinski & Young 2001 discuss the same apportionment).
 JEFFERSON_105 = {
     "Connecticut": 7, "Delaware": 1, "Georgia": 2, "Kentucky": 2, "Maryland": 8,
     "Massachusetts": 14, "New Hampshire": 4, "New Jersey": 5, "New York": 10,
