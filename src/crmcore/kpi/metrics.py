@@ -399,7 +399,9 @@ def average_deal_size(
     names = _by_names(by)
     freq = _freq(period)
     k = _key_or_none(deals, key)
-    rows, _ = _won_rows(deals, names, status=status, won=won, extra=[amount], key=k)
+    # the close date is needed only to derive the period, but then it must be there
+    extra = [amount, closed] if PERIOD in names else [amount]
+    rows, _ = _won_rows(deals, names, status=status, won=won, extra=extra, key=k)
     amounts = numeric_column(
         rows, amount, arg="deals", key=k, allow_negative=False, what="deal amounts >= 0"
     )

@@ -296,6 +296,7 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     ----------
     credit
         The frame returned by :func:`split_credit` (index levels deal, person, split type).
+        May be empty (the result is then empty).
     decimals
         Minor-unit digits used for ``credited`` (the same as given to :func:`split_credit`).
 

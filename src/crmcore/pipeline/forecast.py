@@ -331,7 +331,8 @@ def pipeline_waterfall(
     Parameters
     ----------
     snapshot_start, snapshot_end
-        The deals at the start and at the end of the period, one row per deal.
+        The deals at the start and at the end of the period, one row per deal. Either may
+        be empty (an empty start pipeline: every deal at the end is new).
     opportunity, stage, amount
         Columns: deal id (unique per snapshot), stage, amount (finite, >= 0).
     close_date

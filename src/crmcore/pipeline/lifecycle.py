@@ -521,7 +521,8 @@ def current_states(
     Parameters
     ----------
     history
-        One row per state change: ``opportunity``, ``state``, ``at``.
+        One row per state change: ``opportunity``, ``state``, ``at``. May be empty (the
+        result is then empty).
     lifecycle
         Supplies the known states and the final ones; default :class:`Lifecycle` ().
     opportunity, state, at

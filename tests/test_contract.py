@@ -1,0 +1,589 @@
+"""Contract audit of every public function taking a DataFrame in the four areas.
+
+For each function in the ``__all__`` of crmcore.segmentation, .pipeline, .quota and .kpi that
+takes a frame, a table (``CASES``) gives a builder of a small valid input made from
+:mod:`crmcore.datasets` and checks that
+
+1. no input is mutated (:func:`helpers.call_unmutated`);
+2. shuffling the rows of every input frame gives the same result up to row order (where the
+   function is order-independent; results are compared after sorting by index);
+3. an empty primary frame raises a :mod:`crmcore.errors` exception (``SchemaError`` unless the
+   case says otherwise) instead of a pandas/numpy error;
+4. a frame missing a required column raises ``SchemaError`` naming the column.
+
+A last test checks that every public attrs class is frozen.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import attrs
+import numpy as np
+import pandas as pd
+import pytest
+
+import crmcore.kpi as kpi
+import crmcore.pipeline as pipeline
+import crmcore.quota as quota
+import crmcore.segmentation as segmentation
+from crmcore import datasets
+from crmcore.errors import CRMError, SchemaError
+from helpers import call_unmutated, shuffled
+
+PACKAGES = (segmentation, pipeline, quota, kpi)
+AS_OF = "2025-01-01"
+OPEN_STAGES = ("prospect", "qualification", "proposal", "negotiation")
+
+Args = tuple[tuple[Any, ...], dict[str, Any]]
+Key = int | str  # position of a frame in args, or its keyword
+
+
+# --------------------------------------------------------------------------------------------
+# shared small inputs (built once; every test works on copies handed out by the builders)
+
+
+@cache
+def _tx() -> pd.DataFrame:
+    return datasets.transactions(40, n_transactions=240, seed=3)
+
+
+@cache
+def _deals() -> pd.DataFrame:
+    return datasets.deals(90, n_reps=4, n_customers=30, seed=3)
+
+
+@cache
+def _targets() -> pd.DataFrame:
+    return datasets.targets(4, months=12, n_deals=90, seed=3)
+
+
+@cache
+def _opps() -> pd.DataFrame:
+    return datasets.opportunities(60, seed=3, as_of=AS_OF)
+
+
+@cache
+def _history() -> pd.DataFrame:
+    return datasets.stage_history(25, seed=3)
+
+
+def _model() -> pipeline.StageModel:
+    return pipeline.StageModel.from_conversion_rates(
+        list(OPEN_STAGES), [0.5, 0.6, 0.7, 0.8], [40, 30, 20, 10]
+    )
+
+
+def _summary() -> pd.DataFrame:
+    return segmentation.rfm_summary(_tx())
+
+
+def _states() -> pd.DataFrame:
+    # lifecycle log: every deal opens at its first stage entry and ends won/lost if it did
+    h = _history()
+    first = h.groupby("opportunity_id").head(1).assign(state="open")
+    end = h[h["stage"].isin(["won", "lost"])].assign(state=lambda f: f["stage"])
+    out = pd.concat([first, end]).sort_index()
+    return out[["opportunity_id", "state", "entered_at"]]
+
+
+def _card() -> kpi.Scorecard:
+    return kpi.Scorecard(
+        metrics=[
+            kpi.Metric(column="revenue", weight=0.5, normalisation="target", target=5000, cap=1.5),
+            kpi.Metric(column="cycle_days", weight=0.3, direction="lower"),
+            kpi.Metric(column="rating", weight=0.2, scale=(1, 5)),
+        ]
+    )
+
+
+def _team_scores() -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    n = 8
+    return pd.DataFrame(
+        {
+            "person": [f"R{i:02d}" for i in range(n)],
+            "revenue": rng.integers(1000, 9000, n).astype(float),
+            "cycle_days": rng.integers(10, 60, n).astype(float),
+            "rating": rng.integers(1, 6, n).astype(float),
+        }
+    )
+
+
+def _kpis() -> pd.DataFrame:
+    args, kwargs = CASES[kpi.kpi_table].build()
+    return kpi.kpi_table(*args, **kwargs).reset_index()
+
+
+@cache
+def _activities() -> pd.DataFrame:
+    return datasets.activities(4, end="2024-03-31", per_rep_per_day=0.5, seed=3)
+
+
+def _won() -> pd.DataFrame:
+    d = _deals()
+    return d[d["status"] == "won"].reset_index(drop=True)
+
+
+def _plan() -> kpi.CommissionPlan:
+    return kpi.CommissionPlan(tiers=[(0, 0.04), (5_000, 0.06), (10_000, 0.08)])
+
+
+def _people() -> pd.DataFrame:
+    cust = datasets.customers(30, seed=3)
+    return pd.DataFrame(
+        {
+            "region": np.repeat(sorted(cust["region"].unique())[:3], 3),
+            "person": [f"P{i}" for i in range(9)],
+            "weight": np.arange(1.0, 10.0),
+            "start": ["2020-01-01"] * 7 + ["2025-03-01", "2025-05-15"],
+        }
+    )
+
+
+def _accounts() -> pd.DataFrame:
+    cust = datasets.customers(30, seed=3)
+    rank = cust["potential"].rank(pct=True, method="first")
+    return pd.DataFrame(
+        {
+            "account_id": cust["customer_id"],
+            "person": [f"P{i % 5}" for i in range(len(cust))],
+            "grade": np.where(rank > 0.8, "A", np.where(rank > 0.5, "B", "C")),
+            "weight": cust["potential"],
+        }
+    )
+
+
+def _quotas() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"quota_cents": np.array([900, 100, 500, 250, 250], dtype=np.int64) * 100},
+        index=pd.Index([f"P{i}" for i in range(5)], name="person"),
+    )
+
+
+def _snapshots() -> tuple[pd.DataFrame, pd.DataFrame]:
+    o = _opps()
+    start = o[o["stage"].isin(OPEN_STAGES)].reset_index(drop=True)
+    end = start.copy()
+    end.loc[0:4, "stage"] = "won"
+    end.loc[5:8, "stage"] = "lost"
+    end.loc[9:14, "amount"] = end.loc[9:14, "amount"] * 1.5
+    end = end.drop(index=[15])
+    new = o[o["stage"] == "won"].head(3).assign(stage="prospect", opportunity_id=[900, 901, 902])
+    return start[["opportunity_id", "stage", "amount"]], pd.concat([end, new])[
+        ["opportunity_id", "stage", "amount"]
+    ]
+
+
+def _campaign_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    o = _opps()
+    rng = np.random.default_rng(3)
+    n = 50
+    campaigns = pd.DataFrame({"campaign_id": ["ads", "fair", "mail"], "cost": [100.0, 400.0, 50.0]})
+    touches = pd.DataFrame(
+        {
+            "campaign_id": rng.choice(["ads", "fair", "mail"], n),
+            "opportunity_id": rng.choice(o["opportunity_id"].to_numpy(), n),
+            "touched_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.permutation(n), "D"),
+        }
+    )
+    return campaigns, touches, o[["opportunity_id", "stage", "amount"]]
+
+
+def _splits() -> pd.DataFrame:
+    ids = _opps()["opportunity_id"].head(10).to_numpy()
+    return pd.DataFrame(
+        {
+            "opportunity_id": np.repeat(ids, 2),
+            "person": ["ann", "bob"] * len(ids),
+            "share": [0.6, 0.4] * len(ids),
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# the table
+
+
+@dataclass(frozen=True)
+class Case:
+    """How to call one function and what its contract promises."""
+
+    build: Callable[[], Args]
+    #: frame (args position or keyword) -> columns it must have (each dropped in turn)
+    required: dict[Key, list[str]]
+    #: shuffled rows give the same result up to row order
+    order_independent: bool = True
+    #: compare with columns sorted too (the column order is documented to follow row order)
+    sort_columns: bool = False
+    #: what an empty primary frame (``args[0]``) raises; ``None``: documented to return
+    empty: type[Exception] | None = SchemaError
+    #: per-test xfail reasons for known, reported bugs
+    xfail: dict[str, str] = field(default_factory=dict)
+
+
+def _a(*args: Any, **kwargs: Any) -> Args:
+    return args, kwargs
+
+
+TX = ["customer_id", "date", "amount"]
+OPP = ["opportunity_id", "stage", "amount"]
+HIST = ["opportunity_id", "stage", "entered_at"]
+STATES = ["opportunity_id", "state", "entered_at"]
+
+CASES: dict[Callable[..., Any], Case] = {
+    # segmentation ---------------------------------------------------------------------------
+    segmentation.abc_xyz: Case(lambda: _a(_tx()), {0: TX}),
+    segmentation.btyd_summary: Case(
+        lambda: _a(_tx(), amount="amount", as_of="2025-01-01"), {0: TX}
+    ),
+    segmentation.clean_transactions: Case(lambda: _a(_tx()), {0: TX}),
+    segmentation.customer_grades: Case(
+        lambda: _a(_summary().assign(potential=lambda f: (f["frequency"] * 37 % 11).astype(float))),
+        {0: ["monetary", "potential"]},
+    ),
+    segmentation.fit_rfm_bins: Case(
+        lambda: _a(_summary()), {0: ["recency", "frequency", "monetary"]}
+    ),
+    segmentation.rfm_scores: Case(
+        lambda: _a(_summary()), {0: ["recency", "frequency", "monetary"]}
+    ),
+    segmentation.rfm_segments: Case(
+        lambda: _a(segmentation.rfm_scores(_summary())), {0: ["r_score", "f_score", "m_score"]}
+    ),
+    segmentation.rfm_summary: Case(lambda: _a(_tx()), {0: TX}),
+    segmentation.score_rfm: Case(
+        lambda: _a(_summary(), segmentation.fit_rfm_bins(_summary())),
+        {0: ["recency", "frequency", "monetary"]},
+        empty=None,  # documented: an empty summary gives an empty result (Dask metadata)
+    ),
+    segmentation.segment_summary: Case(
+        lambda: _a(
+            segmentation.rfm_segments(segmentation.rfm_scores(_summary())).join(
+                _summary()["monetary"]
+            ),
+            value="monetary",
+        ),
+        {0: ["segment", "monetary"]},
+    ),
+    # pipeline -------------------------------------------------------------------------------
+    pipeline.campaign_roi: Case(
+        lambda: _a(*_campaign_frames()),
+        {
+            0: ["campaign_id", "cost"],
+            1: ["campaign_id", "opportunity_id", "touched_at"],
+            2: OPP,
+        },
+    ),
+    pipeline.check_history: Case(lambda: _a(_states()), {0: STATES}, empty=None),  # documented
+    pipeline.close_schedule: Case(lambda: _a(_opps(), _model(), as_of=AS_OF), {0: OPP}),
+    pipeline.credit_totals: Case(
+        lambda: _a(pipeline.split_credit(_opps(), _splits(), owner="owner")),
+        {0: ["credited_cents"]},
+        empty=None,  # documented: no credit lines, no totals
+    ),
+    pipeline.current_states: Case(lambda: _a(_states()), {0: STATES}, empty=None),  # documented
+    pipeline.estimate_stage_model: Case(
+        lambda: _a(_history(), stages=["prospect", "bid", "negotiation"]), {0: HIST}
+    ),
+    pipeline.forecast_rollup: Case(
+        lambda: _a(_opps()), {0: ["forecast_category", "amount", "opportunity_id"]}
+    ),
+    pipeline.funnel_conversion: Case(
+        lambda: _a(_history(), stages=["prospect", "bid", "negotiation"]), {0: HIST}
+    ),
+    pipeline.landing_dates: Case(lambda: _a(_opps(), _model(), as_of=AS_OF), {0: OPP}),
+    pipeline.pipeline_by_stage: Case(lambda: _a(_opps(), _model()), {0: OPP}),
+    pipeline.pipeline_coverage: Case(lambda: _a(_opps(), 250_000.0), {0: OPP}),
+    pipeline.pipeline_waterfall: Case(
+        lambda: _a(*_snapshots(), missing="lost"),
+        {0: OPP, 1: OPP},
+        empty=None,  # documented: an empty start snapshot (every end deal is new)
+    ),
+    pipeline.sales_velocity: Case(lambda: _a(_opps()), {0: [*OPP, "created_at", "close_date"]}),
+    pipeline.simulate_pipeline: Case(
+        lambda: _a(_opps(), _model(), as_of=AS_OF, n_draws=200, seed=7), {0: OPP}
+    ),
+    pipeline.split_credit: Case(
+        lambda: _a(_opps(), _splits(), owner="owner"),
+        {0: ["opportunity_id", "amount", "owner"], 1: ["opportunity_id", "person", "share"]},
+    ),
+    pipeline.weighted_pipeline: Case(lambda: _a(_opps(), _model()), {0: OPP}),
+    # quota ----------------------------------------------------------------------------------
+    quota.allocate: Case(lambda: _a(_people(), 1_000_000), {0: ["person", "weight"]}),
+    quota.build_plan: Case(
+        lambda: _a(_people(), 1_000_000, distribution=[20, 30, 50]),
+        {0: ["region", "person", "weight"]},
+    ),
+    quota.history_weights: Case(
+        lambda: _a(_deals()[["person", "amount"]]), {0: ["person", "amount"]}
+    ),
+    quota.plan_pivot: Case(
+        lambda: _a(quota.build_plan(_people(), 1_000_000, distribution=[20, 30, 50]).table),
+        {0: ["person", "month", "quota_cents"]},
+        sort_columns=True,  # documented: months keep the order in which they first appear
+    ),
+    quota.potential_weights: Case(lambda: _a(_accounts()), {0: ["person", "grade"]}),
+    quota.ramp_factors: Case(
+        lambda: _a(_people(), pd.period_range("2025-01", periods=6, freq="M")),
+        {0: ["person", "start"]},
+    ),
+    quota.reassign_accounts: Case(
+        lambda: _a(_quotas(), _accounts(), {1: "P1", 2: "P3", 7: "P0"}),
+        {0: ["quota_cents"], 1: ["account_id", "person", "weight"]},
+    ),
+    # kpi ------------------------------------------------------------------------------------
+    kpi.activity_counts: Case(
+        lambda: _a(_activities(), by=["person", "period"]), {0: ["person", "kind", "date"]}
+    ),
+    kpi.assign_levels: Case(
+        lambda: _a(kpi.score_scorecard(_team_scores(), _card())), {0: ["total"]}
+    ),
+    kpi.assign_levels_over_time: Case(
+        lambda: _a(
+            pd.DataFrame(
+                {
+                    "person": np.repeat(["ann", "bob", "cid"], 4),
+                    "period": np.tile([1, 2, 3, 4], 3),
+                    "total": np.linspace(0.1, 0.95, 12)[np.random.default_rng(3).permutation(12)],
+                }
+            ),
+            promote_after=2,
+        ),
+        {0: ["person", "period", "total"]},
+    ),
+    kpi.attainment: Case(
+        lambda: _a(_deals(), _targets(), date="closed_at", status="status"),
+        {0: ["person", "closed_at", "amount", "status"], 1: ["person", "period", "target"]},
+        empty=None,  # documented: no sales, every target shows 0 achieved
+    ),
+    kpi.average_deal_size: Case(
+        lambda: _a(_deals(), by=["person", "period"]),
+        {0: ["status", "amount", "closed_at", "person"]},
+    ),
+    kpi.commission_lines: Case(
+        lambda: _a(_won(), _plan()), {0: ["person", "opportunity_id", "closed_at", "amount"]}
+    ),
+    kpi.commission_statement: Case(
+        lambda: _a(_won(), _plan()), {0: ["person", "opportunity_id", "closed_at", "amount"]}
+    ),
+    kpi.explain_scorecard: Case(
+        lambda: _a(_team_scores(), _card()), {0: ["person", "revenue", "cycle_days", "rating"]}
+    ),
+    kpi.kpi_table: Case(
+        lambda: _a(
+            _deals(),
+            _targets(),
+            feedback=datasets.feedback(4, months=12, seed=3),
+            activities=_activities(),
+        ),
+        {
+            0: ["person", "status", "amount", "created_at", "closed_at"],
+            1: ["person", "period", "target"],
+            "feedback": ["person", "period"],  # other columns: whatever is numeric
+            "activities": ["person", "date", "kind"],
+        },
+    ),
+    kpi.new_customers: Case(lambda: _a(_tx()), {0: ["customer_id", "date"]}),
+    kpi.performance_report: Case(
+        lambda: _a(
+            _kpis(),
+            kpi.Scorecard(
+                metrics=[
+                    kpi.Metric(column="attainment", weight=0.6, normalisation="target", target=1),
+                    kpi.Metric(column="deals_won", weight=0.4),
+                ]
+            ),
+            missing="zero",
+        ),
+        {0: ["person", "period", "attainment", "deals_won"]},
+    ),
+    kpi.retention: Case(
+        lambda: _a(_tx(), period_a="2024-01", period_b="2024-02"), {0: ["customer_id", "date"]}
+    ),
+    kpi.revenue_by_period: Case(lambda: _a(_tx()), {0: ["date", "amount"]}),
+    kpi.sales_cycle_length: Case(
+        lambda: _a(_deals(), by="person"),
+        {0: ["created_at", "closed_at", "status", "person"]},
+    ),
+    kpi.score_scorecard: Case(
+        lambda: _a(_team_scores(), _card()), {0: ["person", "revenue", "cycle_days", "rating"]}
+    ),
+    kpi.target_variance: Case(
+        lambda: _a(_deals(), _targets(), date="closed_at", status="status"),
+        {0: ["person", "closed_at", "amount", "status"], 1: ["person", "period", "target"]},
+        empty=None,  # documented: no sales, every target shows 0 achieved
+    ),
+    kpi.win_rate: Case(
+        lambda: _a(_deals(), by=["person", "period"]), {0: ["status", "person", "closed_at"]}
+    ),
+}
+
+
+def _public_frame_functions() -> list[Callable[..., Any]]:
+    out = []
+    for pkg in PACKAGES:
+        for name in pkg.__all__:
+            obj = getattr(pkg, name)
+            if not inspect.isfunction(obj):
+                continue
+            params = list(inspect.signature(obj).parameters.values())
+            if params and "DataFrame" in str(params[0].annotation):
+                out.append(obj)
+    return out
+
+
+def _id(func: Callable[..., Any]) -> str:
+    return f"{func.__module__.split('.')[1]}.{func.__name__}"
+
+
+def test_table_covers_every_public_frame_function() -> None:
+    public = _public_frame_functions()
+    missing = sorted(_id(f) for f in public if f not in CASES)
+    assert not missing, f"add these to CASES: {missing}"
+    assert len(public) == len(CASES)
+
+
+def _params(test: str) -> list[Any]:
+    out = []
+    for func, case in CASES.items():
+        marks = []
+        if test in case.xfail:
+            marks.append(pytest.mark.xfail(strict=True, reason=case.xfail[test]))
+        out.append(pytest.param(func, case, id=_id(func), marks=marks))
+    return out
+
+
+def _frames(args: tuple[Any, ...], kwargs: dict[str, Any]) -> list[Key]:
+    keys: list[Key] = [i for i, a in enumerate(args) if isinstance(a, pd.DataFrame)]
+    keys += [k for k, v in kwargs.items() if isinstance(v, pd.DataFrame)]
+    return keys
+
+
+def _replace(args: tuple[Any, ...], kwargs: dict[str, Any], key: Key, value: Any) -> Args:
+    if isinstance(key, int):
+        new = list(args)
+        new[key] = value
+        return tuple(new), kwargs
+    return args, {**kwargs, key: value}
+
+
+def _get(args: tuple[Any, ...], kwargs: dict[str, Any], key: Key) -> Any:
+    return args[key] if isinstance(key, int) else kwargs[key]
+
+
+def _canonical(result: Any, sort_columns: bool) -> Any:
+    """The result in a form where row order does not matter."""
+    if isinstance(result, pd.DataFrame | pd.Series):
+        out = result.sort_index(kind="stable")
+        if sort_columns and isinstance(out, pd.DataFrame):
+            out = out[sorted(out.columns, key=str)]
+        return out
+    if isinstance(result, quota.QuotaPlan):
+        return _canonical(result.table, sort_columns)
+    return result
+
+
+def _assert_same(a: Any, b: Any, sort_columns: bool = False) -> None:
+    a, b = _canonical(a, sort_columns), _canonical(b, sort_columns)
+    if isinstance(a, tuple):
+        assert isinstance(b, tuple)
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _assert_same(x, y, sort_columns)
+    elif isinstance(a, pd.DataFrame):
+        pd.testing.assert_frame_equal(b, a, rtol=1e-9)
+    elif isinstance(a, pd.Series):
+        pd.testing.assert_series_equal(b, a, rtol=1e-9)
+    elif attrs.has(type(a)):
+        da, db = attrs.asdict(a), attrs.asdict(b)
+        assert da.keys() == db.keys()
+        for k in da:
+            if isinstance(da[k], tuple) and da[k] and isinstance(da[k][0], float):
+                np.testing.assert_allclose(db[k], da[k], rtol=1e-9, err_msg=k)
+            else:
+                assert db[k] == da[k], k
+    else:
+        assert b == a
+
+
+# --------------------------------------------------------------------------------------------
+# the tests
+
+
+@pytest.mark.parametrize(("func", "case"), _params("unmutated"))
+def test_inputs_not_mutated(func: Callable[..., Any], case: Case) -> None:
+    args, kwargs = case.build()
+    call_unmutated(func, *args, **kwargs)
+
+
+@pytest.mark.parametrize(("func", "case"), _params("shuffled"))
+def test_row_order_does_not_matter(func: Callable[..., Any], case: Case) -> None:
+    if not case.order_independent:
+        pytest.skip("documented as order-dependent")
+    args, kwargs = case.build()
+    expected = func(*args, **kwargs)
+    for seed in (1, 2):
+        new_args, new_kwargs = args, kwargs
+        for key in _frames(args, kwargs):
+            frame = _get(args, kwargs, key)
+            new_args, new_kwargs = _replace(new_args, new_kwargs, key, shuffled(frame, seed))
+        _assert_same(expected, func(*new_args, **new_kwargs), case.sort_columns)
+
+
+@pytest.mark.parametrize(("func", "case"), _params("empty"))
+def test_empty_frame(func: Callable[..., Any], case: Case) -> None:
+    args, kwargs = case.build()
+    args, kwargs = _replace(args, kwargs, 0, args[0].iloc[:0])
+    if case.empty is None:
+        func(*args, **kwargs)  # documented: an empty frame gives an empty result
+        return
+    with pytest.raises(case.empty):
+        func(*args, **kwargs)
+
+
+def _missing_params() -> list[Any]:
+    out = []
+    for func, case in CASES.items():
+        for key, cols in case.required.items():
+            for col in cols:
+                tid = f"{_id(func)}-{key}-{col}"
+                marks = []
+                if tid in case.xfail:
+                    marks.append(pytest.mark.xfail(strict=True, reason=case.xfail[tid]))
+                out.append(pytest.param(func, case, key, col, id=tid, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize(("func", "case", "key", "column"), _missing_params())
+def test_missing_column(func: Callable[..., Any], case: Case, key: Key, column: str) -> None:
+    args, kwargs = case.build()
+    frame = _get(args, kwargs, key)
+    assert column in frame.columns, f"the case's input has no {column!r} to drop"
+    args, kwargs = _replace(args, kwargs, key, frame.drop(columns=[column]))
+    with pytest.raises(SchemaError, match=rf"\b{column}\b") as info:
+        func(*args, **kwargs)
+    assert isinstance(info.value, CRMError)
+
+
+def _public_classes() -> list[Any]:
+    out = []
+    for pkg in PACKAGES:
+        for name in pkg.__all__:
+            obj = getattr(pkg, name)
+            if inspect.isclass(obj) and attrs.has(obj):
+                out.append(pytest.param(obj, id=f"{pkg.__name__.split('.')[1]}.{name}"))
+    return out
+
+
+@pytest.mark.parametrize("cls", _public_classes())
+def test_public_attrs_classes_are_frozen(cls: type) -> None:
+    # an uninitialised instance is enough: a frozen class refuses every attribute assignment
+    blank = object.__new__(cls)
+    name = attrs.fields(cls)[0].name
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        setattr(blank, name, None)
