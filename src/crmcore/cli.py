@@ -92,9 +92,9 @@ def config_from_file(cls: Any, path: str, what: str) -> Any:
         raise CLIError(f"{what} {path} must hold a JSON object, got {type(data).__name__}")
     try:
         return cls.from_dict(data)
-    except TypeError as exc:
-        # Some from_dict methods let a missing required field surface as the constructor's
-        # TypeError; report it as the configuration error it is.
+    except (TypeError, ConfigError) as exc:
+        # Name the file in the message; a TypeError from a constructor is a configuration
+        # error too (a required field missing).
         raise ConfigError(f"{what} {path}: {_first_line(exc)}") from None
 
 
