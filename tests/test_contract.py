@@ -9,7 +9,9 @@ takes a frame, a table (``CASES``) gives a builder of a small valid input made f
    function is order-independent; results are compared after sorting by index);
 3. an empty primary frame raises a :mod:`crmcore.errors` exception (``SchemaError`` unless the
    case says otherwise) instead of a pandas/numpy error;
-4. a frame missing a required column raises ``SchemaError`` naming the column.
+4. a frame missing a required column raises ``SchemaError`` naming the column;
+5. a missing value in a required column raises a crmcore error naming the column (unless the
+   case lists it as documented), never a silently dropped row.
 
 A last test checks that every public attrs class is frozen.
 """
@@ -222,6 +224,8 @@ class Case:
     sort_columns: bool = False
     #: what an empty primary frame (``args[0]``) raises; ``None``: documented to return
     empty: type[Exception] | None = SchemaError
+    #: required columns where a missing value is documented as allowed
+    nulls_ok: tuple[str, ...] = ()
     #: per-test xfail reasons for known, reported bugs
     xfail: dict[str, str] = field(default_factory=dict)
 
@@ -241,7 +245,11 @@ CASES: dict[Callable[..., Any], Case] = {
     segmentation.btyd_summary: Case(
         lambda: _a(_tx(), amount="amount", as_of="2025-01-01"), {0: TX}
     ),
-    segmentation.clean_transactions: Case(lambda: _a(_tx()), {0: TX}),
+    segmentation.clean_transactions: Case(
+        lambda: _a(_tx()),
+        {0: TX},
+        nulls_ok=tuple(TX),  # documented: dropped and reported
+    ),
     segmentation.customer_grades: Case(
         lambda: _a(_summary().assign(potential=lambda f: (f["frequency"] * 37 % 11).astype(float))),
         {0: ["monetary", "potential"]},
@@ -278,6 +286,7 @@ CASES: dict[Callable[..., Any], Case] = {
             1: ["campaign_id", "opportunity_id", "touched_at"],
             2: OPP,
         },
+        nulls_ok=("opportunity_id",),  # documented: a touch that led to no deal
     ),
     pipeline.check_history: Case(lambda: _a(_states()), {0: STATES}, empty=None),  # documented
     pipeline.close_schedule: Case(lambda: _a(_opps(), _model(), as_of=AS_OF), {0: OPP}),
@@ -311,6 +320,7 @@ CASES: dict[Callable[..., Any], Case] = {
     pipeline.split_credit: Case(
         lambda: _a(_opps(), _splits(), owner="owner"),
         {0: ["opportunity_id", "amount", "owner"], 1: ["opportunity_id", "person", "share"]},
+        nulls_ok=("owner",),  # only read for deals without splits (the row tested has some)
     ),
     pipeline.weighted_pipeline: Case(lambda: _a(_opps(), _model()), {0: OPP}),
     # quota ----------------------------------------------------------------------------------
@@ -401,6 +411,7 @@ CASES: dict[Callable[..., Any], Case] = {
             missing="zero",
         ),
         {0: ["person", "period", "attainment", "deals_won"]},
+        nulls_ok=("attainment", "deals_won"),  # missing="zero" asks for it
     ),
     kpi.retention: Case(
         lambda: _a(_tx(), period_a="2024-01", period_b="2024-02"), {0: ["customer_id", "date"]}
@@ -568,6 +579,32 @@ def test_missing_column(func: Callable[..., Any], case: Case, key: Key, column: 
     with pytest.raises(SchemaError, match=rf"\b{column}\b") as info:
         func(*args, **kwargs)
     assert isinstance(info.value, CRMError)
+
+
+def _null_params() -> list[Any]:
+    return [
+        pytest.param(func, key, col, id=f"{_id(func)}-{key}-{col}")
+        for func, case in CASES.items()
+        for key, cols in case.required.items()
+        for col in cols
+        if col not in case.nulls_ok
+    ]
+
+
+@pytest.mark.parametrize(("func", "key", "column"), _null_params())
+def test_missing_value(func: Callable[..., Any], key: Key, column: str) -> None:
+    # a missing value in a required column is an error naming the column, never a row
+    # dropped silently (the row tested is a won deal where the frame has a won status)
+    args, kwargs = CASES[func].build()
+    frame = _get(args, kwargs, key).copy()
+    pos = min(3, len(frame) - 1)
+    for status in ("status", "stage"):
+        if status in frame.columns and (frame[status] == "won").any():
+            pos = int(np.flatnonzero((frame[status] == "won").to_numpy())[0])
+    frame.iloc[pos, frame.columns.get_loc(column)] = None
+    args, kwargs = _replace(args, kwargs, key, frame)
+    with pytest.raises(CRMError, match=rf"\b{column}\b"):
+        func(*args, **kwargs)
 
 
 def _public_classes() -> list[Any]:

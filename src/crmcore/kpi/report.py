@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmcore._frames import require_columns, require_frame
+from crmcore._frames import datetime_column, require_columns, require_frame, require_not_null
 from crmcore.errors import SchemaError
 from crmcore.kpi.attainment import attainment
 from crmcore.kpi.levels import assign_levels_over_time
@@ -154,8 +154,12 @@ def kpi_table(
             for c in feedback.columns
             if c not in (person, "period") and pd.api.types.is_numeric_dtype(feedback[c])
         ]
+        # a missing person or period would drop the row silently in the groupby below
+        require_not_null(feedback, person, arg="feedback")
         fb = feedback.assign(
-            period=pd.to_datetime(feedback["period"]).dt.to_period(period).dt.start_time
+            period=datetime_column(feedback, "period", arg="feedback")
+            .dt.to_period(period)
+            .dt.start_time
         )
         means = fb.groupby([person, "period"])[numeric].mean()
         for col in numeric:

@@ -310,6 +310,8 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     ------
     SchemaError
         ``credit`` lacks the columns or index levels of :func:`split_credit` output.
+    DataError
+        A missing ``credited_cents`` value.
 
     Examples
     --------
@@ -326,6 +328,7 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     """
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
     require_columns(credit, ["credited_cents"], arg="credit", allow_empty=True)
+    require_not_null(credit, "credited_cents", arg="credit")
     if credit.index.nlevels != 3:
         raise SchemaError(
             "credit must be split_credit output, indexed by (deal, person, split type); "

@@ -519,6 +519,13 @@ def plan_pivot(
     pandas.DataFrame
         int64 sums; the columns keep the order in which the periods first appear.
 
+    Raises
+    ------
+    SchemaError
+        A column is missing or the table is empty.
+    DataError
+        A missing key, period or value (naming the row).
+
     Examples
     --------
     >>> t = pd.DataFrame({"person": ["a", "a", "b", "b"], "month": [1, 2, 1, 2],
@@ -532,6 +539,8 @@ def plan_pivot(
     """
     keys = [rows] if isinstance(rows, str) else list(rows)
     require_columns(table, [*keys, columns, values], arg="table")
+    for col in (*keys, columns, values):  # pivot_table would drop such rows silently
+        require_not_null(table, col, arg="table")
     col_order = pd.unique(table[columns])
     wide = table.pivot_table(
         index=keys, columns=columns, values=values, aggfunc="sum", fill_value=0, sort=True
