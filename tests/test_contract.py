@@ -11,7 +11,9 @@ takes a frame, a table (``CASES``) gives a builder of a small valid input made f
    case says otherwise) instead of a pandas/numpy error;
 4. a frame missing a required column raises ``SchemaError`` naming the column;
 5. a missing value in a required column raises a crmcore error naming the column (unless the
-   case lists it as documented), never a silently dropped row.
+   case lists it as documented), never a silently dropped row;
+6. a non-frame input raises ``InputTypeError``, and text in a numeric measure column a crmcore
+   error naming the column.
 
 A last test checks that every public attrs class is frozen.
 """
@@ -34,7 +36,7 @@ import crmcore.pipeline as pipeline
 import crmcore.quota as quota
 import crmcore.segmentation as segmentation
 from crmcore import datasets
-from crmcore.errors import CRMError, SchemaError
+from crmcore.errors import CRMError, InputTypeError, SchemaError
 from helpers import call_unmutated, shuffled
 
 PACKAGES = (segmentation, pipeline, quota, kpi)
@@ -605,6 +607,57 @@ def test_missing_value(func: Callable[..., Any], key: Key, column: str) -> None:
     args, kwargs = _replace(args, kwargs, key, frame)
     with pytest.raises(CRMError, match=rf"\b{column}\b"):
         func(*args, **kwargs)
+
+
+@pytest.mark.parametrize(("func", "case"), _params("non_frame"))
+@pytest.mark.parametrize("bad", [None, [1, 2], {"a": [1]}, pd.Series([1.0])], ids=repr)
+def test_non_frame_input(func: Callable[..., Any], case: Case, bad: Any) -> None:
+    args, kwargs = case.build()
+    args, kwargs = _replace(args, kwargs, 0, bad)
+    with pytest.raises(InputTypeError, match="DataFrame"):
+        func(*args, **kwargs)
+
+
+#: numeric columns that are labels (ids, periods): text is as good a label as a number
+_LABELS = {"customer_id", "opportunity_id", "account_id", "period", "month"}
+
+
+def _text_params() -> list[Any]:
+    out = []
+    for func, case in CASES.items():
+        args, kwargs = case.build()
+        for key, cols in case.required.items():
+            frame = _get(args, kwargs, key)
+            out.extend(
+                pytest.param(func, key, col, id=f"{_id(func)}-{key}-{col}")
+                for col in cols
+                if col not in _LABELS
+                and func is not segmentation.clean_transactions  # documented: drops, reports
+                and pd.api.types.is_numeric_dtype(frame[col])
+            )
+    return out
+
+
+@pytest.mark.parametrize(("func", "key", "column"), _text_params())
+def test_text_in_numeric_column(func: Callable[..., Any], key: Key, column: str) -> None:
+    args, kwargs = CASES[func].build()
+    frame = _get(args, kwargs, key).copy()
+    frame[column] = ["x" + str(v) for v in frame[column]]
+    args, kwargs = _replace(args, kwargs, key, frame)
+    with pytest.raises(CRMError, match=rf"\b{column}\b"):
+        func(*args, **kwargs)
+
+
+def test_fractional_minor_units() -> None:
+    # int64 cents are exact; a fractional cent would be truncated silently by the int cast
+    credit = pipeline.split_credit(_opps(), _splits(), owner="owner")
+    credit["credited_cents"] = credit["credited_cents"] + 0.5
+    with pytest.raises(CRMError, match=r"credited_cents.*whole minor units"):
+        pipeline.credit_totals(credit)
+    table = quota.build_plan(_people(), 1_000_000, distribution=[20, 30, 50]).table
+    table["quota_cents"] = table["quota_cents"] + 0.25
+    with pytest.raises(CRMError, match=r"quota_cents.*whole minor units"):
+        quota.plan_pivot(table)
 
 
 def _public_classes() -> list[Any]:

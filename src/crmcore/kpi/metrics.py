@@ -189,7 +189,9 @@ def _status_masks(
 
 
 def _key_or_none(frame: pd.DataFrame, key: str | None) -> str | None:
-    return key if key is not None and key in frame.columns else None
+    # not a frame: None here, and the caller's require_columns raises InputTypeError
+    is_frame = isinstance(frame, pd.DataFrame)
+    return key if key is not None and is_frame and key in frame.columns else None
 
 
 # --------------------------------------------------------------------------- deals

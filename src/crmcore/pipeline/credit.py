@@ -310,8 +310,10 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     ------
     SchemaError
         ``credit`` lacks the columns or index levels of :func:`split_credit` output.
+    ColumnTypeError
+        ``credited_cents`` holds text.
     DataError
-        A missing ``credited_cents`` value.
+        A missing or fractional ``credited_cents`` value.
 
     Examples
     --------
@@ -329,6 +331,17 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
     require_columns(credit, ["credited_cents"], arg="credit", allow_empty=True)
     require_not_null(credit, "credited_cents", arg="credit")
+    if not pd.api.types.is_integer_dtype(credit["credited_cents"].dtype):
+        values = numeric_column(credit, "credited_cents", arg="credit")  # text, inf: an error
+        pos = first_true(values != np.round(values))
+        if pos is not None:
+            raise DataError(
+                f"credited_cents of credit is {show(values[pos])} at "
+                f"{describe_row(credit, pos, None)}; expected whole minor units",
+                column="credited_cents",
+                row=credit.index[pos],
+                value=values[pos],
+            )
     if credit.index.nlevels != 3:
         raise SchemaError(
             "credit must be split_credit output, indexed by (deal, person, split type); "

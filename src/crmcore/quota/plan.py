@@ -523,8 +523,10 @@ def plan_pivot(
     ------
     SchemaError
         A column is missing or the table is empty.
+    ColumnTypeError
+        Values that are text.
     DataError
-        A missing key, period or value (naming the row).
+        A missing key, period or value, or a fractional value (naming the row).
 
     Examples
     --------
@@ -541,6 +543,17 @@ def plan_pivot(
     require_columns(table, [*keys, columns, values], arg="table")
     for col in (*keys, columns, values):  # pivot_table would drop such rows silently
         require_not_null(table, col, arg="table")
+    if not pd.api.types.is_integer_dtype(table[values].dtype):
+        cells = numeric_column(table, values, arg="table")  # text, inf: an error
+        pos = first_true(cells != np.round(cells))
+        if pos is not None:
+            raise DataError(
+                f"{values} of table is {show(cells[pos])} at {describe_row(table, pos, None)}; "
+                "expected whole minor units",
+                column=values,
+                row=table.index[pos],
+                value=cells[pos],
+            )
     col_order = pd.unique(table[columns])
     wide = table.pivot_table(
         index=keys, columns=columns, values=values, aggfunc="sum", fill_value=0, sort=True
