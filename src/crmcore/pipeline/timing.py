@@ -55,7 +55,10 @@ def _optional_dates(frame: pd.DataFrame, column: str, *, arg: str, key: str) -> 
             series.dtype
         )
         return pd.Series(pd.NaT, index=frame.index, dtype=series.dtype if keep else "M8[ns]")
-    parsed = datetime_column(frame.loc[present], column, arg=arg, key=key)
+    # Only the date and key columns: messages name the row by index label and key value, and
+    # copying every column of the present rows (text columns included) costs far more.
+    cols = [column] + ([key] if key != column and key in frame.columns else [])
+    parsed = datetime_column(frame.loc[present, cols], column, arg=arg, key=key)
     out = pd.Series(pd.NaT, index=frame.index, dtype=parsed.dtype)
     out.iloc[np.flatnonzero(present)] = parsed.array
     return out
