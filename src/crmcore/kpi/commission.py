@@ -93,7 +93,7 @@ def _tiers(value: Any) -> tuple[tuple[float, float], ...]:
 def _opt_pair(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
-    if isinstance(value, str) or len(value) != 2:
+    if isinstance(value, str) or not hasattr(value, "__len__") or len(value) != 2:
         raise ConfigError(
             f"decelerator must be a (threshold, factor) pair, got {value!r}",
             column="decelerator",

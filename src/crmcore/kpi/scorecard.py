@@ -10,7 +10,7 @@ shows, row by row, how each point was earned.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -364,7 +364,7 @@ class Scorecard:
         """
         fields = _checked_keys(cls, data)
         metrics = fields.get("metrics", ())
-        if isinstance(metrics, Mapping | str):
+        if isinstance(metrics, Mapping | str) or not isinstance(metrics, Iterable):
             raise ConfigError("metrics must be a list of metric dicts")
         fields["metrics"] = [m if isinstance(m, Metric) else Metric.from_dict(m) for m in metrics]
         return cls(**fields)

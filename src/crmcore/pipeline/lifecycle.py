@@ -57,37 +57,56 @@ _EVENTS = {
 def _names(value: Iterable[str] | str) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ConfigError(f"expected a sequence of state names, got the string {value!r}")
-    return tuple(value)
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"expected a sequence of state names, got {value!r}", value=value)
+    return _text(tuple(value))
+
+
+def _text(names: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Return ``names`` after checking that each is text (lists would fail later unhashable)."""
+    for name in names:
+        if not isinstance(name, str):
+            raise ConfigError(f"state and event names must be text, got {name!r}", value=name)
+    return names
 
 
 def _pairs(
     value: Mapping[str, Iterable[str]] | Iterable[tuple[str, str]],
 ) -> tuple[tuple[Any, Any], ...]:
     """Transitions as a set of (from, to) pairs, from a mapping or an iterable of pairs."""
+    if not isinstance(value, Iterable):
+        raise ConfigError(
+            f"transitions must be a mapping or (from, to) pairs, got {value!r}", value=value
+        )
     if isinstance(value, Mapping):
         out: list[tuple[Any, Any]] = []
         for src, targets in value.items():
-            if isinstance(targets, str):
+            if isinstance(targets, str) or not isinstance(targets, Iterable):
                 raise ConfigError(
-                    f"targets of state {src!r} must be a sequence of names, got the string "
-                    f"{targets!r}"
+                    f"targets of state {src!r} must be a sequence of names, got {targets!r}"
                 )
             out.extend((src, dst) for dst in targets)
-        return tuple(dict.fromkeys(out))
+        return tuple(dict.fromkeys(_text(p) for p in out))
     pairs: list[tuple[Any, Any]] = []
     for item in value:
-        pair = tuple(item)
-        if isinstance(item, str) or len(pair) != 2:
+        if isinstance(item, str) or not isinstance(item, Iterable) or len(tuple(item)) != 2:
             raise ConfigError(f"a transition must be a (from, to) pair, got {item!r}")
+        pair = _text(tuple(item))
         pairs.append((pair[0], pair[1]))
     return tuple(dict.fromkeys(pairs))
 
 
 def _events(value: Mapping[str, str] | Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    items = list(value.items()) if isinstance(value, Mapping) else [tuple(p) for p in value]
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"events must be a mapping or (event, state) pairs, got {value!r}")
+    raw = list(value.items()) if isinstance(value, Mapping) else list(value)
+    if any(isinstance(p, str) or not isinstance(p, Iterable) for p in raw):
+        raise ConfigError(f"events must be a mapping or (event, state) pairs, got {value!r}")
+    items = [tuple(p) for p in raw]
     for item in items:
         if len(item) != 2:
             raise ConfigError(f"an event must be an (event, target state) pair, got {item!r}")
+        _text(item)
     return tuple(sorted((str(k), v) for k, v in items))
 
 

@@ -724,17 +724,25 @@ class QuotaPlan:
             raise ConfigError(
                 f"QuotaPlan field(s) {missing} missing; required: {required}", column=missing[0]
             )
-        table = pd.DataFrame(data["table"], columns=list(data["columns"]))
-        for col, dtype in dict(data.get("dtypes", {})).items():
-            table[col] = table[col].astype(dtype)
-        table["quota_cents"] = table["quota_cents"].astype(np.int64)
+        try:  # plain data of the wrong shape or type: name the field, not a pandas error
+            field = "table"
+            table = pd.DataFrame(data["table"], columns=list(data["columns"]))
+            field = "dtypes"
+            for col, dtype in dict(data.get("dtypes", {})).items():
+                table[col] = table[col].astype(dtype)
+            field = "table"
+            table["quota_cents"] = table["quota_cents"].astype(np.int64)
+            field = "total, requested or decimals"
+            numbers = [int(data["total"]), int(data["requested"]), int(data.get("decimals", 2))]
+        except (TypeError, ValueError, KeyError) as exc:
+            raise ConfigError(f"QuotaPlan.from_dict: bad {field}: {exc}", column=field) from exc
         return cls(
             table=table,
-            total=int(data["total"]),
-            requested=int(data["requested"]),
+            total=numbers[0],
+            requested=numbers[1],
             region=str(data.get("region", "region")),
             person=str(data.get("person", "person")),
-            decimals=int(data.get("decimals", 2)),
+            decimals=numbers[2],
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 import attrs
@@ -43,6 +43,8 @@ _REASONS = pd.Index(
 def _as_labels(value: Sequence[str]) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ConfigError("labels must be a sequence of three labels, not a single string")
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"labels must be a sequence of three labels, got {value!r}", value=value)
     return tuple(value)
 
 

@@ -75,6 +75,8 @@ def _as_scores(value: ScoreSpec) -> tuple[int, ...] | None:
         return None
     if isinstance(value, bool | np.bool_):
         raise ConfigError(f"scores must be integers, got {value!r}", value=value)
+    if not isinstance(value, Integral | Iterable):
+        raise ConfigError(f"scores must be integers >= 1, got {show(value)}", value=value)
     items: list[Any] = (
         [value] if isinstance(value, Integral) else list(cast("Iterable[Any]", value))
     )
@@ -219,7 +221,7 @@ def _check_keys(cls: type, data: Mapping[str, Any]) -> None:
 
 
 def _as_rules(value: Any) -> tuple[SegmentRule, ...]:
-    if isinstance(value, str | Mapping):
+    if isinstance(value, str | Mapping) or not isinstance(value, Iterable):
         raise ConfigError("rules must be a sequence of SegmentRule objects or mappings")
     out = []
     for item in value:
@@ -240,6 +242,8 @@ def _as_segments(value: Any) -> tuple[str, ...] | None:
         return None
     if isinstance(value, str):
         raise ConfigError("segments must be a sequence of segment names, not a single string")
+    if not isinstance(value, Iterable):
+        raise ConfigError(f"segments must be a sequence of segment names, got {value!r}")
     return tuple(value)
 
 
