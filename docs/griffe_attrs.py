@@ -13,7 +13,8 @@ factory=..., init=False, alias=...)``, and leading underscores stripped from par
 
 2. Turn the Sphinx roles the docstrings use (``:func:`rfm_summary```,
    ``:class:`~crmcore.errors.DataError```) into cross-reference links when the name resolves to
-   a rendered object, else into inline code, so the pages never show raw ``:func:`` markup.
+   a rendered object, else into inline code, so the pages never show raw ``:func:`` markup;
+   ``.. math::`` blocks and ``:math:`` roles become arithmatex ``$$ ... $$`` / ``$...$`` (MathJax).
 
 3. Read a Sphinx ``#:`` comment right above an undocumented module constant as its docstring
    (``DEFAULT_RAMP``, ``METHODS``), so documented constants appear on the API pages.
@@ -24,6 +25,7 @@ Loaded from mkdocs.yml; not part of the crmcore package.
 from __future__ import annotations
 
 import re
+import textwrap
 from typing import Any
 
 import griffe
@@ -132,10 +134,22 @@ def _set_init(cls: griffe.Class) -> None:
 _ROLE = re.compile(r":(?:py:)?(func|class|meth|attr|mod|data|exc|obj|math):`(~?)([^`]+)`")
 
 
+_MATH_BLOCK = re.compile(
+    r"^(?P<indent>[ \t]*)\.\. math::[ \t]*\n(?P<body>(?:(?P=indent)[ \t]+\S.*\n|[ \t]*\n)+)",
+    re.MULTILINE,
+)
+
+
+def _math_block(match: re.Match[str]) -> str:
+    indent = match["indent"]
+    body = textwrap.dedent(match["body"]).strip("\n")
+    return f"{indent}$$\n{body}\n$$\n\n"
+
+
 def _link(obj: griffe.Object, match: re.Match[str]) -> str:
     role, tilde, target = match.groups()
     if role == "math":
-        return f"`{target}`"
+        return f"${target}$"
     shown = target.rsplit(".", 1)[-1] if tilde else target
     try:
         path = target if target.startswith("crmcore.") else obj.resolve(target)
@@ -150,7 +164,8 @@ def _link(obj: griffe.Object, match: re.Match[str]) -> str:
 
 def _rewrite_roles(obj: griffe.Object) -> None:
     if obj.docstring is not None and ":" in obj.docstring.value:
-        obj.docstring.value = _ROLE.sub(lambda m: _link(obj, m), obj.docstring.value)
+        value = _MATH_BLOCK.sub(_math_block, obj.docstring.value + "\n").rstrip("\n")
+        obj.docstring.value = _ROLE.sub(lambda m: _link(obj, m), value)
 
 
 def _comment_docstring(obj: griffe.Object) -> None:
