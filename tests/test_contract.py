@@ -660,6 +660,33 @@ def test_fractional_minor_units() -> None:
         quota.plan_pivot(table)
 
 
+def _dated_params() -> list[Any]:
+    out = []
+    for func, case in CASES.items():
+        args, kwargs = case.build()
+        frames = [_get(args, kwargs, key) for key in _frames(args, kwargs)]
+        if any(pd.api.types.is_datetime64_dtype(f[c]) for f in frames for c in f.columns):
+            out.append(pytest.param(func, case, id=_id(func)))
+    return out
+
+
+@pytest.mark.parametrize(("func", "case"), _dated_params())
+@pytest.mark.parametrize("tz", ["UTC", "Europe/Berlin"])
+def test_tz_aware_dates(func: Callable[..., Any], case: Case, tz: str) -> None:
+    # tz-aware dates work like naive ones (warnings are errors here, so a pandas warning
+    # about dropping the zone fails)
+    args, kwargs = case.build()
+    for key in _frames(args, kwargs):
+        frame = _get(args, kwargs, key).copy()
+        for col in frame.columns:
+            if pd.api.types.is_datetime64_dtype(frame[col]):
+                frame[col] = frame[col].dt.tz_localize(tz)
+        args, kwargs = _replace(args, kwargs, key, frame)
+    if "as_of" in kwargs:  # the as_of of a zoned table is zoned too
+        kwargs = {**kwargs, "as_of": pd.Timestamp(kwargs["as_of"], tz=tz)}
+    func(*args, **kwargs)
+
+
 _ARRAY_CALLS: list[Any] = [
     pytest.param(segmentation.abc_classes, (), id="segmentation.abc_classes"),
     pytest.param(quota.apportion, (1000,), id="quota.apportion"),

@@ -19,7 +19,7 @@ from crmcore._frames import datetime_column, require_columns, require_frame, req
 from crmcore.errors import SchemaError
 from crmcore.kpi.attainment import attainment
 from crmcore.kpi.levels import assign_levels_over_time
-from crmcore.kpi.metrics import activity_counts, sales_cycle_length, win_rate
+from crmcore.kpi.metrics import activity_counts, period_start, sales_cycle_length, win_rate
 from crmcore.kpi.scorecard import Scorecard, score_scorecard
 
 __all__ = ["kpi_table", "performance_report"]
@@ -156,10 +156,9 @@ def kpi_table(
         ]
         # a missing person or period would drop the row silently in the groupby below
         require_not_null(feedback, person, arg="feedback")
+        # period_start keeps a time zone (to_period would drop it with a warning)
         fb = feedback.assign(
-            period=datetime_column(feedback, "period", arg="feedback")
-            .dt.to_period(period)
-            .dt.start_time
+            period=period_start(datetime_column(feedback, "period", arg="feedback"), period)
         )
         means = fb.groupby([person, "period"])[numeric].mean()
         for col in numeric:

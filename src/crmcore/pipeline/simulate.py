@@ -226,7 +226,17 @@ def simulate_pipeline(
         )
     amounts = numeric_column(opportunities, amount, arg=arg, key=opportunity, allow_negative=False)
     if close_date is None:
-        own = pd.Series(pd.NaT, index=opportunities.index, dtype="datetime64[ns]")
+        # no close dates: NaT in as_of's zone, so a tz-aware as_of is not a "mix"
+        try:
+            zone = pd.Timestamp(as_of).tz  # type: ignore[arg-type]  # resolve_as_of checks it
+        except (ValueError, TypeError):
+            zone = None
+        naive = "datetime64[ns]"
+        own = pd.Series(
+            pd.NaT,
+            index=opportunities.index,
+            dtype=naive if zone is None else pd.DatetimeTZDtype("ns", zone),
+        )
     else:
         own = _optional_dates(opportunities, close_date, key=opportunity)
     ts = resolve_as_of(as_of, own, column=close_date or "close_date")
