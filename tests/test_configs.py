@@ -232,16 +232,6 @@ _FIELDS = [
         cls,
         name,
         id=f"{cls.__name__}-{name}",
-        marks=(
-            [
-                pytest.mark.xfail(
-                    strict=True,
-                    reason="stages.py (lead's): stages=-1/1.5/None raise a bare TypeError",
-                )
-            ]
-            if (cls, name) == (StageModel, "stages")
-            else []
-        ),
     )
     for cls in CLASSES
     for name in CONFIGS[cls][0]().to_dict()

@@ -706,12 +706,8 @@ def test_array_inputs_not_mutated(
     call_unmutated(func, *lead, arg)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_frames.datetime_column (lead's) rejects timestamp[pyarrow] columns "
-    "(read_parquet(dtype_backend='pyarrow')); every date-reading function inherits it",
-)
 def test_pyarrow_backed_dates() -> None:
+    # read_parquet(dtype_backend="pyarrow") gives timestamp[pyarrow] columns
     tx = _tx()
     expected = segmentation.rfm_summary(tx)
     got = segmentation.rfm_summary(tx.convert_dtypes(dtype_backend="pyarrow"))

@@ -226,3 +226,15 @@ def test_import_optional() -> None:
 def test_datetime_column_rejects_numeric_dtype() -> None:
     with pytest.raises(ColumnTypeError, match="holds int64 values; expected dates"):
         fr.datetime_column(tx(date=[1, 2, 3]), "date", arg="transactions")
+
+
+def test_datetime_column_reads_pyarrow_timestamps() -> None:
+    naive = pd.Series(pd.to_datetime(["2024-01-01", "2024-02-01"]))
+    zoned = naive.dt.tz_localize("Europe/Paris")
+    for series in (naive, zoned):
+        frame = pd.DataFrame({"date": series.convert_dtypes(dtype_backend="pyarrow")})
+        out = fr.datetime_column(frame, "date", arg="t")
+        assert out.tolist() == series.tolist()
+    gap = pd.DataFrame({"date": pd.Series([pd.Timestamp("2024-01-01"), None])})
+    with pytest.raises(DataError, match=r"missing date \(NaT\) at row 1"):
+        fr.datetime_column(gap.convert_dtypes(dtype_backend="pyarrow"), "date", arg="t")

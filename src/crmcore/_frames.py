@@ -323,6 +323,10 @@ def datetime_column(
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
         out = series.copy()
+    elif isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":
+        # timestamp[pyarrow] (e.g. read_parquet(dtype_backend="pyarrow")): to numpy datetime64,
+        # keeping the time zone; missing values become NaT and are caught below.
+        out = pd.to_datetime(series)
     elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         raise ColumnTypeError(
             f"column {column!r} of {arg} holds {dtype} values; expected dates "

@@ -18,7 +18,14 @@ __all__ = ["StageModel"]
 def _as_name_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
     if isinstance(value, str):
         raise ConfigError("stages must be a sequence of stage names, not a single string")
-    return tuple(value)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise ConfigError(
+            f"stages must be a sequence of stage names, got {type(value).__name__} {value!r}",
+            column="stages",
+            value=value,
+        ) from None
 
 
 def _as_optional_float_tuple(value: Sequence[float] | str | None) -> tuple[float, ...] | None:
