@@ -88,9 +88,9 @@ def test_results_table_has_every_step_and_ratio_columns(page: str) -> None:
         assert len(cells) == 11
         seconds, ratio_duckdb, ratio_polars = cells[2], cells[8], cells[9]
         assert float(seconds) >= 0
-        if step in WITH_REFERENCE:
-            assert float(ratio_duckdb) > 0
-            assert float(ratio_polars) > 0
+        if step in WITH_REFERENCE:  # numbers (the values themselves are not asserted)
+            assert float(ratio_duckdb) >= 0
+            assert float(ratio_polars) >= 0
         else:
             assert ratio_duckdb == ratio_polars == "-"
 
