@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Mapping
 from numbers import Real
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -50,6 +50,59 @@ def _groups(
     require_not_null(frame, by, arg=arg, key=key)
     codes, uniques = pd.factorize(frame[by], sort=True)
     return codes.astype(np.int64), pd.Index(uniques, name=by)
+
+
+class _Deals(NamedTuple):
+    """Won/lost/open masks and exact amounts of a validated opportunity frame."""
+
+    is_won: npt.NDArray[np.bool_]
+    is_lost: npt.NDArray[np.bool_]
+    is_open: npt.NDArray[np.bool_]
+    cents: IntArray
+
+
+def _prepare(
+    frame: pd.DataFrame,
+    extra: tuple[str | None, ...],
+    *,
+    arg: str,
+    opportunity: str,
+    stage: str,
+    amount: str,
+    won: str,
+    lost: str,
+    currency: str | None,
+    rates: Mapping[Any, float] | None,
+    reporting_currency: Any,
+    decimals: int,
+    allow_empty: bool = False,
+) -> _Deals:
+    """Check a deal frame (columns, unique ids, stages) and return its masks and cents.
+
+    Required columns: ``opportunity``, ``stage``, ``amount``, the non-``None`` ``extra`` ones
+    and ``currency`` if given. The checks run in one fixed order so that every caller reports
+    the same first problem.
+    """
+    cols = [opportunity, stage, amount, *(c for c in extra if c), *([currency] if currency else [])]
+    require_columns(frame, cols, arg=arg, allow_empty=allow_empty)
+    require_not_null(frame, opportunity, arg=arg)
+    require_unique(frame, opportunity, arg=arg)
+    require_not_null(frame, stage, arg=arg, key=opportunity)
+    values = frame[stage]
+    is_won = np.asarray(values == won, dtype=bool)
+    is_lost = np.asarray(values == lost, dtype=bool)
+    cents = _money(
+        frame,
+        amount,
+        arg=arg,
+        key=opportunity,
+        currency=currency,
+        rates=rates,
+        reporting_currency=reporting_currency,
+        decimals=decimals,
+        must_sum=True,
+    ).cents
+    return _Deals(is_won, is_lost, ~is_won & ~is_lost, cents)
 
 
 def _normalise_categories(frame: pd.DataFrame, column: str, *, arg: str, key: str) -> IntArray:
@@ -220,27 +273,23 @@ def _snapshot(
     decimals: int,
 ) -> tuple[pd.Index, IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_], IntArray]:
     """Ids, state codes (0 open, 1 won, 2 lost), open mask, in-pipeline mask and cents."""
-    cols = [opportunity, stage, amount]
-    cols += [close_date] if close_date else []
-    cols += [currency] if currency else []
-    require_columns(frame, cols, arg=arg, allow_empty=True)
-    require_not_null(frame, opportunity, arg=arg)
-    require_unique(frame, opportunity, arg=arg)
-    require_not_null(frame, stage, arg=arg, key=opportunity)
-    values = frame[stage]
-    state = np.where(values == won, 1, np.where(values == lost, 2, 0)).astype(np.int64)
-    is_open = state == 0
-    cents = _money(
+    deals = _prepare(
         frame,
-        amount,
+        (close_date,),
         arg=arg,
-        key=opportunity,
+        opportunity=opportunity,
+        stage=stage,
+        amount=amount,
+        won=won,
+        lost=lost,
         currency=currency,
         rates=rates,
         reporting_currency=reporting_currency,
         decimals=decimals,
-        must_sum=True,
-    ).cents
+        allow_empty=True,
+    )
+    is_open, cents = deals.is_open, deals.cents
+    state = np.where(deals.is_won, 1, np.where(deals.is_lost, 2, 0)).astype(np.int64)
     inside = is_open.copy()
     start, end = window
     if close_date is not None and (start is not None or end is not None):
@@ -572,27 +621,20 @@ def sales_velocity(
     velocity             66.67
     """
     arg = "opportunities"
-    cols = [opportunity, stage, amount, created_at, close_date] + ([by] if by else [])
-    cols += [currency] if currency else []
-    require_columns(opportunities, cols, arg=arg)
-    require_not_null(opportunities, opportunity, arg=arg)
-    require_unique(opportunities, opportunity, arg=arg)
-    require_not_null(opportunities, stage, arg=arg, key=opportunity)
-    values = opportunities[stage]
-    is_won = np.asarray(values == won)
-    is_lost = np.asarray(values == lost)
-    is_open = ~is_won & ~is_lost
-    cents = _money(
+    is_won, is_lost, is_open, cents = _prepare(
         opportunities,
-        amount,
+        (created_at, close_date, by),
         arg=arg,
-        key=opportunity,
+        opportunity=opportunity,
+        stage=stage,
+        amount=amount,
+        won=won,
+        lost=lost,
         currency=currency,
         rates=rates,
         reporting_currency=reporting_currency,
         decimals=decimals,
-        must_sum=True,
-    ).cents
+    )
     created = _dates_for(opportunities, created_at, is_won, arg=arg, key=opportunity)
     closed = _dates_for(opportunities, close_date, is_won, arg=arg, key=opportunity)
     if is_won.any():
@@ -776,28 +818,20 @@ def pipeline_coverage(
     windowed = window[0] is not None or window[1] is not None
     if windowed and close_date is None:
         raise ConfigError("period_start/period_end need close_date=<column>", column="close_date")
-    cols = [opportunity, stage, amount] + ([by] if by else [])
-    cols += [close_date] if close_date else []
-    cols += [currency] if currency else []
-    require_columns(opportunities, cols, arg=arg)
-    require_not_null(opportunities, opportunity, arg=arg)
-    require_unique(opportunities, opportunity, arg=arg)
-    require_not_null(opportunities, stage, arg=arg, key=opportunity)
-    values = opportunities[stage]
-    is_won = np.asarray(values == won)
-    is_lost = np.asarray(values == lost)
-    is_open = ~is_won & ~is_lost
-    cents = _money(
+    is_won, is_lost, is_open, cents = _prepare(
         opportunities,
-        amount,
+        (by, close_date),
         arg=arg,
-        key=opportunity,
+        opportunity=opportunity,
+        stage=stage,
+        amount=amount,
+        won=won,
+        lost=lost,
         currency=currency,
         rates=rates,
         reporting_currency=reporting_currency,
         decimals=decimals,
-        must_sum=True,
-    ).cents
+    )
     inside = np.ones(len(opportunities), dtype=bool)
     if windowed and close_date is not None:
         dates = _optional_dates(opportunities, close_date, arg=arg, key=opportunity)
