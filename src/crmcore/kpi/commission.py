@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._config import as_float, check_config_keys, opt_float
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -99,22 +100,7 @@ def _opt_pair(value: Any) -> tuple[float, float] | None:
             column="decelerator",
             value=value,
         )
-    return (_float(value[0]), _float(value[1]))
-
-
-def _opt_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ConfigError(f"expected a number or None, got {value!r}", value=value)
-    return float(value)
-
-
-def _float(value: Any) -> float:
-    out = _opt_float(value)
-    if out is None:
-        raise ConfigError("expected a number, got None", value=value)
-    return out
+    return (as_float(value[0]), as_float(value[1]))
 
 
 @attrs.frozen(kw_only=True)
@@ -189,10 +175,10 @@ class CommissionPlan:
     tiers: tuple[tuple[float, float], ...] = attrs.field(converter=_tiers)
     mode: str = "marginal"
     basis: str = "amount"
-    minimum: float = attrs.field(default=0.0, converter=_float)
+    minimum: float = attrs.field(default=0.0, converter=as_float)
     decelerator: tuple[float, float] | None = attrs.field(default=None, converter=_opt_pair)
-    max_rate: float | None = attrs.field(default=None, converter=_opt_float)
-    max_payout: float | None = attrs.field(default=None, converter=_opt_float)
+    max_rate: float | None = attrs.field(default=None, converter=opt_float)
+    max_payout: float | None = attrs.field(default=None, converter=opt_float)
     decimals: int = 2
 
     def __attrs_post_init__(self) -> None:
@@ -442,19 +428,7 @@ class CommissionPlan:
         >>> CommissionPlan.from_dict({"tiers": [[0, 0.05]], "mode": "flat"}).mode
         'flat'
         """
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"CommissionPlan.from_dict expects a mapping, got {data!r}")
-        allowed = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(
-                f"unknown CommissionPlan field(s) {unknown}; expected some of {sorted(allowed)}"
-            )
-        if "tiers" not in data:
-            raise ConfigError(
-                "CommissionPlan field 'tiers' missing; it is required", column="tiers"
-            )
-        return cls(**dict(data))
+        return cls(**check_config_keys(cls, data, required=("tiers",)))
 
 
 # --------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._config import as_float, check_config_keys, opt_float
 from crmcore._frames import (
     check_choice,
     describe_row,
@@ -41,28 +42,13 @@ CONSTANT_VALUE = 0.5
 TOTAL_DECIMALS = 12
 
 
-def _opt_float(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-        raise ConfigError(f"expected a number or None, got {value!r}", value=value)
-    return float(value)
-
-
-def _float(value: Any) -> float:
-    out = _opt_float(value)
-    if out is None:
-        raise ConfigError("expected a number, got None", value=value)
-    return out
-
-
 def _scale(value: Any) -> tuple[float, float] | None:
     if value is None:
         return None
     if isinstance(value, str) or not isinstance(value, Sequence | np.ndarray) or len(value) != 2:
         raise ConfigError(f"scale must be a pair (low, high), got {value!r}", value=value)
-    low, high = _opt_float(value[0]), _opt_float(value[1])
-    return (float(low), float(high))  # type: ignore[arg-type]  # _opt_float of a number
+    low, high = opt_float(value[0]), opt_float(value[1])
+    return (float(low), float(high))  # type: ignore[arg-type]  # opt_float of a number
 
 
 @attrs.frozen(kw_only=True)
@@ -120,13 +106,13 @@ class Metric:
     """
 
     column: str
-    weight: float = attrs.field(converter=_float)
+    weight: float = attrs.field(converter=as_float)
     direction: str = "higher"
     normalisation: str = "minmax"
-    target: float | None = attrs.field(default=None, converter=_opt_float)
+    target: float | None = attrs.field(default=None, converter=opt_float)
     scale: tuple[float, float] | None = attrs.field(default=None, converter=_scale)
-    cap: float | None = attrs.field(default=None, converter=_opt_float)
-    floor: float | None = attrs.field(default=None, converter=_opt_float)
+    cap: float | None = attrs.field(default=None, converter=opt_float)
+    floor: float | None = attrs.field(default=None, converter=opt_float)
     name: str = attrs.field(default=attrs.Factory(lambda self: self.column, takes_self=True))
 
     def __attrs_post_init__(self) -> None:
@@ -216,25 +202,7 @@ class Metric:
         >>> Metric.from_dict({"column": "calls", "weight": 0.2}).normalisation
         'minmax'
         """
-        return cls(**_checked_keys(cls, data))
-
-
-def _checked_keys(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{cls.__name__}.from_dict expects a mapping, got {type(data).__name__}")
-    allowed = {f.name for f in attrs.fields(cls)}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"unknown {cls.__name__} field(s) {unknown}; expected some of {sorted(allowed)}"
-        )
-    required = [f.name for f in attrs.fields(cls) if f.default is attrs.NOTHING]
-    missing = [name for name in required if name not in data]
-    if missing:
-        raise ConfigError(
-            f"{cls.__name__} field(s) {missing} missing; required: {required}", column=missing[0]
-        )
-    return dict(data)
+        return cls(**check_config_keys(cls, data))
 
 
 def _metrics(value: Any) -> tuple[Metric, ...]:
@@ -362,7 +330,7 @@ class Scorecard:
         >>> Scorecard.from_dict({"metrics": [{"column": "a", "weight": 1}]}).weights
         (1.0,)
         """
-        fields = _checked_keys(cls, data)
+        fields = check_config_keys(cls, data)
         metrics = fields.get("metrics", ())
         if isinstance(metrics, Mapping | str) or not isinstance(metrics, Iterable):
             raise ConfigError("metrics must be a list of metric dicts")

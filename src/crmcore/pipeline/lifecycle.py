@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._config import check_config_keys
 from crmcore._frames import (
     check_choice,
     datetime_column,
@@ -302,13 +303,7 @@ class Lifecycle:
         ...                      "initial": ["a"], "events": {}}).final_states
         ('b',)
         """
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"Lifecycle.from_dict needs a mapping, got {type(data).__name__}")
-        allowed = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(f"unknown Lifecycle field(s) {unknown}; expected {sorted(allowed)}")
-        return cls(**dict(data))
+        return cls(**check_config_keys(cls, data, required=()))
 
 
 _DEFAULT = Lifecycle()

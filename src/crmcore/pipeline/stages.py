@@ -10,6 +10,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
+from crmcore._config import check_config_keys
 from crmcore.errors import ConfigError
 
 __all__ = ["StageModel"]
@@ -374,16 +375,5 @@ class StageModel:
         ...                       "days_to_close": [10]}).probability("a")
         0.5
         """
-        if not isinstance(data, Mapping):
-            raise ConfigError(
-                f"StageModel.from_dict needs a mapping, got {type(data).__name__}", value=data
-            )
-        allowed = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(f"unknown StageModel field(s) {unknown}; expected {sorted(allowed)}")
         required = ("stages", "win_probabilities", "days_to_close")
-        missing = [name for name in required if name not in data]
-        if missing:
-            raise ConfigError(f"StageModel field(s) {missing} missing; required: {list(required)}")
-        return cls(**dict(data))
+        return cls(**check_config_keys(cls, data, required))

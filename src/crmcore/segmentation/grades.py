@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore import _dask
+from crmcore._config import check_config_keys
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -186,13 +187,7 @@ class GradeRules:
         GradeRules(value_method='abc', value_cutoff=0.8, potential_method='threshold', \
 potential_cutoff=100, missing='error', labels=('A', 'B', 'C'))
         """
-        if not isinstance(data, Mapping):
-            raise ConfigError(f"GradeRules.from_dict needs a mapping, got {type(data).__name__}")
-        allowed = {f.name for f in attrs.fields(cls)}
-        unknown = sorted(set(data) - allowed)
-        if unknown:
-            raise ConfigError(f"unknown GradeRules field(s) {unknown}; expected {sorted(allowed)}")
-        return cls(**dict(data))
+        return cls(**check_config_keys(cls, data, required=()))
 
 
 def _high(

@@ -43,6 +43,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore import _dask
+from crmcore._config import check_config_keys
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -198,26 +199,7 @@ class SegmentRule:
         >>> SegmentRule.from_dict({"segment": "Lost", "r": [1]}).r
         (1,)
         """
-        _check_keys(cls, data)
-        return cls(**dict(data))
-
-
-def _check_keys(cls: type, data: Mapping[str, Any]) -> None:
-    if not isinstance(data, Mapping):
-        raise ConfigError(f"{cls.__name__}.from_dict needs a mapping, got {type(data).__name__}")
-    allowed = {f.name for f in attrs.fields(cls) if f.init}
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise ConfigError(
-            f"unknown {cls.__name__} field(s) {unknown}; expected {sorted(allowed)}",
-            value=unknown[0],
-        )
-    required = [f.name for f in attrs.fields(cls) if f.init and f.default is attrs.NOTHING]
-    missing = [name for name in required if name not in data]
-    if missing:
-        raise ConfigError(
-            f"{cls.__name__} field(s) {missing} missing; required: {required}", column=missing[0]
-        )
+        return cls(**check_config_keys(cls, data))
 
 
 def _as_rules(value: Any) -> tuple[SegmentRule, ...]:
@@ -486,8 +468,7 @@ class SegmentMap:
         >>> SegmentMap.from_dict(SEGMENTS_11.to_dict()) == SEGMENTS_11
         True
         """
-        _check_keys(cls, data)
-        return cls(**dict(data))
+        return cls(**check_config_keys(cls, data))
 
 
 # --------------------------------------------------------------------------------------------
