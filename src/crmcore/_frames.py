@@ -33,6 +33,7 @@ __all__ = [
     "describe_row",
     "first_true",
     "import_optional",
+    "lookup_ids",
     "numeric_column",
     "require_columns",
     "require_frame",
@@ -601,3 +602,57 @@ def import_optional(module: str, extra: str) -> Any:
             f"this feature needs {module!r}, which is not installed; "
             f"install it with: pip install 'crmcore[{extra}]'"
         ) from None
+
+
+def lookup_ids(
+    frame: pd.DataFrame,
+    column: str,
+    ids: pd.Index,
+    *,
+    arg: str,
+    what: str,
+    parent: str,
+    key: str | None = None,
+    allow_missing: bool = False,
+) -> npt.NDArray[np.int64]:
+    """Position in ``ids`` (unique) of each row's ``column`` value, a foreign-key lookup.
+
+    A value not in ``ids`` is a :class:`~crmcore.errors.DataError` naming the first such row
+    (``what`` names the kind of thing, ``parent`` the frame ``ids`` come from). With
+    ``allow_missing`` a missing value gives position -1 instead of being looked up.
+
+    Examples
+    --------
+    >>> deals = pd.DataFrame({"opportunity_id": [7, 9]})
+    >>> splits = pd.DataFrame({"opportunity_id": [9, 7, 9]})
+    >>> ids = pd.Index(deals["opportunity_id"])
+    >>> lookup_ids(splits, "opportunity_id", ids, arg="splits", what="deal",
+    ...            parent="opportunities")
+    array([1, 0, 1])
+    >>> lookup_ids(pd.DataFrame({"opportunity_id": [8]}), "opportunity_id", ids,
+    ...            arg="splits", what="deal", parent="opportunities")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: splits row 0 names deal 8, which is not in opportunities column ...
+    """
+    values = frame[column]
+    if allow_missing:
+        present = values.notna().to_numpy(dtype=bool)
+        out = np.full(len(frame), -1, dtype=np.int64)
+        if present.any():
+            out[present] = ids.get_indexer(values[present])  # type: ignore[arg-type]  # takes a Series
+        unknown = present & (out < 0)
+    else:
+        out = np.asarray(ids.get_indexer(values), dtype=np.int64)  # type: ignore[arg-type]  # takes a Series
+        unknown = out < 0
+    pos = first_true(unknown)
+    if pos is not None:
+        value = values.iloc[pos]
+        raise DataError(
+            f"{arg} {describe_row(frame, pos, key)} names {what} {show(value)}, which is not in "
+            f"{parent} column {column!r}",
+            column=column,
+            row=frame.index[pos],
+            value=value,
+        )
+    return out

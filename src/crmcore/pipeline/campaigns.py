@@ -19,15 +19,12 @@ from crmcore._frames import (
     check_choice,
     check_scalar,
     datetime_column,
-    describe_row,
-    first_true,
+    lookup_ids,
     numeric_column,
     require_columns,
     require_not_null,
     require_unique,
-    show,
 )
-from crmcore.errors import DataError
 from crmcore.money import split_minor_units, to_minor_units
 
 __all__ = ["campaign_roi"]
@@ -227,39 +224,25 @@ def campaign_roi(
 
     # Touches.
     require_not_null(touches, campaign, arg="touches")
-    t_camp = camp_ids.get_indexer(touches[campaign]).astype(np.int64)
-    pos = first_true(t_camp < 0)
-    if pos is not None:
-        value = touches[campaign].iloc[pos]
-        raise DataError(
-            f"touches {describe_row(touches, pos)} names campaign {show(value)}, which is not in "
-            f"campaigns column {campaign!r}",
-            column=campaign,
-            row=touches.index[pos],
-            value=value,
-        )
-    has_deal = touches[opportunity].notna().to_numpy(dtype=bool)
-    t_deal = np.full(len(touches), -1, dtype=np.int64)
-    if has_deal.any():
-        t_deal[has_deal] = pd.Index(opportunities[opportunity]).get_indexer(
-            touches[opportunity][has_deal]
-        )
-    pos = first_true(has_deal & (t_deal < 0))
-    if pos is not None:
-        value = touches[opportunity].iloc[pos]
-        raise DataError(
-            f"touches {describe_row(touches, pos, campaign)} names deal {show(value)}, which is "
-            f"not in opportunities column {opportunity!r}",
-            column=opportunity,
-            row=touches.index[pos],
-            value=value,
-        )
+    t_camp = lookup_ids(
+        touches, campaign, camp_ids, arg="touches", what="campaign", parent="campaigns"
+    )
+    t_deal = lookup_ids(
+        touches,
+        opportunity,
+        pd.Index(opportunities[opportunity]),
+        arg="touches",
+        what="deal",
+        parent="opportunities",
+        key=campaign,
+        allow_missing=True,
+    )
     if len(touches):
         times = datetime_column(touches, touched_at, arg="touches", key=campaign)
         t_time = pd.factorize(times, sort=True)[0].astype(np.int64)
     else:
         t_time = np.zeros(0, dtype=np.int64)
-    t_group = camp_group[t_camp]
+    t_group = np.asarray(camp_group[t_camp], dtype=np.int64)
 
     n_touches = np.bincount(t_group, minlength=n_groups).astype(np.int64)
     if lead is not None:

@@ -23,6 +23,7 @@ from crmcore._frames import (
     check_scalar,
     describe_row,
     first_true,
+    lookup_ids,
     numeric_column,
     require_columns,
     require_not_null,
@@ -183,17 +184,14 @@ def split_credit(
             )
     else:
         types = np.full(len(splits), REVENUE, dtype=object)
-    deal_pos = pd.Index(opportunities[opportunity]).get_indexer(splits[opportunity])
-    pos = first_true(deal_pos < 0)
-    if pos is not None:
-        value = splits[opportunity].iloc[pos]
-        raise DataError(
-            f"splits {describe_row(splits, pos)} names deal {show(value)}, which is not in "
-            f"opportunities column {opportunity!r}",
-            column=opportunity,
-            row=splits.index[pos],
-            value=value,
-        )
+    deal_pos = lookup_ids(
+        splits,
+        opportunity,
+        pd.Index(opportunities[opportunity]),
+        arg="splits",
+        what="deal",
+        parent="opportunities",
+    )
     keyed = pd.DataFrame({"deal": deal_pos, "person": splits[person].to_numpy(), "type": types})
     pos = first_true(keyed.duplicated().to_numpy())
     if pos is not None:
