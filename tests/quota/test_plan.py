@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.errors import ConfigError, DataError, SchemaError
+from crmcore.errors import ConfigError, CRMError, DataError, SchemaError
 from crmcore.quota import (
     QuotaPlan,
     allocate,
+    apportion,
     build_plan,
     history_weights,
     plan_pivot,
@@ -20,6 +21,7 @@ from crmcore.quota import (
     reassign_accounts,
     seasonal_split,
 )
+from crmcore.quota.plan import _controlled_round
 from helpers import call_unmutated, shuffled
 from strategies_quota import METHOD_NAMES, people_frames
 
@@ -375,12 +377,15 @@ def test_build_plan_ramp_redistribute_and_drop() -> None:
     assert drop.requested == 800
     assert drop.check()
     # Redistribute: each region-month keeps 200, split in proportion to ramped quotas:
-    # month 1: old 100, new 25 -> 200 * 100/125 = 160, 40; month 2: 100:50 -> 133.3, 66.7 ->
-    # 133 / 67 (largest remainder: .33 vs .67); month 3: 100:75 -> 114.29 / 85.71 -> 114 / 86;
-    # month 4: 100 / 100.
+    # month 1: old 100, new 25 -> 200 * 100/125 = 160, 40; month 2: 100:50 -> 133.33, 66.67;
+    # month 3: 100:75 -> 114.29 / 85.71; month 4: 100 / 100. Exact years: old 507.62, new
+    # 292.38 -> rows 508 / 292 (largest remainder). Controlled rounding: floors are old
+    # 160+133+114+100 = 507, new 40+66+85+100 = 291, one unit each to place, one per month 2
+    # and 3; month 2 goes to the larger fraction (new .67 > old .33), month 3 to old.
     red = build_plan(people, 800, periods=periods, start="start")
-    assert red.pivot(margins=False).loc["old"].tolist() == [160, 133, 114, 100]
-    assert red.pivot(margins=False).loc["new"].tolist() == [40, 67, 86, 100]
+    assert red.pivot(margins=False).loc["old"].tolist() == [160, 133, 115, 100]
+    assert red.pivot(margins=False).loc["new"].tolist() == [40, 67, 85, 100]
+    assert red.by("person").to_dict() == {"new": 292, "old": 508}
     assert red.total == 800
     assert red.check()
 
@@ -431,6 +436,174 @@ def test_build_plan_levels_reconcile_and_ignore_row_order(
         assert plan.total <= total
     again = build_plan(shuffled(people, seed), total, **kwargs)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(again.table, plan.table)
+
+
+def test_build_plan_company_months_are_the_seasonal_split() -> None:
+    # 100 over three equal people: years 34, 33, 33 (largest remainder, ties to lower key).
+    # Halves 50/50: a 17 + 17; b and c 16.5 + 16.5. Split person by person, b and c would both
+    # get 17 + 16 and the months 51 + 49. Controlled rounding keeps the months at
+    # seasonal_split(100, [50, 50]) = 50, 50: one extra cent per month, month 1 to b (tie on
+    # need and fraction -> lower position), month 2 to c.
+    trio = pd.DataFrame({"region": ["R"] * 3, "person": ["a", "b", "c"], "weight": [1, 1, 1]})
+    plan = build_plan(trio, 100, distribution=[50, 50])
+    assert plan.by("month").tolist() == seasonal_split(100, [50, 50]).tolist() == [50, 50]
+    assert plan.table["quota_cents"].tolist() == [17, 17, 17, 16, 16, 17]
+    assert plan.by("person").tolist() == [34, 33, 33]
+
+
+def test_build_plan_demo_quarters_are_exact() -> None:
+    # The demo's shape: 7+7+8 % of 2,400,000.00 is 528,000.00 in Q1 to the cent, with nine
+    # people whose years are not multiples of 100 cents.
+    season = [7, 7, 8, 8, 9, 8, 6, 6, 9, 10, 10, 12]
+    people = pd.DataFrame(
+        {
+            "region": list("EENNNSSWW"),
+            "person": [f"p{i}" for i in range(9)],
+            "weight": [0.101, 0.147, 0.07, 0.062, 0.047, 0.19, 0.095, 0.106, 0.097],
+        }
+    )
+    plan = build_plan(people, 2_400_000_00, distribution=season, periods=MONTHS)
+    months = plan.by("month").to_numpy()
+    assert months.tolist() == seasonal_split(2_400_000_00, season).tolist()
+    assert [int(months[3 * q : 3 * q + 3].sum()) for q in range(4)] == [
+        528_000_00,
+        600_000_00,
+        504_000_00,
+        768_000_00,
+    ]
+
+
+int_percentages = st.lists(st.integers(0, 30), min_size=1, max_size=12).filter(any)
+
+
+@given(
+    people=people_frames(),
+    total=st.integers(0, 10**11),
+    parts=int_percentages,
+    method=st.sampled_from(METHOD_NAMES),
+)
+def test_build_plan_cells_are_floor_or_ceil_and_months_exact(
+    people: pd.DataFrame, total: int, parts: list[int], method: str
+) -> None:
+    pct = np.asarray(parts, dtype=np.float64) / sum(parts) * 100.0
+    pct[-1] = 100.0 - pct[:-1].sum()
+    plan = build_plan(people, total, distribution=pct.tolist(), method=method)
+    assert plan.by("month").tolist() == seasonal_split(total, pct.tolist()).tolist()
+    # Exact share of person i in month j: year_i * parts_j / sum(parts), in integers.
+    years = plan.by("person").reindex(plan.table["person"]).to_numpy()
+    num = years * np.tile(np.asarray(parts, dtype=np.int64), len(people))
+    den = sum(parts)
+    cells = plan.table["quota_cents"].to_numpy()
+    assert ((cells == num // den) | (cells == -(-num // den))).all()
+
+
+@given(
+    people=people_frames(),
+    total=st.integers(0, 10**10),
+    parts=int_percentages,
+    ramp_excess=st.sampled_from(["redistribute", "drop"]),
+)
+def test_build_plan_ramped_margins(
+    people: pd.DataFrame, total: int, parts: list[int], ramp_excess: str
+) -> None:
+    pct = np.asarray(parts, dtype=np.float64) / sum(parts) * 100.0
+    pct[-1] = 100.0 - pct[:-1].sum()
+    periods = MONTHS[: len(parts)]
+    people = people.assign(start=people["start"].clip(upper=pd.Timestamp("2025-01-01")))
+    flat = build_plan(people, total, distribution=pct.tolist(), periods=periods)
+    plan = build_plan(
+        people,
+        total,
+        distribution=pct.tolist(),
+        periods=periods,
+        start="start",
+        ramp_excess=ramp_excess,  # type: ignore[arg-type]
+    )
+    assert plan.check()
+    got = plan.pivot("region_person", margins=False)
+    unramped = flat.pivot("region_person", margins=False)
+    factors = ramp_factors(people, periods).reindex(got.index.get_level_values(1))
+    if ramp_excess == "redistribute":
+        # Region-month totals (hence the company's months) are those of the unramped plan.
+        pd.testing.assert_frame_equal(got.groupby(level=0).sum(), unramped.groupby(level=0).sum())
+        assert plan.by("month").tolist() == seasonal_split(total, pct.tolist()).tolist()
+        assert ((factors.to_numpy() > 0) | (got.to_numpy() == 0)).all()  # not started: 0
+    else:
+        # Every cell within one unit of its exact ramped value u * f.
+        exact = unramped.to_numpy() * factors.to_numpy()
+        assert (np.abs(got.to_numpy() - exact) < 1).all()
+        assert abs(plan.total - exact.sum()) < len(people) * len(parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# controlled rounding (private helper behind build_plan)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_controlled_round_completes_by_augmenting_path() -> None:
+    # x = [[1.75, 1.5, 0], [1.5, 1, 1.75]], rows 3 and 4, columns 3, 3, 1. Floors [[1, 1, 0],
+    # [1, 1, 1]] leave one unit per row and one per column 1 and 2; row 2's month 2 is whole.
+    # Greedy: column 1 goes to row 1 (fraction .75 > .5), then column 2 has no one (row 1 is
+    # done, row 2's cell is whole). The augmenting path: row 2 enters column 1, row 1 moves
+    # its unit to column 2.
+    x = np.array([[1.75, 1.5, 0.0], [1.5, 1.0, 1.75]])
+    got = _controlled_round(x, np.array([3, 4]), np.array([3, 3, 1]))
+    assert got.tolist() == [[1, 2, 0], [2, 1, 1]]
+
+
+def test_controlled_round_reports_infeasible_margins() -> None:
+    # Row 1 has fractions only in columns 1-2, row 2 only in 3-4; columns 1 and 2 both asking
+    # for a unit would need two from row 1, which has one.
+    x = np.array([[0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.5, 0.5]])
+    with pytest.raises(CRMError, match=r"controlled rounding is infeasible"):
+        _controlled_round(x, np.array([1, 1]), np.array([1, 1, 0, 0]))
+    with pytest.raises(CRMError, match=r"row totals sum to 2 but column totals to 3"):
+        _controlled_round(x, np.array([1, 1]), np.array([1, 1, 1, 0]))
+
+
+@given(
+    st.integers(1, 12).flatmap(
+        lambda m: st.tuples(
+            st.lists(
+                st.lists(st.integers(0, 4 * 64), min_size=m, max_size=m), min_size=1, max_size=15
+            ),
+            st.randoms(use_true_random=False),
+        )
+    )
+)
+def test_controlled_round_finds_a_rounding_whenever_one_exists(data: tuple) -> None:  # type: ignore[type-arg]
+    # A random real matrix (multiples of 1/64, exact in floats) and margins taken from a
+    # random floor-or-ceil rounding of it, so a solution is known to exist.
+    numerators, rnd = data
+    num = np.asarray(numerators, dtype=np.int64)
+    x = num / 64.0
+    lo, hi = num // 64, -(-num // 64)
+    up = np.asarray([[rnd.random() < 0.5 for _ in row] for row in numerators], dtype=bool)
+    witness = np.where(up, hi, lo)
+    got = _controlled_round(x, witness.sum(axis=1), witness.sum(axis=0))
+    assert got.dtype == np.int64
+    assert (got.sum(axis=1) == witness.sum(axis=1)).all()
+    assert (got.sum(axis=0) == witness.sum(axis=0)).all()
+    assert ((got == lo) | (got == hi)).all()
+
+
+@given(
+    years=st.lists(st.integers(0, 10**9), min_size=1, max_size=40),
+    parts=int_percentages,
+)
+def test_controlled_round_rank_one_with_hamilton_columns(
+    years: list[int], parts: list[int]
+) -> None:
+    # build_plan's case: x_ij = year_i * p_j, columns the largest-remainder split of the total.
+    r = np.asarray(years, dtype=np.int64)
+    p = np.asarray(parts, dtype=np.int64)
+    cols = apportion(int(r.sum()), p.astype(np.float64))
+    x = r.astype(np.float64)[:, None] * (p / p.sum())[None, :]
+    got = call_unmutated(_controlled_round, x, r, cols)
+    assert (got.sum(axis=1) == r).all()
+    assert (got.sum(axis=0) == cols).all()
+    num = r[:, None] * p[None, :]
+    assert ((got == num // p.sum()) | (got == -(-num // p.sum()))).all()
 
 
 def test_plan_pivot_and_amounts_and_round_trip() -> None:

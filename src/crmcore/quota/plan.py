@@ -26,7 +26,7 @@ from crmcore._frames import (
     require_unique,
     show,
 )
-from crmcore.errors import ConfigError, DataError
+from crmcore.errors import ConfigError, CRMError, DataError
 from crmcore.money import from_minor_units, split_minor_units
 from crmcore.quota.apportion import apportion, canonical_method
 
@@ -491,6 +491,195 @@ def ramp_factors(
 
 
 # --------------------------------------------------------------------------------------------
+# Controlled rounding (person x month)
+# --------------------------------------------------------------------------------------------
+
+#: Relative tolerance below which a float cell counts as a whole number (float noise of x).
+_INTEGRAL_TOLERANCE = 1e-12
+
+
+def _augment(
+    e: npt.NDArray[np.bool_],
+    eligible: npt.NDArray[np.bool_],
+    row_left: npt.NDArray[np.int64],
+    col_left: npt.NDArray[np.int64],
+) -> bool:
+    """Push one more unit along a shortest augmenting path (max-flow step); ``False`` if none.
+
+    The flow network is source -> row ``i`` (capacity ``row_left``) -> column ``j`` (capacity
+    1 on eligible cells) -> sink (capacity ``col_left``). A path enters a column from a row
+    with units left, then may move a unit of some row from the column it holds to another
+    column, and ends at a column with units left. Breadth-first search runs over the ``m``
+    columns; each step is vectorised over rows.
+    """
+    m = e.shape[1]
+    free = eligible & ~e
+    e_int = e.astype(np.float64)
+    # move[j, k]: number of rows holding column j that could take column k instead.
+    move = e_int.T @ free.astype(np.float64)
+    start = free[row_left > 0].any(axis=0)
+    parent = np.full(m, -2, dtype=np.int64)  # -2 unreached, -1 entered from a row with units
+    parent[start] = -1
+    frontier = [int(j) for j in np.flatnonzero(start)]
+    end = -1
+    while frontier and end < 0:
+        nxt: list[int] = []
+        for j in frontier:
+            if col_left[j] > 0:
+                end = j
+                break
+            reached = [int(c) for c in np.flatnonzero((move[j] > 0) & (parent == -2))]
+            parent[reached] = j
+            nxt += reached
+        frontier = nxt
+    if end < 0:
+        return False
+    k = end
+    while parent[k] >= 0:  # walk back: a row moves its unit from column parent[k] to k
+        j = int(parent[k])
+        i = int(np.argmax(e[:, j] & free[:, k]))
+        e[i, j] = False
+        e[i, k] = True
+        free[i, j] = True
+        free[i, k] = False
+        k = j
+    i = int(np.argmax(free[:, k] & (row_left > 0)))
+    e[i, k] = True
+    row_left[i] -= 1
+    col_left[end] -= 1
+    return True
+
+
+def _controlled_round(
+    exact: npt.NDArray[np.float64],
+    row_totals: npt.NDArray[np.int64],
+    col_totals: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Round a non-negative real matrix to integers with both margins prescribed.
+
+    Controlled rounding (Bacharach 1966; Cox & Ernst 1982): every cell becomes the floor or
+    the ceiling of its exact value (a whole-number cell stays as it is), row ``i`` sums to
+    ``row_totals[i]`` and column ``j`` to ``col_totals[j]``. With ``f = floor(exact)`` the
+    residual problem is a 0/1 matrix with row sums ``row_totals - f.sum(1)`` and column sums
+    ``col_totals - f.sum(0)`` on the cells with a fractional part: a transportation problem,
+    whose polytope has integral vertices, so a solution exists whenever a fractional one does.
+
+    It is found by the Gale-Ryser greedy (columns in non-increasing residual; each column's
+    units to the eligible rows with the least slack, i.e. eligible cells left in this and later
+    columns minus units still needed, which without whole cells is Ryser's "most units left";
+    ties to the larger fractional part, then the lower position), vectorised over rows, then
+    completed by augmenting paths (a max-flow over the few columns) for the units the greedy
+    could not place. If no augmenting path is
+    left, no such rounding exists and a :class:`~crmcore.errors.CRMError` says so (never seen
+    for the plans :func:`build_plan` makes).
+    """
+    n, m = exact.shape
+    tol = _INTEGRAL_TOLERANCE * np.maximum(exact, 1.0)
+    base = np.floor(exact + tol)
+    frac = exact - base
+    eligible = frac > tol
+    base_i = base.astype(np.int64)
+    row_left = row_totals.astype(np.int64) - base_i.sum(axis=1)
+    col_left = col_totals.astype(np.int64) - base_i.sum(axis=0)
+    if int(row_left.sum()) != int(col_left.sum()):
+        raise CRMError(
+            f"controlled rounding: row totals sum to {int(row_totals.sum())} but column totals "
+            f"to {int(col_totals.sum())}"
+        )
+    e = np.zeros((n, m), dtype=np.bool_)
+    if (row_left < 0).any() or (col_left < 0).any():
+        raise CRMError("controlled rounding: a margin is below the sum of its cells' floors")
+    position = np.arange(n)
+    open_cells = eligible.sum(axis=1)  # eligible cells of each row in columns not yet done
+    for j in np.argsort(-col_left, kind="stable"):  # the few periods, never the rows
+        slack = open_cells - row_left  # cells a row can still skip; 0: it needs them all
+        open_cells -= eligible[:, j]
+        if col_left[j] == 0:
+            continue
+        cand = np.flatnonzero(eligible[:, j] & (row_left > 0))
+        if cand.size == 0:
+            continue
+        pick = cand[np.lexsort((position[cand], -frac[cand, j], slack[cand]))]
+        pick = pick[: int(col_left[j])]
+        e[pick, j] = True
+        row_left[pick] -= 1
+        col_left[j] -= pick.size
+    while col_left.sum() > 0:
+        if not _augment(e, eligible, row_left, col_left):
+            raise CRMError(
+                "controlled rounding is infeasible: no integer matrix has these margins with "
+                "every cell the floor or ceiling of its exact value (internal error; please "
+                "report the input)"
+            )
+    return base_i + e.astype(np.int64)
+
+
+def _redistribute(
+    cells: npt.NDArray[np.int64],
+    factors: npt.NDArray[np.float64],
+    *,
+    group_total: npt.NDArray[np.int64],
+    group: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int64],
+    n_months: int,
+) -> npt.NDArray[np.int64]:
+    """Split each region-month total over its people by ramped quota, margins controlled.
+
+    The exact share of person ``i`` in month ``j`` of region ``k`` is
+    ``y_ij = G_kj * u_ij f_ij / sum_k(u f)``. Each region's people x months block is rounded
+    with the region-month totals ``G_kj`` as column margins and, as row margins, the largest
+    remainder split of the region total over the people's exact ramped years ``sum_j y_ij``.
+    Should a block have no such rounding, it falls back to the largest remainder split of each
+    region-month on its own (columns exact, every cell the floor or ceiling of ``y_ij``).
+    """
+    weights = cells * factors
+    fallback = split_minor_units(group_total, weights, group)
+    capacity = np.bincount(group, weights=weights, minlength=group_total.size)
+    safe = np.where(capacity > 0, capacity, 1.0)
+    exact = (group_total[group] * (weights / safe[group])).reshape(-1, n_months)
+    out = fallback.reshape(-1, n_months).copy()
+    for r in range(int(codes.max()) + 1 if codes.size else 0):  # a handful of regions
+        members = np.flatnonzero(codes == r)
+        month_total = group_total[r * n_months : (r + 1) * n_months]
+        region_sum = int(month_total.sum())
+        if region_sum == 0:
+            continue
+        years = split_minor_units(np.array([region_sum]), exact[members].sum(axis=1))
+        try:
+            out[members] = _controlled_round(exact[members], years, month_total)
+        except CRMError:  # no rounding with both margins: keep the per-month split
+            continue
+    return out.reshape(-1)
+
+
+def _drop(
+    cells: npt.NDArray[np.int64], factors: npt.NDArray[np.float64], n_months: int
+) -> npt.NDArray[np.int64]:
+    """Scale each person-month by its ramp factor, rounding with controlled margins.
+
+    The exact ramped matrix is ``z_ij = u_ij f_ij``. The plan total is ``z``'s sum rounded half
+    up; each person's year and each month's total are its largest remainder share of that total
+    (so within one unit of the exact ``sum_j z_ij`` and ``sum_i z_ij``), and each cell is the
+    floor or ceiling of ``z_ij``. Should no such rounding exist, every cell is rounded half up
+    on its own (margins are then just the sums).
+    """
+    exact = (cells * factors).reshape(-1, n_months)
+    fallback = np.floor(exact + 0.5).astype(np.int64)
+    total = np.array([int(np.floor(exact.sum() + 0.5))], dtype=np.int64)
+    rows = exact.sum(axis=1)
+    cols = exact.sum(axis=0)
+    if total[0] == 0 or not (rows > 0).any():
+        return fallback.reshape(-1)
+    try:
+        out = _controlled_round(
+            exact, split_minor_units(total, rows), split_minor_units(total, cols)
+        )
+    except CRMError:  # no rounding with both margins: round every cell on its own
+        out = fallback
+    return out.reshape(-1)
+
+
+# --------------------------------------------------------------------------------------------
 # Hierarchical plan
 # --------------------------------------------------------------------------------------------
 
@@ -765,14 +954,19 @@ def build_plan(
 
     1. The company ``total`` is apportioned over regions by the sum of their people's weights;
     2. each region's total over its people by weight (``method`` at both levels);
-    3. each person's year over the periods by the seasonal ``distribution`` (largest remainder,
-       vectorised over all people at once);
+    3. the person x period matrix by *controlled rounding* (Bacharach 1966; Cox & Ernst 1982):
+       each person's periods add up to their year, each period's company total is exactly
+       ``seasonal_split(total, distribution)``, and every cell is the floor or ceiling of
+       ``year * percentage / 100`` (vectorised over people; see ``docs/quotas.md``);
     4. with ``start`` dates, each person-month is scaled by the ramp factor of that month of
        tenure (:func:`ramp_factors`). ``ramp_excess="redistribute"`` (default) gives the
        ramped-away quota of each region-month to the people of the same region and month in
-       proportion to their ramped quotas, so region and company totals stay as asked;
+       proportion to their ramped quotas, so region, region-month and company month totals
+       stay as asked (each region's block is rounded with the region-month totals and the
+       largest remainder split of the region over the exact ramped years as margins);
        ``"drop"`` removes it, so the plan total is lower (:attr:`QuotaPlan.requested` keeps the
-       asked total).
+       asked total; the ramped cells are rounded with the rounded exact total, years and
+       months as margins).
 
     Parameters
     ----------
@@ -869,13 +1063,17 @@ def build_plan(
         person_total[members] = apportion(int(region_total[r]), w[members], method)
     n = w.size
     rows = np.repeat(np.arange(n), n_months)
-    cells = split_minor_units(person_total, np.tile(month_w, n), rows)
+    # Person x month by controlled rounding: rows add up to each person's year, columns to the
+    # company's seasonal split of the total, every cell is the floor or ceiling of its share.
+    exact = person_total.astype(np.float64)[:, None] * (month_w / month_w.sum())[None, :]
+    month_total = apportion(total, month_w, "hamilton")
+    cells = _controlled_round(exact, person_total, month_total).reshape(-1)
     plan_total = total
     if start is not None:
         factors = ramp_factors(ppl, labels, person=person, start=start, ramp=ramp)
         f = factors.reindex(ppl[person].to_numpy()).to_numpy(dtype=np.float64).reshape(-1)
         if ramp_excess == "drop":
-            cells = np.floor(cells * f + 0.5).astype(np.int64)
+            cells = _drop(cells, f, n_months)
             plan_total = int(cells.sum())
         else:
             month_idx = np.tile(np.arange(n_months), n)
@@ -892,7 +1090,9 @@ def build_plan(
                     "ramp_excess='drop' or a later start of the plan",
                     column="ramp_excess",
                 )
-            cells = split_minor_units(group_total, cells * f, group)
+            cells = _redistribute(
+                cells, f, group_total=group_total, group=group, codes=codes, n_months=n_months
+            )
     month_labels = pd.Index([str(x) if isinstance(x, pd.Period) else x for x in labels])
     table = pd.DataFrame(
         {
