@@ -151,6 +151,16 @@ def _number(text: str, option: str) -> float:
     return values[0]
 
 
+def _opt_number(text: str | None, option: str) -> float | None:
+    """:func:`_number` of an option's text, or ``None`` when the option was not given."""
+    return None if text is None else _number(text, option)
+
+
+def _from_options(cls: Any, given: dict[str, Any]) -> Any:
+    """Build a config with ``cls.from_dict`` from the options given (``None``: not given)."""
+    return cls.from_dict({k: v for k, v in given.items() if v is not None})
+
+
 def _fx(text: str | None) -> dict[str, float] | None:
     """Parse ``"USD=0.92,GBP=1.17"`` into a currency -> rate mapping."""
     if text is None:
@@ -314,7 +324,7 @@ def _cmd_grades(args: argparse.Namespace, stream: TextIO) -> int:
             "missing": args.missing,
             "labels": None if args.labels is None else _split(args.labels),
         }
-        rules = GradeRules.from_dict({k: v for k, v in given.items() if v is not None})
+        rules = _from_options(GradeRules, given)
     value = _summary(args)["monetary"]
     if args.customers is None:
         potential = pd.Series(0.0, index=value.index)
@@ -643,17 +653,15 @@ def _cmd_commission(args: argparse.Namespace, stream: TextIO) -> int:
             "tiers": _tiers(args.tiers),
             "mode": args.mode,
             "basis": args.basis,
-            "minimum": None if args.minimum is None else _number(args.minimum, "--minimum"),
+            "minimum": _opt_number(args.minimum, "--minimum"),
             "decelerator": None
             if args.decelerator is None
             else _numbers(args.decelerator.replace(":", ","), "--decelerator"),
-            "max_rate": None if args.max_rate is None else _number(args.max_rate, "--max-rate"),
-            "max_payout": None
-            if args.max_payout is None
-            else _number(args.max_payout, "--max-payout"),
+            "max_rate": _opt_number(args.max_rate, "--max-rate"),
+            "max_payout": _opt_number(args.max_payout, "--max-payout"),
             "decimals": args.decimals,
         }
-        plan = CommissionPlan.from_dict({k: v for k, v in given.items() if v is not None})
+        plan = _from_options(CommissionPlan, given)
     deals = read_table(args.file)
     if args.status is not None:
         from crmcore._frames import require_columns
