@@ -49,6 +49,23 @@ def _as_labels(value: Sequence[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _check_cutoff(
+    value: float, name: str, method: str, *, threshold_min: float | None = None
+) -> None:
+    """Check a cutoff for its method.
+
+    A share in (0, 1] for abc, a quantile in (0, 1), else a finite threshold (>=
+    ``threshold_min`` when given).
+    """
+    if method == "threshold":
+        check_scalar(value, name, kind=float, min_value=threshold_min)
+        if not np.isfinite(float(value)):
+            raise ConfigError(f"{name} must be finite", column=name)
+    else:
+        include: Literal["right", "neither"] = "right" if method == "abc" else "neither"
+        check_scalar(value, name, kind=float, min_value=0.0, max_value=1.0, include=include)
+
+
 @attrs.frozen(kw_only=True)
 class GradeRules:
     """Rules that grade customers A (high value), B (potential) or C (low value).
@@ -116,41 +133,8 @@ class GradeRules:
         check_choice(self.value_method, "value_method", _VALUE_METHODS)
         check_choice(self.potential_method, "potential_method", _POTENTIAL_METHODS)
         check_choice(self.missing, "missing", ("error", "low"))
-        if self.value_method == "abc":
-            check_scalar(
-                self.value_cutoff,
-                "value_cutoff",
-                kind=float,
-                min_value=0.0,
-                max_value=1.0,
-                include="right",
-            )
-        elif self.value_method == "quantile":
-            check_scalar(
-                self.value_cutoff,
-                "value_cutoff",
-                kind=float,
-                min_value=0.0,
-                max_value=1.0,
-                include="neither",
-            )
-        else:
-            check_scalar(self.value_cutoff, "value_cutoff", kind=float, min_value=0.0)
-            if not np.isfinite(float(self.value_cutoff)):
-                raise ConfigError("value_cutoff must be finite", column="value_cutoff")
-        if self.potential_method == "quantile":
-            check_scalar(
-                self.potential_cutoff,
-                "potential_cutoff",
-                kind=float,
-                min_value=0.0,
-                max_value=1.0,
-                include="neither",
-            )
-        else:
-            check_scalar(self.potential_cutoff, "potential_cutoff", kind=float)
-            if not np.isfinite(float(self.potential_cutoff)):
-                raise ConfigError("potential_cutoff must be finite", column="potential_cutoff")
+        _check_cutoff(self.value_cutoff, "value_cutoff", self.value_method, threshold_min=0.0)
+        _check_cutoff(self.potential_cutoff, "potential_cutoff", self.potential_method)
         if len(self.labels) != 3:
             raise ConfigError(
                 f"labels must hold three grade labels, got {list(self.labels)}", column="labels"
