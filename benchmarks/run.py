@@ -788,8 +788,8 @@ crmcore returns pandas. **x DuckDB** and **x polars** are crmcore's time divided
 NOTES = """\
 ## Where the time goes
 
-Hand-written from profiles (py-spy, 200 Hz, at 1M to 10M rows) of the run that produced this
-page; the figures above are regenerated, these notes are not, so check them against the table.
+Hand-written from py-spy profiles (200 Hz, 1M to 10M rows) taken in separate runs on the same
+machine; the figures above are regenerated, these notes are not, so check them against the table.
 
 - **Summaries** (`btyd_summary`, `rfm_summary`) meet both targets: several times faster than
   DuckDB, peak memory at or below DuckDB's (`rfm_summary` only just: about 1.0). In
@@ -800,7 +800,7 @@ page; the figures above are regenerated, these notes are not, so check them agai
   row for each of: amounts, day numbers, customer codes (plus a temporary offset array), the
   pair key and the pair split; 32-bit day numbers and codes would leave clear room under DuckDB.
 - **Steps slower than the summaries** are sort-bound, and sorts are `n log n` with cache misses
-  that grow with `n`, so their 1M-to-10M ratio is above 10:
+  that grow with `n`, so their 1M-to-10M ratio tends to be above 10 (11 to 21 across runs):
   - `commission_statement`: two multi-key `np.lexsort` calls (deals by person, period, close
     time, id; then sale and clawback lines again) and assembling the 1.03 lines per deal frame
     (a take of every column, an object `kind` column) are most of its time, and the lines frame
@@ -818,9 +818,9 @@ page; the figures above are regenerated, these notes are not, so check them agai
     quarter of the time at 10M; parsing the close dates), exact cent rounding of amounts and
     expected amounts, the id sort. DuckDB's schedule is a streaming aggregate (a few MB);
     crmcore keeps about ten per-deal arrays (about 100 bytes per deal) to reconcile cents exactly.
-  - `apportion_hamilton` is within about 20 % of DuckDB and polars (which round floats, not exact
-    integers). `apportion_webster` (a divisor search) grows about 30x from 1M to 10M weights in
-    this run; not profiled here, as the quota area was still being worked on.
+  - `apportion_hamilton` lands between DuckDB and polars (which round floats; crmcore is exact in
+    integers). `apportion_webster` (a divisor search) grew 14x to 31x from 1M to 10M weights
+    across runs; not profiled here, as the quota area was still being worked on.
   - `simulate_pipeline` is linear in deals x draws and draws in chunks, so its memory stays flat
     (rows/100 deals x 1 000 draws: 10^8 deal-draws at 10M).
 - **Changed in this round** (behaviour identical, area tests green): stage coding factorises the
