@@ -799,27 +799,10 @@ def commission_statement(
 
     Parameters
     ----------
-    deals
-        One row per deal to pay commission on (usually the won deals): ``person``, ``deal`` id
-        (unique), ``closed_at`` date, ``amount`` (decimal currency units, >= 0; converted to
-        minor units half up) and, optionally, a ``cancelled_at`` date (NaT when not cancelled).
-    plan
-        The :class:`CommissionPlan`.
-    person, deal, closed_at, amount
-        Column names.
-    cancelled_at
-        Column of cancellation / full-refund dates, or ``None``. A cancelled deal keeps its
-        original line in its own period (a closed period is never changed) and gets a
-        ``"clawback"`` line in the period of the cancellation reversing exactly the commission
-        it earned. Other deals are not re-rated.
-    freq
-        Commission period: ``"M"`` (month, default), ``"Q"`` or ``"Y"``; periods are labelled by
-        their first day (time zones are dropped: wall-clock dates decide the period).
-    targets
-        For attainment plans: a table of ``person``, ``period`` (any date within the period)
-        and ``target`` (currency units, > 0), one row per person and period.
-    period, target
-        Column names in ``targets``.
+    deals, plan
+        As for :func:`commission_lines`.
+    person, deal, closed_at, amount, cancelled_at, freq, targets, period, target
+        As for :func:`commission_lines`.
 
     Returns
     -------
