@@ -238,3 +238,15 @@ def test_datetime_column_reads_pyarrow_timestamps() -> None:
     gap = pd.DataFrame({"date": pd.Series([pd.Timestamp("2024-01-01"), None])})
     with pytest.raises(DataError, match=r"missing date \(NaT\) at row 1"):
         fr.datetime_column(gap.convert_dtypes(dtype_backend="pyarrow"), "date", arg="t")
+
+
+@given(st.lists(st.integers(-5, 5), min_size=0, max_size=12))
+def test_require_unique_fast_path_agrees_with_hash_check(values: list[int]) -> None:
+    frame = pd.DataFrame({"id": values})
+    has_dupes = len(set(values)) < len(values)
+    if has_dupes:
+        with pytest.raises(DataError, match="duplicate value"):
+            fr.require_unique(frame, "id", arg="t")
+    else:
+        fr.require_unique(frame, "id", arg="t")
+    fr.require_unique(pd.DataFrame({"id": sorted(set(values))}), "id", arg="t")

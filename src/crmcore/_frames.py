@@ -183,7 +183,14 @@ def require_unique(frame: pd.DataFrame, column: str, *, arg: str) -> None:
     ...
     crmcore.errors.DataError: column 'id' of summary has duplicate value 1 at row 2; ...
     """
-    dup = frame[column].duplicated().to_numpy()
+    series = frame[column]
+    if len(series) > 1 and pd.api.types.is_numeric_dtype(series.dtype):
+        # Fast path: strictly increasing numeric keys (the usual sorted id column) are unique;
+        # one vectorised comparison instead of a hash table over every value.
+        values = series.to_numpy()
+        if not pd.api.types.is_bool_dtype(values.dtype) and bool((values[1:] > values[:-1]).all()):
+            return
+    dup = series.duplicated().to_numpy()
     pos = first_true(dup)
     if pos is not None:
         value = frame[column].iloc[pos]
