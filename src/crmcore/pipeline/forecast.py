@@ -305,23 +305,33 @@ def _snapshot(
                 row=frame.index[pos],
                 value=None,
             )
-        stamps = pd.DatetimeIndex(dates)
-        for bound, name in ((start, "period_start"), (end, "period_end")):
-            if bound is None:
-                continue
-            tz = getattr(stamps.dtype, "tz", None)
-            if (bound.tzinfo is None) != (tz is None):
-                raise ConfigError(
-                    f"{name}={bound!r} and column {close_date!r} of {arg} mix naive and "
-                    "tz-aware dates; use one convention",
-                    column=name,
-                    value=bound,
-                )
-        if start is not None:
-            inside &= np.asarray(stamps >= start)
-        if end is not None:
-            inside &= np.asarray(stamps <= end)
+        inside &= _in_window(pd.DatetimeIndex(dates), window, column=close_date, arg=arg)
     return pd.Index(frame[opportunity]), state, is_open, inside, cents
+
+
+def _in_window(
+    stamps: pd.DatetimeIndex,
+    window: tuple[pd.Timestamp | None, pd.Timestamp | None],
+    *,
+    column: str,
+    arg: str,
+) -> npt.NDArray[np.bool_]:
+    """Which dates lie in ``[period_start, period_end]`` (NaT: none); ``None`` bounds are open."""
+    tz = getattr(stamps.dtype, "tz", None)
+    for bound, name in zip(window, ("period_start", "period_end"), strict=True):
+        if bound is not None and (bound.tzinfo is None) != (tz is None):
+            raise ConfigError(
+                f"{name}={bound!r} and column {column!r} of {arg} mix naive and tz-aware "
+                "dates; use one convention",
+                column=name,
+                value=bound,
+            )
+    inside = np.asarray(stamps.notna(), dtype=bool)
+    if window[0] is not None:
+        inside &= np.asarray(stamps >= window[0])
+    if window[1] is not None:
+        inside &= np.asarray(stamps <= window[1])
+    return inside
 
 
 def _bound(value: object, name: str) -> pd.Timestamp | None:
@@ -835,21 +845,7 @@ def pipeline_coverage(
     inside = np.ones(len(opportunities), dtype=bool)
     if windowed and close_date is not None:
         dates = _optional_dates(opportunities, close_date, arg=arg, key=opportunity)
-        stamps = pd.DatetimeIndex(dates)
-        tz = getattr(stamps.dtype, "tz", None)
-        for bound, name in zip(window, ("period_start", "period_end"), strict=True):
-            if bound is not None and (bound.tzinfo is None) != (tz is None):
-                raise ConfigError(
-                    f"{name}={bound!r} and column {close_date!r} mix naive and tz-aware "
-                    "dates; use one convention",
-                    column=name,
-                    value=bound,
-                )
-        inside = np.asarray(stamps.notna(), dtype=bool)
-        if window[0] is not None:
-            inside &= np.asarray(stamps >= window[0])
-        if window[1] is not None:
-            inside &= np.asarray(stamps <= window[1])
+        inside = _in_window(pd.DatetimeIndex(dates), window, column=close_date, arg=arg)
     groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
     if by is not None and isinstance(quota, Mapping | pd.Series):
         extra = [k for k in dict(quota.items()) if k not in set(labels)]
