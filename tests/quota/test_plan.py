@@ -21,7 +21,7 @@ from crmcore.quota import (
     reassign_accounts,
     seasonal_split,
 )
-from crmcore.quota.plan import _controlled_round
+from crmcore.quota.plan import _controlled_round, _round_all_margins
 from helpers import call_unmutated, shuffled
 from strategies_quota import METHOD_NAMES, people_frames
 
@@ -523,16 +523,23 @@ def test_build_plan_ramped_margins(
     got = plan.pivot("region_person", margins=False)
     unramped = flat.pivot("region_person", margins=False)
     factors = ramp_factors(people, periods).reindex(got.index.get_level_values(1))
+    ramped = unramped * factors.to_numpy()  # u_ij * f_ij
     if ramp_excess == "redistribute":
         # Region-month totals (hence the company's months) are those of the unramped plan.
-        pd.testing.assert_frame_equal(got.groupby(level=0).sum(), unramped.groupby(level=0).sum())
+        region_months = unramped.groupby(level=0).sum()
+        pd.testing.assert_frame_equal(got.groupby(level=0).sum(), region_months)
         assert plan.by("month").tolist() == seasonal_split(total, pct.tolist()).tolist()
-        assert ((factors.to_numpy() > 0) | (got.to_numpy() == 0)).all()  # not started: 0
+        # Exact share: G_kj * u_ij f_ij / sum over the region-month of u f.
+        share = ramped / ramped.groupby(level=0).transform("sum").replace(0.0, 1.0)
+        exact = share * region_months.reindex(got.index.get_level_values(0)).to_numpy()
     else:
-        # Every cell within one unit of its exact ramped value u * f.
-        exact = unramped.to_numpy() * factors.to_numpy()
-        assert (np.abs(got.to_numpy() - exact) < 1).all()
-        assert abs(plan.total - exact.sum()) < len(people) * len(parts)
+        exact = ramped
+        assert abs(plan.total - exact.to_numpy().sum()) < 1
+        assert (np.abs(got.sum(axis=0) - exact.sum(axis=0)) < 1).all()
+    # Every cell, and every person's year, within one unit of its exact ramped value.
+    assert (np.abs(got - exact).to_numpy() < 1).all()
+    assert (np.abs(got.sum(axis=1) - exact.sum(axis=1)) < 1).all()
+    assert ((factors.to_numpy() > 0) | (got.to_numpy() == 0)).all()  # not started: 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -585,6 +592,21 @@ def test_controlled_round_finds_a_rounding_whenever_one_exists(data: tuple) -> N
     assert (got.sum(axis=1) == witness.sum(axis=1)).all()
     assert (got.sum(axis=0) == witness.sum(axis=0)).all()
     assert ((got == lo) | (got == hi)).all()
+
+
+@given(st.lists(st.lists(st.integers(0, 4 * 64), min_size=4, max_size=4), min_size=1, max_size=15))
+def test_round_all_margins_always_exists(numerators: list[list[int]]) -> None:
+    # Cox & Ernst: cells, row sums, column sums and the total each to floor or ceiling.
+    num = np.asarray(numerators, dtype=np.int64)
+    got = _round_all_margins(num / 64.0)
+    for part, exact in (
+        (got, num),
+        (got.sum(axis=1), num.sum(axis=1)),
+        (got.sum(axis=0), num.sum(axis=0)),
+        (got.sum(), num.sum()),
+    ):
+        assert (np.asarray(part) >= np.asarray(exact) // 64).all()
+        assert (np.asarray(part) <= -(-np.asarray(exact) // 64)).all()
 
 
 @given(

@@ -629,8 +629,10 @@ def _redistribute(
     ``y_ij = G_kj * u_ij f_ij / sum_k(u f)``. Each region's people x months block is rounded
     with the region-month totals ``G_kj`` as column margins and, as row margins, the largest
     remainder split of the region total over the people's exact ramped years ``sum_j y_ij``.
-    Should a block have no such rounding, it falls back to the largest remainder split of each
-    region-month on its own (columns exact, every cell the floor or ceiling of ``y_ij``).
+    Should a block have no such rounding, the years only need to be the floor or ceiling of
+    their exact value (a slack column ``ceil(year) - year`` makes every margin whole, so a
+    rounding exists); only if float noise defeats that too, each region-month is split on its
+    own (columns exact, every cell the floor or ceiling of ``y_ij``).
     """
     weights = cells * factors
     fallback = split_minor_units(group_total, weights, group)
@@ -647,9 +649,45 @@ def _redistribute(
         years = split_minor_units(np.array([region_sum]), exact[members].sum(axis=1))
         try:
             out[members] = _controlled_round(exact[members], years, month_total)
-        except CRMError:  # no rounding with both margins: keep the per-month split
+            continue
+        except CRMError:  # no rounding with these years: years to floor or ceiling
+            pass
+        block = exact[members]
+        ramped = block.sum(axis=1)
+        ceil_rows = np.ceil(ramped - _INTEGRAL_TOLERANCE * np.maximum(ramped, 1.0))
+        padded = np.column_stack([block, np.maximum(ceil_rows - ramped, 0.0)])
+        slack = np.array([int(ceil_rows.sum()) - region_sum], dtype=np.int64)
+        try:  # all margins whole numbers: a rounding exists; float noise aside
+            out[members] = _controlled_round(
+                padded, ceil_rows.astype(np.int64), np.concatenate([month_total, slack])
+            )[:, :n_months]
+        except CRMError:  # keep the per-month split
             continue
     return out.reshape(-1)
+
+
+def _round_all_margins(exact: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """Round cells, row sums, column sums and total each to floor or ceiling (Cox & Ernst).
+
+    The matrix is bordered by a slack column ``ceil(row) - row``, a slack row
+    ``ceil(col) - col`` and a corner ``total - floor(total)``, so every row and column of the
+    bordered matrix sums to a whole number; its controlled rounding always exists (the
+    transportation polytope is integral) and the greedy plus augmenting paths finds it.
+    """
+    rows, cols, total = exact.sum(axis=1), exact.sum(axis=0), float(exact.sum())
+
+    def up(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.ceil(v - _INTEGRAL_TOLERANCE * np.maximum(v, 1.0))
+
+    floor_total = float(np.floor(total + _INTEGRAL_TOLERANCE * max(total, 1.0)))
+    bordered = np.zeros((exact.shape[0] + 1, exact.shape[1] + 1))
+    bordered[:-1, :-1] = exact
+    bordered[:-1, -1] = np.maximum(up(rows) - rows, 0.0)
+    bordered[-1, :-1] = np.maximum(up(cols) - cols, 0.0)
+    bordered[-1, -1] = max(total - floor_total, 0.0)
+    row_totals = np.append(up(rows), up(cols).sum() - floor_total).astype(np.int64)
+    col_totals = np.append(up(cols), up(rows).sum() - floor_total).astype(np.int64)
+    return _controlled_round(bordered, row_totals, col_totals)[:-1, :-1]
 
 
 def _drop(
@@ -658,24 +696,31 @@ def _drop(
     """Scale each person-month by its ramp factor, rounding with controlled margins.
 
     The exact ramped matrix is ``z_ij = u_ij f_ij``. The plan total is ``z``'s sum rounded half
-    up; each person's year and each month's total are its largest remainder share of that total
-    (so within one unit of the exact ``sum_j z_ij`` and ``sum_i z_ij``), and each cell is the
-    floor or ceiling of ``z_ij``. Should no such rounding exist, every cell is rounded half up
-    on its own (margins are then just the sums).
+    up and each month's total its largest remainder share (so within one unit of the exact
+    ``sum_i z_ij``); every cell is the floor or ceiling of ``z_ij``, and each person's year the
+    floor or ceiling of ``sum_j z_ij``. Should no rounding have these months, cells, years,
+    months and total are each rounded to the floor or ceiling of their exact value (always
+    possible, :func:`_round_all_margins`).
     """
     exact = (cells * factors).reshape(-1, n_months)
     fallback = np.floor(exact + 0.5).astype(np.int64)
     total = np.array([int(np.floor(exact.sum() + 0.5))], dtype=np.int64)
     rows = exact.sum(axis=1)
-    cols = exact.sum(axis=0)
     if total[0] == 0 or not (rows > 0).any():
         return fallback.reshape(-1)
+    months = split_minor_units(total, exact.sum(axis=0))
+    # Years only need to be the floor or ceiling of their exact value: a slack column holding
+    # ceil(year) - year makes every row sum a whole number, and the slack column's total is
+    # what the rows give up, sum(ceil(year)) - total (Cox & Ernst's construction).
+    ceil_rows = np.ceil(rows - _INTEGRAL_TOLERANCE * np.maximum(rows, 1.0))
+    padded = np.column_stack([exact, np.maximum(ceil_rows - rows, 0.0)])
+    slack = np.array([int(ceil_rows.sum()) - int(total[0])], dtype=np.int64)
     try:
         out = _controlled_round(
-            exact, split_minor_units(total, rows), split_minor_units(total, cols)
-        )
-    except CRMError:  # no rounding with both margins: round every cell on its own
-        out = fallback
+            padded, ceil_rows.astype(np.int64), np.concatenate([months, slack])
+        )[:, :n_months]
+    except CRMError:  # no rounding with these margins: every margin to floor or ceiling
+        out = _round_all_margins(exact)
     return out.reshape(-1)
 
 
