@@ -503,3 +503,37 @@ def test_percentile_matches_pandas_average_rank_within_periods(case):
 def test_metric_numbers_must_be_numbers(bad):
     with pytest.raises(ConfigError, match="expected a number"):
         Metric(column="x", weight=bad)
+
+
+# The fast rank (per-period sorts for contiguous groups, else one global sort) against pandas'
+# groupby rank as a simple reference, on ties, NaN, sorted and unsorted groups.
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 4),
+            st.one_of(st.sampled_from([0.0, 1.0, 2.5, -3.0]), st.just(math.nan)),
+        ),
+        min_size=1,
+        max_size=60,
+    ),
+    st.booleans(),
+    st.sampled_from(["average", "min"]),
+    st.booleans(),
+)
+def test_group_rank_matches_pandas_reference(
+    rows: list[tuple[int, float]], contiguous: bool, method: str, descending: bool
+) -> None:
+    from crmcore.kpi.scorecard import _group_rank
+
+    if contiguous:
+        rows = sorted(rows, key=lambda r: r[0])
+    group = np.array([g for g, _ in rows], dtype=np.intp)
+    values = np.array([v for _, v in rows], dtype=np.float64)
+    got = _group_rank(values, group, method=method, descending=descending)
+    want = (
+        pd.Series(values)
+        .groupby(group)
+        .rank(method=method, ascending=not descending, na_option="keep")
+        .to_numpy()
+    )
+    np.testing.assert_array_equal(got, want)
