@@ -579,8 +579,16 @@ def _score(
     require_columns(frame, columns, arg=arg)
     for key in keys:
         require_not_null(frame, key, arg=arg, key=person)
-    dup = frame.duplicated(subset=keys).to_numpy()
-    pos = first_true(dup)
+    # Factorise each key once: the codes give the sort order, the periods and (adjacent equal
+    # codes after sorting) a cheap duplicate check; only a frame with a duplicate pays for
+    # ``duplicated`` to name the caller's first repeated row.
+    codes = [pd.factorize(frame[k], sort=True)[0] for k in keys]
+    order = np.lexsort(tuple(reversed(codes)))
+    same = np.ones(max(len(frame) - 1, 0), dtype=bool)
+    for c in codes:
+        cs = c[order]
+        same &= cs[1:] == cs[:-1]
+    pos = first_true(frame.duplicated(subset=keys).to_numpy()) if same.any() else None
     if pos is not None:
         what = " and ".join(repr(k) for k in keys)
         raise DataError(
@@ -597,12 +605,11 @@ def _score(
         )
         for m in scorecard.metrics
     }
-    order = np.lexsort(tuple(pd.factorize(frame[k], sort=True)[0] for k in reversed(keys)))
     ordered = frame.iloc[order]
     if period is None:
         group = np.zeros(len(frame), dtype=np.intp)
     else:
-        group = pd.factorize(ordered[period], sort=True)[0].astype(np.intp)
+        group = codes[0][order].astype(np.intp)
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).astype(np.intp)
     sizes = np.diff(np.r_[starts, len(group)]).astype(np.intp)
     raws: list[npt.NDArray[np.float64]] = []
