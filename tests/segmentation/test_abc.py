@@ -333,3 +333,37 @@ def test_abc_xyz_matches_naive_computation(
     assert set(out.index) == set(tx["customer_id"])
     again = abc_xyz(shuffled(tx, seed), period=period, ddof=ddof, include_empty_periods=empty)
     pd.testing.assert_frame_equal(again, out, check_exact=False, rtol=1e-9)
+
+
+def _class_codes_reference(
+    values: np.ndarray, cutoffs: tuple[float, ...], basis: str
+) -> np.ndarray:
+    # The plain definition: distinct values with np.unique, S(v) per distinct value, then the
+    # class scattered back through the inverse.
+    n_classes = len(cutoffs) + 1
+    uniq, inverse = np.unique(values, return_inverse=True)
+    weights = uniq * np.bincount(inverse) if basis == "value" else np.bincount(inverse) * 1.0
+    total = weights.sum()
+    if total <= 0:
+        return np.full(len(values), n_classes - 1, dtype=np.int64)
+    desc = weights[::-1]
+    greater = (np.cumsum(desc) - desc)[::-1] / total
+    cls = np.searchsorted(np.asarray(cutoffs) - 1e-12, greater, side="right")
+    cls[uniq == 0] = n_classes - 1
+    return cls[inverse].astype(np.int64)
+
+
+@given(
+    st.lists(st.sampled_from([0.0, 1.0, 2.0, 3.5, 10.0, 40.0, 100.0]), min_size=1, max_size=50),
+    st.sampled_from([(0.8, 0.95), (0.5,), (0.2, 0.5, 0.9), (0.7, 1.0)]),
+    st.sampled_from(["value", "count"]),
+)
+def test_class_codes_match_reference(
+    values: list[float], cutoffs: tuple[float, ...], basis: str
+) -> None:
+    from crmcore.segmentation.abc import _class_codes
+
+    arr = np.array(values, dtype=np.float64)
+    got = _class_codes(arr, cutoffs, basis)
+    np.testing.assert_array_equal(got, _class_codes_reference(arr, cutoffs, basis))
+    assert got.dtype == np.int64

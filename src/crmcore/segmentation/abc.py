@@ -81,24 +81,56 @@ def _check_labels(labels: object, n: int, name: str = "labels") -> tuple[str, ..
     return out
 
 
-def _class_codes(
+def _class_thresholds(
     values: npt.NDArray[np.float64], cutoffs: tuple[float, ...], basis: str
-) -> npt.NDArray[np.int64]:
-    """Class position (0 = best) of each value; ``values`` are finite and >= 0."""
-    n_classes = len(cutoffs) + 1
-    out = np.full(len(values), n_classes - 1, dtype=np.int64)
-    uniq, inverse = np.unique(values, return_inverse=True)  # ascending
-    weights = uniq * np.bincount(inverse) if basis == "value" else np.bincount(inverse) * 1.0
+) -> npt.NDArray[np.float64]:
+    """Smallest value of each class ``<= k`` (``inf`` when empty), for ``k < len(cutoffs)``."""
+    last = len(cutoffs)
+    thresholds = np.full(last, np.inf)
+    srt = np.sort(values)  # ascending
+    n = srt.shape[0]
+    flag = np.empty(n, dtype=bool)
+    flag[:1] = True
+    np.not_equal(srt[1:], srt[:-1], out=flag[1:])
+    first = np.flatnonzero(flag)
+    del flag
+    uniq = srt[first]
+    del srt
+    counts = np.diff(np.r_[first, n])
+    del first
+    weights = uniq * counts if basis == "value" else counts * 1.0
+    del counts
     total = weights.sum()
     if total <= 0:
-        return out
+        return thresholds
     # Share of the total held by values strictly greater than each distinct value.
     desc = weights[::-1]
     greater = (np.cumsum(desc) - desc)[::-1] / total
-    cls = np.searchsorted(np.asarray(cutoffs) - _TOL, greater, side="right").astype(np.int64)
-    cls[uniq == 0] = n_classes - 1
-    out[:] = cls[inverse]
-    return out
+    del weights, desc
+    cls = np.searchsorted(np.asarray(cutoffs) - _TOL, greater, side="right")
+    cls[uniq == 0] = last
+    # cls does not increase along uniq (zero, the smallest value, gets the last class).
+    for k in range(last):  # a handful of classes
+        at = np.flatnonzero(cls <= k)
+        if at.size:
+            thresholds[k] = uniq[at[0]]
+    return thresholds
+
+
+def _class_codes(
+    values: npt.NDArray[np.float64], cutoffs: tuple[float, ...], basis: str
+) -> npt.NDArray[np.int64]:
+    """Class position (0 = best) of each value; ``values`` are finite and >= 0.
+
+    The class is a non-increasing step function of the value, so the distinct values and
+    their counts come from one plain sort (no argsort, no inverse scatter), and each value is
+    then placed by a binary search among the ``len(cutoffs)`` class thresholds: its class is
+    how many thresholds exceed it.
+    """
+    thresholds = _class_thresholds(values, cutoffs, basis)  # non-increasing
+    reached = np.searchsorted(thresholds[::-1], values, side="right").astype(np.int64)
+    np.subtract(len(cutoffs), reached, out=reached)
+    return reached
 
 
 def abc_classes(
