@@ -319,3 +319,25 @@ def test_rfmbins_is_frozen() -> None:
     b = RFMBins(bins=2, recency=[1], frequency=[], monetary=[])
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         b.bins = 3  # type: ignore[misc]
+
+
+# The comparison-count scorer against the plain binary-search definition (1 + edges beaten).
+@given(
+    st.lists(st.sampled_from([-1.0, 0.0, 1.0, 2.0, 2.5, 3.0, 7.0]), min_size=1, max_size=40),
+    st.lists(st.sampled_from([0.0, 1.0, 2.0, 2.5, 3.0, 5.0, 6.0, 8.0]), max_size=8, unique=True),
+    st.booleans(),
+)
+def test_score_matches_searchsorted_reference(
+    values: list[float], edges: list[float], lower_is_better: bool
+) -> None:
+    from crmcore.segmentation.scores import _score
+
+    v = np.array(values, dtype=np.float64)
+    e = np.array(sorted(edges), dtype=np.float64)
+    if lower_is_better:
+        want = 1 + len(e) - np.searchsorted(e, v, side="right")
+    else:
+        want = 1 + np.searchsorted(e, v, side="left")
+    got = _score(v, tuple(e.tolist()), lower_is_better=lower_is_better)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)

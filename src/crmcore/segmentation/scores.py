@@ -34,6 +34,7 @@ __all__ = ["RFMBins", "fit_rfm_bins", "rfm_scores", "score_rfm"]
 
 _METRICS = ("recency", "frequency", "monetary")
 MAX_BINS = 9
+_SCORE_COLUMNS = pd.Index(["r_score", "f_score", "m_score", "rfm_score"])
 
 
 def _edges(value: object, name: str) -> tuple[float, ...]:
@@ -290,16 +291,48 @@ def fit_rfm_bins(
 
 
 def _score(
-    values: npt.NDArray[np.float64], edges: tuple[float, ...], *, lower_is_better: bool
+    values: npt.NDArray[np.float64],
+    edges: tuple[float, ...],
+    *,
+    lower_is_better: bool,
+    out: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
+    """Score ``1 + edges beaten``; ``values`` are finite (validated), at most 8 edges.
+
+    One comparison pass per edge into an int8 counter beats a binary search per value.
+    """
     e = np.asarray(edges, dtype=np.float64)
-    if lower_is_better:
-        # number of edges strictly above the value
-        beaten = len(e) - np.searchsorted(e, values, side="right")
-    else:
-        # number of edges strictly below the value
-        beaten = np.searchsorted(e, values, side="left")
-    out: npt.NDArray[np.int64] = (beaten + 1).astype(np.int64)
+    n = values.shape[0]
+    beaten = np.zeros(n, dtype=np.int8)
+    hit = np.empty(n, dtype=bool)
+    for edge in e.tolist():  # at most MAX_BINS - 1 edges
+        if lower_is_better:
+            np.less(values, edge, out=hit)  # edges strictly above the value
+        else:
+            np.greater(values, edge, out=hit)  # edges strictly below the value
+        beaten += hit.view(np.int8)
+    if out is None:
+        out = np.empty(n, dtype=np.int64)
+    np.add(beaten, 1, out=out, casting="unsafe")
+    return out
+
+
+def _score_frame(
+    values: Sequence[npt.NDArray[np.float64]], rfm_bins: RFMBins, ids: pd.Index
+) -> pd.DataFrame:
+    """Build the score frame in one int64 block (no per-column stacking copy)."""
+    r, f, m = values
+    block = np.empty((4, r.shape[0]), dtype=np.int64)
+    rs = _score(r, rfm_bins.recency, lower_is_better=True, out=block[0])
+    fs = _score(f, rfm_bins.frequency, lower_is_better=False, out=block[1])
+    ms = _score(m, rfm_bins.monetary, lower_is_better=False, out=block[2])
+    total = block[3]
+    np.multiply(rs, 100, out=total)
+    total += 10 * fs
+    total += ms
+    out = pd.DataFrame(block.T, index=pd.Index(ids), columns=_SCORE_COLUMNS, copy=False)
+    if not out.index.is_monotonic_increasing:
+        out = out.sort_index(kind="stable")
     return out
 
 
@@ -375,16 +408,7 @@ def score_rfm(
     (r, f, m), ids = _summary_values(
         summary, [recency, frequency, monetary], customer=customer, allow_empty=True
     )
-    rs = _score(r, rfm_bins.recency, lower_is_better=True)
-    fs = _score(f, rfm_bins.frequency, lower_is_better=False)
-    ms = _score(m, rfm_bins.monetary, lower_is_better=False)
-    out = pd.DataFrame(
-        {"r_score": rs, "f_score": fs, "m_score": ms, "rfm_score": 100 * rs + 10 * fs + ms},
-        index=pd.Index(ids),
-    )
-    if not out.index.is_monotonic_increasing:
-        out = out.sort_index(kind="stable")
-    return out
+    return _score_frame((r, f, m), rfm_bins, ids)
 
 
 def rfm_scores(
@@ -429,8 +453,20 @@ def rfm_scores(
     [333, 212, 111]
     """
     names = {"recency": recency, "frequency": frequency, "monetary": monetary}
-    fitted = fit_rfm_bins(summary, bins, customer=customer, **names)
-    out = score_rfm(summary, fitted, customer=customer, **names)
-    if not _dask.is_dask(out):  # a Dask result has no attrs; fit_rfm_bins gives the edges
-        out.attrs["rfm_bins"] = fitted.to_dict()
+    if _dask.is_dask(summary):  # a Dask result has no attrs; fit_rfm_bins gives the edges
+        fitted = fit_rfm_bins(summary, bins, customer=customer, **names)
+        return score_rfm(summary, fitted, customer=customer, **names)
+    # fit_rfm_bins then score_rfm, validating and converting the summary once.
+    check_scalar(bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
+    (r, f, m), ids = _summary_values(
+        summary, [recency, frequency, monetary], customer=customer, allow_empty=False
+    )
+    fitted = RFMBins(
+        bins=int(bins),
+        recency=_fit_edges(r, bins),
+        frequency=_fit_edges(f, bins),
+        monetary=_fit_edges(m, bins),
+    )
+    out = _score_frame((r, f, m), fitted, ids)
+    out.attrs["rfm_bins"] = fitted.to_dict()
     return out
