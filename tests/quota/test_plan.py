@@ -486,15 +486,35 @@ def test_build_plan_cells_are_floor_or_ceil_and_months_exact(
     people: pd.DataFrame, total: int, parts: list[int], method: str
 ) -> None:
     pct = np.asarray(parts, dtype=np.float64) / sum(parts) * 100.0
-    pct[-1] = 100.0 - pct[:-1].sum()
+    pct[-1] = max(100.0 - pct[:-1].sum(), 0.0)
     plan = build_plan(people, total, distribution=pct.tolist(), method=method)
     assert plan.by("month").tolist() == seasonal_split(total, pct.tolist()).tolist()
-    # Exact share of person i in month j: year_i * parts_j / sum(parts), in integers.
-    years = plan.by("person").reindex(plan.table["person"]).to_numpy()
-    num = years * np.tile(np.asarray(parts, dtype=np.int64), len(people))
-    den = sum(parts)
-    cells = plan.table["quota_cents"].to_numpy()
-    assert ((cells == num // den) | (cells == -(-num // den))).all()
+    # Exact share of person i in month j: year_i * pct_j / sum(pct), with the percentages read
+    # as the exact binary fractions the floats hold (as apportion and seasonal_split do).
+    _assert_floor_or_ceil(plan, pct.tolist())
+
+
+def _assert_floor_or_ceil(plan: QuotaPlan, distribution: list[float]) -> None:
+    ratios = [float(v).as_integer_ratio() for v in distribution]
+    den = max(d for _, d in ratios)
+    nums = [n * (den // d) for n, d in ratios]
+    years = plan.by("person").reindex(plan.table["person"]).tolist()
+    cells = plan.table["quota_cents"].tolist()
+    for year, cell, num in zip(years, cells, nums * (len(cells) // len(nums)), strict=True):
+        q, r = divmod(year * num, sum(nums))
+        assert cell in (q, q + (r > 0))
+
+
+@pytest.mark.parametrize("total", [10**14 + 3, 2**53 + 1, 10**18 + 3, 2**62 - 1])
+@pytest.mark.parametrize("distribution", [[100 / 12] * 12, [19.1, 25.0, 23.1, 32.8]])
+def test_build_plan_months_exact_at_huge_totals(total: int, distribution: list[float]) -> None:
+    # Beyond 2**53 a float cannot hold a cent: floors and fractions are computed in integers
+    # (the percentages as the exact binary fractions they store).
+    people = PEOPLE.assign(weight=[3.0, 1.0, 2.0, 1.0, 1.7])
+    plan = build_plan(people, total, distribution=distribution)
+    assert plan.check()
+    assert plan.by("month").tolist() == seasonal_split(total, distribution).tolist()
+    _assert_floor_or_ceil(plan, distribution)
 
 
 @given(
@@ -507,7 +527,7 @@ def test_build_plan_ramped_margins(
     people: pd.DataFrame, total: int, parts: list[int], ramp_excess: str
 ) -> None:
     pct = np.asarray(parts, dtype=np.float64) / sum(parts) * 100.0
-    pct[-1] = 100.0 - pct[:-1].sum()
+    pct[-1] = max(100.0 - pct[:-1].sum(), 0.0)
     periods = MONTHS[: len(parts)]
     people = people.assign(start=people["start"].clip(upper=pd.Timestamp("2025-01-01")))
     flat = build_plan(people, total, distribution=pct.tolist(), periods=periods)

@@ -7,6 +7,7 @@ above it to the cent.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -495,7 +496,7 @@ def ramp_factors(
 # --------------------------------------------------------------------------------------------
 
 #: Relative tolerance below which a float cell counts as a whole number (float noise of x).
-_INTEGRAL_TOLERANCE = 1e-12
+_INTEGRAL_TOLERANCE = 64 * float(np.finfo(np.float64).eps)
 
 
 def _augment(
@@ -573,12 +574,50 @@ def _controlled_round(
     left, no such rounding exists and a :class:`~crmcore.errors.CRMError` says so (never seen
     for the plans :func:`build_plan` makes).
     """
-    n, m = exact.shape
     tol = _INTEGRAL_TOLERANCE * np.maximum(exact, 1.0)
     base = np.floor(exact + tol)
     frac = exact - base
-    eligible = frac > tol
-    base_i = base.astype(np.int64)
+    return _round_residual(base.astype(np.int64), frac, frac > tol, row_totals, col_totals)
+
+
+def _proportional_cells(
+    totals: npt.NDArray[np.int64], weights: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.bool_]]:
+    """Floors, fractional parts and "has a fraction" of ``totals_i * w_j / sum(w)``, exactly.
+
+    The weights are read as the exact binary fractions they store, put on a common
+    denominator and reduced, so floors and whole-number cells are exact at any total (int64
+    products when they fit, Python integers otherwise); fractions are floats, used for ties.
+    """
+    ratios = [float(v).as_integer_ratio() for v in weights]
+    denom = max(d for _, d in ratios)
+    nums = [num * (denom // d) for num, d in ratios]
+    g = 0
+    for v in nums:
+        g = math.gcd(g, v)
+    nums = [v // max(g, 1) for v in nums]
+    whole = sum(nums)
+    if max(nums) * max(int(totals.max(initial=0)), 1) < 2**62 // max(len(nums), 1):
+        prod = totals[:, None] * np.asarray(nums, dtype=np.int64)[None, :]
+        base = prod // whole
+        rem = prod - base * whole
+        return base, rem / whole, rem != 0
+    prod_o = totals.astype(object)[:, None] * np.asarray(nums, dtype=object)[None, :]
+    base_o = prod_o // whole
+    rem_o = prod_o - base_o * whole
+    frac = np.asarray(rem_o / whole, dtype=np.float64)
+    return base_o.astype(np.int64), frac, np.asarray(rem_o != 0, dtype=np.bool_)
+
+
+def _round_residual(
+    base_i: npt.NDArray[np.int64],
+    frac: npt.NDArray[np.float64],
+    eligible: npt.NDArray[np.bool_],
+    row_totals: npt.NDArray[np.int64],
+    col_totals: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Add a 0/1 matrix on the ``eligible`` cells of ``base_i`` to meet both margins."""
+    n, m = base_i.shape
     row_left = row_totals.astype(np.int64) - base_i.sum(axis=1)
     col_left = col_totals.astype(np.int64) - base_i.sum(axis=0)
     if int(row_left.sum()) != int(col_left.sum()):
@@ -720,7 +759,10 @@ def _drop(
             padded, ceil_rows.astype(np.int64), np.concatenate([months, slack])
         )[:, :n_months]
     except CRMError:  # no rounding with these margins: every margin to floor or ceiling
-        out = _round_all_margins(exact)
+        try:
+            out = _round_all_margins(exact)
+        except CRMError:  # float noise beyond 2**53: round each cell on its own
+            out = fallback
     return out.reshape(-1)
 
 
@@ -1110,9 +1152,9 @@ def build_plan(
     rows = np.repeat(np.arange(n), n_months)
     # Person x month by controlled rounding: rows add up to each person's year, columns to the
     # company's seasonal split of the total, every cell is the floor or ceiling of its share.
-    exact = person_total.astype(np.float64)[:, None] * (month_w / month_w.sum())[None, :]
     month_total = apportion(total, month_w, "hamilton")
-    cells = _controlled_round(exact, person_total, month_total).reshape(-1)
+    base, frac, has_frac = _proportional_cells(person_total, month_w)
+    cells = _round_residual(base, frac, has_frac, person_total, month_total).reshape(-1)
     plan_total = total
     if start is not None:
         factors = ramp_factors(ppl, labels, person=person, start=start, ramp=ramp)
