@@ -524,16 +524,29 @@ def _normalise(
         note = note.where(~flat, f"constant column: {CONSTANT_VALUE:g}")
         return x, note
     if metric.normalisation == "zscore":
-        cnt = np.bincount(group, weights=valid.astype(np.float64), minlength=len(starts))
-        filled = np.where(valid, values, 0.0)
+        # Groups are contiguous runs (starts/sizes): spread group values with np.repeat, and
+        # skip the NaN masks when nothing is missing (same numbers, fewer passes).
+        all_valid = bool(valid.all())
+        cnt: npt.NDArray[np.float64]
+        if all_valid:
+            cnt = sizes.astype(np.float64)
+            filled = values
+        else:
+            cnt = np.bincount(group, weights=valid.astype(np.float64), minlength=len(starts))  # type: ignore[assignment]  # float64 with weights
+            filled = np.where(valid, values, 0.0)
         sums = np.bincount(group, weights=filled, minlength=len(starts))
         mean_g = sums / np.maximum(cnt, 1.0)
-        dev = np.where(valid, values - mean_g[group], 0.0)
+        mean = np.repeat(mean_g, sizes)
+        dev = values - mean if all_valid else np.where(valid, values - mean, 0.0)
         var_g = np.bincount(group, weights=dev * dev, minlength=len(starts)) / np.maximum(cnt, 1.0)
-        std = np.sqrt(var_g)[group]
-        mean = mean_g[group]
-        flat = ~(std > 0)
-        x = np.where(flat, 0.0, dev / np.where(flat, 1.0, std))
+        std_g = np.sqrt(var_g)
+        std = np.repeat(std_g, sizes)
+        if bool((std_g > 0).all()):
+            flat = np.zeros(n, dtype=bool)
+            x = dev / std
+        else:
+            flat = ~(std > 0)
+            x = np.where(flat, 0.0, dev / np.where(flat, 1.0, std))
         if not higher:
             x = -x
         if not explain:
@@ -544,9 +557,12 @@ def _normalise(
         return x, note
     # percentile
     r = _group_rank(values, group, method="average")
-    n_valid: npt.NDArray[np.float64] = np.bincount(
-        group, weights=valid.astype(np.float64), minlength=len(starts)
-    )[group].astype(np.float64)
+    per_group = (
+        sizes.astype(np.float64)
+        if bool(valid.all())
+        else np.bincount(group, weights=valid.astype(np.float64), minlength=len(starts))
+    )
+    n_valid: npt.NDArray[np.float64] = np.repeat(per_group, sizes)
     single = n_valid <= 1
     x = np.where(single, CONSTANT_VALUE, (r - 1.0) / np.where(single, 1.0, n_valid - 1.0))
     if not higher:
