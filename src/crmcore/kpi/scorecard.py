@@ -425,18 +425,25 @@ def _group_rank(
         g = group[order]
         group_start = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
     v = key[order]
-    new_block = np.r_[True, v[1:] != v[:-1]]
+    new_block = np.empty(n, dtype=bool)
+    new_block[0] = True
+    np.not_equal(v[1:], v[:-1], out=new_block[1:])
+    del v
     new_block[group_start] = True
-    block = np.cumsum(new_block) - 1
+    # Ranks per block of tied values (a block never spans two groups), then spread.
     block_start = np.flatnonzero(new_block)
-    block_end = np.r_[block_start[1:], n] - 1
-    first = np.repeat(group_start, np.diff(np.r_[group_start, n]))
+    del new_block
+    next_start = np.r_[block_start[1:], n]
+    block_len = next_start - block_start
+    block_end = next_start - 1
+    group_block = np.searchsorted(block_start, group_start)
+    first = np.repeat(group_start, np.diff(np.r_[group_block, block_start.shape[0]]))
     if method == "min":
-        r = (block_start[block] - first + 1).astype(np.float64)
+        r_block = (block_start - first + 1).astype(np.float64)
     else:
-        r = (block_start[block] + block_end[block]) / 2.0 - first + 1.0
+        r_block = (block_start + block_end) / 2.0 - first + 1.0
     out = np.empty(n, dtype=np.float64)
-    out[order] = r
+    out[order] = np.repeat(r_block, block_len)
     out[np.isnan(values)] = np.nan
     return out
 
