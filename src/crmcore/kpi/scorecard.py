@@ -611,7 +611,9 @@ def _score(
     for c in codes:
         cs = c[order]
         same &= cs[1:] == cs[:-1]
+        del cs
     pos = first_true(frame.duplicated(subset=keys).to_numpy()) if same.any() else None
+    del same
     if pos is not None:
         what = " and ".join(repr(k) for k in keys)
         raise DataError(
@@ -633,6 +635,7 @@ def _score(
         group = np.zeros(len(frame), dtype=np.intp)
     else:
         group = codes[0][order].astype(np.intp)
+    del codes
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]).astype(np.intp)
     sizes = np.diff(np.r_[starts, len(group)]).astype(np.intp)
     raws: list[npt.NDArray[np.float64]] = []
