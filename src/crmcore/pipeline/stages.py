@@ -61,9 +61,10 @@ class StageModel:
         funnel (a deal further along cannot be less likely to win under a sequential funnel).
     days_to_close
         Expected days from entering each stage to closing, finite, >= 0, non-increasing.
-    won, lost
-        Names of the terminal stages (defaults ``"won"`` and ``"lost"``); a won deal counts with
-        probability 1, a lost one with 0.
+    won
+        Name of the terminal won stage (default ``"won"``); a won deal counts with probability 1.
+    lost
+        Name of the terminal lost stage (default ``"lost"``); a lost deal counts with 0.
     rates
         Optional step conversion rates the probabilities were built from (set by
         :meth:`from_conversion_rates`). When given they must multiply out to the win
