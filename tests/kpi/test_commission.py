@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
 from crmcore.kpi import CommissionPlan, commission_lines, commission_statement
+from crmcore.kpi.commission import _deal_order, _line_order
 from helpers import call_unmutated, shuffled
 
 BANDS = [(0, 0.04), (150_000, 0.06), (250_000, 0.08)]
@@ -415,3 +418,59 @@ def test_deals_closing_at_the_same_time_are_taken_in_deal_id_order():
 def test_plan_numbers_must_be_numbers(kw):
     with pytest.raises(ConfigError, match="expected a number"):
         CommissionPlan(tiers=TWO, **kw)
+
+
+# -- the fast sort paths against the plain lexsort they replace ----------------------------------
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-5, 5), st.integers(0, 2)), min_size=0, max_size=40
+    ),
+    st.randoms(use_true_random=False),
+)
+def test_deal_order_equals_lexsort(rows: list[tuple[int, int, int]], rnd: random.Random) -> None:
+    # person code, close time (few values: many ties) and a period that rises with the time;
+    # deal codes are a permutation, as pd.factorize of unique ids gives.
+    n = len(rows)
+    p = np.array([r[0] for r in rows], dtype=np.intp)
+    t = np.array([r[1] for r in rows], dtype=np.int64) * 10**12
+    per = (t // (3 * 10**12)).astype(np.int64)
+    d = np.arange(n, dtype=np.intp)
+    rnd.shuffle(d)  # type: ignore[arg-type]
+    expected = np.lexsort((d, t, per, p))
+    np.testing.assert_array_equal(_deal_order(p, t, per, d), expected)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3), st.integers(-3, 3)), max_size=30),
+    st.lists(st.booleans(), max_size=30),
+    st.booleans(),
+    st.booleans(),
+)
+def test_line_order_equals_lexsort(
+    rows: list[tuple[int, int, int]], claw: list[bool], presort: bool, huge: bool
+) -> None:
+    # sale keys (person, period, date, deal) in sorted order (the usual case) or not (the
+    # lexsort fallback); clawback lines copy person and deal of some sales with their own
+    # period and date; huge= makes the packed key overflow (fallback too).
+    n = len(rows)
+    p = np.array([r[0] for r in rows], dtype=np.intp)
+    per = np.array([r[1] for r in rows], dtype=np.int64)
+    date = np.array([r[2] for r in rows], dtype=np.int64)
+    deal = np.arange(n, dtype=np.intp)[::-1].copy()
+    if presort:
+        o = np.lexsort((deal, date, per, p))
+        p, per, date, deal = p[o], per[o], date[o], deal[o]
+    sel = np.array((claw + [False] * n)[:n], dtype=bool)
+    m = int(sel.sum())
+    keys = [
+        (p, per, date, deal, np.zeros(n, dtype=np.int8)),
+        (p[sel], per[sel] + 1, date[sel] + 2, deal[sel], np.ones(m, dtype=np.int8)),
+    ]
+    cat = [np.concatenate([k[i] for k in keys]) for i in range(5)]
+    expected = np.lexsort((cat[4], cat[3], cat[2], cat[1], cat[0]))
+    got = _line_order(keys, n_deals=2**62 if huge else max(n, 1))
+    np.testing.assert_array_equal(got, expected)

@@ -11,7 +11,7 @@ total — no cent is lost or invented by rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -447,6 +447,81 @@ def _ns(dates: Any) -> npt.NDArray[np.int64]:
     return out
 
 
+def _dense_rank(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], int]:
+    """Codes of ``values`` in sorted order of their distinct values, and how many there are."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _fits(*sizes: int) -> bool:
+    """Whether a mixed-radix key with these digit ranges fits in int64."""
+    return math.prod(max(int(s), 1) for s in sizes) < 2**62
+
+
+def _deal_order(
+    p_codes: npt.NDArray[np.intp],
+    t_val: npt.NDArray[np.int64],
+    per_val: npt.NDArray[np.int64],
+    d_codes: npt.NDArray[np.intp],
+) -> npt.NDArray[np.intp]:
+    """Order of the deals by person, period, close time, deal id.
+
+    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``. The period is a
+    non-decreasing function of the (wall-clock) close time, so it adds nothing to the key; the
+    remaining keys are packed into one int64, unique since deal codes are, so one single-key
+    sort gives the lexicographic order (any sort algorithm: no ties).
+    """
+    n = len(d_codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    t_rank, n_t = _dense_rank(t_val)
+    n_p = int(p_codes.max()) + 1
+    if not _fits(n_p, n_t, n):
+        return np.lexsort((d_codes, t_val, per_val, p_codes))
+    key = (p_codes.astype(np.int64) * n_t + t_rank) * n + d_codes
+    out: npt.NDArray[np.intp] = np.argsort(key)
+    return out
+
+
+def _line_order(
+    keys: Sequence[tuple[npt.NDArray[Any], ...]], *, n_deals: int
+) -> npt.NDArray[np.intp]:
+    """Order of the lines by person, period, date, deal, sale before clawback.
+
+    Same permutation as a ``np.lexsort`` of the concatenated keys. The sale lines (first block)
+    usually arrive sorted already, so each line's keys are packed into one unique int64, the
+    few clawback lines are sorted alone and merged into the sale lines by ``searchsorted``.
+    Falls back to the lexsort when the packed key could overflow or the sales are not in order
+    (tz-aware dates around a daylight-saving change).
+    """
+    p_key, per_key, date_key, deal_key, kind_key = (
+        np.concatenate([k[i] for k in keys]) for i in range(5)
+    )
+    total = len(p_key)
+    n = len(keys[0][0])
+    if total == 0:
+        return np.zeros(0, dtype=np.intp)
+    per_rank, n_per = _dense_rank(per_key)
+    date_rank, n_date = _dense_rank(date_key)
+    n_p = int(p_key.max()) + 1
+    if not _fits(n_p, n_per, n_date, n_deals, 2):
+        return np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
+    packed = (
+        ((p_key.astype(np.int64) * n_per + per_rank) * n_date + date_rank) * n_deals
+        + deal_key.astype(np.int64)
+    ) * 2 + kind_key
+    sale = packed[:n]
+    if not bool(np.all(sale[1:] > sale[:-1])):
+        return np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
+    claw_sorted = np.argsort(packed[n:])
+    pos = np.searchsorted(sale, packed[n:][claw_sorted])
+    m = total - n
+    out = np.empty(total, dtype=np.intp)
+    out[np.arange(n) + np.searchsorted(pos, np.arange(n), side="right")] = np.arange(n)
+    out[pos + np.arange(m)] = n + claw_sorted
+    return out
+
+
 def _lines(
     deals: pd.DataFrame,
     plan: CommissionPlan,
@@ -491,7 +566,7 @@ def _lines(
     t_ns = closed.dt.tz_localize(None) if getattr(closed.dt, "tz", None) is not None else closed
     t_val = t_ns.to_numpy().astype("datetime64[ns]").astype(np.int64)
     per_val = periods.to_numpy().astype("datetime64[ns]").astype(np.int64)
-    order = np.lexsort((d_codes, t_val, per_val, p_codes))
+    order = _deal_order(p_codes, t_val, per_val, d_codes)
     pc, pv, amt = p_codes[order], per_val[order], cents[order]
     new_group = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
     group = np.cumsum(new_group) - 1
@@ -614,10 +689,7 @@ def _lines(
             )
     lines = pd.concat(parts, ignore_index=True)
     lines["kind"] = lines["kind"].astype(object)
-    p_key, per_key, date_key, deal_key, kind_key = (
-        np.concatenate([k[i] for k in keys]) for i in range(5)
-    )
-    l_order = np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
+    l_order = _line_order(keys, n_deals=n)
     lines = lines.iloc[l_order].reset_index(drop=True)
     group_info = pd.DataFrame(
         {
