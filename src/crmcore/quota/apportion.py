@@ -86,6 +86,7 @@ class MethodNames(tuple[str, ...]):
 
 #: Every accepted method name (canonical names and aliases), sorted.
 METHODS = MethodNames(sorted(_ALIAS))
+_BLOCK = 1 << 16  # items per block when counting seats in small reused buffers
 _ZERO_SIGNPOST = frozenset({"adams", "dean", "huntington_hill"})
 _OFFSET = {"jefferson": 1.0, "webster": 0.5, "dean": 0.5, "huntington_hill": 0.5, "adams": 0.0}
 _DELTA = 2e-14  # relative safety margin: ~50x the float error of the count formulas
@@ -156,9 +157,16 @@ def _weights(weights: Any) -> tuple[FloatArray, IntArray | None]:
         flt = exact.astype(np.float64)
     else:
         try:
-            flt = arr.astype(np.float64)
+            flt = arr.astype(np.float64, copy=False)  # read only below: no copy needed
         except (TypeError, ValueError):
             raise ConfigError("weights must be numbers") from None
+    low, high = float(flt.min()), float(flt.max())
+    if low >= 0.0 and high < math.inf:  # no NaN (min would be NaN), no inf, no negative
+        if high <= 0.0:
+            raise ConfigError(
+                "weights are all zero; at least one must be positive", column="weights"
+            )
+        return flt, exact
     for mask, what in ((np.isnan(flt), "NaN"), (np.isinf(flt), "infinite"), (flt < 0, "negative")):
         pos = first_true(mask)
         if pos is not None:
@@ -177,7 +185,8 @@ def _weights(weights: Any) -> tuple[FloatArray, IntArray | None]:
 
 def _bound(value: Any, n: int, name: str, default: int) -> IntArray:
     if value is None:
-        return np.full(n, default, dtype=np.int64)
+        # A read-only broadcast view (no memory): callers only read bounds or copy them.
+        return np.broadcast_to(np.int64(default), (n,))
     raw = value.to_numpy() if isinstance(value, pd.Series) else value
     arr = np.asarray(raw)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
@@ -238,7 +247,11 @@ def _check_feasible(total: int, w: FloatArray, lo: IntArray, hi: IntArray) -> In
             column="minimum",
             value=low,
         )
-    eff = np.where(w > 0, hi, lo)
+    eff = hi if bool((w > 0).all()) else np.where(w > 0, hi, lo)
+    # Parts are non-negative: one part at or above the total settles feasibility without the
+    # exact (possibly arbitrary-precision) sum.
+    if int(eff.max()) >= total:
+        return eff.astype(np.int64, copy=False)
     high = _int_sum(eff)
     if high < total:
         zero = " (zero-weight items count at their minimum)" if (w == 0).any() else ""
@@ -248,7 +261,7 @@ def _check_feasible(total: int, w: FloatArray, lo: IntArray, hi: IntArray) -> In
             column="maximum",
             value=high,
         )
-    return eff.astype(np.int64)
+    return eff.astype(np.int64, copy=False)
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,8 +308,21 @@ def _signpost(method: str, s: int) -> Fraction:
     return Fraction(s * (s + 1))  # huntington_hill: squared signpost
 
 
-def _count(method: str, y: FloatArray) -> IntArray:
-    """Float count of seats ``#{s >= 0 : d(s) <= y}`` for quotients ``y > 0``."""
+def _count(method: str, y: FloatArray, out: IntArray | None = None) -> IntArray:
+    """Float count of seats ``#{s >= 0 : d(s) <= y}`` for quotients ``y > 0``.
+
+    With ``out``, ``y`` must be a scratch array: it is overwritten and the counts are written to
+    ``out`` (no new full-size arrays; the same values as without).
+    """
+    if out is not None and method in ("jefferson", "adams", "webster"):
+        if method == "webster":
+            y += 0.5
+        np.floor(y, out=y)
+        if method == "adams":
+            y += 1.0
+        np.minimum(y, float(_NO_CAP), out=y)
+        np.copyto(out, y, casting="unsafe")
+        return out
     if method == "jefferson":
         c = np.floor(y)
     elif method == "adams":
@@ -307,7 +333,11 @@ def _count(method: str, y: FloatArray) -> IntArray:
         c = np.floor((np.sqrt(1.0 + 4.0 * y * y) - 1.0) * 0.5) + 1.0
     else:  # dean
         c = np.floor((y - 1.0 + np.sqrt(y * y + 1.0)) * 0.5) + 1.0
-    return np.minimum(c, float(_NO_CAP)).astype(np.int64)
+    res = np.minimum(c, float(_NO_CAP)).astype(np.int64)
+    if out is not None:
+        out[...] = res
+        return out
+    return res
 
 
 def _priority(method: str, w: FloatArray, s: IntArray) -> FloatArray:
@@ -525,19 +555,58 @@ def _divisor(
             order = eligible[np.lexsort((eligible, -flt[eligible]))]
             out[order[: total - int(lo.sum())]] += 1
             return out
-    w = flt[pos]
-    lo_p, hi_p = lo[pos], hi[pos]
-    fixed = int(lo[~pos].sum())
+    # Full-size temporaries are costly at 10M items (every fresh page is touched once, which
+    # made the time grow ~20x from 1M to 10M): skip copies when every weight is positive and,
+    # without bounds, count seats block by block in small reused buffers.
+    all_pos = bool(pos.all())
+    if all_pos:
+        w, lo_p, hi_p, fixed = flt, lo, hi, 0
+    else:
+        w, lo_p, hi_p, fixed = flt[pos], lo[pos], hi[pos], int(lo[~pos].sum())
     target = total - fixed
     wsum = float(math.fsum(w.tolist())) if w.size < 4096 else float(w.sum())
+    block = min(w.size, _BLOCK)
+    fbuf = np.empty(block, dtype=np.float64)
+    ibuf = np.empty(block, dtype=np.int64)
 
     def seats(u: float, factor: float = 1.0) -> IntArray:
-        return np.clip(_count(method, w * (u * factor)), lo_p, hi_p)
+        out = np.empty(w.size, dtype=np.int64)
+        for a in range(0, w.size, block):
+            b = min(a + block, w.size)
+            np.multiply(w[a:b], u * factor, out=fbuf[: b - a])
+            _count(method, fbuf[: b - a], out[a:b])
+        if bounded:  # without bounds counts lie in [0, _NO_CAP]: clipping changes nothing
+            np.clip(out, lo_p, hi_p, out=out)
+        return out
+
+    def widths(u: float, factor: float, lower: IntArray) -> tuple[IntArray, IntArray]:
+        """Positions where ``seats(u, factor)`` exceeds ``lower``, and by how much."""
+        if bounded:
+            width = seats(u, factor)
+            np.subtract(width, lower, out=width)
+            wide = np.flatnonzero(width)
+            return wide, width[wide]
+        parts: list[IntArray] = []
+        sizes: list[IntArray] = []
+        for a in range(0, w.size, block):
+            b = min(a + block, w.size)
+            np.multiply(w[a:b], u * factor, out=fbuf[: b - a])
+            upper = _count(method, fbuf[: b - a], ibuf[: b - a])
+            np.subtract(upper, lower[a:b], out=upper)
+            nz = np.flatnonzero(upper)
+            parts.append(nz + a)
+            sizes.append(upper[nz])
+        return np.concatenate(parts), np.concatenate(sizes)
 
     def f(u: float) -> tuple[int, float]:
-        raw = _count(method, w * u)
         if not bounded:
-            return int(raw.sum()), wsum
+            acc = 0
+            for a in range(0, w.size, block):
+                b = min(a + block, w.size)
+                np.multiply(w[a:b], u, out=fbuf[: b - a])
+                acc += int(_count(method, fbuf[: b - a], ibuf[: b - a]).sum())
+            return (acc + 2**63) % 2**64 - 2**63, wsum  # as the int64 sum of all counts
+        raw = _count(method, w * u)
         free = (raw >= lo_p) & (raw <= hi_p)  # items whose count still moves with u
         slope = float(w[free].sum()) if bounded else wsum
         return int(np.clip(raw, lo_p, hi_p).sum()), slope
@@ -585,15 +654,16 @@ def _divisor(
     u_small = low_u / (1.0 + 3.0 * _DELTA)
     u_big = high_u * (1.0 + 3.0 * _DELTA)
     lower = seats(u_small, 1.0 - 2.0 * _DELTA)
-    upper = seats(u_big, 1.0 + 2.0 * _DELTA)
     k = target - int(lower.sum())
-    width = upper - lower
-    item_local = np.repeat(np.arange(w.size, dtype=np.int64), width)
-    offset = np.arange(item_local.size, dtype=np.int64) - np.repeat(np.cumsum(width) - width, width)
+    # Only the few items with undecided units (width > 0) are expanded.
+    wide, width_nz = widths(u_big, 1.0 + 2.0 * _DELTA, lower)
+    item_local = np.repeat(wide, width_nz)
+    offset = np.arange(item_local.size, dtype=np.int64) - np.repeat(
+        np.cumsum(width_nz) - width_nz, width_nz
+    )
     seat = lower[item_local] + offset
     prio = _priority(method, w[item_local], seat)
-    positions = np.flatnonzero(pos)
-    item = positions[item_local]
+    item = item_local if all_pos else np.flatnonzero(pos)[item_local]
     finite = prio[np.isfinite(prio)]
     err = 1e-13 * float(finite.max()) if finite.size else 0.0
     wexact = _exact_weight(flt, exact)
@@ -613,8 +683,11 @@ def _divisor(
         key_id=_key_ids(flt, exact)[item],
         exact_key=exact_key,
     )
-    out = lo.copy()
-    out[positions] = lower
+    if all_pos:
+        out = lower
+    else:
+        out = lo.copy()
+        out[pos] = lower
     np.add.at(out, item[chosen], 1)
     return out
 
@@ -804,4 +877,4 @@ def apportion(
         out = _hamilton(total, flt, exact, lo, hi)
     else:
         out = _divisor(name, total, flt=flt, exact=exact, lo=lo, hi=hi)
-    return out.astype(np.int64)
+    return out.astype(np.int64, copy=False)
