@@ -474,3 +474,40 @@ def test_line_order_equals_lexsort(
     expected = np.lexsort((cat[4], cat[3], cat[2], cat[1], cat[0]))
     got = _line_order(keys, n_deals=2**62 if huge else max(n, 1))
     np.testing.assert_array_equal(got, expected)
+
+
+def reference_statement(lines: pd.DataFrame, person: str = "person") -> pd.DataFrame:
+    """Plain groupby over the lines: the statement's previous algorithm, kept as a yardstick."""
+    is_sale = (lines["kind"] == "sale").to_numpy()
+    frame = pd.DataFrame(
+        {
+            person: lines[person].to_numpy(),
+            "period": lines["period"].to_numpy(),
+            "deals": is_sale.astype(np.int64),
+            "sales_cents": np.where(is_sale, lines["amount_cents"].to_numpy(), 0),
+            "tier": np.where(is_sale, lines["tier"].to_numpy(), 0),
+            "earned_cents": np.where(is_sale, lines["commission_cents"].to_numpy(), 0),
+            "clawback_cents": np.where(is_sale, 0, lines["commission_cents"].to_numpy()),
+        }
+    )
+    out = frame.groupby([person, "period"], sort=True).agg(
+        deals=("deals", "sum"),
+        sales_cents=("sales_cents", "sum"),
+        tier=("tier", "max"),
+        earned_cents=("earned_cents", "sum"),
+        clawback_cents=("clawback_cents", "sum"),
+    )
+    for col in out.columns:
+        out[col] = out[col].astype(np.int64)
+    return out
+
+
+@given(plans(), deal_tables(cancel=True))
+def test_statement_equals_groupby_of_its_lines(plan, deals):
+    # the reduceat statement against a groupby of commission_lines (plans() are amount-based)
+    st_ = commission_statement(deals, plan, cancelled_at="cancelled_at")
+    ref = reference_statement(commission_lines(deals, plan, cancelled_at="cancelled_at"))
+    got = st_[["deals", "sales_cents", "tier", "earned_cents", "clawback_cents"]]
+    pd.testing.assert_frame_equal(got, ref, check_exact=True)
+    assert st_["target_cents"].isna().all()
+    np.testing.assert_array_equal(st_["payout_cents"], ref["earned_cents"] + ref["clawback_cents"])

@@ -535,7 +535,9 @@ def _lines(
     targets: pd.DataFrame | None,
     period: str,
     target: str,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
+    summary: bool = False,
+) -> pd.DataFrame:
+    """Build the lines frame, or with ``summary=True`` the statement, of the deals."""
     arg = "deals"
     if not isinstance(plan, CommissionPlan):
         raise ConfigError(
@@ -624,26 +626,16 @@ def _lines(
         commission = c_after - plan._cumulative(prev, tgt_rows)
     tier = plan.tier_reached(cum, tgt_rows)
 
-    deal_ids = deals[deal].to_numpy()[order]
-    sale = pd.DataFrame(
-        {
-            person: deals[person].to_numpy()[order],
-            "period": periods.to_numpy()[order],
-            deal: deal_ids,
-            "kind": "sale",
-            "date": closed.iloc[order].array,
-            "amount_cents": amt,
-            "cumulative_cents": cum,
-            "tier": tier,
-            "commission_cents": commission,
-            "source_period": periods.to_numpy()[order],
-        }
-    )
-    parts = [sale]
+    person_vals = deals[person].to_numpy()[order]
+    sale_periods = periods.to_numpy()[order]
+    sale_dates = closed.iloc[order].array
     # Sort keys of the lines, built from the codes already at hand (no second factorize of the
     # concatenated ids): person, period, date, deal, sale before clawback.
     d_sorted = d_codes[order]
-    keys = [(pc, pv, _ns(closed.iloc[order].array), d_sorted, np.zeros(n, dtype=np.int8))]
+    keys = [(pc, pv, _ns(sale_dates), d_sorted, np.zeros(n, dtype=np.int8))]
+    sel: npt.NDArray[np.bool_] | None = None
+    c_dates: pd.Series | None = None
+    c_periods: npt.NDArray[Any] | None = None
     if cancelled_at is not None:
         mask = deals[cancelled_at].notna().to_numpy()
         if mask.any():
@@ -671,34 +663,130 @@ def _lines(
                 )
             sel = mask[order]
             c_dates = cancel_full.iloc[order[sel]].reset_index(drop=True)
-            back = sale.loc[sel].copy()
-            back["kind"] = "clawback"
-            back["date"] = c_dates.array
-            back["period"] = _period_start(c_dates, freq).to_numpy()
-            back["amount_cents"] = -back["amount_cents"]
-            back["commission_cents"] = -back["commission_cents"]
-            parts.append(back)
+            c_periods = _period_start(c_dates, freq).to_numpy()
             keys.append(
                 (
                     pc[sel],
-                    back["period"].to_numpy().astype("datetime64[ns]").astype(np.int64),
+                    c_periods.astype("datetime64[ns]").astype(np.int64),
                     _ns(c_dates.array),
                     d_sorted[sel],
                     np.ones(int(sel.sum()), dtype=np.int8),
                 )
             )
-    lines = pd.concat(parts, ignore_index=True)
-    lines["kind"] = lines["kind"].astype(object)
     l_order = _line_order(keys, n_deals=n)
-    lines = lines.iloc[l_order].reset_index(drop=True)
-    group_info = pd.DataFrame(
+    if summary:
+        return _statement(
+            person=person,
+            l_order=l_order,
+            keys=keys,
+            sel=sel,
+            person_vals=person_vals,
+            sale_periods=sale_periods,
+            c_periods=c_periods,
+            amt=amt,
+            tier=tier,
+            commission=commission,
+            group=group,
+            tgt_group=tgt_group,
+        )
+    sale = pd.DataFrame(
         {
-            person: deals[person].to_numpy()[order][starts],
-            "period": periods.to_numpy()[order][starts],
-            "target_cents": tgt_group,
+            person: person_vals,
+            "period": sale_periods,
+            deal: deals[deal].to_numpy()[order],
+            "kind": "sale",
+            "date": sale_dates,
+            "amount_cents": amt,
+            "cumulative_cents": cum,
+            "tier": tier,
+            "commission_cents": commission,
+            "source_period": sale_periods,
         }
     )
-    return lines, group_info
+    parts = [sale]
+    if sel is not None and c_dates is not None:
+        back = sale.loc[sel].copy()
+        back["kind"] = "clawback"
+        back["date"] = c_dates.array
+        back["period"] = c_periods
+        back["amount_cents"] = -back["amount_cents"]
+        back["commission_cents"] = -back["commission_cents"]
+        parts.append(back)
+    lines = pd.concat(parts, ignore_index=True)
+    lines["kind"] = lines["kind"].astype(object)
+    lines = lines.iloc[l_order].reset_index(drop=True)
+    return lines
+
+
+def _statement(
+    *,
+    person: str,
+    l_order: npt.NDArray[np.intp],
+    keys: Sequence[tuple[npt.NDArray[Any], ...]],
+    sel: npt.NDArray[np.bool_] | None,
+    person_vals: npt.NDArray[Any],
+    sale_periods: npt.NDArray[Any],
+    c_periods: npt.NDArray[Any] | None,
+    amt: npt.NDArray[np.int64],
+    tier: npt.NDArray[np.int64],
+    commission: npt.NDArray[np.int64],
+    group: npt.NDArray[np.int64],
+    tgt_group: npt.NDArray[np.float64],
+) -> pd.DataFrame:
+    """Sum the line arrays into the statement: segment sums over the lines in line order.
+
+    Lines are sorted by person and period first, so each statement row is one contiguous run of
+    lines; sums and maxima are ``np.add.reduceat`` / ``np.maximum.reduceat`` over the runs.
+    """
+    n = len(amt)
+    zero = np.zeros(0, dtype=np.int64)
+    if sel is not None and c_periods is not None:
+        m = int(sel.sum())
+        p_all = np.concatenate([person_vals, person_vals[sel]])
+        per_all = np.concatenate([sale_periods, c_periods])
+        claw_comm = -commission[sel]
+    else:
+        m = 0
+        p_all, per_all, claw_comm = person_vals, sale_periods, zero
+    pc = np.concatenate([k[0] for k in keys])[l_order]
+    pv = np.concatenate([k[1] for k in keys])[l_order]
+    is_sale = l_order < n
+    new_row = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
+    starts = np.flatnonzero(new_row)
+    pad = np.zeros(m, dtype=np.int64)
+    sales = np.add.reduceat(np.concatenate([amt, pad])[l_order], starts)
+    deals_n = np.add.reduceat(is_sale.astype(np.int64), starts)
+    tier_max = np.maximum.reduceat(np.concatenate([tier.astype(np.int64), pad])[l_order], starts)
+    earned = np.add.reduceat(np.concatenate([commission, pad])[l_order], starts)
+    clawback = np.add.reduceat(
+        np.concatenate([np.zeros(n, dtype=np.int64), claw_comm])[l_order], starts
+    )
+    sale_group = np.maximum.reduceat(
+        np.concatenate([group.astype(np.int64), np.full(m, -1, dtype=np.int64)])[l_order], starts
+    )
+    tgt = np.where(sale_group >= 0, tgt_group[np.maximum(sale_group, 0)], np.nan)
+    index = pd.MultiIndex.from_arrays(
+        [p_all[l_order[starts]], per_all[l_order[starts]]], names=[person, "period"]
+    )
+    sales_f = sales.astype(np.float64)
+    earned_f = earned.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        attainment = sales_f / tgt
+        rate = np.where(sales_f > 0, earned_f / np.where(sales_f > 0, sales_f, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "deals": deals_n,
+            "sales_cents": sales,
+            "target_cents": tgt,
+            "attainment": attainment,
+            "tier": tier_max,
+            "earned_cents": earned,
+            "clawback_cents": clawback,
+            "payout_cents": earned + clawback,
+            "effective_rate": rate,
+        },
+        index=index,
+    )
 
 
 def _group_targets(
@@ -835,7 +923,7 @@ def commission_lines(
     0               1          14500000            580000
     1               2          16500000            110000
     """
-    lines, _ = _lines(
+    return _lines(
         deals,
         plan,
         person=person,
@@ -848,7 +936,6 @@ def commission_lines(
         period=period,
         target=target,
     )
-    return lines
 
 
 def commission_statement(
@@ -908,7 +995,7 @@ def commission_statement(
            2024-04-01            0             0         -110000       -110000
     bob    2024-03-01      5000000        200000               0        200000
     """
-    lines, info = _lines(
+    return _lines(
         deals,
         plan,
         person=person,
@@ -920,34 +1007,5 @@ def commission_statement(
         targets=targets,
         period=period,
         target=target,
+        summary=True,
     )
-    is_sale = (lines["kind"] == "sale").to_numpy()
-    frame = pd.DataFrame(
-        {
-            person: lines[person].to_numpy(),
-            "period": lines["period"].to_numpy(),
-            "deals": is_sale.astype(np.int64),
-            "sales_cents": np.where(is_sale, lines["amount_cents"].to_numpy(), 0),
-            "tier": np.where(is_sale, lines["tier"].to_numpy(), 0),
-            "earned_cents": np.where(is_sale, lines["commission_cents"].to_numpy(), 0),
-            "clawback_cents": np.where(is_sale, 0, lines["commission_cents"].to_numpy()),
-        }
-    )
-    out = frame.groupby([person, "period"], sort=True).agg(
-        deals=("deals", "sum"),
-        sales_cents=("sales_cents", "sum"),
-        tier=("tier", "max"),
-        earned_cents=("earned_cents", "sum"),
-        clawback_cents=("clawback_cents", "sum"),
-    )
-    tgt = info.set_index([person, "period"])["target_cents"]
-    out.insert(2, "target_cents", tgt.reindex(out.index).to_numpy(dtype=np.float64))
-    sales = out["sales_cents"].to_numpy(dtype=np.float64)
-    out.insert(3, "attainment", sales / out["target_cents"].to_numpy(dtype=np.float64))
-    for col in ("deals", "sales_cents", "tier", "earned_cents", "clawback_cents"):
-        out[col] = out[col].astype(np.int64)
-    out["payout_cents"] = out["earned_cents"] + out["clawback_cents"]
-    earned = out["earned_cents"].to_numpy(dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        out["effective_rate"] = np.where(sales > 0, earned / np.where(sales > 0, sales, 1), np.nan)
-    return out
