@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
 from crmcore.kpi import CommissionPlan, commission_lines, commission_statement
-from crmcore.kpi.commission import _deal_order, _line_order
+from crmcore.kpi.commission import _deal_codes, _deal_order, _line_order
 from helpers import call_unmutated, shuffled
 
 BANDS = [(0, 0.04), (150_000, 0.06), (250_000, 0.08)]
@@ -440,7 +440,7 @@ def test_deal_order_equals_lexsort(rows: list[tuple[int, int, int]], rnd: random
     d = np.arange(n, dtype=np.intp)
     rnd.shuffle(d)  # type: ignore[arg-type]
     expected = np.lexsort((d, t, per, p))
-    np.testing.assert_array_equal(_deal_order(p, t, per, d), expected)
+    np.testing.assert_array_equal(_deal_order(p, t, per, d, n), expected)
 
 
 @settings(max_examples=60)
@@ -511,3 +511,24 @@ def test_statement_equals_groupby_of_its_lines(plan, deals):
     pd.testing.assert_frame_equal(got, ref, check_exact=True)
     assert st_["target_cents"].isna().all()
     np.testing.assert_array_equal(st_["payout_cents"], ref["earned_cents"] + ref["clawback_cents"])
+
+
+@given(
+    st.sets(st.integers(-(2**40), 2**40), min_size=1, max_size=30)
+    | st.sets(st.integers(0, 40), min_size=1, max_size=30),
+    st.sampled_from(["int64", "uint64", "int32", "str"]),
+)
+def test_deal_codes_sort_like_the_ids(ids, dtype):
+    # integer ids over a short range are their own codes, others go through pd.factorize;
+    # either way the codes sort exactly as a sorted factorize of the ids does
+    values = sorted(ids)
+    if dtype == "uint64":
+        values = [v + 2**63 for v in values if v >= 0] or [2**63 + 5]
+    if dtype == "int32":
+        values = sorted({v % 2**31 for v in values})
+    series = pd.Series(values, dtype=dtype).sample(frac=1, random_state=0)
+    codes, n_codes = _deal_codes(series)
+    ref = pd.factorize(series, sort=True)[0]
+    np.testing.assert_array_equal(np.argsort(codes), np.argsort(ref))
+    assert codes.min() >= 0
+    assert codes.max() < n_codes

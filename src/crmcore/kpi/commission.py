@@ -458,11 +458,28 @@ def _fits(*sizes: int) -> bool:
     return math.prod(max(int(s), 1) for s in sizes) < 2**62
 
 
+def _deal_codes(ids: pd.Series) -> tuple[npt.NDArray[np.int64], int]:
+    """Codes that sort like the (unique) deal ids, and their range.
+
+    Integer ids are their own codes (offset by the smallest) when their range is at most four
+    times their count; otherwise the codes of a sorted ``pd.factorize`` (same order).
+    """
+    n = len(ids)
+    if n and ids.dtype.kind in "iu":
+        vals = ids.to_numpy()
+        lo, hi = int(vals.min()), int(vals.max())
+        if hi - lo < 4 * n:
+            return (vals - vals.min()).astype(np.int64), hi - lo + 1
+    codes = pd.factorize(ids, sort=True)[0]
+    return codes.astype(np.int64), n
+
+
 def _deal_order(
     p_codes: npt.NDArray[np.intp],
     t_val: npt.NDArray[np.int64],
     per_val: npt.NDArray[np.int64],
-    d_codes: npt.NDArray[np.intp],
+    d_codes: npt.NDArray[np.integer[Any]],
+    n_deals: int,
 ) -> npt.NDArray[np.intp]:
     """Order of the deals by person, period, close time, deal id.
 
@@ -476,9 +493,9 @@ def _deal_order(
         return np.zeros(0, dtype=np.intp)
     t_rank, n_t = _dense_rank(t_val)
     n_p = int(p_codes.max()) + 1
-    if not _fits(n_p, n_t, n):
+    if not _fits(n_p, n_t, n_deals):
         return np.lexsort((d_codes, t_val, per_val, p_codes))
-    key = (p_codes.astype(np.int64) * n_t + t_rank) * n + d_codes
+    key = (p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes
     out: npt.NDArray[np.intp] = np.argsort(key)
     return out
 
@@ -564,11 +581,11 @@ def _lines(
     n = len(deals)
     # Deterministic order: person, period, close time, deal id.
     p_codes = pd.factorize(deals[person], sort=True)[0]
-    d_codes = pd.factorize(deals[deal], sort=True)[0]
+    d_codes, n_deals = _deal_codes(deals[deal])
     t_ns = closed.dt.tz_localize(None) if getattr(closed.dt, "tz", None) is not None else closed
     t_val = t_ns.to_numpy().astype("datetime64[ns]").astype(np.int64)
     per_val = periods.to_numpy().astype("datetime64[ns]").astype(np.int64)
-    order = _deal_order(p_codes, t_val, per_val, d_codes)
+    order = _deal_order(p_codes, t_val, per_val, d_codes, n_deals)
     pc, pv, amt = p_codes[order], per_val[order], cents[order]
     new_group = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
     group = np.cumsum(new_group) - 1
@@ -673,7 +690,7 @@ def _lines(
                     np.ones(int(sel.sum()), dtype=np.int8),
                 )
             )
-    l_order = _line_order(keys, n_deals=n)
+    l_order = _line_order(keys, n_deals=n_deals)
     if summary:
         return _statement(
             person=person,
