@@ -352,7 +352,7 @@ class CommissionPlan:
     def _cumulative(
         self, s: npt.NDArray[np.int64], tgt: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.int64]:
-        bounds = [self._to_units(t, tgt) * np.ones(s.shape, dtype=np.int64) for t, _ in self.tiers]
+        bounds = [self._to_units(t, tgt) for t, _ in self.tiers]  # broadcast against s
         rates = [_ppm(r, "rate") for _, r in self.tiers]
         num = np.zeros(s.shape, dtype=np.int64)
         if self.mode == "marginal":
