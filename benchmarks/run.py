@@ -798,20 +798,19 @@ machine; the figures above are regenerated, these notes are not, so check them a
   and customer codes were not tried (`np.bincount` would copy them back to 64-bit).
 - **Steps still slower than the summaries** (the issue's "no step slower than the summaries" is
   not met for these):
-  - `commission_statement` (the slowest): two multi-key `np.lexsort` calls (deals by person,
-    period, close time, id; then sale and clawback lines again) and assembling the lines frame
-    (about 1.03 lines per deal, ten columns) are most of its time and memory. Next step: merge
-    the 3 % clawback lines into the already sorted sale lines instead of sorting all lines again.
+  - `commission_statement` (the slowest; 25 s / 5.7 GB at 10M before this round's last
+    change): the deal-order argsort (about 1.5 s at 10M), two cumulative-commission passes
+    (2.3 s), rank factorisation (1.2 s), key packing (0.7 s), cumulative sums (0.7 s) and
+    indexing copies (1.7 s); no single hot spot is left, and it still grows faster than linearly.
   - `score_scorecard` (7 metrics): per-period sorts for percentiles and ranks (about 1.1 s at
     10M), element-wise numpy work across the metrics (1.7 s), the scoring loop (0.9 s), key
     factorisation and sort (0.4 s), the MultiIndex (0.2 s); its peak holds every metric's raw,
     normalised and points arrays at once.
   - `close_schedule`: DuckDB's reference is a streaming float aggregate (a few MB); crmcore
-    keeps about ten per-deal arrays to round every deal to exact cents and report overdue deals,
-    and parses and checks the close dates.
-  - `apportion_hamilton` matches DuckDB (which rounds floats; crmcore is exact in integers, with
-    exact tie resolution); `apportion_webster`'s divisor search makes several passes over all
-    weights and grows faster than linearly from 1M to 10M; not profiled yet.
+    rounds every deal to exact cents (`to_minor_units`, about 0.27 s at 10M), codes the stages
+    (0.26 s), validates the dates and reports overdue deals, keeping several per-deal arrays.
+  - `apportion_hamilton` is between DuckDB and polars (which round floats; crmcore is exact in
+    integers, with exact tie resolution).
   - `rfm_scores` and `customer_grades` are within a few tenths of a second of `rfm_summary`
     (one quantile partition per metric, the ABC sort).
   - `simulate_pipeline` is linear in deals x draws (10^8 deal-draws at 10M rows) and draws in
@@ -822,7 +821,13 @@ machine; the figures above are regenerated, these notes are not, so check them a
   strictly increasing ids; ABC classes from one sort, thresholds and a binary search instead of
   `np.unique` (`customer_grades` 4.1 s -> 1.6 s); RFM scoring one comparison pass per edge
   (1.5 s -> 0.8 s in the same minute); scorecard ranks sorted per period and per block of ties
-  (14.3 s -> 6.2 s); `rfm_summary` frees its pair keys early (peak 604 MB -> 441 MB).
+  (14.3 s -> 6.2 s); `rfm_summary` frees its pair keys early (peak 604 MB -> 441 MB);
+  `commission_statement` sorts once on a packed int64 key and merges the clawback lines by
+  `searchsorted`, and sums the statement with `reduceat` instead of a groupby (25.1 s / 5.7 GB
+  -> 8.1 s / 3.0 GB at 10M, same minute); divisor-method `apportion` counts seats in blocks and
+  stops allocating full-size temporaries (Webster at 10M: 2.3 s / 914 MB -> 0.17 s / 104 MB);
+  `close_schedule` computes landing dates once per stage and works in int64 nanoseconds
+  (3.3 s / 1.0 GB -> 1.5 s / 0.7 GB).
 
 Measurement notes: the machine is shared (see the load averages below), so seconds move by tens
 of percent from run to run; ratios within one run are steadier. Peak MB includes 10-25 MB of
