@@ -249,8 +249,10 @@ expected amounts >= 0 (pass refunds='allow')
     else:
         coerced = pd.to_numeric(series, errors="coerce")
         bad = coerced.isna().to_numpy() & series.notna().to_numpy()
-        is_bool = series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
-        bad |= is_bool
+        # Booleans hide among objects only in mixed columns; text or plain numbers (the usual
+        # CSV case) skip the per-value check, which would be a Python loop over every row.
+        if pd.api.types.infer_dtype(series, skipna=True) not in _NO_BOOLS:
+            bad |= series.map(lambda v: isinstance(v, bool | np.bool_)).to_numpy(dtype=bool)
         pos = first_true(bad)
         if pos is not None:
             value = series.iloc[pos]
@@ -293,6 +295,10 @@ expected amounts >= 0 (pass refunds='allow')
                 value=values[pos],
             )
     return values
+
+
+# infer_dtype kinds whose values cannot be booleans.
+_NO_BOOLS = frozenset({"string", "empty", "integer", "floating", "decimal", "mixed-integer-float"})
 
 
 def _tz_name(value: Any) -> str | None:
@@ -343,8 +349,13 @@ def datetime_column(
         )
     else:
         non_null = series.notna().to_numpy()
+        # Text dates (the usual CSV case) hold neither numbers nor time-zone objects: skip the
+        # per-value checks, which are Python loops over every row, and let the parser judge.
+        text = pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty")
         numeric = (
-            series.map(lambda v: isinstance(v, Real) and not isinstance(v, bool)).to_numpy(
+            np.zeros(len(series), dtype=bool)
+            if text
+            else series.map(lambda v: isinstance(v, Real) and not isinstance(v, bool)).to_numpy(
                 dtype=bool
             )
             & non_null
@@ -359,7 +370,7 @@ def datetime_column(
                 row=frame.index[pos],
                 value=value,
             )
-        tzs = series.map(_tz_name)
+        tzs = pd.Series(None, index=series.index, dtype=object) if text else series.map(_tz_name)
         aware = tzs.notna().to_numpy()
         if aware.any():
             naive = non_null & ~aware
