@@ -116,3 +116,42 @@ def test_split_minor_units_reconciles_and_stays_within_one_unit(
     exact = totals[codes] * (weights / wsum[codes])
     assert np.all(np.abs(parts - exact) <= 1.0 + 1e-6 * np.abs(exact))
     assert np.all((parts == 0) | (np.sign(parts) == np.sign(totals[codes])))
+
+
+# --------------------------------------------------------------------------- sum_minor_units
+
+
+def test_sum_minor_units_groups_and_empty_groups() -> None:
+    from crmcore.money import sum_minor_units
+
+    out = sum_minor_units([5, -2, 7], groups=[2, 0, 2], n_groups=4)
+    assert out.tolist() == [-2, 0, 12, 0]
+    assert out.dtype == np.int64
+
+
+def test_sum_minor_units_overflow_is_an_error_not_a_wrap() -> None:
+    from crmcore.money import sum_minor_units
+
+    big = 2**62
+    with pytest.raises(DataError, match="in group 1, which passes the 64-bit limit") as info:
+        sum_minor_units([1, big, big], groups=[0, 1, 1], name="credited_cents")
+    assert info.value.row == 1
+    assert info.value.column == "credited_cents"
+    # near the limit but inside it: exact
+    assert sum_minor_units([big, big - 1, -5]).tolist() == [2**63 - 6]
+
+
+@given(
+    st.lists(st.integers(min_value=-(2**62), max_value=2**62), min_size=1, max_size=8),
+    st.data(),
+)
+def test_sum_minor_units_is_exact_or_raises(values: list[int], data: st.DataObject) -> None:
+    from crmcore.money import sum_minor_units
+
+    groups = data.draw(st.lists(st.integers(0, 2), min_size=len(values), max_size=len(values)))
+    exact = [sum(v for v, g in zip(values, groups, strict=True) if g == k) for k in range(3)]
+    if all(-(2**63) <= e < 2**63 for e in exact):
+        assert sum_minor_units(values, groups=groups, n_groups=3).tolist() == exact
+    else:
+        with pytest.raises(DataError):
+            sum_minor_units(values, groups=groups, n_groups=3)
