@@ -1,0 +1,418 @@
+"""Charts of customer segmentation results: RFM heatmap, segment sizes, Pareto curve."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore._frames import check_choice, describe_row, numeric_column, require_columns, show
+from crmcore.errors import ConfigError, DataError
+from crmcore.plot._style import amount_axis, finish, fmt_number, fmt_pct, new_axes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from crmcore.segmentation import SegmentMap
+
+__all__ = ["pareto_curve", "rfm_heatmap", "segment_sizes"]
+
+
+def rfm_heatmap(
+    scores: pd.DataFrame,
+    *,
+    value: str | None = None,
+    agg: Literal["sum", "mean"] = "sum",
+    r: str = "r_score",
+    f: str = "f_score",
+    bins: int | None = None,
+    annotate: bool = True,
+    cmap: str = "Blues",
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """Draw the R x F grid: customers (or a value) per recency and frequency score.
+
+    Rows are the recency scores (1 at the bottom, ``bins`` at the top: recent buyers high),
+    columns the frequency scores (1 left). A cell's colour is the number of customers with that
+    (R, F) pair, or the sum or mean of ``value`` over them; every cell is annotated with its
+    figure (``0`` for an empty cell when counting or summing, ``n/a`` for the mean of none).
+    A colour bar is added next to the grid.
+
+    Parameters
+    ----------
+    scores
+        One row per customer with whole-number score columns ``r`` and ``f`` (1..bins), e.g. the
+        output of :func:`crmcore.segmentation.rfm_scores` or ``score_rfm``, or of
+        :func:`~crmcore.segmentation.rfm_segments` (extra columns are ignored). Join a value
+        column (e.g. ``monetary`` from ``rfm_summary``) to colour by value.
+    value
+        Numeric column to aggregate instead of counting customers (finite; NaN is an error).
+    agg
+        ``"sum"`` (default) or ``"mean"`` of ``value`` per cell; ignored without ``value``.
+    r, f
+        Names of the recency and frequency score columns.
+    bins
+        Number of score levels (grid size); default the largest score present.
+    annotate
+        Write each cell's figure in it.
+    cmap
+        matplotlib colour map name.
+    ax
+        Axes to draw into (its figure is returned); default a new figure.
+    title, xlabel, ylabel
+        Overrides of the default texts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The grid is ``fig.axes[0].images[0]`` (``bins x bins`` array, row ``i`` = R score
+        ``i + 1``); the colour bar is the last Axes.
+
+    Raises
+    ------
+    MissingDependencyError
+        matplotlib is not installed.
+    InputTypeError
+        ``scores`` is not a DataFrame or ``ax`` not an Axes.
+    SchemaError
+        A column is missing or ``scores`` is empty.
+    ColumnTypeError
+        A score or value column is not numeric.
+    DataError
+        A score that is not a whole number >= 1 or above ``bins``; a NaN or infinite value.
+    ConfigError
+        Bad ``agg`` or ``bins``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.plot import rfm_heatmap
+    >>> scores = pd.DataFrame({"r_score": [1, 2, 2, 3], "f_score": [1, 1, 1, 3]})
+    >>> fig = rfm_heatmap(scores)
+    >>> fig.axes[0].images[0].get_array().tolist()
+    [[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    >>> len(fig.axes), fig.axes[0].get_ylabel()
+    (2, 'R score (recency)')
+    """
+    require_columns(scores, [r, f] if value is None else [r, f, value], arg="scores")
+    check_choice(agg, "agg", ("sum", "mean"))
+    rs = _whole_scores(scores, r, arg="scores")
+    fs = _whole_scores(scores, f, arg="scores")
+    top = int(max(rs.max(), fs.max()))
+    if bins is None:
+        bins = top
+    elif isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+        raise ConfigError(f"bins must be an integer >= 1, got {show(bins)}", value=bins)
+    elif top > bins:
+        column, arr = (r, rs) if rs.max() > bins else (f, fs)
+        pos = int(np.argmax(arr > bins))
+        raise DataError(
+            f"column {column!r} of scores has {arr[pos]} at {describe_row(scores, pos)}; "
+            f"expected scores in 1..{bins}",
+            column=column,
+            row=scores.index[pos],
+            value=arr[pos],
+        )
+    bins = int(bins)
+    cell = (rs - 1) * bins + (fs - 1)
+    counts = np.bincount(cell, minlength=bins * bins).astype(np.float64).reshape(bins, bins)
+    if value is None:
+        grid = counts
+        what = "customers"
+        default_title = "Customers by R and F score"
+    else:
+        weights = numeric_column(scores, value, arg="scores")
+        sums = (
+            np.bincount(cell, weights=weights, minlength=bins * bins)
+            .astype(np.float64)
+            .reshape(bins, bins)
+        )
+        if agg == "sum":
+            grid = sums
+        else:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                grid = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
+        what = f"{agg} of {value}"
+        default_title = f"{'Total' if agg == 'sum' else 'Mean'} {value} by R and F score"
+
+    fig, axes = new_axes(ax, (5.2, 4.4))
+    image = axes.imshow(grid, origin="lower", cmap=cmap, aspect="auto")
+    ticks = np.arange(bins)
+    axes.set_xticks(ticks, [str(i + 1) for i in ticks])
+    axes.set_yticks(ticks, [str(i + 1) for i in ticks])
+    if annotate:
+        finite = grid[np.isfinite(grid)]
+        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+        for i in range(bins):
+            for j in range(bins):
+                cell_value = float(grid[i, j])
+                dark = np.isfinite(cell_value) and cell_value > middle
+                axes.text(
+                    j,
+                    i,
+                    fmt_number(cell_value),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if dark else "black",
+                )
+    bar = fig.colorbar(image, ax=axes, label=what)
+    if value is not None:
+        amount_axis(bar.ax.yaxis)
+    return finish(
+        fig,
+        axes,
+        title=title,
+        default_title=default_title,
+        xlabel="F score (frequency)" if xlabel is None else xlabel,
+        ylabel="R score (recency)" if ylabel is None else ylabel,
+    )
+
+
+def segment_sizes(
+    segments: pd.DataFrame,
+    *,
+    segment_map: SegmentMap | None = None,
+    value: str | None = None,
+    segment: str = "segment",
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+) -> Figure:
+    """Draw horizontal bars of customers (or summed value) per segment, in segment order.
+
+    Every segment is drawn, empty ones as zero-length bars, first segment at the top, each
+    annotated with its figure and share of the total.
+
+    Parameters
+    ----------
+    segments
+        One row per customer with a ``segment`` column, e.g. the output of
+        :func:`crmcore.segmentation.rfm_segments` (a categorical in map order).
+    segment_map
+        The :class:`~crmcore.segmentation.SegmentMap` whose ``segments`` give the bars and
+        their order. Default: the categories of a categorical ``segment`` column (so
+        ``rfm_segments`` output keeps its map order), else the segments present, largest
+        first.
+    value
+        Numeric column to sum per segment instead of counting customers.
+    segment
+        Name of the segment column.
+    ax
+        Axes to draw into (its figure is returned); default a new figure.
+    title, xlabel
+        Overrides of the default texts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One bar (``Rectangle``) per segment in ``fig.axes[0].patches``.
+
+    Raises
+    ------
+    MissingDependencyError
+        matplotlib is not installed.
+    SchemaError
+        A column is missing or ``segments`` is empty.
+    DataError
+        A missing segment, a segment not in ``segment_map``, a NaN or infinite value.
+    ColumnTypeError
+        ``value`` is not numeric.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.plot import segment_sizes
+    >>> seg = pd.DataFrame({"segment": ["Lost", "Champions", "Lost"]})
+    >>> fig = segment_sizes(seg)
+    >>> [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    ['Lost', 'Champions']
+    >>> [float(p.get_width()) for p in fig.axes[0].patches]
+    [2.0, 1.0]
+    """
+    require_columns(segments, [segment] if value is None else [segment, value], arg="segments")
+    labels = segments[segment]
+    missing = labels.isna().to_numpy()
+    if missing.any():
+        pos = int(np.argmax(missing))
+        raise DataError(
+            f"column {segment!r} of segments is missing at {describe_row(segments, pos)}; "
+            "every customer needs a segment",
+            column=segment,
+            row=segments.index[pos],
+        )
+    weights = (
+        np.ones(len(segments)) if value is None else numeric_column(segments, value, arg="segments")
+    )
+    totals = pd.Series(weights).groupby(labels.to_numpy(), sort=False).sum()
+    order: list[Hashable]
+    if segment_map is not None:
+        order = list(segment_map.segments)
+        unknown = ~labels.isin(order).to_numpy()
+        if unknown.any():
+            pos = int(np.argmax(unknown))
+            raise DataError(
+                f"column {segment!r} of segments has {show(labels.iloc[pos])} at "
+                f"{describe_row(segments, pos)}, which is not a segment of the map; "
+                f"expected one of {', '.join(repr(s) for s in order)}",
+                column=segment,
+                row=segments.index[pos],
+                value=labels.iloc[pos],
+            )
+    elif isinstance(labels.dtype, pd.CategoricalDtype):
+        order = list(labels.cat.categories)
+    else:
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
+        order = [k for k, _ in ranked]
+    heights = totals.reindex(order, fill_value=0.0).to_numpy(dtype=np.float64)
+    grand = heights.sum()
+
+    fig, axes = new_axes(ax, (6.4, 0.35 * len(order) + 1.4))
+    positions = np.arange(len(order))
+    axes.barh(positions, heights, color="tab:blue")
+    axes.set_yticks(positions, [str(s) for s in order])
+    axes.invert_yaxis()
+    for i, height in enumerate(heights.tolist()):
+        share = height / grand if grand > 0 else np.nan
+        axes.text(height, i, f" {fmt_number(height)} ({fmt_pct(share)})", va="center", fontsize=8)
+    axes.margins(x=0.18)
+    what = "customers" if value is None else f"total {value}"
+    return finish(
+        fig,
+        axes,
+        title=title,
+        default_title=f"{what.capitalize()} per segment",
+        xlabel=what if xlabel is None else xlabel,
+    )
+
+
+def pareto_curve(
+    values: pd.Series | npt.ArrayLike,
+    cutoffs: Sequence[float] = (0.8, 0.95),
+    *,
+    labels: Sequence[str] = ("A", "B", "C"),
+    ax: Axes | None = None,
+    title: str | None = None,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+) -> Figure:
+    """Draw the Pareto curve (cumulative share of value) with the ABC cut-offs and classes.
+
+    Items are sorted by value, largest first; the curve runs from (0, 0) through
+    ``(k / n, share of the total held by the top k items)``. Each cut-off is a dashed
+    horizontal line, and each class is a shaded vertical band over the items it holds, with
+    the classes computed by :func:`crmcore.segmentation.abc_classes` (same boundary and tie
+    rules), so the chart and the class table always agree.
+
+    Parameters
+    ----------
+    values
+        Non-negative finite numbers, one per item (customers, products): a Series or array-like,
+        e.g. ``rfm_summary(...)["monetary"]``. At least one must be positive.
+    cutoffs, labels
+        As in :func:`~crmcore.segmentation.abc_classes`.
+    ax
+        Axes to draw into (its figure is returned); default a new figure.
+    title, xlabel, ylabel
+        Overrides of the default texts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig.axes[0].lines``: the curve, then one line per cut-off; ``patches``: one shaded
+        band per non-empty class, labelled ``"<class>: <items> items, <share> of value"``.
+
+    Raises
+    ------
+    MissingDependencyError
+        matplotlib is not installed.
+    InputTypeError, SchemaError, ColumnTypeError, ConfigError
+        As in :func:`~crmcore.segmentation.abc_classes`.
+    DataError
+        NaN, infinite or negative values, or all values zero (no curve to draw).
+
+    Examples
+    --------
+    >>> from crmcore.plot import pareto_curve
+    >>> fig = pareto_curve([50, 20, 10, 8, 5, 4, 3])
+    >>> ax = fig.axes[0]
+    >>> ax.lines[0].get_ydata().round(2).tolist()
+    [0.0, 0.5, 0.7, 0.8, 0.88, 0.93, 0.97, 1.0]
+    >>> [float(line.get_ydata()[0]) for line in ax.lines[1:]]
+    [0.8, 0.95]
+    >>> [p.get_label() for p in ax.patches]
+    ['A: 3 items, 80% of value', 'B: 3 items, 17% of value', 'C: 1 items, 3% of value']
+    """
+    from crmcore.segmentation import abc_classes
+
+    classes = abc_classes(values, cutoffs, labels=labels)  # validates values, cutoffs, labels
+    numbers = pd.Series(values).to_numpy(dtype=np.float64)
+    order = np.argsort(-numbers, kind="stable")
+    ranked = numbers[order]
+    total = ranked.sum()
+    if total <= 0:
+        raise DataError("values are all zero; a Pareto curve needs at least one positive value")
+    codes = classes.cat.codes.to_numpy()[order]
+    n = len(ranked)
+    x = np.arange(n + 1) / n
+    y = np.concatenate([[0.0], np.cumsum(ranked) / total])
+    y[-1] = 1.0
+
+    fig, axes = new_axes(ax, (6.0, 4.2))
+    colours = ("tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown", "tab:gray")
+    for k, label in enumerate(classes.cat.categories):
+        inside = np.flatnonzero(codes == k)
+        if inside.size == 0:
+            continue
+        start, stop = int(inside[0]), int(inside[-1]) + 1
+        share = ranked[start:stop].sum() / total
+        axes.axvspan(
+            start / n,
+            stop / n,
+            color=colours[k % len(colours)],
+            alpha=0.15,
+            label=f"{label}: {stop - start} items, {fmt_pct(share)} of value",
+        )
+    axes.plot(x, y, color="black", linewidth=1.5, label="cumulative share")
+    for cut in cutoffs:
+        axes.axhline(
+            float(cut), color="gray", linestyle="--", linewidth=1, label=f"cut-off {cut:.0%}"
+        )
+    axes.set_xlim(0, 1)
+    axes.set_ylim(0, 1.02)
+    from matplotlib.ticker import PercentFormatter
+
+    axes.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.yaxis.set_major_formatter(PercentFormatter(1.0))
+    axes.legend(loc="lower right", fontsize=8)
+    return finish(
+        fig,
+        axes,
+        title=title,
+        default_title="Pareto curve and ABC classes",
+        xlabel="share of items (largest first)" if xlabel is None else xlabel,
+        ylabel="cumulative share of value" if ylabel is None else ylabel,
+    )
+
+
+def _whole_scores(frame: pd.DataFrame, column: str, *, arg: str) -> npt.NDArray[np.int64]:
+    """Return a score column as int64 after checking that it holds whole numbers >= 1."""
+    values = numeric_column(frame, column, arg=arg)
+    bad = (values < 1) | (values != np.round(values))
+    if bad.any():
+        pos = int(np.argmax(bad))
+        raise DataError(
+            f"column {column!r} of {arg} has {show(frame[column].iloc[pos])} at "
+            f"{describe_row(frame, pos)}; expected whole scores >= 1",
+            column=column,
+            row=frame.index[pos],
+            value=frame[column].iloc[pos],
+        )
+    return values.astype(np.int64)
