@@ -772,7 +772,7 @@ def test_bad_input_in_process(
 def test_unexpected_errors_are_one_line_with_status_1(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import crmcore.cli as cli_module
+    import crmcore.cli.segmentation as cli_module
 
     def boom(*args: object, **kwargs: object) -> pd.DataFrame:
         raise RuntimeError("something broke\nsecond line")

@@ -1,0 +1,145 @@
+"""The ``quota`` command: split a total exactly over people, months or a region plan."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from crmcore.cli._io import EXIT_OK, CLIError, emit, read_table
+from crmcore.cli._options import add_command, add_out, number, numbers
+from crmcore.money import to_minor_units
+from crmcore.quota import METHODS, allocate, build_plan, from_minor_units, seasonal_split
+
+
+def add_parser(sub: Any) -> None:
+    """Add the ``quota`` command to ``sub``."""
+    quota = add_command(
+        sub,
+        "quota",
+        _run,
+        help="split a quota exactly over people, months or a region/person/month plan",
+        description="Apportion a total (in currency units, split in whole cents that add up "
+        "exactly) over the rows of a people/territories file by a weight column; or over "
+        "months by --seasonal percentages (no FILE); or, with a FILE and --seasonal, "
+        "--first-month, --region or --start, build a region -> person -> month plan.",
+        examples=[
+            "people.csv --total 1200000 --weight potential --method webster",
+            "--total 1200000 --seasonal 20,25,25,30",
+            "people.csv --total 1200000 --region region --first-month 2025-01 --start hired --wide",
+        ],
+    )
+    quota.add_argument("file", nargs="?", help="people or territories, .csv or .parquet")
+    quota.add_argument("--total", required=True, help="total to split, in currency units")
+    quota.add_argument("--decimals", type=int, default=2, help="minor-unit digits (2)")
+    quota.add_argument(
+        "--method",
+        default="hamilton",
+        help=f"apportionment: {', '.join(sorted(METHODS))} or an alias (hamilton)",
+    )
+    quota.add_argument("--key", default="person", help="person/territory column (person)")
+    quota.add_argument("--weight", default="weight", help="weight column (weight)")
+    quota.add_argument("--minimum", help="allocation: least quota per row, currency units")
+    quota.add_argument("--maximum", help="allocation: most quota per row, currency units")
+    plan = quota.add_argument_group("plan")
+    plan.add_argument("--seasonal", metavar="P,P,...", help="percent per period, summing to 100")
+    plan.add_argument("--first-month", metavar="YYYY-MM", help="label periods as months from it")
+    plan.add_argument("--region", help="region column (none: one region)")
+    plan.add_argument("--start", help="start-date column: ramp new people in")
+    plan.add_argument("--ramp", metavar="F,F,...", help="ramp factors (0.25,0.5,0.75,1)")
+    plan.add_argument(
+        "--ramp-excess",
+        default="redistribute",
+        choices=["redistribute", "drop"],
+        help="quota ramped away (redistribute)",
+    )
+    plan.add_argument("--wide", action="store_true", help="people x months table (cents)")
+    add_out(quota)
+
+
+def _cents(text: str, option: str, decimals: int) -> int:
+    """Convert an amount typed in currency units to whole minor units (the core checks it)."""
+    return int(np.asarray(to_minor_units(number(text, option), decimals, name=option)))
+
+
+def _periods(args: argparse.Namespace, n: int) -> list[Any]:
+    if args.first_month is None:
+        return list(range(1, n + 1))
+    try:
+        first = pd.Period(args.first_month, freq="M")
+    except (ValueError, TypeError):
+        raise CLIError(f"--first-month: {args.first_month!r} is not a month (YYYY-MM)") from None
+    return list(pd.period_range(first, periods=n, freq="M"))
+
+
+def _run(args: argparse.Namespace, stream: TextIO) -> int:
+    total = _cents(args.total, "--total", args.decimals)
+    seasonal = None if args.seasonal is None else numbers(args.seasonal, "--seasonal")
+    plan_options = (args.seasonal, args.first_month, args.region, args.start)
+    if args.file is None:
+        if seasonal is None:
+            raise CLIError("give a people/territories FILE to allocate over, or --seasonal")
+        result = _seasonal(args, total, seasonal)
+    elif all(option is None for option in plan_options):
+        result = _allocation(args, total)
+    else:
+        result = _plan(args, total, seasonal)
+    emit(result, args.out, stream)
+    return EXIT_OK
+
+
+def _seasonal(args: argparse.Namespace, total: int, seasonal: list[float]) -> pd.DataFrame:
+    labels = _periods(args, len(seasonal))
+    split = seasonal_split(total, pd.Series(seasonal, index=pd.Index(labels)), method=args.method)
+    result = split.to_frame()
+    result.index = pd.Index([str(p) for p in result.index], name="period")
+    result["quota"] = from_minor_units(result["quota_cents"], args.decimals)
+    return result
+
+
+def _allocation(args: argparse.Namespace, total: int) -> pd.DataFrame:
+    people = read_table(args.file)
+    bounds = {
+        name: None if text is None else _cents(text, f"--{name}", args.decimals)
+        for name, text in (("minimum", args.minimum), ("maximum", args.maximum))
+    }
+    result = allocate(people, total, weight=args.weight, key=args.key, method=args.method, **bounds)
+    result["quota"] = from_minor_units(result["quota_cents"], args.decimals)
+    return result
+
+
+def _plan(args: argparse.Namespace, total: int, seasonal: list[float] | None) -> pd.DataFrame:
+    if args.minimum is not None or args.maximum is not None:
+        raise CLIError("--minimum/--maximum apply to a plain allocation, not to a plan")
+    people = read_table(args.file)
+    region = args.region
+    if region is None:  # one region holding everybody: a person x month plan
+        region = "region"
+        while region in people.columns:
+            region = f"_{region}"
+        people = people.assign(**{region: "all"})
+    pct = seasonal if seasonal is not None else [100.0 / 12] * 12
+    ramp = None if args.ramp is None else numbers(args.ramp, "--ramp")
+    plan = build_plan(
+        people,
+        total,
+        distribution=pct,
+        periods=_periods(args, len(pct)),
+        region=region,
+        person=args.key,
+        weight=args.weight,
+        start=args.start,
+        method=args.method,
+        decimals=args.decimals,
+        ramp_excess=args.ramp_excess,
+        **({} if ramp is None else {"ramp": ramp}),
+    )
+    if args.wide:
+        wide: pd.DataFrame = plan.pivot("person" if args.region is None else "region_person")
+        return wide
+    result = plan.table.assign(quota=plan.to_amounts()["quota"])
+    if args.region is None:
+        result = result.drop(columns=region)
+    return result

@@ -1,0 +1,300 @@
+"""Segmentation commands: ``rfm``, ``segments``, ``abc`` and ``grades``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from crmcore._frames import numeric_column, require_columns, require_not_null, require_unique
+from crmcore.cli._io import EXIT_OK, config_from_file, emit, read_table
+from crmcore.cli._options import add_command, add_out, from_options, numbers, split
+from crmcore.errors import ConfigError
+from crmcore.segmentation import (
+    RF_GRID_10,
+    SEGMENTS_11,
+    GradeRules,
+    SegmentMap,
+    abc_classes,
+    abc_xyz,
+    customer_grades,
+    rfm_scores,
+    rfm_segments,
+    rfm_summary,
+    segment_summary,
+)
+
+SEGMENT_MAPS: dict[str, SegmentMap] = {"11": SEGMENTS_11, "grid": RF_GRID_10}
+
+
+def add_parser(sub: Any) -> None:
+    """Add the ``rfm``, ``segments``, ``abc`` and ``grades`` commands to ``sub``."""
+    _add_rfm(sub)
+    _add_segments(sub)
+    _add_abc(sub)
+    _add_grades(sub)
+
+
+def _add_rfm_columns(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--customer", default="customer_id", help="customer column (customer_id)")
+    parser.add_argument("--date", default="date", help="date column (date)")
+    parser.add_argument("--amount", default="amount", help="amount column (amount)")
+    parser.add_argument("--as-of", default=None, help="reference date (default: latest date)")
+    parser.add_argument(
+        "--period", default="D", choices=["D", "W", "M", "Q", "Y"], help="time unit (D)"
+    )
+
+
+def _summary(args: argparse.Namespace) -> pd.DataFrame:
+    return rfm_summary(
+        read_table(args.file),
+        customer=args.customer,
+        date=args.date,
+        amount=args.amount,
+        as_of=args.as_of,
+        period=args.period,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# rfm
+
+
+def _add_rfm(sub: Any) -> None:
+    rfm = add_command(
+        sub,
+        "rfm",
+        _run_rfm,
+        help="per-customer RFM summary (optionally scores and segments)",
+        description="Per-customer recency, frequency and monetary value from a transactions "
+        "file, optionally with 1..5 scores and named segments.",
+        examples=[
+            "orders.csv --customer client --date day --amount total --segments --out rfm.parquet"
+        ],
+    )
+    rfm.add_argument("file", help="transactions, .csv or .parquet")
+    _add_rfm_columns(rfm)
+    rfm.add_argument("--bins", type=int, default=5, help="number of score bins (5)")
+    rfm.add_argument("--scores", action="store_true", help="add r/f/m scores")
+    rfm.add_argument("--segments", action="store_true", help="add scores and named segments")
+    add_out(rfm)
+
+
+def _run_rfm(args: argparse.Namespace, stream: TextIO) -> int:
+    summary = _summary(args)
+    result = summary
+    if args.scores or args.segments:
+        scores = rfm_scores(summary, bins=args.bins)
+        result = summary.join(scores)
+        if args.segments:
+            result = result.join(rfm_segments(scores)[["segment"]])
+    emit(result, args.out, stream)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# segments
+
+
+def _add_segments(sub: Any) -> None:
+    seg = add_command(
+        sub,
+        "segments",
+        _run_segments,
+        help="named RFM segments per customer (or customers per segment)",
+        description="RFM summary -> 1..5 scores -> named segments, per customer. --map 11 is "
+        "the common 11-segment R/F/M map, --map grid the 10-region recency x frequency grid. "
+        "--summary counts customers and revenue per segment instead.",
+        examples=[
+            "orders.csv --map grid --summary",
+            "orders.parquet --as-of 2024-12-31 --out seg.csv",
+        ],
+    )
+    seg.add_argument("file", help="transactions, .csv or .parquet")
+    _add_rfm_columns(seg)
+    seg.add_argument("--map", default="11", choices=["11", "grid"], help="segment map (11)")
+    seg.add_argument("--bins", type=int, default=None, help="score bins (the map's: 5)")
+    seg.add_argument("--summary", action="store_true", help="customers and revenue per segment")
+    add_out(seg)
+
+
+def _run_segments(args: argparse.Namespace, stream: TextIO) -> int:
+    seg_map = SEGMENT_MAPS[args.map]
+    bins = seg_map.bins if args.bins is None else args.bins
+    if bins != seg_map.bins:
+        raise ConfigError(
+            f"--bins {bins} does not fit segment map {args.map!r}, which reads scores "
+            f"1..{seg_map.bins}; leave --bins out or pass --bins {seg_map.bins}",
+            column="bins",
+            value=bins,
+        )
+    summary = _summary(args)
+    scores = rfm_scores(summary, bins=bins)
+    segments = rfm_segments(scores, seg_map)
+    if args.summary:
+        per = segment_summary(segments.join(summary["monetary"]), seg_map, value="monetary")
+        emit(per, args.out, stream)
+    else:
+        emit(summary.join(segments), args.out, stream)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# abc
+
+
+def _add_abc(sub: Any) -> None:
+    abc = add_command(
+        sub,
+        "abc",
+        _run_abc,
+        help="ABC (Pareto) classes per customer, optionally with XYZ variability",
+        description="Total the amount per customer (or any item column) and class the totals "
+        "A/B/C by cumulative share (the item crossing a cut-off is in the better class). "
+        "--xyz adds the variability class of per-period totals (needs a date column).",
+        examples=["orders.csv --cutoffs 0.8,0.95", "orders.csv --xyz --period M --out abc.csv"],
+    )
+    abc.add_argument("file", help="transactions (or one value per item), .csv or .parquet")
+    abc.add_argument(
+        "--item", "--customer", dest="item", default="customer_id", help="item column (customer_id)"
+    )
+    abc.add_argument("--amount", default="amount", help="amount column (amount)")
+    abc.add_argument("--cutoffs", default="0.8,0.95", help="cumulative-share cut-offs (0.8,0.95)")
+    abc.add_argument(
+        "--basis", default="value", choices=["value", "count"], help="shares of value or count"
+    )
+    abc.add_argument("--summary", action="store_true", help="items and total per class")
+    xyz = abc.add_argument_group("XYZ (with --xyz)")
+    xyz.add_argument("--xyz", action="store_true", help="add XYZ classes (abc_xyz)")
+    xyz.add_argument("--date", default="date", help="date column (date)")
+    xyz.add_argument("--period", default="M", choices=["D", "W", "M", "Q", "Y"], help="period (M)")
+    xyz.add_argument("--thresholds", default="0.5,1.0", help="CV thresholds X/Y, Y/Z (0.5,1.0)")
+    xyz.add_argument("--ddof", type=int, default=0, help="0 population (default) or 1 sample std")
+    xyz.add_argument(
+        "--active-periods-only", action="store_true", help="ignore periods without purchases"
+    )
+    add_out(abc)
+
+
+def _item_totals(frame: pd.DataFrame, item: str, amount: str) -> pd.Series:
+    """Total ``amount`` per ``item`` (several rows per item are added), sorted by item."""
+    require_columns(frame, [item, amount], arg="values")
+    require_not_null(frame, item, arg="values")
+    values = numeric_column(frame, amount, arg="values", key=item)
+    totals = pd.Series(values, index=pd.Index(frame[item].to_numpy(), name=item))
+    return totals.groupby(level=0, sort=True).sum().rename("total")
+
+
+def _run_abc(args: argparse.Namespace, stream: TextIO) -> int:
+    frame = read_table(args.file)
+    cutoffs = numbers(args.cutoffs, "--cutoffs")
+    if args.xyz:
+        result = abc_xyz(
+            frame,
+            item=args.item,
+            date=args.date,
+            amount=args.amount,
+            period=args.period,
+            cutoffs=cutoffs,
+            xyz_thresholds=numbers(args.thresholds, "--thresholds"),
+            ddof=args.ddof,
+            include_empty_periods=not args.active_periods_only,
+        )
+    else:
+        totals = _item_totals(frame, args.item, args.amount)
+        classes = abc_classes(totals, cutoffs, basis=args.basis)
+        result = pd.DataFrame({"total": totals, "abc": classes})
+    if args.summary:
+        groups = result.groupby("abc", observed=False)["total"]
+        result = pd.DataFrame({"items": groups.size(), "total": groups.sum()})
+        grand = float(result["total"].sum())
+        result["share"] = result["total"] / grand if grand else np.nan
+    emit(result, args.out, stream)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# grades
+
+
+def _add_grades(sub: Any) -> None:
+    grades = add_command(
+        sub,
+        "grades",
+        _run_grades,
+        help="A/B/C customer grades from value and potential",
+        description="Grade customers A (high value), B (high potential) or C (low value). The "
+        "value is each customer's total spend in the transactions file; the potential comes "
+        "from an optional customers file (without it, potential is 0 and nobody is B). "
+        "Customers of the customers file without purchases are graded with value 0.",
+        examples=[
+            "orders.csv --customers customers.csv --potential potential",
+            (
+                "orders.csv --customers crm.parquet --value-method quantile --value-cutoff 0.9 "
+                "--summary"
+            ),
+        ],
+    )
+    grades.add_argument("file", help="transactions, .csv or .parquet")
+    _add_rfm_columns(grades)
+    grades.add_argument("--customers", metavar="FILE", help="customers file with a potential")
+    grades.add_argument("--potential", default="potential", help="potential column (potential)")
+    rules = grades.add_argument_group("rules (defaults: GradeRules())")
+    rules.add_argument("--rules", metavar="FILE", help="a GradeRules JSON file (to_dict form)")
+    rules.add_argument("--value-method", choices=["abc", "quantile", "threshold"], help="(abc)")
+    rules.add_argument("--value-cutoff", type=float, help="(0.8)")
+    rules.add_argument("--potential-method", choices=["quantile", "threshold"], help="(quantile)")
+    rules.add_argument("--potential-cutoff", type=float, help="(0.75)")
+    rules.add_argument(
+        "--missing", choices=["error", "low"], help="a missing potential: error or not high"
+    )
+    rules.add_argument("--labels", metavar="A,B,C", help="the three grade labels, best first")
+    grades.add_argument("--summary", action="store_true", help="customers and value per grade")
+    add_out(grades)
+
+
+def _grade_rules(args: argparse.Namespace) -> GradeRules:
+    if args.rules is not None:
+        rules: GradeRules = config_from_file(GradeRules, args.rules, "grade rules")
+        return rules
+    given = {
+        "value_method": args.value_method,
+        "value_cutoff": args.value_cutoff,
+        "potential_method": args.potential_method,
+        "potential_cutoff": args.potential_cutoff,
+        "missing": args.missing,
+        "labels": None if args.labels is None else split(args.labels),
+    }
+    built: GradeRules = from_options(GradeRules, given)
+    return built
+
+
+def _run_grades(args: argparse.Namespace, stream: TextIO) -> int:
+    rules = _grade_rules(args)
+    value = _summary(args)["monetary"]
+    if args.customers is None:
+        potential = pd.Series(0.0, index=value.index)
+    else:
+        people = read_table(args.customers)
+        require_columns(people, [args.customer, args.potential], arg="customers")
+        require_not_null(people, args.customer, arg="customers")
+        require_unique(people, args.customer, arg="customers")
+        potential = people.set_index(args.customer)[args.potential]
+    # Customers known only from the customers file have bought nothing (value 0) but may have
+    # potential: they are graded too (B when it is high), never dropped.
+    index = value.index.union(potential.index).sort_values()
+    index.name = args.customer
+    frame = pd.DataFrame(
+        {"value": value.reindex(index, fill_value=0.0), "potential": potential.reindex(index)},
+        index=index,
+    )
+    result = customer_grades(frame, rules, value="value", potential="potential")
+    if args.summary:
+        counts = result["grade"].value_counts(sort=False)
+        total = result.groupby("grade", observed=False)["value"].sum()
+        result = pd.DataFrame({"customers": counts, "value": total})
+        result.index.name = "grade"
+    emit(result, args.out, stream)
+    return EXIT_OK
