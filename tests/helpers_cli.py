@@ -1,0 +1,85 @@
+"""Helpers of the command-line tests (tests/cli): run a command as users do, compare its output."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from crmcore.cli import main
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "crmcore", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+def csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path)
+
+
+def read_out(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+
+
+def assert_same(written: pd.DataFrame, expected: pd.DataFrame) -> None:
+    """Compare a table read back from --out with the library's frame (index written as columns)."""
+    exp = expected.reset_index() if any(n is not None for n in expected.index.names) else expected
+    exp = exp.set_axis([str(c) for c in exp.columns], axis=1)
+    assert list(written.columns) == list(exp.columns)
+    assert len(written) == len(exp)
+    for col in exp.columns:
+        got, want = written[col], exp[col]
+        if pd.api.types.is_datetime64_any_dtype(want):
+            assert pd.to_datetime(got).tolist() == want.tolist(), col
+        elif pd.api.types.is_bool_dtype(want) or not pd.api.types.is_numeric_dtype(want):
+            assert got.astype(str).tolist() == want.astype(str).tolist(), col
+        else:
+            np.testing.assert_allclose(
+                got.to_numpy(dtype=float), want.to_numpy(dtype=float), rtol=1e-12, err_msg=col
+            )
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run in-process; return the status and what was printed."""
+    out = io.StringIO()
+    status = main(list(args), stdout=out)
+    return status, out.getvalue()
+
+
+def cli_frame(tmp_path: Path, *args: str) -> pd.DataFrame:
+    target = tmp_path / "result.csv"
+    status, text = cli(*args, "--out", str(target))
+    assert status == 0, text
+    assert text.startswith("wrote ")
+    return pd.read_csv(target)
+
+
+STAGES = "prospect,bid,negotiation"
+
+
+RATES = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", "60,30,30"]
+
+
+COMMANDS = [
+    "demo",
+    "rfm",
+    "segments",
+    "abc",
+    "grades",
+    "funnel",
+    "forecast",
+    "quota",
+    "scorecard",
+    "commission",
+]
