@@ -243,6 +243,7 @@ STATES = ["opportunity_id", "state", "entered_at"]
 
 CASES: dict[Callable[..., Any], Case] = {
     # segmentation ---------------------------------------------------------------------------
+    segmentation.abc_summary: Case(lambda: _a(segmentation.abc_xyz(_tx())), {0: ["abc", "total"]}),
     segmentation.abc_xyz: Case(lambda: _a(_tx()), {0: TX}),
     segmentation.btyd_summary: Case(
         lambda: _a(_tx(), amount="amount", as_of="2025-01-01"), {0: TX}
@@ -259,6 +260,16 @@ CASES: dict[Callable[..., Any], Case] = {
     segmentation.fit_rfm_bins: Case(
         lambda: _a(_summary()), {0: ["recency", "frequency", "monetary"]}
     ),
+    segmentation.grade_summary: Case(
+        lambda: _a(
+            segmentation.customer_grades(
+                _summary().assign(potential=lambda f: (f["frequency"] * 37 % 11).astype(float))
+            )
+        ),
+        {0: ["grade", "value"]},
+        nulls_ok=("value",),  # documented: a missing value (GradeRules(missing='low')) is 0
+    ),
+    segmentation.item_totals: Case(lambda: _a(_tx()), {0: ["customer_id", "amount"]}),
     segmentation.rfm_scores: Case(
         lambda: _a(_summary()), {0: ["recency", "frequency", "monetary"]}
     ),

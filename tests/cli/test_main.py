@@ -128,7 +128,7 @@ def test_bad_input_subprocess(
 BAD = [
     # missing columns
     (["segments", "{tx}", "--customer", "client"], "SchemaError: transactions is missing column"),
-    (["abc", "{tx}", "--amount", "total"], "SchemaError: values is missing column(s) 'total'"),
+    (["abc", "{tx}", "--amount", "total"], "transactions is missing column(s) 'total'"),
     (["grades", "{tx}", "--customers", "{tx}"], "SchemaError: customers is missing column"),
     (["commission", "{deals}", "--status", "state", "--tiers", "0:0.1"], "missing column"),
     (["scorecard", "{kpis}", "--metric", "calls:1"], "SchemaError"),

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
-from crmcore.segmentation import abc_classes, abc_xyz
+from crmcore.segmentation import abc_classes, abc_summary, abc_xyz, item_totals
 from helpers import call_unmutated, shuffled
 
 # ------------------------------------------------------------------ abc_classes: examples
@@ -367,3 +367,135 @@ def test_class_codes_match_reference(
     got = _class_codes(arr, cutoffs, basis)
     np.testing.assert_array_equal(got, _class_codes_reference(arr, cutoffs, basis))
     assert got.dtype == np.int64
+
+
+# ------------------------------------------------------------------ item_totals, abc_summary
+
+
+def test_item_totals_adds_rows_per_item_sorted() -> None:
+    tx = pd.DataFrame(
+        {"client": ["b", "a", "b", "c", "a"], "total": [30.0, 50.0, 10.0, 10.0, -5.0]},
+        index=[10, 11, 12, 13, 14],
+    )
+    out = call_unmutated(item_totals, tx, item="client", amount="total")
+    # a: 50 - 5 (a refund) = 45; b: 30 + 10 = 40; c: 10
+    expected = pd.Series([45.0, 40.0, 10.0], index=pd.Index(["a", "b", "c"], name="client"))
+    pd.testing.assert_series_equal(out, expected.rename("total"))
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "message"),
+    [
+        (pd.DataFrame({"customer_id": [1]}), SchemaError, "missing column(s) 'amount'"),
+        (pd.DataFrame({"customer_id": [], "amount": []}), SchemaError, "transactions is empty"),
+        (
+            pd.DataFrame({"customer_id": [1, None], "amount": [1.0, 2.0]}, index=[7, 8]),
+            DataError,
+            "customer_id",
+        ),
+        (
+            pd.DataFrame({"customer_id": [1, 2], "amount": ["1", "x"]}, index=[7, 8]),
+            ColumnTypeError,
+            "'x'",
+        ),
+        (
+            pd.DataFrame({"customer_id": [1, 2], "amount": [1.0, np.inf]}, index=[7, 8]),
+            DataError,
+            "row 8",
+        ),
+    ],
+)
+def test_item_totals_bad_input(frame: pd.DataFrame, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message.replace("(", r"\(").replace(")", r"\)")):
+        item_totals(frame)
+
+
+def test_item_totals_needs_a_frame() -> None:
+    with pytest.raises(InputTypeError, match="transactions"):
+        item_totals(pd.Series([1.0]))  # type: ignore[arg-type]
+
+
+transactions_st = st.lists(
+    st.tuples(st.integers(0, 9), st.floats(0, 1e6, allow_nan=False, allow_infinity=False)),
+    min_size=1,
+    max_size=60,
+).map(lambda rows: pd.DataFrame(rows, columns=["customer_id", "amount"]))
+
+
+@given(transactions_st, st.integers(0, 2**32 - 1))
+def test_item_totals_reconcile_and_ignore_row_order(tx: pd.DataFrame, seed: int) -> None:
+    totals = item_totals(tx)
+    assert totals.index.is_monotonic_increasing
+    assert totals.index.is_unique
+    assert set(totals.index) == set(tx["customer_id"])
+    assert totals.sum() == pytest.approx(tx["amount"].sum(), rel=1e-9, abs=1e-6)
+    pd.testing.assert_series_equal(item_totals(shuffled(tx, seed)), totals, rtol=1e-9)
+
+
+def test_abc_summary_worked_example() -> None:
+    # 50, 20, 10 are A (80 %), 8, 5, 4 are B (17 %), 3 is C (3 %).
+    totals = pd.Series([50.0, 20.0, 10.0, 8.0, 5.0, 4.0, 3.0], index=list("abcdefg"))
+    classes = pd.DataFrame({"total": totals, "abc": abc_classes(totals)})
+    out = call_unmutated(abc_summary, classes)
+    expected = pd.DataFrame(
+        {"items": [3, 3, 1], "total": [80.0, 17.0, 3.0], "share": [0.80, 0.17, 0.03]},
+        index=pd.CategoricalIndex(
+            ["A", "B", "C"], categories=pd.Index(["A", "B", "C"], dtype=object), name="abc"
+        ),
+    )
+    pd.testing.assert_frame_equal(out, expected)
+
+
+def test_abc_summary_keeps_empty_classes_and_reads_abc_xyz() -> None:
+    # One item holding everything: A alone; B and C are empty but listed, best first.
+    classes = pd.DataFrame({"total": [90.0], "abc": abc_classes([90.0])})
+    out = abc_summary(classes)
+    assert out["items"].tolist() == [1, 0, 0]
+    assert out["share"].tolist() == [1.0, 0.0, 0.0]
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-05", "2024-01-09", "2024-02-01"]),
+            "amount": [60.0, 20.0, 15.0, 5.0],
+        }
+    )
+    per_class = abc_summary(abc_xyz(tx))
+    assert per_class["items"].tolist() == [1, 1, 1]
+    assert per_class["total"].tolist() == [80.0, 15.0, 5.0]
+
+
+def test_abc_summary_all_zero_has_no_shares_and_plain_labels_sort() -> None:
+    zero = abc_summary(pd.DataFrame({"total": [0.0, 0.0], "abc": abc_classes([0.0, 0.0])}))
+    assert zero["items"].tolist() == [0, 0, 2]
+    assert zero["share"].isna().all()
+    plain = abc_summary(pd.DataFrame({"total": [1.0, 2.0, 3.0], "abc": ["Y", "X", "Y"]}))
+    assert plain.index.tolist() == ["X", "Y"]
+    assert plain["items"].tolist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "message"),
+    [
+        (pd.DataFrame({"abc": ["A"]}), SchemaError, "'total'"),
+        (pd.DataFrame({"abc": [], "total": []}), SchemaError, "classes is empty"),
+        (pd.DataFrame({"abc": ["A", None], "total": [1.0, 2.0]}), DataError, "'abc'"),
+        (pd.DataFrame({"abc": ["A", "B"], "total": [1.0, "x"]}), ColumnTypeError, "'x'"),
+    ],
+)
+def test_abc_summary_bad_input(frame: pd.DataFrame, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        abc_summary(frame)
+
+
+@given(transactions_st, st.integers(0, 2**32 - 1))
+def test_abc_summary_reconciles_with_the_items(tx: pd.DataFrame, seed: int) -> None:
+    totals = item_totals(tx)
+    classes = pd.DataFrame({"total": totals, "abc": abc_classes(totals)})
+    out = abc_summary(classes)
+    assert out.index.tolist() == ["A", "B", "C"]
+    assert int(out["items"].sum()) == len(totals)
+    assert out["total"].sum() == pytest.approx(totals.sum(), rel=1e-9, abs=1e-6)
+    if totals.sum() > 0:
+        assert out["share"].sum() == pytest.approx(1.0)
+        assert out["share"].iloc[0] >= 0.8 - 1e-9  # A holds at least the first cut-off
+    pd.testing.assert_frame_equal(abc_summary(shuffled(classes, seed)), out, rtol=1e-9)

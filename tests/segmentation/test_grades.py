@@ -9,8 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
-from crmcore.segmentation import GradeRules, abc_classes, customer_grades
+from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
+from crmcore.segmentation import (
+    GradeRules,
+    abc_classes,
+    customer_grades,
+    grade_inputs,
+    grade_summary,
+)
 from helpers import call_unmutated, shuffled
 
 
@@ -211,3 +217,110 @@ def test_every_customer_graded_exactly_once(data, rules: GradeRules, seed: int) 
     # shuffling rows changes nothing
     again = customer_grades(shuffled(frame, seed), rules)
     pd.testing.assert_frame_equal(again.loc[out.index], out)
+
+
+# ------------------------------------------------------------------ grade_inputs, grade_summary
+
+
+def test_grade_inputs_grades_every_customer_of_either_signal() -> None:
+    spend = pd.Series([600.0, 250.0], index=pd.Index([4, 2], name="customer_id"))
+    wallet = pd.Series([1.0, 9.0], index=pd.Index([2, 3], name="id"))
+    out = call_unmutated(grade_inputs, spend, wallet)
+    # 4 bought but has no potential (NaN); 3 has potential but bought nothing (value 0)
+    expected = pd.DataFrame(
+        {"value": [250.0, 0.0, 600.0], "potential": [1.0, 9.0, np.nan]},
+        index=pd.Index([2, 3, 4], name="customer_id"),
+    )
+    pd.testing.assert_frame_equal(out, expected)
+    alone = grade_inputs(spend)
+    assert alone["potential"].tolist() == [0.0, 0.0]
+    assert alone.index.tolist() == [2, 4]
+
+
+def test_grade_inputs_then_grades_never_drop_a_customer() -> None:
+    spend = pd.Series([600.0, 250.0, 100.0], index=[1, 2, 3])
+    wallet = pd.Series([1.0, 1.0, 9.0, 50.0], index=[1, 2, 3, 4])
+    grades = customer_grades(grade_inputs(spend, wallet), value="value")
+    assert grades.index.tolist() == [1, 2, 3, 4]
+    # 4 never bought: value 0, so never A; its potential 50 is the highest: B
+    assert grades.loc[4, "grade"] == "B"
+    without = customer_grades(grade_inputs(spend), value="value")
+    assert "B" not in set(without["grade"])  # no potential: nobody is B
+
+
+@pytest.mark.parametrize(
+    ("value", "potential", "error", "message"),
+    [
+        (pd.Series([1.0, 2.0], index=[7, 7]), None, DataError, "value has customer 7 twice"),
+        (
+            pd.Series([1.0], index=[1]),
+            pd.Series([1.0, 2.0], index=["x", "x"]),
+            DataError,
+            "potential has customer 'x' twice",
+        ),
+        (pd.DataFrame({"v": [1.0]}), None, InputTypeError, "value must be a pandas Series"),
+        (pd.Series([1.0]), [1.0], InputTypeError, "potential must be a pandas Series"),
+    ],
+)
+def test_grade_inputs_bad_input(
+    value: object, potential: object, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        grade_inputs(value, potential)  # type: ignore[arg-type]
+
+
+def test_grade_summary_worked_example_with_an_empty_grade_and_missing_values() -> None:
+    # 600 and 250 hold 85 % of 1000: A. Potential 9 is above the 75th percentile 3.75: B.
+    frame = pd.DataFrame(
+        {"monetary": [600.0, 250.0, 100.0, 50.0], "potential": [1.0, 1.0, 9.0, 2.0]}
+    )
+    grades = customer_grades(frame)
+    out = call_unmutated(grade_summary, grades)
+    expected = pd.DataFrame(
+        {"customers": [2, 1, 1], "value": [850.0, 100.0, 50.0]},
+        index=pd.CategoricalIndex(
+            ["A", "B", "C"], categories=pd.Index(["A", "B", "C"], dtype=object), name="grade"
+        ),
+    )
+    pd.testing.assert_frame_equal(out, expected)
+    # nobody with potential: B is listed with no customers; a missing value counts as 0
+    flat = customer_grades(
+        pd.DataFrame({"monetary": [600.0, np.nan], "potential": [0.0, 0.0]}),
+        GradeRules(missing="low"),
+    )
+    assert grade_summary(flat)["customers"].tolist() == [1, 0, 1]
+    assert grade_summary(flat)["value"].tolist() == [600.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    ("frame", "error", "message"),
+    [
+        (pd.DataFrame({"grade": ["A"]}), SchemaError, "'value'"),
+        (pd.DataFrame({"grade": [], "value": []}), SchemaError, "grades is empty"),
+        (pd.DataFrame({"grade": [None], "value": [1.0]}), DataError, "'grade'"),
+        (pd.DataFrame({"grade": ["A"], "value": [np.inf]}), DataError, "'value'"),
+    ],
+)
+def test_grade_summary_bad_input(frame: pd.DataFrame, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        grade_summary(frame)
+
+
+@given(
+    st.lists(st.floats(0, 1e6, allow_nan=False), min_size=1, max_size=30),
+    st.lists(st.floats(-10, 10, allow_nan=False), min_size=1, max_size=30),
+    st.integers(0, 2**32 - 1),
+)
+def test_grade_inputs_and_summary_reconcile(
+    values: list[float], potentials: list[float], seed: int
+) -> None:
+    value = pd.Series(values, index=range(len(values)))
+    potential = pd.Series(potentials, index=range(5, 5 + len(potentials)))
+    frame = grade_inputs(value, potential)
+    assert frame.index.tolist() == sorted(set(value.index) | set(potential.index))
+    assert frame["value"].sum() == pytest.approx(value.sum())
+    grades = customer_grades(frame, GradeRules(missing="low"), value="value")
+    out = grade_summary(grades)
+    assert int(out["customers"].sum()) == len(frame)
+    assert out["value"].sum() == pytest.approx(value.sum())
+    pd.testing.assert_frame_equal(grade_summary(shuffled(grades, seed)), out)

@@ -5,10 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-import numpy as np
 import pandas as pd
 
-from crmcore._frames import numeric_column, require_columns, require_not_null, require_unique
+from crmcore._frames import require_columns, require_not_null, require_unique
 from crmcore.cli._io import EXIT_OK, config_from_file, emit, read_table
 from crmcore.cli._options import add_command, add_out, from_options, numbers, split
 from crmcore.errors import ConfigError
@@ -18,8 +17,12 @@ from crmcore.segmentation import (
     GradeRules,
     SegmentMap,
     abc_classes,
+    abc_summary,
     abc_xyz,
     customer_grades,
+    grade_inputs,
+    grade_summary,
+    item_totals,
     rfm_scores,
     rfm_segments,
     rfm_summary,
@@ -178,15 +181,6 @@ def _add_abc(sub: Any) -> None:
     add_out(abc)
 
 
-def _item_totals(frame: pd.DataFrame, item: str, amount: str) -> pd.Series:
-    """Total ``amount`` per ``item`` (several rows per item are added), sorted by item."""
-    require_columns(frame, [item, amount], arg="values")
-    require_not_null(frame, item, arg="values")
-    values = numeric_column(frame, amount, arg="values", key=item)
-    totals = pd.Series(values, index=pd.Index(frame[item].to_numpy(), name=item))
-    return totals.groupby(level=0, sort=True).sum().rename("total")
-
-
 def _run_abc(args: argparse.Namespace, stream: TextIO) -> int:
     frame = read_table(args.file)
     cutoffs = numbers(args.cutoffs, "--cutoffs")
@@ -203,15 +197,10 @@ def _run_abc(args: argparse.Namespace, stream: TextIO) -> int:
             include_empty_periods=not args.active_periods_only,
         )
     else:
-        totals = _item_totals(frame, args.item, args.amount)
+        totals = item_totals(frame, item=args.item, amount=args.amount)
         classes = abc_classes(totals, cutoffs, basis=args.basis)
         result = pd.DataFrame({"total": totals, "abc": classes})
-    if args.summary:
-        groups = result.groupby("abc", observed=False)["total"]
-        result = pd.DataFrame({"items": groups.size(), "total": groups.sum()})
-        grand = float(result["total"].sum())
-        result["share"] = result["total"] / grand if grand else np.nan
-    emit(result, args.out, stream)
+    emit(abc_summary(result) if args.summary else result, args.out, stream)
     return EXIT_OK
 
 
@@ -274,27 +263,14 @@ def _grade_rules(args: argparse.Namespace) -> GradeRules:
 def _run_grades(args: argparse.Namespace, stream: TextIO) -> int:
     rules = _grade_rules(args)
     value = _summary(args)["monetary"]
-    if args.customers is None:
-        potential = pd.Series(0.0, index=value.index)
-    else:
+    potential = None
+    if args.customers is not None:
         people = read_table(args.customers)
         require_columns(people, [args.customer, args.potential], arg="customers")
         require_not_null(people, args.customer, arg="customers")
         require_unique(people, args.customer, arg="customers")
         potential = people.set_index(args.customer)[args.potential]
-    # Customers known only from the customers file have bought nothing (value 0) but may have
-    # potential: they are graded too (B when it is high), never dropped.
-    index = value.index.union(potential.index).sort_values()
-    index.name = args.customer
-    frame = pd.DataFrame(
-        {"value": value.reindex(index, fill_value=0.0), "potential": potential.reindex(index)},
-        index=index,
-    )
-    result = customer_grades(frame, rules, value="value", potential="potential")
-    if args.summary:
-        counts = result["grade"].value_counts(sort=False)
-        total = result.groupby("grade", observed=False)["value"].sum()
-        result = pd.DataFrame({"customers": counts, "value": total})
-        result.index.name = "grade"
+    grades = customer_grades(grade_inputs(value, potential), rules, value="value")
+    result = grade_summary(grades) if args.summary else grades
     emit(result, args.out, stream)
     return EXIT_OK

@@ -20,9 +20,14 @@ customer_id
 2                  2          1       8.0
 """
 
-from crmcore.segmentation.abc import abc_classes, abc_xyz
+from crmcore.segmentation.abc import abc_classes, abc_summary, abc_xyz, item_totals
 from crmcore.segmentation.clean import clean_transactions
-from crmcore.segmentation.grades import GradeRules, customer_grades
+from crmcore.segmentation.grades import (
+    GradeRules,
+    customer_grades,
+    grade_inputs,
+    grade_summary,
+)
 from crmcore.segmentation.rfm import btyd_summary, rfm_summary
 from crmcore.segmentation.scores import RFMBins, fit_rfm_bins, rfm_scores, score_rfm
 from crmcore.segmentation.segments import (
@@ -42,11 +47,15 @@ __all__: list[str] = [  # noqa: RUF022  # tests/test_api.py wants plain sorted()
     "SegmentMap",
     "SegmentRule",
     "abc_classes",
+    "abc_summary",
     "abc_xyz",
     "btyd_summary",
     "clean_transactions",
     "customer_grades",
     "fit_rfm_bins",
+    "grade_inputs",
+    "grade_summary",
+    "item_totals",
     "rfm_scores",
     "rfm_segments",
     "rfm_summary",

@@ -17,11 +17,12 @@ from crmcore._frames import (
     datetime_column,
     numeric_column,
     require_columns,
+    require_frame,
     require_not_null,
 )
 from crmcore.errors import ConfigError, InputTypeError, SchemaError
 
-__all__ = ["abc_classes", "abc_xyz"]
+__all__ = ["abc_classes", "abc_summary", "abc_xyz", "item_totals"]
 
 # Cumulative shares within this distance of a cutoff count as having reached it, so a cutoff
 # reached exactly in decimal arithmetic (e.g. 0.5 + 0.2 + 0.1 == 0.8) is not missed by rounding.
@@ -415,3 +416,114 @@ def abc_xyz(
 def _cats(labels: Sequence[Any]) -> pd.Index:
     idx: pd.Index = pd.Index(list(labels), dtype=object)
     return idx
+
+
+def item_totals(
+    transactions: pd.DataFrame, *, item: str = "customer_id", amount: str = "amount"
+) -> pd.Series:
+    """Total amount per item: the values :func:`abc_classes` ranks.
+
+    Rows of the same item are added, so a transactions file and a file with one value per item
+    give the same totals. Negative amounts (refunds) are added like any other amount; the sum
+    of an item that comes out negative is an error of :func:`abc_classes`, not of this step.
+
+    Parameters
+    ----------
+    transactions
+        One row per transaction (or per item), holding the ``item`` and ``amount`` columns.
+    item, amount
+        Column names: the item (customer, product, ...) and its amount.
+
+    Returns
+    -------
+    Series
+        Named ``"total"``, one float per item, indexed by the item (index named ``item``) and
+        sorted by it.
+
+    Raises
+    ------
+    InputTypeError
+        ``transactions`` is not a DataFrame.
+    SchemaError
+        A column is missing or ``transactions`` is empty.
+    DataError
+        A missing item, or a NaN or infinite amount (names the row).
+    ColumnTypeError
+        Amounts that are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.segmentation import abc_classes, item_totals
+    >>> tx = pd.DataFrame({"customer_id": [2, 1, 2, 3], "amount": [30.0, 50.0, 10.0, 10.0]})
+    >>> totals = item_totals(tx)
+    >>> totals.to_dict()
+    {1: 50.0, 2: 40.0, 3: 10.0}
+    >>> abc_classes(totals).tolist()
+    ['A', 'A', 'B']
+    """
+    require_frame(transactions, arg="transactions")
+    require_columns(transactions, [item, amount], arg="transactions")
+    if len(transactions) == 0:
+        raise SchemaError("transactions is empty; expected at least one row", column=item)
+    require_not_null(transactions, item, arg="transactions")
+    values = numeric_column(transactions, amount, arg="transactions", key=item)
+    totals = pd.Series(values, index=pd.Index(transactions[item].to_numpy(), name=item))
+    return totals.groupby(level=0, sort=True).sum().rename("total")
+
+
+def abc_summary(classes: pd.DataFrame, *, abc: str = "abc", total: str = "total") -> pd.DataFrame:
+    """Items, total and share of the total per ABC class: how concentrated the value is.
+
+    Parameters
+    ----------
+    classes
+        One row per item with its class and total, e.g. the output of :func:`abc_xyz`, or
+        ``pd.DataFrame({"total": totals, "abc": abc_classes(totals)})``.
+    abc, total
+        Column names: the class (a categorical keeps every category, empty ones included, in
+        its order) and the item's total.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by class (best first for a categorical, else sorted), columns ``items`` (int),
+        ``total`` and ``share`` (of the grand total; NaN when the grand total is 0). The
+        shares add up to 1 and the items to ``len(classes)``.
+
+    Raises
+    ------
+    InputTypeError
+        ``classes`` is not a DataFrame.
+    SchemaError
+        A column is missing or ``classes`` is empty.
+    DataError
+        A missing class, or a NaN or infinite total.
+    ColumnTypeError
+        Totals that are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.segmentation import abc_classes, abc_summary
+    >>> totals = pd.Series([50.0, 20.0, 10.0, 8.0, 5.0, 4.0, 3.0], index=list("abcdefg"))
+    >>> abc_summary(pd.DataFrame({"total": totals, "abc": abc_classes(totals)}))
+         items  total  share
+    abc
+    A        3   80.0   0.80
+    B        3   17.0   0.17
+    C        1    3.0   0.03
+    """
+    require_frame(classes, arg="classes")
+    require_columns(classes, [abc, total], arg="classes")
+    if len(classes) == 0:
+        raise SchemaError("classes is empty; expected at least one item", column=abc)
+    require_not_null(classes, abc, arg="classes")
+    values = pd.Series(numeric_column(classes, total, arg="classes"), index=classes.index)
+    # The class column's own array keeps a categorical's empty classes and its order.
+    groups = values.groupby(classes[abc].array, observed=False, sort=True)
+    out = pd.DataFrame({"items": groups.size().astype(np.int64), "total": groups.sum()})
+    out.index.name = abc
+    grand = float(out["total"].sum())
+    out["share"] = out["total"] / grand if grand else np.nan
+    return out

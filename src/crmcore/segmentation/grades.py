@@ -19,12 +19,14 @@ from crmcore._frames import (
     first_true,
     numeric_column,
     require_columns,
+    require_frame,
+    require_not_null,
     show,
 )
-from crmcore.errors import ConfigError, DataError
+from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation.abc import _class_codes
 
-__all__ = ["GradeRules", "customer_grades"]
+__all__ = ["GradeRules", "customer_grades", "grade_inputs", "grade_summary"]
 
 _VALUE_METHODS = ("abc", "quantile", "threshold")
 _POTENTIAL_METHODS = ("quantile", "threshold")
@@ -310,3 +312,126 @@ def customer_grades(
         },
         index=frame.index.copy(),
     )
+
+
+def grade_inputs(value: pd.Series, potential: pd.Series | None = None) -> pd.DataFrame:
+    """Join a value and a potential per customer into the frame :func:`customer_grades` reads.
+
+    Every customer of either series gets one row. A customer known only from ``potential`` has
+    bought nothing: value 0, graded all the same (B when the potential is high), never
+    dropped. A customer known only from ``value`` has no potential (NaN: ``GradeRules.missing``
+    decides). Without ``potential`` every customer's potential is 0, so nobody is B.
+
+    Parameters
+    ----------
+    value
+        The value signal per customer (e.g. ``rfm_summary(...)["monetary"]``), indexed by
+        customer, each customer once.
+    potential
+        The potential signal per customer, indexed by customer, each customer once; default
+        none (0 for everybody).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by every customer of either series, sorted (index named like ``value``'s),
+        columns ``value`` and ``potential``.
+
+    Raises
+    ------
+    InputTypeError
+        ``value`` or ``potential`` is not a Series.
+    DataError
+        A customer appears twice in one series (names the customer).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.segmentation import customer_grades, grade_inputs
+    >>> spend = pd.Series([600.0, 250.0], index=pd.Index([1, 2], name="customer_id"))
+    >>> wallet = pd.Series([1.0, 9.0], index=[2, 3])
+    >>> grade_inputs(spend, wallet)
+                 value  potential
+    customer_id
+    1            600.0        NaN
+    2            250.0        1.0
+    3              0.0        9.0
+    >>> grade_inputs(spend)["potential"].tolist()
+    [0.0, 0.0]
+    """
+    _check_customers(value, "value")
+    if potential is None:
+        potential = pd.Series(0.0, index=value.index)
+    _check_customers(potential, "potential")
+    index = value.index.union(potential.index).sort_values()
+    index.name = value.index.name
+    return pd.DataFrame(
+        {"value": value.reindex(index, fill_value=0.0), "potential": potential.reindex(index)},
+        index=index,
+    )
+
+
+def _check_customers(series: object, arg: str) -> None:
+    if not isinstance(series, pd.Series):
+        raise InputTypeError(f"{arg} must be a pandas Series, got {type(series).__name__}")
+    dup = first_true(series.index.duplicated())
+    if dup is not None:
+        label = series.index[dup]
+        raise DataError(
+            f"{arg} has customer {show(label)} twice; expected one {arg} per customer",
+            row=label,
+            value=label,
+        )
+
+
+def grade_summary(grades: pd.DataFrame) -> pd.DataFrame:
+    """Count customers and add up their value per grade of :func:`customer_grades` output.
+
+    Parameters
+    ----------
+    grades
+        The frame :func:`customer_grades` returned (columns ``grade`` and ``value``).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by grade (named ``grade``; every label of a categorical, best first, empty
+        grades included), columns ``customers`` (int) and ``value`` (the summed value
+        signal; missing values count as 0).
+
+    Raises
+    ------
+    InputTypeError
+        ``grades`` is not a DataFrame.
+    SchemaError
+        A column is missing or ``grades`` is empty.
+    DataError
+        A missing grade, or an infinite value.
+    ColumnTypeError
+        Values that are not numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.segmentation import customer_grades, grade_summary
+    >>> f = pd.DataFrame({"monetary": [600.0, 250.0, 100.0, 50.0],
+    ...                   "potential": [1.0, 1.0, 9.0, 2.0]})
+    >>> grade_summary(customer_grades(f))
+           customers  value
+    grade
+    A              2  850.0
+    B              1  100.0
+    C              1   50.0
+    """
+    require_frame(grades, arg="grades")
+    require_columns(grades, ["grade", "value"], arg="grades")
+    if len(grades) == 0:
+        raise SchemaError("grades is empty; expected at least one customer", column="grade")
+    require_not_null(grades, "grade", arg="grades")
+    values = numeric_column(grades, "value", arg="grades", allow_nan=True)
+    groups = pd.Series(values, index=grades.index).groupby(
+        grades["grade"].array, observed=False, sort=True
+    )
+    out = pd.DataFrame({"customers": groups.size().astype(np.int64), "value": groups.sum()})
+    out.index.name = "grade"
+    return out
