@@ -13,6 +13,7 @@ MODULES = [
     "crmcore",
     "crmcore.errors",
     "crmcore.money",
+    "crmcore.privacy",
     "crmcore.datasets",
     "crmcore.segmentation",
     "crmcore.pipeline",
@@ -53,5 +54,14 @@ def test_public_name_has_numpydoc_example(qualname: str, obj: object) -> None:
 
 
 def test_subpackages_are_reexported() -> None:
-    for name in ("segmentation", "pipeline", "quota", "kpi", "datasets", "errors", "money"):
+    for name in (
+        "segmentation",
+        "pipeline",
+        "quota",
+        "kpi",
+        "datasets",
+        "errors",
+        "money",
+        "privacy",
+    ):
         assert getattr(crmcore, name).__name__ == f"crmcore.{name}"

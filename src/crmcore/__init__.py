@@ -9,7 +9,8 @@ Four business areas, one subpackage each:
 - :mod:`crmcore.quota` — exact apportionment of targets across regions, people and months;
 - :mod:`crmcore.kpi` — attainment, scorecards, levels, commissions and sales KPIs.
 
-Shared: :mod:`crmcore.errors` (exceptions), :mod:`crmcore.money` (exact minor units) and
+Shared: :mod:`crmcore.errors` (exceptions), :mod:`crmcore.money` (exact minor units),
+:mod:`crmcore.privacy` (keyed pseudonyms and masks of personal data) and
 :mod:`crmcore.datasets` (seeded synthetic data).
 
 Examples
@@ -19,7 +20,7 @@ Examples
 True
 """
 
-from crmcore import datasets, errors, kpi, money, pipeline, quota, segmentation
+from crmcore import datasets, errors, kpi, money, pipeline, privacy, quota, segmentation
 
 __version__ = "0.1.0"
 
@@ -30,6 +31,7 @@ __all__ = [
     "kpi",
     "money",
     "pipeline",
+    "privacy",
     "quota",
     "segmentation",
 ]
