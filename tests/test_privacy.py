@@ -557,3 +557,15 @@ def test_an_integer_too_long_for_text_is_refused_not_a_foreign_error() -> None:
     frame = pd.DataFrame({"v": [10**5000, 1]}, index=["big", "one"], dtype=object)
     with pytest.raises(ColumnTypeError, match="has a int value at row 'big'"):
         pseudonymize(frame, "v", key=KEY)
+
+
+def test_duplicate_and_multi_index_labels_are_kept() -> None:
+    frame = pd.DataFrame({"v": ["x", "y", "x"], "w": ["a@b.c"] * 3}, index=[1, 1, 2])
+    out = call_unmutated(pseudonymize, frame, "v", key=KEY, length=16)
+    pd.testing.assert_index_equal(out.index, frame.index)
+    assert out["v"].tolist() == [_hmac_hex(KEY, t)[:16] for t in ("x", "y", "x")]
+    assert mask(frame, "w", kind="email")["w"].tolist() == ["a***@b.c"] * 3
+    multi = frame.set_axis(pd.MultiIndex.from_tuples([(1, "a"), (1, "b"), (2, "a")]))
+    out = pseudonymize(multi, "v", key=KEY, length=16)
+    pd.testing.assert_index_equal(out.index, multi.index)
+    assert out["v"].tolist() == [_hmac_hex(KEY, t)[:16] for t in ("x", "y", "x")]
