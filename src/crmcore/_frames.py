@@ -339,8 +339,9 @@ def datetime_column(
         out = series.copy()
     elif isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":
         # timestamp[pyarrow] (e.g. read_parquet(dtype_backend="pyarrow")): to numpy datetime64,
-        # keeping the time zone; missing values become NaT and are caught below.
-        out = pd.to_datetime(series)
+        # keeping the unit and time zone; missing values become NaT and are caught below.
+        # (pd.to_datetime hands timestamp[ns][pyarrow] back unchanged, so not that.)
+        out = pd.Series(pd.DatetimeIndex(series.array), index=series.index, name=series.name)
     elif pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         raise ColumnTypeError(
             f"column {column!r} of {arg} holds {dtype} values; expected dates "

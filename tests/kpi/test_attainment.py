@@ -58,7 +58,8 @@ def test_attainment_hand_worked() -> None:
         index=pd.MultiIndex.from_arrays(
             [
                 ["ann", "ann", "ann", "bob", "bob", "cid"],
-                pd.DatetimeIndex([JAN, FEB, MAR, JAN, FEB, JAN]).as_unit("ns"),
+                # period starts keep the unit of the dates they come from
+                pd.DatetimeIndex([JAN, FEB, MAR, JAN, FEB, JAN]).as_unit(_sales()["date"].dt.unit),
             ],
             names=["person", "period"],
         ),
@@ -142,7 +143,7 @@ def test_attainment_time_zone_aware_on_both_sides() -> None:
     t = _targets().assign(period=_targets()["period"].dt.tz_localize("Europe/Berlin"))
     got = attainment(s, t, unmatched="drop")
     assert got["achieved"].tolist() == [1200.0, 0.0, 300.0, 0.0]
-    assert str(got.index.levels[1].dtype) == "datetime64[ns, Europe/Berlin]"
+    assert str(got.index.levels[1].dtype) == f"datetime64[{s['date'].dt.unit}, Europe/Berlin]"
 
 
 def test_attainment_empty_actuals_give_zero_achieved() -> None:
@@ -152,7 +153,7 @@ def test_attainment_empty_actuals_give_zero_achieved() -> None:
 
 
 def test_attainment_on_generated_quota_shaped_targets() -> None:
-    d = deals(300, n_reps=4, seed=5)
+    d = deals(300, n_people=4, seed=5)
     t = targets(4, n_deals=300, seed=5)
     got = attainment(d, t, date="closed_at", status="status")
     assert len(got) == len(t)  # every won deal of 2024 falls in a targeted month

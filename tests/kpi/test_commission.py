@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
 from crmcore.kpi import CommissionPlan, commission_lines, commission_statement
-from crmcore.kpi.commission import _deal_codes, _deal_order, _line_order
+from crmcore.kpi._commission import deal_codes, deal_order, line_order
 from helpers import call_unmutated, shuffled
 
 BANDS = [(0, 0.04), (150_000, 0.06), (250_000, 0.08)]
@@ -158,11 +158,12 @@ def test_statement_columns_and_effective_rate():
 def test_quarters_and_time_zones():
     deals = deals_frame([("a", 1, "2024-03-31 23:30", 10.0), ("a", 2, "2024-04-01 00:30", 10.0)])
     deals["closed_at"] = deals["closed_at"].dt.tz_localize("Europe/Paris")
-    st_ = commission_statement(deals, CommissionPlan(tiers=TWO), freq="Q")
-    # wall-clock dates decide: Q1 and Q2
+    st_ = commission_statement(deals, CommissionPlan(tiers=TWO), period="Q")
+    # wall-clock dates decide: Q1 and Q2, and the periods keep the time zone (crmcore 0.2;
+    # they were naive before, unlike every other kpi function)
     assert st_.index.get_level_values("period").tolist() == [
-        pd.Timestamp("2024-01-01"),
-        pd.Timestamp("2024-04-01"),
+        pd.Timestamp("2024-01-01", tz="Europe/Paris"),
+        pd.Timestamp("2024-04-01", tz="Europe/Paris"),
     ]
 
 
@@ -349,7 +350,7 @@ TGT = pd.DataFrame({"person": ["ann"], "period": pd.to_datetime(["2024-01-01"]),
         ),
         (ANN.drop(columns="amount"), PLAN, {}, SchemaError, "missing column.*'amount'"),
         (ANN.iloc[:0], PLAN, {}, SchemaError, "is empty"),
-        (ANN, PLAN, {"freq": "W"}, ConfigError, "freq='W' is not one of"),
+        (ANN, PLAN, {"period": "W"}, ConfigError, "period=.W. is not allowed here"),
         (ANN, {"tiers": TWO}, {}, ConfigError, "must be a CommissionPlan"),
         (ANN, PLAN, {"cancelled_at": "cancelled_at"}, SchemaError, "'cancelled_at'"),
         (
@@ -440,7 +441,7 @@ def test_deal_order_equals_lexsort(rows: list[tuple[int, int, int]], rnd: random
     d = np.arange(n, dtype=np.intp)
     rnd.shuffle(d)  # type: ignore[arg-type]
     expected = np.lexsort((d, t, per, p))
-    np.testing.assert_array_equal(_deal_order(p, t, per, d, n), expected)
+    np.testing.assert_array_equal(deal_order(p, t, per, d, n), expected)
 
 
 @settings(max_examples=60)
@@ -472,7 +473,7 @@ def test_line_order_equals_lexsort(
     ]
     cat = [np.concatenate([k[i] for k in keys]) for i in range(5)]
     expected = np.lexsort((cat[4], cat[3], cat[2], cat[1], cat[0]))
-    got = _line_order(keys, n_deals=2**62 if huge else max(n, 1))
+    got = line_order(keys, n_deals=2**62 if huge else max(n, 1))
     np.testing.assert_array_equal(got, expected)
 
 
@@ -527,7 +528,7 @@ def test_deal_codes_sort_like_the_ids(ids, dtype):
     if dtype == "int32":
         values = sorted({v % 2**31 for v in values})
     series = pd.Series(values, dtype=dtype).sample(frac=1, random_state=0)
-    codes, n_codes = _deal_codes(series)
+    codes, n_codes = deal_codes(series)
     ref = pd.factorize(series, sort=True)[0]
     np.testing.assert_array_equal(np.argsort(codes), np.argsort(ref))
     assert codes.min() >= 0

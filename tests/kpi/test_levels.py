@@ -34,7 +34,7 @@ def test_quantiles_within_each_period():
     # period 1: scores 1..5, median 3, q0.8 = 4.2 -> 1,2 low; 3,4 mid; 5 top
     # period 2: scores 10, 20 -> median 15, q0.8 = 18 -> 10 low, 20 top
     s = pd.DataFrame({"period": [1] * 5 + [2] * 2, "total": [1.0, 2, 3, 4, 5, 10, 20]})
-    got = assign_levels(s, quantiles={"low": 0, "mid": 0.5, "top": 0.8}, period="period")
+    got = assign_levels(s, quantiles={"low": 0, "mid": 0.5, "top": 0.8}, period_column="period")
     assert got["level"].tolist() == ["low", "low", "mid", "mid", "top", "low", "top"]
 
 
@@ -49,9 +49,9 @@ def test_period_may_be_an_index_level_of_score_scorecard_output():
         {"period": [1, 1, 2, 2], "person": ["a", "b", "a", "b"], "x": [1.0, 2.0, 4.0, 3.0]}
     )
     scores = score_scorecard(
-        frame, Scorecard(metrics=[Metric(column="x", weight=1)]), period="period"
+        frame, Scorecard(metrics=[Metric(column="x", weight=1)]), period_column="period"
     )
-    got = assign_levels(scores, quantiles={"low": 0, "high": 0.75}, period="period")
+    got = assign_levels(scores, quantiles={"low": 0, "high": 0.75}, period_column="period")
     assert got["level"].tolist() == ["low", "high", "high", "low"]
 
 

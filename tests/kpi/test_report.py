@@ -80,7 +80,7 @@ def test_report_hysteresis_and_index_keys():
 
 def test_report_agrees_with_score_scorecard():
     rep = performance_report(KPIS, CARD)
-    sc = score_scorecard(KPIS, CARD, period="period").reorder_levels(["person", "period"])
+    sc = score_scorecard(KPIS, CARD, period_column="period").reorder_levels(["person", "period"])
     np.testing.assert_allclose(rep["score"], sc.sort_index()["total"])
 
 
@@ -159,7 +159,7 @@ def test_kpi_table_by_hand():
 
 
 def test_kpi_table_and_report_on_generated_team():
-    deals = datasets.deals(300, n_reps=4, seed=5)
+    deals = datasets.deals(300, n_people=4, seed=5)
     targets = datasets.targets(4, months=12, n_deals=300, seed=5)
     k = kpi_table(
         deals,
@@ -180,5 +180,5 @@ def test_kpi_table_and_report_on_generated_team():
 
 
 def test_kpi_table_missing_columns():
-    with pytest.raises(SchemaError, match="deals is missing column"):
+    with pytest.raises(SchemaError, match="opportunities is missing column"):
         kpi_table(pd.DataFrame({"person": ["a"]}), pd.DataFrame())

@@ -1,7 +1,8 @@
 """Salesperson performance: sales KPIs, target attainment, scorecards, levels and commissions.
 
-Every function takes tidy frames (one row per deal, sale, activity or target) with keyword
-column names and returns a new frame indexed by its natural key (person, period, ...), sorted.
+Every function takes tidy frames (one row per opportunity, sale, activity or target) with
+keyword column names and returns a new frame indexed by its natural key (person, period, ...),
+sorted.
 
 Examples
 --------
@@ -20,16 +21,9 @@ Examples
 
 from crmcore.kpi.attainment import attainment, target_variance
 from crmcore.kpi.commission import CommissionPlan, commission_lines, commission_statement
+from crmcore.kpi.customers import new_customers, retention, revenue_by_period
 from crmcore.kpi.levels import assign_levels, assign_levels_over_time
-from crmcore.kpi.metrics import (
-    activity_counts,
-    average_deal_size,
-    new_customers,
-    retention,
-    revenue_by_period,
-    sales_cycle_length,
-    win_rate,
-)
+from crmcore.kpi.metrics import activity_counts, average_deal_size, sales_cycle_length, win_rate
 from crmcore.kpi.report import kpi_table, performance_report
 from crmcore.kpi.scorecard import Metric, Scorecard, explain_scorecard, score_scorecard
 

@@ -15,13 +15,14 @@ unless a ``cap`` is given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._compat import renamed_parameters
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -33,23 +34,21 @@ from crmcore._frames import (
     require_not_null,
     show,
 )
+from crmcore._periods import period_start
 from crmcore.errors import ColumnTypeError, ConfigError, DataError
-from crmcore.kpi.metrics import PERIOD, _by_names, _freq, period_start
-from crmcore.money import from_minor_units, to_minor_units
+from crmcore.kpi._groups import (
+    PERIOD,
+    by_names,
+    period_code,
+    read_periods,
+    same_unit,
+    status_masks,
+)
+from crmcore.money import from_minor_units, sum_minor_units, to_minor_units
 
 __all__ = ["attainment", "target_variance"]
 
 Unmatched = Literal["include", "drop", "error"]
-
-
-def _period_column(frame: pd.DataFrame, column: str, *, arg: str, freq: str) -> pd.Series:
-    """Read a period column (Period dtype, dates or ISO text) as period-start timestamps."""
-    series = frame[column]
-    if isinstance(series.dtype, pd.PeriodDtype):
-        require_not_null(frame, column, arg=arg)
-        stamps = series.dt.start_time
-        return period_start(stamps, freq)
-    return period_start(datetime_column(frame, column, arg=arg), freq)
 
 
 def _check_zero_target(zero_target: object) -> None:
@@ -57,6 +56,163 @@ def _check_zero_target(zero_target: object) -> None:
         check_choice(zero_target, "zero_target", ("nan", "inf"))
     else:
         check_scalar(zero_target, "zero_target", kind=float)
+
+
+def _check_options(
+    by: str | Sequence[str],
+    unmatched: Unmatched,
+    decimals: int | None,
+    period_column: str,
+) -> list[str]:
+    """Return the key names, after checking the options that do not depend on the data."""
+    names = by_names(by)
+    if not names:
+        raise ConfigError("by must name at least one key, e.g. ('person', 'period')", column="by")
+    check_choice(unmatched, "unmatched", ("include", "drop", "error"))
+    if decimals is not None:
+        check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
+    if not isinstance(period_column, str):
+        raise ConfigError(
+            f"period_column must be a column name, got {show(period_column)}",
+            column="period_column",
+        )
+    return names
+
+
+def _target_table(
+    targets: pd.DataFrame, names: Sequence[str], *, target: str, period_column: str, code: str
+) -> pd.DataFrame:
+    """One row per key with its ``target`` (finite, >= 0); a key twice is an error."""
+    t_cols = [period_column if n == PERIOD else n for n in names]
+    require_columns(targets, [*t_cols, target], arg="targets")
+    keys: dict[str, object] = {}
+    for name in names:
+        if name == PERIOD:
+            keys[name] = read_periods(targets, period_column, arg="targets", period=code).array
+        else:
+            require_not_null(targets, name, arg="targets")
+            keys[name] = targets[name].to_numpy()
+    table = pd.DataFrame(keys)
+    values = numeric_column(
+        targets, target, arg="targets", allow_negative=False, what="targets >= 0"
+    )
+    dup = first_true(table.duplicated().to_numpy())
+    if dup is not None:
+        label = ", ".join(f"{n}={show(table[n].iloc[dup])}" for n in names)
+        raise DataError(
+            f"targets has a second target for ({label}) at {describe_row(targets, dup)}; "
+            "expected one target per key",
+            column=target,
+            row=targets.index[dup],
+            value=values[dup],
+        )
+    table["target"] = values
+    return table
+
+
+def _actual_table(
+    rows: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    amount: str,
+    date: str | None,
+    period_column: str,
+    code: str,
+    key: str | None,
+) -> tuple[pd.DataFrame, npt.NDArray[np.float64]]:
+    """Return the key columns of the counted actuals, and their amounts."""
+    keys: dict[str, object] = {}
+    for name in names:
+        if name == PERIOD and date is None:
+            keys[name] = read_periods(rows, period_column, arg="actuals", period=code).array
+        elif name == PERIOD and date is not None:
+            dates = datetime_column(rows, date, arg="actuals", key=key)
+            keys[name] = period_start(dates, code).array
+        else:
+            require_not_null(rows, name, arg="actuals", key=key)
+            keys[name] = rows[name].to_numpy()
+    return pd.DataFrame(keys), numeric_column(rows, amount, arg="actuals", key=key)
+
+
+def _align_keys(
+    t_frame: pd.DataFrame, a_frame: pd.DataFrame, names: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Put both tables' keys in one representation: period zone and unit, number or text."""
+    if PERIOD in names and len(a_frame):
+        tz_t = getattr(t_frame[PERIOD].dtype, "tz", None)
+        tz_a = getattr(a_frame[PERIOD].dtype, "tz", None)
+        if (tz_t is None) != (tz_a is None):
+            raise DataError(
+                "targets' 'period' and actuals' dates mix naive and tz-aware dates; "
+                "use one convention",
+                column=PERIOD,
+            )
+        a_period = a_frame[PERIOD] if tz_t is None else a_frame[PERIOD].dt.tz_convert(tz_t)
+        t_period, a_period = same_unit(t_frame[PERIOD], a_period)
+        t_frame = t_frame.assign(**{PERIOD: t_period})
+        a_frame = a_frame.assign(**{PERIOD: a_period})
+    for name in names:
+        if name == PERIOD or not len(a_frame):
+            continue
+        kt = pd.api.types.is_numeric_dtype(t_frame[name].dtype)
+        ka = pd.api.types.is_numeric_dtype(a_frame[name].dtype)
+        if kt != ka:
+            raise ColumnTypeError(
+                f"column {name!r} holds {t_frame[name].dtype} in targets but "
+                f"{a_frame[name].dtype} in actuals; keys must be of one type to match",
+                column=name,
+            )
+    return t_frame, a_frame
+
+
+def _achieved(a_frame: pd.DataFrame, names: Sequence[str], decimals: int | None) -> pd.DataFrame:
+    """Sum ``achieved`` per key: exactly, in checked int64 minor units, with ``decimals``."""
+    if decimals is None:
+        return a_frame.groupby(list(names), sort=False)["achieved"].sum().reset_index()
+    index = pd.MultiIndex.from_frame(a_frame[list(names)])
+    codes, uniques = index.factorize()
+    sums = sum_minor_units(
+        a_frame["achieved"].to_numpy(), codes, len(uniques), name="achieved minor units"
+    )
+    keys = pd.MultiIndex.from_tuples(list(uniques), names=list(names)) if len(uniques) else index
+    return keys.to_frame(index=False).assign(achieved=sums)
+
+
+def _match(
+    t_frame: pd.DataFrame,
+    a_frame: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    unmatched: Unmatched,
+    decimals: int | None,
+    rows: pd.DataFrame,
+    values: npt.NDArray[np.float64],
+    amount: str,
+    key: str | None,
+) -> tuple[pd.DataFrame, npt.NDArray[np.bool_]]:
+    """Targets outer-joined with the achieved sums, and which rows are sales without target."""
+    merged = t_frame.merge(
+        _achieved(a_frame, names, decimals), on=list(names), how="outer", indicator=True
+    )
+    only_actual = (merged["_merge"] == "right_only").to_numpy(dtype=bool)
+    if only_actual.any() and unmatched == "error":
+        probe = a_frame[list(names)].merge(
+            t_frame[list(names)], on=list(names), how="left", indicator=True, sort=False
+        )
+        pos = first_true((probe["_merge"] == "left_only").to_numpy(dtype=bool)) or 0
+        label = ", ".join(f"{n}={show(probe[n].iloc[pos])}" for n in names)
+        raise DataError(
+            f"actuals at {describe_row(rows, pos, key)} has no target for ({label}); "
+            "add a target or pass unmatched='include' (rows flagged has_target=False) or "
+            "unmatched='drop'",
+            column=amount,
+            row=rows.index[pos],
+            value=values[pos],
+        )
+    if unmatched == "drop":
+        merged = merged.loc[~only_actual]
+        only_actual = np.zeros(len(merged), dtype=bool)
+    return merged, only_actual
 
 
 def _core(
@@ -70,125 +226,53 @@ def _core(
     period: str,
     status: str | None,
     won: str,
+    lost: str,
+    open_values: Collection[str] | None,
     unmatched: Unmatched,
     decimals: int | None,
-    key: str | None,
+    opportunity: str | None,
     period_column: str,
 ) -> pd.DataFrame:
     """Return target, achieved and has_target per key (sorted), before the ratios."""
-    names = _by_names(by)
-    if not names:
-        raise ConfigError("by must name at least one key, e.g. ('person', 'period')", column="by")
-    freq = _freq(period)
-    check_choice(unmatched, "unmatched", ("include", "drop", "error"))
-    if decimals is not None:
-        check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
-    plain = [n for n in names if n != PERIOD]
-
-    # Targets: one row per key, finite and >= 0.
-    if not isinstance(period_column, str):
-        raise ConfigError(
-            f"period_column must be a column name, got {show(period_column)}",
-            column="period_column",
-        )
-    t_cols = [period_column if n == PERIOD else n for n in names]
-    require_columns(targets, [*t_cols, target], arg="targets")
-    t_keys: dict[str, object] = {}
-    for name in names:
-        if name == PERIOD:
-            t_keys[name] = _period_column(
-                targets, period_column, arg="targets", freq=freq
-            ).to_numpy()
-        else:
-            require_not_null(targets, name, arg="targets")
-            t_keys[name] = targets[name].to_numpy()
-    t_frame = pd.DataFrame(t_keys)
-    t_values = numeric_column(
-        targets, target, arg="targets", allow_negative=False, what="targets >= 0"
-    )
-    dup = first_true(t_frame.duplicated().to_numpy())
-    if dup is not None:
-        label = ", ".join(f"{n}={show(t_frame[n].iloc[dup])}" for n in names)
-        raise DataError(
-            f"targets has a second target for ({label}) at {describe_row(targets, dup)}; "
-            "expected one target per key",
-            column=target,
-            row=targets.index[dup],
-            value=t_values[dup],
-        )
-    t_frame["target"] = t_values
-
-    # Actuals: won rows only when a status column is given; period from the date.
-    needed = [amount, *plain]
+    names = _check_options(by, unmatched, decimals, period_column)
+    code = period_code(period)
+    t_frame = _target_table(targets, names, target=target, period_column=period_column, code=code)
+    needed = [amount, *(n for n in names if n != PERIOD)]
     if PERIOD in names:
         needed.append(date if date is not None else period_column)
     require_columns(actuals, needed, arg="actuals", allow_empty=True)
-    k = key if key is not None and key in actuals.columns else None
+    k = opportunity if opportunity is not None and opportunity in actuals.columns else None
     rows = actuals
     if status is not None:
         require_columns(actuals, [status], arg="actuals", allow_empty=True)
-        require_not_null(actuals, status, arg="actuals", key=k)
-        rows = actuals.loc[(actuals[status] == won).to_numpy(dtype=bool)]
-    a_keys: dict[str, object] = {}
-    for name in names:
-        if name == PERIOD:
-            if date is None:
-                a_keys[name] = _period_column(
-                    rows, period_column, arg="actuals", freq=freq
-                ).to_numpy()
-            else:
-                dates = datetime_column(rows, date, arg="actuals", key=k)
-                a_keys[name] = period_start(dates, freq).to_numpy()
-        else:
-            require_not_null(rows, name, arg="actuals", key=k)
-            a_keys[name] = rows[name].to_numpy()
-    a_frame = pd.DataFrame(a_keys)
-    values = numeric_column(rows, amount, arg="actuals", key=k)
-    if decimals is not None:
-        a_frame["achieved"] = to_minor_units(values, decimals, name=f"column {amount!r}")
-    else:
-        a_frame["achieved"] = values
-    if PERIOD in names:
-        tz_t = getattr(t_frame[PERIOD].dtype, "tz", None)
-        tz_a = getattr(a_frame[PERIOD].dtype, "tz", None)
-        if len(a_frame) and (tz_t is None) != (tz_a is None):
-            raise DataError(
-                "targets' 'period' and actuals' dates mix naive and tz-aware dates; "
-                "use one convention",
-                column=PERIOD,
-            )
-        if tz_t is not None and tz_a is not None:
-            a_frame[PERIOD] = a_frame[PERIOD].dt.tz_convert(tz_t)
-    for name in plain:
-        kt = pd.api.types.is_numeric_dtype(t_frame[name].dtype)
-        ka = pd.api.types.is_numeric_dtype(a_frame[name].dtype)
-        if len(a_frame) and kt != ka:
-            raise ColumnTypeError(
-                f"column {name!r} holds {t_frame[name].dtype} in targets but "
-                f"{a_frame[name].dtype} in actuals; keys must be of one type to match",
-                column=name,
-            )
-
-    achieved = a_frame.groupby(names, sort=False)["achieved"].sum().reset_index()
-    merged = t_frame.merge(achieved, on=names, how="outer", indicator=True, sort=False)
-    only_actual = (merged["_merge"] == "right_only").to_numpy(dtype=bool)
-    if only_actual.any() and unmatched == "error":
-        probe = a_frame[names].merge(
-            t_frame[names], on=names, how="left", indicator=True, sort=False
+        is_won, _, _ = status_masks(
+            actuals,
+            status=status,
+            won=won,
+            lost=lost,
+            open_values=open_values,
+            key=k,
+            arg="actuals",
         )
-        pos = first_true((probe["_merge"] == "left_only").to_numpy(dtype=bool)) or 0
-        label = ", ".join(f"{n}={show(probe[n].iloc[pos])}" for n in names)
-        raise DataError(
-            f"actuals at {describe_row(rows, pos, k)} has no target for ({label}); "
-            "add a target or pass unmatched='include' (rows flagged has_target=False) or "
-            "unmatched='drop'",
-            column=amount,
-            row=rows.index[pos],
-            value=values[pos],
-        )
-    if unmatched == "drop":
-        merged = merged.loc[~only_actual]
-        only_actual = np.zeros(len(merged), dtype=bool)
+        rows = actuals.loc[is_won]
+    a_frame, values = _actual_table(
+        rows, names, amount=amount, date=date, period_column=period_column, code=code, key=k
+    )
+    a_frame["achieved"] = (
+        values if decimals is None else to_minor_units(values, decimals, name=f"column {amount!r}")
+    )
+    t_frame, a_frame = _align_keys(t_frame, a_frame, names)
+    merged, only_actual = _match(
+        t_frame,
+        a_frame,
+        names,
+        unmatched=unmatched,
+        decimals=decimals,
+        rows=rows,
+        values=values,
+        amount=amount,
+        key=k,
+    )
     got = merged["achieved"].to_numpy(dtype=np.float64, na_value=np.nan)
     got = np.where(np.isnan(got), 0.0, got)
     if decimals is not None:
@@ -199,7 +283,7 @@ def _core(
             "achieved": got,
             "has_target": ~only_actual,
         },
-        index=pd.MultiIndex.from_frame(merged[names])
+        index=pd.MultiIndex.from_frame(merged[list(names)])
         if len(names) > 1
         else pd.Index(merged[names[0]], name=names[0]),
     )
@@ -226,6 +310,7 @@ def _attainment_ratio(
     return ratio
 
 
+@renamed_parameters(key="opportunity")
 def attainment(
     actuals: pd.DataFrame,
     targets: pd.DataFrame,
@@ -237,11 +322,13 @@ def attainment(
     period: str = "M",
     status: str | None = None,
     won: str = "won",
+    lost: str = "lost",
+    open_values: Collection[str] | None = ("open",),
     unmatched: Unmatched = "include",
     zero_target: Literal["nan", "inf"] | float = "nan",
     cap: float | None = None,
     decimals: int | None = None,
-    key: str | None = "opportunity_id",
+    opportunity: str | None = "opportunity_id",
     period_column: str = "period",
 ) -> pd.DataFrame:
     r"""Compute target, achieved, variance and attainment per person and period.
@@ -270,10 +357,13 @@ def attainment(
         Date column of ``actuals`` that places each sale in a period; ``None`` reads an
         existing ``period`` column of ``actuals`` instead (pre-aggregated actuals).
     period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    status, won
+        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases accepted).
+    status, won, lost, open_values
         With ``status`` given, only rows of ``actuals`` whose ``status`` equals ``won`` count
-        (pass ``status="status"`` for a deals table with open and lost deals).
+        (pass ``status="status"`` for a deals table with open and lost deals). Every status
+        must be ``won``, ``lost`` or one of ``open_values``, else a
+        :class:`~crmcore.errors.DataError` names the row (``"Won"`` is not ``"won"``);
+        ``open_values=None`` takes every other value as not won.
     unmatched
         What to do with sales whose key has no target: ``"include"`` (default) adds a row with
         target NaN, attainment NaN and ``has_target=False``; ``"drop"`` leaves them out;
@@ -288,8 +378,9 @@ def attainment(
     decimals
         When given, amounts are summed exactly in integer minor units with this many decimals
         (:func:`crmcore.money.to_minor_units`), so achieved totals reconcile to the cent.
-    key
-        Id column of ``actuals`` named in error messages (used when present).
+    opportunity
+        Id column of ``actuals`` named in error messages (used when present; ``key=`` before
+        crmcore 0.2).
     period_column
         Name of the period column of ``targets`` (and of ``actuals`` when ``date`` is None),
         e.g. ``"month"`` for a :class:`crmcore.quota.QuotaPlan` table; the result's index
@@ -307,7 +398,7 @@ def attainment(
         Missing column, or empty targets.
     DataError
         Duplicate target keys, NaN or negative targets, NaN amounts, missing keys or dates,
-        unmatched sales with ``unmatched="error"``.
+        an unknown status, unmatched sales with ``unmatched="error"``.
     ColumnTypeError
         Non-numeric amounts or targets, or a key holding numbers in one table and text in the
         other.
@@ -347,9 +438,11 @@ def attainment(
         period=period,
         status=status,
         won=won,
+        lost=lost,
+        open_values=open_values,
         unmatched=unmatched,
         decimals=decimals,
-        key=key,
+        opportunity=opportunity,
         period_column=period_column,
     )
     t = base["target"].to_numpy(dtype=np.float64)
@@ -366,6 +459,7 @@ def attainment(
     )
 
 
+@renamed_parameters(key="opportunity")
 def target_variance(
     actuals: pd.DataFrame,
     targets: pd.DataFrame,
@@ -377,9 +471,11 @@ def target_variance(
     period: str = "M",
     status: str | None = None,
     won: str = "won",
+    lost: str = "lost",
+    open_values: Collection[str] | None = ("open",),
     unmatched: Unmatched = "include",
     decimals: int | None = None,
-    key: str | None = "opportunity_id",
+    opportunity: str | None = "opportunity_id",
     period_column: str = "period",
 ) -> pd.DataFrame:
     r"""Compute absolute and percentage variance against target, and the shortfall.
@@ -399,7 +495,9 @@ def target_variance(
     ----------
     actuals, targets
         As in :func:`attainment`.
-    by, amount, target, date, period, status, won, unmatched, decimals, key, period_column
+    by, amount, target, date, period, status, won, lost, open_values, unmatched
+        As in :func:`attainment`.
+    decimals, opportunity, period_column
         As in :func:`attainment`.
 
     Returns
@@ -439,9 +537,11 @@ def target_variance(
         period=period,
         status=status,
         won=won,
+        lost=lost,
+        open_values=open_values,
         unmatched=unmatched,
         decimals=decimals,
-        key=key,
+        opportunity=opportunity,
         period_column=period_column,
     )
     t = base["target"].to_numpy(dtype=np.float64)

@@ -11,7 +11,7 @@ total — no cent is lost or invented by rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -20,27 +20,27 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._config import as_float, check_config_keys, opt_float
-from crmcore._frames import (
-    check_choice,
-    check_scalar,
-    datetime_column,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_frame,
-    require_not_null,
-    require_unique,
-    show,
-)
+from crmcore._frames import check_choice, check_scalar, first_true, show
 from crmcore.errors import ConfigError, DataError
-from crmcore.money import split_minor_units, to_minor_units
+from crmcore.kpi._commission import (
+    Sales,
+    check_cumulative,
+    group_targets,
+    lines_frame,
+    read_clawbacks,
+    read_sales,
+    statement_frame,
+)
+from crmcore.kpi._groups import period_code
+from crmcore.kpi._renames import renamed_period_parameters
+from crmcore.money import split_minor_units
 
 __all__ = ["CommissionPlan", "commission_lines", "commission_statement"]
 
 MODES = ("flat", "marginal", "retroactive")
 BASES = ("amount", "attainment")
-FREQS = ("M", "Q", "Y")
+#: Commission periods: month, quarter or year.
+PERIODS = ("M", "Q", "Y")
 #: Rates and factors are held as integer parts per million, so commission is exact.
 PPM = 1_000_000
 _HALF = PPM // 2
@@ -185,6 +185,11 @@ class CommissionPlan:
         check_choice(self.mode, "mode", MODES)
         check_choice(self.basis, "basis", BASES)
         check_scalar(self.decimals, "decimals", kind=int, min_value=0, max_value=6)
+        self._check_tiers()
+        self._check_options()
+
+    def _check_tiers(self) -> None:
+        """Tiers: finite, rates in [0, 1], first at 0, increasing (rates too unless marginal)."""
         if not self.tiers:
             raise ConfigError("tiers is empty; a plan needs at least one (threshold, rate)")
         for i, (threshold, rate) in enumerate(self.tiers):
@@ -230,6 +235,9 @@ class CommissionPlan:
                     row=i,
                     value=cur[1],
                 )
+
+    def _check_options(self) -> None:
+        """Minimum, decelerator, rate and payout caps: finite and in range."""
         if not (math.isfinite(self.minimum) and self.minimum >= 0):
             raise ConfigError(
                 f"minimum == {self.minimum!r}, must be finite and >= 0",
@@ -435,486 +443,146 @@ class CommissionPlan:
 # statements
 
 
-def _period_start(dates: pd.Series, freq: str) -> pd.Series:
-    naive = dates.dt.tz_localize(None) if getattr(dates.dt, "tz", None) is not None else dates
-    out: pd.Series = naive.dt.to_period(freq).dt.start_time
-    return out
-
-
-def _ns(dates: Any) -> npt.NDArray[np.int64]:
-    """Nanoseconds since the epoch (UTC for tz-aware dates) of a datetime array."""
-    out: npt.NDArray[np.int64] = pd.DatetimeIndex(dates).as_unit("ns").asi8
-    return out
-
-
-def _dense_rank(values: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], int]:
-    """Codes of ``values`` in sorted order of their distinct values, and how many there are."""
-    codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), len(uniques)
-
-
-def _fits(*sizes: int) -> bool:
-    """Whether a mixed-radix key with these digit ranges fits in int64."""
-    return math.prod(max(int(s), 1) for s in sizes) < 2**62
-
-
-def _deal_codes(ids: pd.Series) -> tuple[npt.NDArray[np.int64], int]:
-    """Codes that sort like the (unique) deal ids, and their range.
-
-    Integer ids are their own codes (offset by the smallest) when their range is at most four
-    times their count; otherwise the codes of a sorted ``pd.factorize`` (same order).
-    """
-    n = len(ids)
-    if n and ids.dtype.kind in "iu":
-        vals = ids.to_numpy()
-        lo, hi = int(vals.min()), int(vals.max())
-        if hi - lo < 4 * n:
-            return (vals - vals.min()).astype(np.int64), hi - lo + 1
-    codes = pd.factorize(ids, sort=True)[0]
-    return codes.astype(np.int64), n
-
-
-def _deal_order(
-    p_codes: npt.NDArray[np.intp],
-    t_val: npt.NDArray[np.int64],
-    per_val: npt.NDArray[np.int64],
-    d_codes: npt.NDArray[np.integer[Any]],
-    n_deals: int,
-) -> npt.NDArray[np.intp]:
-    """Order of the deals by person, period, close time, deal id.
-
-    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``. The period is a
-    non-decreasing function of the (wall-clock) close time, so it adds nothing to the key; the
-    remaining keys are packed into one int64, unique since deal codes are, so one single-key
-    sort gives the lexicographic order (any sort algorithm: no ties).
-    """
-    n = len(d_codes)
-    if n == 0:
-        return np.zeros(0, dtype=np.intp)
-    t_rank, n_t = _dense_rank(t_val)
-    n_p = int(p_codes.max()) + 1
-    if not _fits(n_p, n_t, n_deals):
-        return np.lexsort((d_codes, t_val, per_val, p_codes))
-    key = (p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes
-    out: npt.NDArray[np.intp] = np.argsort(key)
-    return out
-
-
-def _line_order(
-    keys: Sequence[tuple[npt.NDArray[Any], ...]], *, n_deals: int
-) -> npt.NDArray[np.intp]:
-    """Order of the lines by person, period, date, deal, sale before clawback.
-
-    Same permutation as a ``np.lexsort`` of the concatenated keys. The sale lines (first block)
-    usually arrive sorted already, so each line's keys are packed into one unique int64, the
-    few clawback lines are sorted alone and merged into the sale lines by ``searchsorted``.
-    Falls back to the lexsort when the packed key could overflow or the sales are not in order
-    (tz-aware dates around a daylight-saving change).
-    """
-    p_key, per_key, date_key, deal_key, kind_key = (
-        np.concatenate([k[i] for k in keys]) for i in range(5)
-    )
-    total = len(p_key)
-    n = len(keys[0][0])
-    if total == 0:
-        return np.zeros(0, dtype=np.intp)
-    per_rank, n_per = _dense_rank(per_key)
-    date_rank, n_date = _dense_rank(date_key)
-    n_p = int(p_key.max()) + 1
-    if not _fits(n_p, n_per, n_date, n_deals, 2):
-        return np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
-    packed = (
-        ((p_key.astype(np.int64) * n_per + per_rank) * n_date + date_rank) * n_deals
-        + deal_key.astype(np.int64)
-    ) * 2 + kind_key
-    sale = packed[:n]
-    if not bool(np.all(sale[1:] > sale[:-1])):
-        return np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
-    claw_sorted = np.argsort(packed[n:])
-    pos = np.searchsorted(sale, packed[n:][claw_sorted])
-    m = total - n
-    out = np.empty(total, dtype=np.intp)
-    out[np.arange(n) + np.searchsorted(pos, np.arange(n), side="right")] = np.arange(n)
-    out[pos + np.arange(m)] = n + claw_sorted
-    return out
+def _pay(
+    plan: CommissionPlan, sales: Sales, tgt_rows: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Commission and tier reached of every sale, in paying order."""
+    c_after = plan._cumulative(sales.cum, tgt_rows)
+    if plan.mode == "flat":
+        last = np.r_[sales.starts[1:], len(sales.cum)] - 1
+        commission = split_minor_units(c_after[last], sales.cents.astype(np.float64), sales.group)
+    else:
+        commission = c_after - plan._cumulative(sales.cum - sales.cents, tgt_rows)
+    return np.asarray(commission, dtype=np.int64), plan.tier_reached(sales.cum, tgt_rows)
 
 
 def _lines(
-    deals: pd.DataFrame,
+    opportunities: pd.DataFrame,
     plan: CommissionPlan,
     *,
     person: str,
-    deal: str,
+    opportunity: str,
     closed_at: str,
     amount: str,
     cancelled_at: str | None,
-    freq: str,
-    targets: pd.DataFrame | None,
     period: str,
+    targets: pd.DataFrame | None,
+    period_column: str,
     target: str,
-    summary: bool = False,
+    summary: bool,
 ) -> pd.DataFrame:
-    """Build the lines frame, or with ``summary=True`` the statement, of the deals."""
-    arg = "deals"
+    """Build the lines frame, or with ``summary=True`` the statement, of the opportunities."""
     if not isinstance(plan, CommissionPlan):
         raise ConfigError(
             f"plan must be a CommissionPlan, got {type(plan).__name__}", column="plan"
         )
-    check_choice(freq, "freq", FREQS)
-    cols = [person, deal, closed_at, amount] + ([cancelled_at] if cancelled_at else [])
-    require_columns(deals, cols, arg=arg)
-    require_not_null(deals, person, arg=arg, key=deal)
-    require_not_null(deals, deal, arg=arg)
-    require_unique(deals, deal, arg=arg)
-    closed = datetime_column(deals, closed_at, arg=arg, key=deal)
-    values = numeric_column(
-        deals,
-        amount,
-        arg=arg,
-        key=deal,
-        allow_negative=False,
-        negative_hint="record a refund or cancellation with cancelled_at= instead",
+    code = period_code(period, allowed=PERIODS)
+    sales = read_sales(
+        opportunities,
+        person=person,
+        opportunity=opportunity,
+        closed_at=closed_at,
+        amount=amount,
+        cancelled_at=cancelled_at,
+        period=code,
+        decimals=plan.decimals,
     )
-    cents = np.asarray(to_minor_units(values, plan.decimals, name=amount), dtype=np.int64)
-    periods = _period_start(closed, freq).reset_index(drop=True)
-
-    n = len(deals)
-    # Deterministic order: person, period, close time, deal id.
-    p_codes = pd.factorize(deals[person], sort=True)[0]
-    d_codes, n_deals = _deal_codes(deals[deal])
-    t_ns = closed.dt.tz_localize(None) if getattr(closed.dt, "tz", None) is not None else closed
-    t_val = t_ns.to_numpy().astype("datetime64[ns]").astype(np.int64)
-    per_val = periods.to_numpy().astype("datetime64[ns]").astype(np.int64)
-    order = _deal_order(p_codes, t_val, per_val, d_codes, n_deals)
-    pc, pv, amt = p_codes[order], per_val[order], cents[order]
-    new_group = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
-    group = np.cumsum(new_group) - 1
-    starts = np.flatnonzero(new_group)
-    n_groups = len(starts)
-    csum = np.cumsum(amt)
-    before_group = np.r_[0, csum][starts]
-    cum = csum - before_group[group]
-    prev = cum - amt
-
-    tgt_rows = np.ones(n, dtype=np.float64)
-    tgt_group = np.full(n_groups, np.nan)
+    tgt_group = np.full(len(sales.starts), np.nan)
     if plan.basis == "attainment":
         if targets is None:
             raise ConfigError(
-                "plan.basis is 'attainment': pass targets= (person, period, target)",
+                f"plan.basis is 'attainment': pass targets= ({person}, {period_column}, {target})",
                 column="targets",
             )
-        tgt_group = _group_targets(
+        tgt_group = group_targets(
             targets,
-            keys=pd.DataFrame(
-                {
-                    person: deals[person].to_numpy()[order][starts],
-                    period: periods.to_numpy()[order][starts],
-                }
-            ),
+            sales,
             person=person,
-            period=period,
+            period_column=period_column,
             target=target,
-            freq=freq,
+            period=code,
             decimals=plan.decimals,
         )
-        tgt_rows = tgt_group[group]
     elif targets is not None:
         raise ConfigError(
             "targets= is only used by attainment-based plans (plan.basis='attainment')",
             column="targets",
         )
-
-    if cum.size and int(cum.max()) > MAX_CUMULATIVE:
-        pos = int(order[int(np.argmax(cum))])
-        raise DataError(
-            f"cumulative sales of one person and period reach {int(cum.max())} minor units at "
-            f"{describe_row(deals, pos, deal)}; exact commission arithmetic is limited to "
-            f"{MAX_CUMULATIVE}",
-            column=amount,
-            row=deals.index[pos],
-        )
-    c_after = plan._cumulative(cum, tgt_rows)
-    if plan.mode == "flat":
-        last = np.r_[starts[1:], n] - 1
-        totals = c_after[last]
-        commission = split_minor_units(totals, amt.astype(np.float64), group)
-    else:
-        commission = c_after - plan._cumulative(prev, tgt_rows)
-    tier = plan.tier_reached(cum, tgt_rows)
-
-    person_vals = deals[person].to_numpy()[order]
-    sale_periods = periods.to_numpy()[order]
-    sale_dates = closed.iloc[order].array
-    # Sort keys of the lines, built from the codes already at hand (no second factorize of the
-    # concatenated ids): person, period, date, deal, sale before clawback.
-    d_sorted = d_codes[order]
-    keys = [(pc, pv, _ns(sale_dates), d_sorted, np.zeros(n, dtype=np.int8))]
-    sel: npt.NDArray[np.bool_] | None = None
-    c_dates: pd.Series | None = None
-    c_periods: npt.NDArray[Any] | None = None
-    if cancelled_at is not None:
-        mask = deals[cancelled_at].notna().to_numpy()
-        if mask.any():
-            cancel = datetime_column(deals.loc[mask], cancelled_at, arg=arg, key=deal)
-            cancel_full = pd.Series(pd.NaT, index=range(n), dtype=cancel.dtype)
-            cancel_full.iloc[np.flatnonzero(mask)] = cancel.array
-            if (getattr(cancel.dtype, "tz", None) is None) != (
-                getattr(closed.dtype, "tz", None) is None
-            ):
-                raise DataError(
-                    f"columns {closed_at!r} and {cancelled_at!r} of deals mix naive and tz-aware "
-                    "dates; use one convention",
-                    column=cancelled_at,
-                )
-            early = mask & (cancel_full < closed.reset_index(drop=True)).to_numpy()
-            bad = first_true(early)
-            if bad is not None:
-                raise DataError(
-                    f"column {cancelled_at!r} of deals has {show(cancel_full.iloc[bad])} at "
-                    f"{describe_row(deals, bad, deal)}, before the deal closed on "
-                    f"{show(closed.iloc[bad])}; a deal is cancelled after it closes",
-                    column=cancelled_at,
-                    row=deals.index[bad],
-                    value=cancel_full.iloc[bad],
-                )
-            sel = mask[order]
-            c_dates = cancel_full.iloc[order[sel]].reset_index(drop=True)
-            c_periods = _period_start(c_dates, freq).to_numpy()
-            keys.append(
-                (
-                    pc[sel],
-                    c_periods.astype("datetime64[ns]").astype(np.int64),
-                    _ns(c_dates.array),
-                    d_sorted[sel],
-                    np.ones(int(sel.sum()), dtype=np.int8),
-                )
-            )
-    l_order = _line_order(keys, n_deals=n_deals)
+    check_cumulative(sales, limit=MAX_CUMULATIVE, amount=amount, opportunity=opportunity)
+    tgt_rows = tgt_group[sales.group] if plan.basis == "attainment" else np.ones(len(sales.cum))
+    commission, tier = _pay(plan, sales, tgt_rows)
+    claws = read_clawbacks(
+        sales, cancelled_at=cancelled_at, closed_at=closed_at, opportunity=opportunity, period=code
+    )
     if summary:
-        return _statement(
-            person=person,
-            l_order=l_order,
-            keys=keys,
-            sel=sel,
-            person_vals=person_vals,
-            sale_periods=sale_periods,
-            c_periods=c_periods,
-            amt=amt,
-            tier=tier,
-            commission=commission,
-            group=group,
-            tgt_group=tgt_group,
+        return statement_frame(
+            sales, claws, person=person, tier=tier, commission=commission, tgt_group=tgt_group
         )
-    sale = pd.DataFrame(
-        {
-            person: person_vals,
-            "period": sale_periods,
-            deal: deals[deal].to_numpy()[order],
-            "kind": "sale",
-            "date": sale_dates,
-            "amount_cents": amt,
-            "cumulative_cents": cum,
-            "tier": tier,
-            "commission_cents": commission,
-            "source_period": sale_periods,
-        }
-    )
-    parts = [sale]
-    if sel is not None and c_dates is not None:
-        back = sale.loc[sel].copy()
-        back["kind"] = "clawback"
-        back["date"] = c_dates.array
-        back["period"] = c_periods
-        back["amount_cents"] = -back["amount_cents"]
-        back["commission_cents"] = -back["commission_cents"]
-        parts.append(back)
-    lines = pd.concat(parts, ignore_index=True)
-    lines["kind"] = lines["kind"].astype(object)
-    lines = lines.iloc[l_order].reset_index(drop=True)
-    return lines
-
-
-def _statement(
-    *,
-    person: str,
-    l_order: npt.NDArray[np.intp],
-    keys: Sequence[tuple[npt.NDArray[Any], ...]],
-    sel: npt.NDArray[np.bool_] | None,
-    person_vals: npt.NDArray[Any],
-    sale_periods: npt.NDArray[Any],
-    c_periods: npt.NDArray[Any] | None,
-    amt: npt.NDArray[np.int64],
-    tier: npt.NDArray[np.int64],
-    commission: npt.NDArray[np.int64],
-    group: npt.NDArray[np.int64],
-    tgt_group: npt.NDArray[np.float64],
-) -> pd.DataFrame:
-    """Sum the line arrays into the statement: segment sums over the lines in line order.
-
-    Lines are sorted by person and period first, so each statement row is one contiguous run of
-    lines; sums and maxima are ``np.add.reduceat`` / ``np.maximum.reduceat`` over the runs.
-    """
-    n = len(amt)
-    zero = np.zeros(0, dtype=np.int64)
-    if sel is not None and c_periods is not None:
-        m = int(sel.sum())
-        p_all = np.concatenate([person_vals, person_vals[sel]])
-        per_all = np.concatenate([sale_periods, c_periods])
-        claw_comm = -commission[sel]
-    else:
-        m = 0
-        p_all, per_all, claw_comm = person_vals, sale_periods, zero
-    pc = np.concatenate([k[0] for k in keys])[l_order]
-    pv = np.concatenate([k[1] for k in keys])[l_order]
-    is_sale = l_order < n
-    new_row = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
-    starts = np.flatnonzero(new_row)
-    pad = np.zeros(m, dtype=np.int64)
-    sales = np.add.reduceat(np.concatenate([amt, pad])[l_order], starts)
-    deals_n = np.add.reduceat(is_sale.astype(np.int64), starts)
-    tier_max = np.maximum.reduceat(np.concatenate([tier.astype(np.int64), pad])[l_order], starts)
-    earned = np.add.reduceat(np.concatenate([commission, pad])[l_order], starts)
-    clawback = np.add.reduceat(
-        np.concatenate([np.zeros(n, dtype=np.int64), claw_comm])[l_order], starts
-    )
-    sale_group = np.maximum.reduceat(
-        np.concatenate([group.astype(np.int64), np.full(m, -1, dtype=np.int64)])[l_order], starts
-    )
-    tgt = np.where(sale_group >= 0, tgt_group[np.maximum(sale_group, 0)], np.nan)
-    index = pd.MultiIndex.from_arrays(
-        [p_all[l_order[starts]], per_all[l_order[starts]]], names=[person, "period"]
-    )
-    sales_f = sales.astype(np.float64)
-    earned_f = earned.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        attainment = sales_f / tgt
-        rate = np.where(sales_f > 0, earned_f / np.where(sales_f > 0, sales_f, 1), np.nan)
-    return pd.DataFrame(
-        {
-            "deals": deals_n,
-            "sales_cents": sales,
-            "target_cents": tgt,
-            "attainment": attainment,
-            "tier": tier_max,
-            "earned_cents": earned,
-            "clawback_cents": clawback,
-            "payout_cents": earned + clawback,
-            "effective_rate": rate,
-        },
-        index=index,
+    return lines_frame(
+        sales, claws, person=person, opportunity=opportunity, tier=tier, commission=commission
     )
 
 
-def _group_targets(
-    targets: pd.DataFrame,
-    *,
-    keys: pd.DataFrame,
-    person: str,
-    period: str,
-    target: str,
-    freq: str,
-    decimals: int,
-) -> npt.NDArray[np.float64]:
-    arg = "targets"
-    require_frame(targets, arg=arg)
-    require_columns(targets, [person, period, target], arg=arg)
-    require_not_null(targets, person, arg=arg)
-    tdates = datetime_column(targets, period, arg=arg, key=person)
-    tvals = numeric_column(targets, target, arg=arg, key=person)
-    pos = first_true(tvals <= 0)
-    if pos is not None:
-        raise DataError(
-            f"column {target!r} of targets has {show(tvals[pos])} at "
-            f"{describe_row(targets, pos, person)}; attainment-based commission needs targets > 0",
-            column=target,
-            row=targets.index[pos],
-            value=tvals[pos],
-        )
-    tab = pd.DataFrame(
-        {
-            person: targets[person].to_numpy(),
-            period: _period_start(tdates, freq).to_numpy(),
-            "_t": np.asarray(to_minor_units(tvals, decimals, name=target), dtype=np.float64),
-        }
-    )
-    pos = first_true(tab.duplicated(subset=[person, period]).to_numpy())
-    if pos is not None:
-        raise DataError(
-            f"targets has a second target for person {show(tab[person].iloc[pos])} in period "
-            f"{tab[period].iloc[pos]:%Y-%m-%d} at {describe_row(targets, pos)}; expected one",
-            column=period,
-            row=targets.index[pos],
-        )
-    merged = keys.merge(tab, on=[person, period], how="left")
-    got = merged["_t"].to_numpy(dtype=np.float64)
-    pos = first_true(np.isnan(got))
-    if pos is not None:
-        raise DataError(
-            f"targets has no target for person {show(keys[person].iloc[pos])} in period "
-            f"{pd.Timestamp(keys[period].iloc[pos]):%Y-%m-%d}, which has deals; every "
-            "person and period with deals needs a target",
-            column=target,
-            value=keys[person].iloc[pos],
-        )
-    return got
-
-
+@renamed_period_parameters(deals="opportunities", deal="opportunity", freq="period")
 def commission_lines(
-    deals: pd.DataFrame,
+    opportunities: pd.DataFrame,
     plan: CommissionPlan,
     *,
     person: str = "person",
-    deal: str = "opportunity_id",
+    opportunity: str = "opportunity_id",
     closed_at: str = "closed_at",
     amount: str = "amount",
     cancelled_at: str | None = None,
-    freq: str = "M",
+    period: str = "M",
     targets: pd.DataFrame | None = None,
-    period: str = "period",
+    period_column: str = "period",
     target: str = "target",
 ) -> pd.DataFrame:
     """Per-deal commission lines (and clawback lines) in exact minor units.
 
-    Deals of one person and period are taken in order of ``closed_at`` (ties: by deal id) and
-    each pays ``C(S after) - C(S before)`` of the plan (see :class:`CommissionPlan`); in flat
-    mode the period total ``C(S_end)`` is spread over the deals in proportion to their amounts.
+    Opportunities of one person and period are taken in order of ``closed_at`` (ties: by opportunity
+    id) and each pays ``C(S after) - C(S before)`` of the plan (see :class:`CommissionPlan`); in
+    flat mode the period total ``C(S_end)`` is spread over the deals in proportion to their amounts.
     Either way the lines of a person and period add up exactly to ``C(S_end)``.
 
     Parameters
     ----------
-    deals
-        One row per deal to pay commission on (usually the won deals): ``person``, ``deal`` id
-        (unique), ``closed_at`` date, ``amount`` (decimal currency units, >= 0; converted to
-        minor units half up) and, optionally, a ``cancelled_at`` date (NaT when not cancelled).
+    opportunities
+        One row per opportunity to pay commission on (usually the won ones): ``person``, the
+        ``opportunity`` id (unique), ``closed_at`` date, ``amount`` (decimal currency units,
+        >= 0; converted to minor units half up) and, optionally, a ``cancelled_at`` date (NaT
+        when not cancelled). ``deals=`` before crmcore 0.2.
     plan
         The :class:`CommissionPlan`.
-    person, deal, closed_at, amount
-        Column names.
+    person, opportunity, closed_at, amount
+        Column names (``opportunity`` was ``deal=`` before crmcore 0.2).
     cancelled_at
         Column of cancellation / full-refund dates, or ``None``. A cancelled deal keeps its
         original line in its own period (a closed period is never changed) and gets a
         ``"clawback"`` line in the period of the cancellation reversing exactly the commission
         it earned. Other deals are not re-rated.
-    freq
-        Commission period: ``"M"`` (month, default), ``"Q"`` or ``"Y"``; periods are labelled by
-        their first day (time zones are dropped: wall-clock dates decide the period).
+    period
+        Commission period: ``"M"`` (month, default), ``"Q"`` or ``"Y"`` (pandas aliases such
+        as ``"QS"`` accepted; ``freq=`` before crmcore 0.2). Periods are labelled by their
+        first day; wall-clock dates decide the period and a time zone is kept.
     targets
-        For attainment plans: a table of ``person``, ``period`` (any date within the period)
-        and ``target`` (currency units, > 0), one row per person and period.
-    period, target
-        Column names in ``targets``.
+        For attainment plans: a table of ``person``, ``period_column`` (any date within the
+        period, ``Period`` values or ISO text; read on its wall clock, in the opportunities'
+        zone) and ``target`` (currency units, > 0), one row per person and period.
+    period_column, target
+        Column names in ``targets`` (``period_column`` was ``period=`` before crmcore 0.2: an
+        old ``period="month"`` naming a column is refused with a ConfigError saying so).
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``person``, ``period`` (start of the period the line is booked in), the ``deal``
-        id, ``kind`` (``"sale"`` or ``"clawback"``), ``date`` (closing or cancellation date),
-        ``amount_cents`` (negative for clawbacks), ``cumulative_cents`` (the person's sales in
-        the period up to and including the deal), ``tier`` (0-based tier reached), and
-        ``commission_cents`` (int64; negative only on clawback lines), ``source_period`` (period
-        of the original sale). Sorted by person, period, date, deal, with a ``RangeIndex``;
-        clawback lines copy ``cumulative_cents`` and ``tier`` of the sale they reverse.
+        Columns ``person``, ``period`` (start of the period the line is booked in), the
+        ``opportunity`` id, ``kind`` (``"sale"`` or ``"clawback"``), ``date`` (closing or
+        cancellation date), ``amount_cents`` (negative for clawbacks), ``cumulative_cents`` (the
+        person's sales in the period up to and including the deal), ``tier`` (0-based tier reached),
+        and ``commission_cents`` (int64; negative only on clawback lines), ``source_period`` (period
+        of the original sale). Sorted by person, period, date, deal, with a ``RangeIndex``; clawback
+        lines copy ``cumulative_cents`` and ``tier`` of the sale they reverse.
 
     Raises
     ------
@@ -923,50 +591,54 @@ def commission_lines(
     ColumnTypeError
         Non-numeric amounts or non-date dates.
     DataError
-        Missing or duplicated deal ids, NaN or negative amounts, missing dates, a cancellation
-        before the close, missing or non-positive targets.
+        Missing or duplicated opportunity ids, NaN or negative amounts, missing dates, a
+        cancellation before the close, missing or non-positive targets, cumulative sales of a
+        person and period above 9e12 minor units, sums past 2**63.
     ConfigError
-        ``plan`` is not a plan, unknown ``freq``, targets missing for an attainment plan.
+        ``plan`` is not a plan, an unknown ``period`` (or an old ``period=<column>``), targets
+        missing for an attainment plan.
 
     Examples
     --------
     >>> from crmcore.kpi import CommissionPlan, commission_lines
     >>> plan = CommissionPlan(tiers=[(0, 0.04), (150_000, 0.06), (250_000, 0.08)])
-    >>> deals = pd.DataFrame({"person": ["ann", "ann"], "opportunity_id": [1, 2],
-    ...                       "closed_at": pd.to_datetime(["2024-03-01", "2024-03-20"]),
-    ...                       "amount": [145_000.0, 20_000.0]})
-    >>> commission_lines(deals, plan)[["opportunity_id", "cumulative_cents", "commission_cents"]]
+    >>> won = pd.DataFrame({"person": ["ann", "ann"], "opportunity_id": [1, 2],
+    ...                     "closed_at": pd.to_datetime(["2024-03-01", "2024-03-20"]),
+    ...                     "amount": [145_000.0, 20_000.0]})
+    >>> commission_lines(won, plan)[["opportunity_id", "cumulative_cents", "commission_cents"]]
        opportunity_id  cumulative_cents  commission_cents
     0               1          14500000            580000
     1               2          16500000            110000
     """
     return _lines(
-        deals,
+        opportunities,
         plan,
         person=person,
-        deal=deal,
+        opportunity=opportunity,
         closed_at=closed_at,
         amount=amount,
         cancelled_at=cancelled_at,
-        freq=freq,
-        targets=targets,
         period=period,
+        targets=targets,
+        period_column=period_column,
         target=target,
+        summary=False,
     )
 
 
+@renamed_period_parameters(deals="opportunities", deal="opportunity", freq="period")
 def commission_statement(
-    deals: pd.DataFrame,
+    opportunities: pd.DataFrame,
     plan: CommissionPlan,
     *,
     person: str = "person",
-    deal: str = "opportunity_id",
+    opportunity: str = "opportunity_id",
     closed_at: str = "closed_at",
     amount: str = "amount",
     cancelled_at: str | None = None,
-    freq: str = "M",
+    period: str = "M",
     targets: pd.DataFrame | None = None,
-    period: str = "period",
+    period_column: str = "period",
     target: str = "target",
 ) -> pd.DataFrame:
     """Commission statement per person and period: sales, tier, earned, clawed back, payout.
@@ -975,9 +647,11 @@ def commission_statement(
 
     Parameters
     ----------
-    deals, plan
+    opportunities, plan
         As for :func:`commission_lines`.
-    person, deal, closed_at, amount, cancelled_at, freq, targets, period, target
+    person, opportunity, closed_at, amount, cancelled_at, period, targets
+        As for :func:`commission_lines`.
+    period_column, target
         As for :func:`commission_lines`.
 
     Returns
@@ -1000,11 +674,11 @@ def commission_statement(
     --------
     >>> from crmcore.kpi import CommissionPlan, commission_statement
     >>> plan = CommissionPlan(tiers=[(0, 0.04), (150_000, 0.06), (250_000, 0.08)])
-    >>> deals = pd.DataFrame({"person": ["ann", "ann", "bob"], "opportunity_id": [1, 2, 3],
+    >>> won = pd.DataFrame({"person": ["ann", "ann", "bob"], "opportunity_id": [1, 2, 3],
     ...     "closed_at": pd.to_datetime(["2024-03-01", "2024-03-20", "2024-03-05"]),
     ...     "amount": [145_000.0, 20_000.0, 50_000.0],
     ...     "cancelled_at": pd.to_datetime([None, "2024-04-02", None])})
-    >>> st = commission_statement(deals, plan, cancelled_at="cancelled_at")
+    >>> st = commission_statement(won, plan, cancelled_at="cancelled_at")
     >>> st[["sales_cents", "earned_cents", "clawback_cents", "payout_cents"]]
                        sales_cents  earned_cents  clawback_cents  payout_cents
     person period
@@ -1013,16 +687,16 @@ def commission_statement(
     bob    2024-03-01      5000000        200000               0        200000
     """
     return _lines(
-        deals,
+        opportunities,
         plan,
         person=person,
-        deal=deal,
+        opportunity=opportunity,
         closed_at=closed_at,
         amount=amount,
         cancelled_at=cancelled_at,
-        freq=freq,
-        targets=targets,
         period=period,
+        targets=targets,
+        period_column=period_column,
         target=target,
         summary=True,
     )

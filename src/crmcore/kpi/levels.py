@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._compat import renamed_parameters
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -40,48 +41,38 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
 )
 
 
-def _scheme(
-    thresholds: Mapping[str, float] | Sequence[float] | None,
-    quantiles: Mapping[str, float] | Sequence[float] | None,
-    labels: Sequence[str] | None,
-) -> tuple[str, tuple[str, ...], npt.NDArray[np.float64]]:
-    """Return ``(kind, labels, bounds)`` after validation."""
-    if thresholds is not None and quantiles is not None:
-        raise ConfigError("give thresholds or quantiles, not both", column="quantiles")
-    kind = "quantiles" if quantiles is not None else "thresholds"
-    spec: Any = quantiles if quantiles is not None else thresholds
-    if spec is None:
-        spec = DEFAULT_THRESHOLDS
+def _labelled_bounds(
+    kind: str, spec: Any, labels: Sequence[str] | None
+) -> tuple[tuple[str, ...], list[Any]]:
+    """Return the level labels and raw bounds of a mapping, or of a sequence with labels."""
     if isinstance(spec, Mapping):
         if labels is not None:
             raise ConfigError(
                 f"labels are taken from the keys of {kind}; do not pass labels= as well",
                 column="labels",
             )
-        names = tuple(spec.keys())
-        raw = list(spec.values())
-    else:
-        if isinstance(spec, str):
-            raise ConfigError(f"{kind} must be a mapping or a sequence of numbers", column=kind)
-        raw = list(spec)
-        if labels is None or isinstance(labels, str):
-            raise ConfigError(
-                f"{kind} given as a sequence needs labels= (one label per bound, lowest first)",
-                column="labels",
-            )
-        names = tuple(labels)
-        if len(names) != len(raw):
-            raise ConfigError(
-                f"{kind} has {len(raw)} bounds but labels has {len(names)} labels",
-                column="labels",
-            )
-    if not names:
-        raise ConfigError(f"{kind} is empty; expected at least one level", column=kind)
-    for name in names:
-        if not isinstance(name, str) or not name:
-            raise ConfigError(f"level labels must be non-empty text, got {name!r}", value=name)
-    if len(set(names)) != len(names):
-        raise ConfigError(f"level labels repeat: {list(names)}", column="labels")
+        return tuple(spec.keys()), list(spec.values())
+    if isinstance(spec, str):
+        raise ConfigError(f"{kind} must be a mapping or a sequence of numbers", column=kind)
+    raw = list(spec)
+    if labels is None or isinstance(labels, str):
+        raise ConfigError(
+            f"{kind} given as a sequence needs labels= (one label per bound, lowest first)",
+            column="labels",
+        )
+    names = tuple(labels)
+    if len(names) != len(raw):
+        raise ConfigError(
+            f"{kind} has {len(raw)} bounds but labels has {len(names)} labels",
+            column="labels",
+        )
+    return names, raw
+
+
+def _checked_bounds(
+    kind: str, names: tuple[str, ...], raw: Sequence[Any]
+) -> npt.NDArray[np.float64]:
+    """Return the bounds as floats, strictly increasing; quantiles from 0 to at most 1."""
     bounds: list[float] = []
     for name, b in zip(names, raw, strict=True):
         if isinstance(b, bool) or not isinstance(b, int | float | np.number) or math.isnan(b):
@@ -96,26 +87,48 @@ def _scheme(
             column=kind,
             value=float(arr[pos + 1]),
         )
-    if kind == "quantiles":
-        if arr[0] != 0.0:
+    if kind == "thresholds":
+        if np.isinf(arr[1:]).any():
             raise ConfigError(
-                f"quantiles[{names[0]!r}] == {arr[0]:g}; the lowest level must start at "
-                "quantile 0 so that everyone gets a level",
-                column="quantiles",
-                value=float(arr[0]),
+                "only the lowest threshold may be infinite (use -inf to catch every score)",
+                column="thresholds",
             )
-        if arr[-1] > 1.0:
-            raise ConfigError(
-                f"quantiles[{names[-1]!r}] == {arr[-1]:g}, must be <= 1",
-                column="quantiles",
-                value=float(arr[-1]),
-            )
-    elif np.isinf(arr[1:]).any():
+        return arr
+    if arr[0] != 0.0:
         raise ConfigError(
-            "only the lowest threshold may be infinite (use -inf to catch every score)",
-            column="thresholds",
+            f"quantiles[{names[0]!r}] == {arr[0]:g}; the lowest level must start at "
+            "quantile 0 so that everyone gets a level",
+            column="quantiles",
+            value=float(arr[0]),
         )
-    return kind, names, arr
+    if arr[-1] > 1.0:
+        raise ConfigError(
+            f"quantiles[{names[-1]!r}] == {arr[-1]:g}, must be <= 1",
+            column="quantiles",
+            value=float(arr[-1]),
+        )
+    return arr
+
+
+def _scheme(
+    thresholds: Mapping[str, float] | Sequence[float] | None,
+    quantiles: Mapping[str, float] | Sequence[float] | None,
+    labels: Sequence[str] | None,
+) -> tuple[str, tuple[str, ...], npt.NDArray[np.float64]]:
+    """Return ``(kind, labels, bounds)`` after validation."""
+    if thresholds is not None and quantiles is not None:
+        raise ConfigError("give thresholds or quantiles, not both", column="quantiles")
+    kind = "quantiles" if quantiles is not None else "thresholds"
+    spec: Any = quantiles if quantiles is not None else thresholds
+    names, raw = _labelled_bounds(kind, DEFAULT_THRESHOLDS if spec is None else spec, labels)
+    if not names:
+        raise ConfigError(f"{kind} is empty; expected at least one level", column=kind)
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"level labels must be non-empty text, got {name!r}", value=name)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"level labels repeat: {list(names)}", column="labels")
+    return kind, names, _checked_bounds(kind, names, raw)
 
 
 def _key_values(frame: pd.DataFrame, name: str, *, arg: str) -> pd.Series:
@@ -168,6 +181,7 @@ def _levels(codes: npt.NDArray[np.intp], names: tuple[str, ...]) -> pd.Categoric
     return pd.Categorical.from_codes(codes, categories=pd.Index(list(names)), ordered=True)
 
 
+@renamed_parameters(period="period_column")
 def assign_levels(
     scores: pd.DataFrame,
     *,
@@ -175,7 +189,7 @@ def assign_levels(
     quantiles: Mapping[str, float] | Sequence[float] | None = None,
     labels: Sequence[str] | None = None,
     score: str = "total",
-    period: str | None = None,
+    period_column: str | None = None,
 ) -> pd.DataFrame:
     """Give each row the highest level whose lower bound its score reaches.
 
@@ -198,8 +212,9 @@ def assign_levels(
         Level labels, lowest first, when the bounds are a plain sequence.
     score
         Score column (default ``"total"``).
-    period
-        Column or index level to compute quantiles within; ``None`` = the whole table.
+    period_column
+        Column or index level to compute quantiles within; ``None`` = the whole table
+        (``period=`` before crmcore 0.2).
 
     Returns
     -------
@@ -236,8 +251,10 @@ def assign_levels(
         raise SchemaError(f"{arg} is empty; expected at least one row")
     values = numeric_column(scores, score, arg=arg)
     group = None
-    if period is not None:
-        group = pd.factorize(_key_values(scores, period, arg=arg), sort=True)[0].astype(np.intp)
+    if period_column is not None:
+        group = pd.factorize(_key_values(scores, period_column, arg=arg), sort=True)[0].astype(
+            np.intp
+        )
     codes = _codes(
         values, group=group, kind=kind, bounds=bounds, frame=scores, score=score, arg=arg
     )
@@ -246,11 +263,12 @@ def assign_levels(
     return out
 
 
+@renamed_parameters(period="period_column")
 def assign_levels_over_time(
     history: pd.DataFrame,
     *,
     person: str = "person",
-    period: str = "period",
+    period_column: str = "period",
     score: str = "total",
     thresholds: Mapping[str, float] | Sequence[float] | None = None,
     quantiles: Mapping[str, float] | Sequence[float] | None = None,
@@ -276,10 +294,11 @@ def assign_levels_over_time(
     Parameters
     ----------
     history
-        One row per person and period with a ``score``; ``person`` and ``period`` may be columns
-        or index levels (the output of :func:`~crmcore.kpi.score_scorecard` with a period).
-    person, period, score
-        Column (or index level) names.
+        One row per person and period with a ``score``; ``person`` and ``period_column`` may
+        be columns or index levels (the output of :func:`~crmcore.kpi.score_scorecard` with a
+        period column).
+    person, period_column, score
+        Column (or index level) names (``period=`` before crmcore 0.2).
     thresholds, quantiles, labels
         The level scheme, as for :func:`assign_levels`.
     promote_after, demote_after
@@ -290,8 +309,8 @@ def assign_levels_over_time(
     Returns
     -------
     pandas.DataFrame
-        Indexed by ``(period, person)``, sorted. Columns ``score``, ``raw_level`` and ``level``
-        (both ordered categoricals, lowest label first).
+        Indexed by ``(period_column, person)``, sorted. Columns ``score``, ``raw_level`` and
+        ``level`` (both ordered categoricals, lowest label first).
 
     Raises
     ------
@@ -323,6 +342,44 @@ def assign_levels_over_time(
     check_choice(initial, "initial", ("raw", "lowest"))
     if len(history) == 0:
         raise SchemaError(f"{arg} is empty; expected at least one row")
+    period = period_column
+    flat = _history(history, person=person, period=period, score=score, arg=arg)
+    values = numeric_column(flat, score, arg=arg, key=person)
+    t_codes, t_uniques = pd.factorize(flat[period], sort=True)
+    p_codes, p_uniques = pd.factorize(flat[person], sort=True)
+    raw = _codes(
+        values,
+        group=t_codes.astype(np.intp),
+        kind=kind,
+        bounds=bounds,
+        frame=flat,
+        score=score,
+        arg=arg,
+    )
+    grid = np.full((len(p_uniques), len(t_uniques)), -1, dtype=np.intp)
+    grid[p_codes, t_codes] = raw
+    level = _hysteresis(
+        grid, promote_after=promote_after, demote_after=demote_after, initial=initial
+    )
+    final = level[p_codes, t_codes]
+    order = np.lexsort((p_codes, t_codes))
+    index = pd.MultiIndex.from_arrays(
+        [flat[period].to_numpy()[order], flat[person].to_numpy()[order]], names=[period, person]
+    )
+    return pd.DataFrame(
+        {
+            "score": values[order],
+            "raw_level": _levels(raw[order], names),
+            "level": _levels(final[order], names),
+        },
+        index=index,
+    )
+
+
+def _history(
+    history: pd.DataFrame, *, person: str, period: str, score: str, arg: str
+) -> pd.DataFrame:
+    """Return the keys and score as columns (from columns or levels), one row per key pair."""
     flat = pd.DataFrame(
         {
             person: _key_values(history, person, arg=arg),
@@ -343,22 +400,17 @@ def assign_levels_over_time(
             row=flat.index[pos],
             value=flat[person].iloc[pos],
         )
-    values = numeric_column(flat, score, arg=arg, key=person)
-    t_codes, t_uniques = pd.factorize(flat[period], sort=True)
-    p_codes, p_uniques = pd.factorize(flat[person], sort=True)
-    raw = _codes(
-        values,
-        group=t_codes.astype(np.intp),
-        kind=kind,
-        bounds=bounds,
-        frame=flat,
-        score=score,
-        arg=arg,
-    )
+    return flat
 
-    n_people, n_periods = len(p_uniques), len(t_uniques)
-    grid = np.full((n_people, n_periods), -1, dtype=np.intp)
-    grid[p_codes, t_codes] = raw
+
+def _hysteresis(
+    grid: npt.NDArray[np.intp], *, promote_after: int, demote_after: int, initial: str
+) -> npt.NDArray[np.intp]:
+    """Level codes per (person, period) from raw codes (-1 = no score), moving after runs.
+
+    The loop is over periods (few) and vectorised over people.
+    """
+    n_people, n_periods = grid.shape
     level = np.full((n_people, n_periods), -1, dtype=np.intp)
     current = np.full(n_people, -1, dtype=np.intp)
     up_run = np.zeros(n_people, dtype=np.int64)
@@ -385,17 +437,4 @@ def assign_levels_over_time(
         up_run = np.where(promote, 0, up_run)
         down_run = np.where(demote, 0, down_run)
         level[:, t] = np.where(present, current, -1)
-    final = level[p_codes, t_codes]
-
-    order = np.lexsort((p_codes, t_codes))
-    index = pd.MultiIndex.from_arrays(
-        [flat[period].to_numpy()[order], flat[person].to_numpy()[order]], names=[period, person]
-    )
-    return pd.DataFrame(
-        {
-            "score": values[order],
-            "raw_level": _levels(raw[order], names),
-            "level": _levels(final[order], names),
-        },
-        index=index,
-    )
+    return level

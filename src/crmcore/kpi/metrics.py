@@ -1,24 +1,27 @@
-"""Sales KPIs from tidy tables: win rate, deal size, cycle length, customers, revenue, activity.
+"""Sales KPIs of opportunities and activity: win rate, deal size, cycle length, activity counts.
 
-Every function takes a tidy frame (one row per deal, transaction or activity) with keyword
-column names and a ``by=`` grouping: ``None`` (one row labelled ``"all"``), a column name or a
-list of them. The special name ``"period"`` is not read from the frame: it is the start of the
-calendar period (``period="M"`` by default: month start) that contains each row's date, so
-``by=["person", "period"]`` gives one row per rep and month. Results are indexed by the group
-keys (in the order given) and sorted by them.
+Every function takes a tidy frame (one row per opportunity or activity) with keyword column
+names and a ``by=`` grouping: ``None`` (one row labelled ``"all"``), a column name or a list of
+them. The special name ``"period"`` is not read from the frame: it is the start of the calendar
+period (``period="M"`` by default: month start) that contains each row's date, so
+``by=["person", "period"]`` gives one row per person and month. Results are indexed by the
+group keys (in the order given) and sorted by them.
+
+A status column holds ``won``, ``lost`` or one of ``open_values``; any other value is an error
+naming its row (``"Won"`` is not ``"won"``), unless ``open_values=None`` takes every other value
+as open.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._compat import renamed_parameters
 from crmcore._frames import (
-    check_choice,
     check_scalar,
     datetime_column,
     describe_row,
@@ -29,176 +32,88 @@ from crmcore._frames import (
     show,
 )
 from crmcore.errors import ConfigError, DataError
+from crmcore.kpi._groups import (
+    ALL,
+    PERIOD,
+    By,
+    aggregate,
+    by_names,
+    fill_periods,
+    group_keys,
+    key_or_none,
+    period_code,
+    ratio,
+    required,
+    same_unit,
+    status_masks,
+)
 
-__all__ = [
-    "activity_counts",
-    "average_deal_size",
-    "new_customers",
-    "retention",
-    "revenue_by_period",
-    "sales_cycle_length",
-    "win_rate",
-]
+__all__ = ["activity_counts", "average_deal_size", "sales_cycle_length", "win_rate"]
 
-By = str | Sequence[str] | None
-
-PERIOD = "period"
-_FREQS = ("D", "W", "M", "Q", "Y")
-_ALIASES = {"MS": "M", "ME": "M", "QS": "Q", "QE": "Q", "YS": "Y", "YE": "Y", "A": "Y"}
-_ALL = "all"
-
-
-# --------------------------------------------------------------------------- shared helpers
-
-
-def _by_names(by: By) -> list[str]:
-    """Return ``by`` as a list of distinct column names (``"period"`` included as given)."""
-    if by is None:
-        return []
-    names = [by] if isinstance(by, str) else list(by)
-    for name in names:
-        if not isinstance(name, str):
-            raise ConfigError(
-                f"by must be None, a column name or a list of column names; got {show(name)}",
-                column="by",
-                value=by,
-            )
-    dupes = [n for i, n in enumerate(names) if n in names[:i]]
-    if dupes:
-        raise ConfigError(f"by names {dupes[0]!r} twice; each key once", column="by", value=by)
-    return names
+ARG = "opportunities"
+_CYCLE_STATS = ("mean", "median", "p90", "min", "max")
 
 
-def _freq(period: str) -> str:
-    """Normalise a period frequency to one of D/W/M/Q/Y."""
-    if not isinstance(period, str):
-        raise ConfigError(
-            f"period must be one of {', '.join(map(repr, _FREQS))}; got {show(period)}",
-            column="period",
-            value=period,
-        )
-    freq = _ALIASES.get(period, period)
-    check_choice(freq, "period", _FREQS)
-    return freq
+# --------------------------------------------------------------------------- win rate
 
 
-def period_start(dates: pd.Series, freq: str) -> pd.Series:
-    """Return the start of the calendar period holding each date, as ``datetime64[ns]``.
-
-    Time-zone aware dates keep their zone: the period is taken on the local wall clock.
-    Weeks start on Monday.
-
-    Examples
-    --------
-    >>> d = pd.Series(pd.to_datetime(["2024-01-15 10:00", "2024-03-31 00:00"]))
-    >>> period_start(d, "M").astype(str).tolist()
-    ['2024-01-01', '2024-03-01']
-    >>> period_start(d, "W").astype(str).tolist()
-    ['2024-01-15', '2024-03-25']
-    """
-    tz = getattr(dates.dtype, "tz", None)
-    local = dates.dt.tz_localize(None) if tz is not None else dates
-    out: pd.Series = local.dt.normalize() if freq == "D" else local.dt.to_period(freq).dt.start_time
-    out = out.astype("datetime64[ns]")
-    if tz is not None:
-        out = out.dt.tz_localize(tz)
-    return out
-
-
-def _group_keys(
-    frame: pd.DataFrame,
-    names: Sequence[str],
-    *,
-    arg: str,
-    key: str | None,
-    date: str,
-    freq: str,
-) -> pd.DataFrame:
-    """Return a new frame of group-key columns for ``frame`` (same index).
-
-    Columns are checked for missing values; ``"period"`` is derived from ``date``.
-    """
-    data: dict[str, Any] = {}
-    for name in names:
-        if name == PERIOD:
-            dates = datetime_column(frame, date, arg=arg, key=key)
-            data[name] = period_start(dates, freq).to_numpy()
-        else:
-            require_not_null(frame, name, arg=arg, key=key)
-            data[name] = frame[name].to_numpy()
-    return pd.DataFrame(data, index=frame.index)
-
-
-def _required(names: Sequence[str], date: str | None) -> list[str]:
-    cols = [n for n in names if n != PERIOD]
-    if PERIOD in names and date is not None:
-        cols.append(date)
-    return cols
-
-
-def _aggregate(
-    keys: pd.DataFrame, values: pd.DataFrame, names: Sequence[str], how: str = "sum"
-) -> pd.DataFrame:
-    """Group ``values`` by the key columns and aggregate; one ``"all"`` row when no keys."""
-    if not names:
-        agg = values.agg(how).to_frame().T.astype(values.dtypes)
-        agg.index = pd.Index([_ALL])
-        return agg
-    joined = pd.concat([keys.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
-    grouped = joined.groupby(list(names), sort=True, dropna=False)
-    return grouped[list(values.columns)].agg(how)
-
-
-def _ratio(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-    """``num / den`` with NaN where ``den`` is zero (no warning)."""
-    out = np.full(num.shape, np.nan)
-    np.divide(num, den, out=out, where=den != 0)
-    return out
-
-
-def _status_masks(
-    deals: pd.DataFrame,
-    *,
-    status: str,
-    won: str,
-    lost: str,
-    open_values: Collection[str] | None,
-    key: str | None,
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Boolean masks (won, lost, open); unknown statuses raise DataError naming the row."""
-    require_not_null(deals, status, arg="deals", key=key)
-    values = deals[status]
-    is_won = (values == won).to_numpy(dtype=bool)
-    is_lost = (values == lost).to_numpy(dtype=bool)
-    if open_values is None:
-        is_open = ~(is_won | is_lost)
-    else:
-        is_open = values.isin(list(open_values)).to_numpy(dtype=bool) & ~(is_won | is_lost)
-        pos = first_true(~(is_won | is_lost | is_open))
-        if pos is not None:
-            allowed = ", ".join(repr(v) for v in [won, lost, *open_values])
+def _period_keys_together(closed: pd.DataFrame, open_: pd.DataFrame) -> pd.DataFrame:
+    """Stack the keys of closed and open deals; their periods in one unit and zone."""
+    if PERIOD in closed.columns and len(closed) and len(open_):
+        tz_c = getattr(closed[PERIOD].dtype, "tz", None)
+        tz_o = getattr(open_[PERIOD].dtype, "tz", None)
+        if str(tz_c) != str(tz_o):
             raise DataError(
-                f"column {status!r} of deals has unknown value {show(values.iloc[pos])} at "
-                f"{describe_row(deals, pos, key)}; expected one of {allowed} "
-                "(pass open_values=None to treat every other value as open)",
-                column=status,
-                row=deals.index[pos],
-                value=values.iloc[pos],
+                f"the close dates of {ARG} are in time zone {tz_c} but the creation dates of "
+                f"open deals in {tz_o}; use one convention",
+                column=PERIOD,
             )
-    return is_won, is_lost, is_open
+        pc, po = same_unit(closed[PERIOD], open_[PERIOD])
+        closed, open_ = closed.assign(**{PERIOD: pc}), open_.assign(**{PERIOD: po})
+    return pd.concat([closed, open_], ignore_index=True)
 
 
-def _key_or_none(frame: pd.DataFrame, key: str | None) -> str | None:
-    # not a frame: None here, and the caller's require_columns raises InputTypeError
-    is_frame = isinstance(frame, pd.DataFrame)
-    return key if key is not None and is_frame and key in frame.columns else None
+def _win_counts(
+    w: npt.NDArray[np.bool_], amounts: npt.NDArray[np.float64], n_open: int
+) -> pd.DataFrame:
+    """Per-row counts and amounts: closed deals (won mask ``w``), then ``n_open`` open ones."""
+    no = np.zeros(n_open, dtype=bool)
+    return pd.DataFrame(
+        {
+            "won": np.concatenate([w, no]).astype(np.int64),
+            "lost": np.concatenate([~w, no]).astype(np.int64),
+            "open": np.concatenate([np.zeros(len(w), np.int64), np.ones(n_open, np.int64)]),
+            "won_amount": np.concatenate([np.where(w, amounts, 0.0), np.zeros(n_open)]),
+            "lost_amount": np.concatenate([np.where(w, 0.0, amounts), np.zeros(n_open)]),
+        }
+    )
 
 
-# --------------------------------------------------------------------------- deals
+def _rates(agg: pd.DataFrame) -> pd.DataFrame:
+    won_n = agg["won"].to_numpy(dtype=np.float64)
+    lost_n = agg["lost"].to_numpy(dtype=np.float64)
+    won_a = agg["won_amount"].to_numpy(dtype=np.float64)
+    lost_a = agg["lost_amount"].to_numpy(dtype=np.float64)
+    return pd.DataFrame(
+        {
+            "won": agg["won"].to_numpy(dtype=np.int64),
+            "lost": agg["lost"].to_numpy(dtype=np.int64),
+            "closed": (agg["won"] + agg["lost"]).to_numpy(dtype=np.int64),
+            "open": agg["open"].to_numpy(dtype=np.int64),
+            "win_rate_count": ratio(won_n, won_n + lost_n),
+            "won_amount": won_a,
+            "lost_amount": lost_a,
+            "win_rate_value": ratio(won_a, won_a + lost_a),
+        },
+        index=agg.index,
+    )
 
 
+@renamed_parameters(
+    deals="opportunities", closed="closed_at", created="created_at", key="opportunity"
+)
 def win_rate(
-    deals: pd.DataFrame,
+    opportunities: pd.DataFrame,
     *,
     by: By = None,
     status: str = "status",
@@ -206,10 +121,10 @@ def win_rate(
     lost: str = "lost",
     open_values: Collection[str] | None = ("open",),
     amount: str = "amount",
-    closed: str = "closed_at",
-    created: str = "created_at",
+    closed_at: str = "closed_at",
+    created_at: str = "created_at",
     period: str = "M",
-    key: str = "opportunity_id",
+    opportunity: str = "opportunity_id",
 ) -> pd.DataFrame:
     r"""Compute win rates by count and by value: won ÷ (won + lost); open deals are excluded.
 
@@ -220,11 +135,11 @@ def win_rate(
 
     Parameters
     ----------
-    deals
-        One row per opportunity.
+    opportunities
+        One row per opportunity (``deals=`` before crmcore 0.2).
     by
         Grouping: ``None``, a column name or a list of them. ``"period"`` groups closed deals
-        by the period of ``closed`` and open deals by the period of ``created``.
+        by the period of ``closed_at`` and open deals by the period of ``created_at``.
     status
         Column holding the outcome.
     won, lost
@@ -232,15 +147,18 @@ def win_rate(
     open_values
         Values meaning still open (counted in ``open``, excluded from the rates). ``None``
         treats every value other than ``won``/``lost`` as open (e.g. a stage column); otherwise
-        any other value is an error.
+        any other value is an error naming its row.
     amount
         Deal value column (finite, >= 0 on closed deals; open deals' amounts are not read).
-    closed, created
-        Date columns, read only when grouping by ``"period"``.
+    closed_at, created_at
+        Date columns, read only when grouping by ``"period"`` (``closed=``, ``created=``
+        before crmcore 0.2).
     period
-        Period length for ``"period"``: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    key
-        Deal id column, used to name rows in error messages (optional).
+        Period for ``"period"``: ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases
+        such as ``"MS"`` accepted).
+    opportunity
+        Opportunity id column, used to name rows in error messages (optional; ``key=`` before
+        crmcore 0.2).
 
     Returns
     -------
@@ -270,107 +188,117 @@ def win_rate(
     ann       1     1     1             0.5            0.75
     bob       0     1     0             0.0            0.00
     """
-    names = _by_names(by)
-    freq = _freq(period)
-    require_columns(deals, [status, amount, *_required(names, None)], arg="deals")
-    k = _key_or_none(deals, key)
-    is_won, is_lost, is_open = _status_masks(
-        deals, status=status, won=won, lost=lost, open_values=open_values, key=k
+    names = by_names(by)
+    code = period_code(period)
+    frame = opportunities
+    require_columns(frame, [status, amount, *required(names, None)], arg=ARG)
+    k = key_or_none(frame, opportunity)
+    is_won, is_lost, is_open = status_masks(
+        frame, status=status, won=won, lost=lost, open_values=open_values, key=k
     )
     is_closed = is_won | is_lost
-    closed_rows = deals.loc[is_closed]
-    open_rows = deals.loc[is_open]
+    closed_rows = frame.loc[is_closed]
+    open_rows = frame.loc[is_open]
     if PERIOD in names:
-        require_columns(deals, [closed], arg="deals")
+        require_columns(frame, [closed_at], arg=ARG)
         if len(open_rows):
-            require_columns(deals, [created], arg="deals")
+            require_columns(frame, [created_at], arg=ARG)
     amounts = numeric_column(
-        closed_rows, amount, arg="deals", key=k, allow_negative=False, what="deal amounts >= 0"
+        closed_rows, amount, arg=ARG, key=k, allow_negative=False, what="deal amounts >= 0"
     )
-    keys_closed = _group_keys(closed_rows, names, arg="deals", key=k, date=closed, freq=freq)
-    keys_open = _group_keys(open_rows, names, arg="deals", key=k, date=created, freq=freq)
-    w = is_won[is_closed]
-    values = pd.DataFrame(
-        {
-            "won": np.concatenate([w, np.zeros(len(open_rows), bool)]).astype(np.int64),
-            "lost": np.concatenate([~w, np.zeros(len(open_rows), bool)]).astype(np.int64),
-            "open": np.concatenate([np.zeros(len(w), np.int64), np.ones(len(open_rows), np.int64)]),
-            "won_amount": np.concatenate([np.where(w, amounts, 0.0), np.zeros(len(open_rows))]),
-            "lost_amount": np.concatenate([np.where(w, 0.0, amounts), np.zeros(len(open_rows))]),
-        }
+    keys = _period_keys_together(
+        group_keys(closed_rows, names, arg=ARG, key=k, date=closed_at, period=code),
+        group_keys(open_rows, names, arg=ARG, key=k, date=created_at, period=code),
     )
-    keys = pd.concat([keys_closed, keys_open], ignore_index=True)
-    agg = _aggregate(keys, values, names)
-    won_n = agg["won"].to_numpy(dtype=np.float64)
-    lost_n = agg["lost"].to_numpy(dtype=np.float64)
-    won_a = agg["won_amount"].to_numpy(dtype=np.float64)
-    lost_a = agg["lost_amount"].to_numpy(dtype=np.float64)
-    return pd.DataFrame(
-        {
-            "won": agg["won"].to_numpy(dtype=np.int64),
-            "lost": agg["lost"].to_numpy(dtype=np.int64),
-            "closed": (agg["won"] + agg["lost"]).to_numpy(dtype=np.int64),
-            "open": agg["open"].to_numpy(dtype=np.int64),
-            "win_rate_count": _ratio(won_n, won_n + lost_n),
-            "won_amount": won_a,
-            "lost_amount": lost_a,
-            "win_rate_value": _ratio(won_a, won_a + lost_a),
-        },
-        index=agg.index,
-    )
+    values = _win_counts(is_won[is_closed], amounts, len(open_rows))
+    return _rates(aggregate(keys, values, names))
 
 
-def _won_rows(
-    deals: pd.DataFrame,
+# --------------------------------------------------------------------------- deal size, cycle
+
+
+def _counted_rows(
+    frame: pd.DataFrame,
     names: Sequence[str],
     *,
     status: str | None,
     won: str,
+    lost: str,
+    open_values: Collection[str] | None,
     extra: Sequence[str],
     key: str | None,
-    lost: str | None = None,
-) -> tuple[pd.DataFrame, npt.NDArray[np.bool_]]:
-    """Rows whose status is ``won`` (or ``lost`` too when given) and a won mask over them."""
-    require_columns(deals, [*extra, *_required(names, None)], arg="deals")
+    include_lost: bool = False,
+) -> pd.DataFrame:
+    """Return the won rows (and lost ones with ``include_lost``); every status checked first."""
+    require_columns(frame, [*extra, *required(names, None)], arg=ARG)
     if status is None:
-        return deals, np.ones(len(deals), dtype=bool)
-    require_columns(deals, [status], arg="deals")
-    require_not_null(deals, status, arg="deals", key=key)
-    values = deals[status]
-    is_won = (values == won).to_numpy(dtype=bool)
-    keep = is_won | (values == lost).to_numpy(dtype=bool) if lost is not None else is_won
-    return deals.loc[keep], is_won[keep]
+        return frame
+    require_columns(frame, [status], arg=ARG)
+    is_won, is_lost, _ = status_masks(
+        frame, status=status, won=won, lost=lost, open_values=open_values, key=key
+    )
+    return frame.loc[is_won | is_lost if include_lost else is_won]
 
 
+def _stats_by_group(
+    keys: pd.DataFrame, values: npt.NDArray[np.float64], names: Sequence[str], stats: list[str]
+) -> pd.DataFrame:
+    """``count`` plus the named statistics of ``values`` per group; one ``"all"`` row if none."""
+    quantile = {"p90": 0.9}
+    if not names:
+        n = len(values)
+        row = {"count": np.asarray([n], dtype=np.int64)}
+        for stat in stats:
+            if not n:
+                got = 0.0 if stat == "sum" else np.nan
+            elif stat in quantile:
+                got = float(np.quantile(values, quantile[stat]))
+            else:
+                got = float(getattr(np, stat)(values))
+            row[stat] = np.asarray([got], dtype=np.float64)
+        return pd.DataFrame(row, index=pd.Index([ALL]))
+    joined = pd.concat([keys.reset_index(drop=True), pd.DataFrame({"x": values})], axis=1)
+    g = joined.groupby(list(names), sort=True)["x"]
+    out = {"count": g.size().astype(np.int64)}
+    for stat in stats:
+        out[stat] = g.quantile(quantile[stat]) if stat in quantile else g.agg(stat)
+    return pd.DataFrame(out)
+
+
+@renamed_parameters(deals="opportunities", closed="closed_at", key="opportunity")
 def average_deal_size(
-    deals: pd.DataFrame,
+    opportunities: pd.DataFrame,
     *,
     by: By = None,
     status: str | None = "status",
     won: str = "won",
+    lost: str = "lost",
+    open_values: Collection[str] | None = ("open",),
     amount: str = "amount",
-    closed: str = "closed_at",
+    closed_at: str = "closed_at",
     period: str = "M",
-    key: str = "opportunity_id",
+    opportunity: str = "opportunity_id",
 ) -> pd.DataFrame:
     """Compute the size of won deals: count, total, mean and median amount per group.
 
     Parameters
     ----------
-    deals
-        One row per opportunity.
+    opportunities
+        One row per opportunity (``deals=`` before crmcore 0.2).
     by
-        Grouping (see :func:`win_rate`); ``"period"`` uses the period of ``closed``.
-    status, won
-        Only rows with ``status == won`` count; ``status=None`` takes every row as won.
+        Grouping (see :func:`win_rate`); ``"period"`` uses the period of ``closed_at``.
+    status, won, lost, open_values
+        Only rows with ``status == won`` count; every status must be ``won``, ``lost`` or one
+        of ``open_values`` (``open_values=None`` accepts any). ``status=None`` takes every row
+        as won.
     amount
         Deal value column (finite, >= 0 on won deals).
-    closed
-        Close date column, read only when grouping by ``"period"``.
+    closed_at
+        Close date column, read only when grouping by ``"period"`` (``closed=`` before 0.2).
     period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    key
-        Deal id column for error messages (optional).
+        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases accepted).
+    opportunity
+        Opportunity id column for error messages (optional; ``key=`` before crmcore 0.2).
 
     Returns
     -------
@@ -384,7 +312,7 @@ def average_deal_size(
     SchemaError
         Missing column or empty frame.
     DataError
-        NaN or negative amount on a won deal, missing group key or close date.
+        Unknown status, NaN or negative amount on a won deal, missing group key or close date.
 
     Examples
     --------
@@ -398,76 +326,98 @@ def average_deal_size(
     ann         2  400.0  200.0   200.0
     bob         1   50.0   50.0    50.0
     """
-    names = _by_names(by)
-    freq = _freq(period)
-    k = _key_or_none(deals, key)
+    names = by_names(by)
+    code = period_code(period)
+    k = key_or_none(opportunities, opportunity)
     # the close date is needed only to derive the period, but then it must be there
-    extra = [amount, closed] if PERIOD in names else [amount]
-    rows, _ = _won_rows(deals, names, status=status, won=won, extra=extra, key=k)
+    extra = [amount, closed_at] if PERIOD in names else [amount]
+    rows = _counted_rows(
+        opportunities,
+        names,
+        status=status,
+        won=won,
+        lost=lost,
+        open_values=open_values,
+        extra=extra,
+        key=k,
+    )
     amounts = numeric_column(
-        rows, amount, arg="deals", key=k, allow_negative=False, what="deal amounts >= 0"
+        rows, amount, arg=ARG, key=k, allow_negative=False, what="deal amounts >= 0"
     )
-    keys = _group_keys(rows, names, arg="deals", key=k, date=closed, freq=freq)
-    values = pd.DataFrame({"amount": amounts})
-    if not names:
-        n = len(amounts)
-        return pd.DataFrame(
-            {
-                "count": np.asarray([n], dtype=np.int64),
-                "total": [float(amounts.sum())],
-                "mean": [float(amounts.mean()) if n else np.nan],
-                "median": [float(np.median(amounts)) if n else np.nan],
-            },
-            index=pd.Index([_ALL]),
+    keys = group_keys(rows, names, arg=ARG, key=k, date=closed_at, period=code)
+    out = _stats_by_group(keys, amounts, names, ["sum", "mean", "median"])
+    return out.rename(columns={"sum": "total"})
+
+
+def _cycle_days(
+    rows: pd.DataFrame, *, created_at: str, closed_at: str, key: str | None
+) -> npt.NDArray[np.float64]:
+    """Days from creation to close of every row (fractional); closing first is an error."""
+    start = datetime_column(rows, created_at, arg=ARG, key=key)
+    end = datetime_column(rows, closed_at, arg=ARG, key=key)
+    if (getattr(start.dtype, "tz", None) is None) != (getattr(end.dtype, "tz", None) is None):
+        raise DataError(
+            f"columns {created_at!r} and {closed_at!r} of {ARG} mix naive and tz-aware dates; "
+            "use one convention",
+            column=closed_at,
         )
-    joined = pd.concat([keys.reset_index(drop=True), values], axis=1)
-    g = joined.groupby(names, sort=True)["amount"]
-    out = pd.DataFrame(
-        {
-            "count": g.size().astype(np.int64),
-            "total": g.sum(),
-            "mean": g.mean(),
-            "median": g.median(),
-        }
-    )
-    return out
+    start, end = same_unit(start, end)
+    seconds = (end - start).dt.total_seconds().to_numpy(dtype=np.float64)
+    days = np.asarray(seconds / 86400.0, dtype=np.float64)
+    pos = first_true(days < 0)
+    if pos is not None:
+        raise DataError(
+            f"deal at {describe_row(rows, pos, key)} closes before it was created "
+            f"({closed_at}={end.iloc[pos]}, {created_at}={start.iloc[pos]}); cycle of "
+            f"{show(days[pos])} days, expected >= 0",
+            column=closed_at,
+            row=rows.index[pos],
+            value=end.iloc[pos],
+        )
+    return days
 
 
+@renamed_parameters(
+    deals="opportunities", created="created_at", closed="closed_at", key="opportunity"
+)
 def sales_cycle_length(
-    deals: pd.DataFrame,
+    opportunities: pd.DataFrame,
     *,
     by: By = None,
-    created: str = "created_at",
-    closed: str = "closed_at",
+    created_at: str = "created_at",
+    closed_at: str = "closed_at",
     status: str | None = "status",
     won: str = "won",
     lost: str = "lost",
+    open_values: Collection[str] | None = ("open",),
     include_lost: bool = False,
     period: str = "M",
-    key: str = "opportunity_id",
+    opportunity: str = "opportunity_id",
 ) -> pd.DataFrame:
     """Compute sales cycle lengths: days from creation to close of won (and lost) deals.
 
-    The cycle of a deal is ``(closed - created) / 1 day`` (fractional days when times of day
-    are given). Open deals are not read.
+    The cycle of a deal is ``(closed_at - created_at) / 1 day`` (fractional days when times of
+    day are given). Open deals are not read.
 
     Parameters
     ----------
-    deals
-        One row per opportunity.
+    opportunities
+        One row per opportunity (``deals=`` before crmcore 0.2).
     by
-        Grouping (see :func:`win_rate`); ``"period"`` uses the period of ``closed``.
-    created, closed
-        Creation and close date columns (both needed on every counted deal).
-    status, won, lost
-        Which rows count: ``status == won`` (and ``lost`` when ``include_lost``);
+        Grouping (see :func:`win_rate`); ``"period"`` uses the period of ``closed_at``.
+    created_at, closed_at
+        Creation and close date columns (both needed on every counted deal; ``created=`` and
+        ``closed=`` before crmcore 0.2).
+    status, won, lost, open_values
+        Which rows count: ``status == won`` (and ``lost`` when ``include_lost``); every status
+        must be ``won``, ``lost`` or one of ``open_values`` (``None`` accepts any).
         ``status=None`` counts every row.
     include_lost
         Count lost deals too (time to a decision rather than time to a win).
     period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    key
-        Deal id column, named in error messages (optional).
+        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases accepted).
+    opportunity
+        Opportunity id column, named in error messages (optional; ``key=`` before 0.2).
 
     Returns
     -------
@@ -481,7 +431,8 @@ def sales_cycle_length(
     SchemaError
         Missing column or empty frame.
     DataError
-        A counted deal closes before it was created (the deal is named), or lacks a date.
+        Unknown status; a counted deal closes before it was created (the deal is named), or
+        lacks a date.
 
     Examples
     --------
@@ -494,444 +445,48 @@ def sales_cycle_length(
          count  mean  median   max
     all      2  20.0    20.0  30.0
     """
-    names = _by_names(by)
-    freq = _freq(period)
+    names = by_names(by)
+    code = period_code(period)
     check_scalar(include_lost, "include_lost", kind=bool)
-    k = _key_or_none(deals, key)
-    rows, _ = _won_rows(
-        deals,
+    k = key_or_none(opportunities, opportunity)
+    rows = _counted_rows(
+        opportunities,
         names,
         status=status,
         won=won,
-        extra=[created, closed],
+        lost=lost,
+        open_values=open_values,
+        extra=[created_at, closed_at],
         key=k,
-        lost=lost if include_lost else None,
+        include_lost=include_lost,
     )
-    start = datetime_column(rows, created, arg="deals", key=k)
-    end = datetime_column(rows, closed, arg="deals", key=k)
-    if (getattr(start.dtype, "tz", None) is None) != (getattr(end.dtype, "tz", None) is None):
-        raise DataError(
-            f"columns {created!r} and {closed!r} of deals mix naive and tz-aware dates; "
-            "use one convention",
-            column=closed,
-        )
-    days = (end - start).dt.total_seconds().to_numpy(dtype=np.float64) / 86400.0
-    pos = first_true(days < 0)
-    if pos is not None:
-        raise DataError(
-            f"deal at {describe_row(rows, pos, k)} closes before it was created "
-            f"({closed}={end.iloc[pos]}, {created}={start.iloc[pos]}); cycle of "
-            f"{show(days[pos])} days, expected >= 0",
-            column=closed,
-            row=rows.index[pos],
-            value=end.iloc[pos],
-        )
-    keys = _group_keys(rows, names, arg="deals", key=k, date=closed, freq=freq)
-    if not names:
-        n = len(days)
-        stats = (
-            [days.mean(), np.median(days), np.quantile(days, 0.9), days.min(), days.max()]
-            if n
-            else [np.nan] * 5
-        )
-        return pd.DataFrame(
-            {
-                "count": np.asarray([n], dtype=np.int64),
-                **{c: [float(v)] for c, v in zip(_CYCLE_STATS, stats, strict=True)},
-            },
-            index=pd.Index([_ALL]),
-        )
-    joined = pd.concat([keys.reset_index(drop=True), pd.DataFrame({"days": days})], axis=1)
-    g = joined.groupby(names, sort=True)["days"]
-    return pd.DataFrame(
-        {
-            "count": g.size().astype(np.int64),
-            "mean": g.mean(),
-            "median": g.median(),
-            "p90": g.quantile(0.9),
-            "min": g.min(),
-            "max": g.max(),
-        }
-    )
-
-
-_CYCLE_STATS = ("mean", "median", "p90", "min", "max")
-
-
-# --------------------------------------------------------------------------- transactions
-
-
-def _periods_full(
-    names: Sequence[str],
-    agg: pd.DataFrame,
-    fill: dict[str, Any],
-    freq: str,
-    *,
-    start: pd.Timestamp | None = None,
-    end: pd.Timestamp | None = None,
-) -> pd.DataFrame:
-    """Reindex ``agg`` (grouped by names, ending in period) to every period in the span."""
-    if not len(agg):
-        return agg
-    periods = agg.index.get_level_values(PERIOD)
-    first = periods.min() if start is None else start
-    last = periods.max() if end is None else end
-    span = _period_range(first, last, freq)
-    others = [n for n in names if n != PERIOD]
-    if others:
-        idx = agg.index.droplevel([PERIOD]).unique().sort_values()  # type: ignore[list-item]  # stubs type level names as Never
-        groups = idx.to_frame(index=False)
-        grid = groups.merge(pd.DataFrame({PERIOD: span}), how="cross")
-        full: pd.Index = pd.MultiIndex.from_frame(grid[list(names)])
-    else:
-        full = pd.Index(span, name=PERIOD)
-    out = agg.reindex(full)
-    return out.fillna(fill).astype(agg.dtypes.to_dict())
-
-
-def _period_range(first: pd.Timestamp, last: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
-    offset = {"D": "D", "W": "W-MON", "M": "MS", "Q": "QS", "Y": "YS"}[freq]
-    span = pd.date_range(first, last, freq=offset, unit="ns")
-    return pd.DatetimeIndex(span.to_numpy(), dtype=span.dtype)  # plain index, no freq
-
-
-def _period_names(by: By) -> list[str]:
-    names = _by_names(by)
-    if PERIOD in names:
-        names.remove(PERIOD)
-    return [*names, PERIOD]
-
-
-def new_customers(
-    transactions: pd.DataFrame,
-    *,
-    by: By = None,
-    customer: str = "customer_id",
-    date: str = "date",
-    period: str = "M",
-) -> pd.DataFrame:
-    """Count customers whose first purchase falls in each period (and active customers).
-
-    A customer's first purchase is their earliest transaction in the table, so the first period
-    of the data counts everyone active in it as new (pass the full history). With ``by``, a
-    customer is new in the group of their first transaction (ties on the same instant: the
-    smallest group key); ``active_customers`` counts distinct customers per group and period.
-
-    Parameters
-    ----------
-    transactions
-        One row per purchase.
-    by
-        Extra grouping columns (e.g. ``"region"``); ``"period"`` is always the last key.
-    customer, date
-        Customer id and purchase date columns.
-    period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``new_customers`` and ``active_customers`` (int64), indexed by the ``by``
-        keys then ``period`` (period start), sorted; every period from the first to the last
-        in the data appears for every group (zeros filled).
-
-    Raises
-    ------
-    SchemaError
-        Missing column or empty frame.
-    DataError
-        Missing customer id, group key or date.
-
-    Examples
-    --------
-    >>> from crmcore.kpi import new_customers
-    >>> tx = pd.DataFrame({"customer_id": [1, 2, 1, 3],
-    ...                    "date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-03-02",
-    ...                                            "2024-03-09"])})
-    >>> new_customers(tx)
-                new_customers  active_customers
-    period
-    2024-01-01              2                 2
-    2024-02-01              0                 0
-    2024-03-01              1                 2
-    """
-    names = _period_names(by)
-    freq = _freq(period)
-    require_columns(transactions, [customer, *_required(names, date)], arg="transactions")
-    require_not_null(transactions, customer, arg="transactions", key=None)
-    keys = _group_keys(transactions, names, arg="transactions", key=customer, date=date, freq=freq)
-    when = datetime_column(transactions, date, arg="transactions", key=customer)
-    frame = keys.reset_index(drop=True)
-    frame["__customer"] = transactions[customer].to_numpy()
-    frame["__when"] = when.to_numpy()
-    order = ["__customer", "__when", *[n for n in names if n != PERIOD]]
-    first = frame.sort_values(order, kind="mergesort").drop_duplicates("__customer")
-    new = first.groupby(names, sort=True).size().rename("new_customers")
-    active = frame.groupby(names, sort=True)["__customer"].nunique().rename("active_customers")
-    agg = pd.DataFrame(
-        {
-            "new_customers": new.reindex(active.index, fill_value=0).astype(np.int64),
-            "active_customers": active.astype(np.int64),
-        }
-    )
-    return _periods_full(names, agg, {"new_customers": 0, "active_customers": 0}, freq)
-
-
-def revenue_by_period(
-    transactions: pd.DataFrame,
-    *,
-    by: By = None,
-    date: str = "date",
-    amount: str = "amount",
-    period: str = "M",
-    start: object = None,
-    end: object = None,
-    key: str | None = None,
-) -> pd.DataFrame:
-    """Sum revenue per period (and group), with zeros for periods without sales.
-
-    Parameters
-    ----------
-    transactions
-        One row per sale (negative amounts, e.g. refunds, are allowed and reduce revenue).
-    by
-        Extra grouping columns; ``"period"`` is always the last key.
-    date, amount
-        Date and amount columns.
-    period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-    start, end
-        Dates whose periods widen the range of periods shown (default: the data's first and
-        last period). Transactions outside them still count: the range is only widened.
-        Naive dates are read in the data's time zone; a tz-aware date with naive data is an
-        error.
-    key
-        Id column named in error messages (optional).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``revenue`` (float64) and ``transactions`` (int64 row count), indexed by the
-        ``by`` keys then ``period``, sorted; every period of the range appears for every group.
-
-    Raises
-    ------
-    SchemaError
-        Missing column or empty frame.
-    DataError
-        NaN or infinite amount, missing date or group key.
-
-    Examples
-    --------
-    >>> from crmcore.kpi import revenue_by_period
-    >>> tx = pd.DataFrame({"date": pd.to_datetime(["2024-01-05", "2024-03-02", "2024-03-09"]),
-    ...                    "amount": [10.0, 5.0, 2.5]})
-    >>> revenue_by_period(tx)
-                revenue  transactions
-    period
-    2024-01-01     10.0             1
-    2024-02-01      0.0             0
-    2024-03-01      7.5             2
-    """
-    names = _period_names(by)
-    freq = _freq(period)
-    require_columns(transactions, [amount, *_required(names, date)], arg="transactions")
-    k = _key_or_none(transactions, key)
-    amounts = numeric_column(transactions, amount, arg="transactions", key=k)
-    keys = _group_keys(transactions, names, arg="transactions", key=k, date=date, freq=freq)
-    values = pd.DataFrame({"revenue": amounts, "transactions": np.ones(len(amounts), np.int64)})
-    agg = _aggregate(keys, values, names)
-    tz = getattr(agg.index.get_level_values(PERIOD).dtype, "tz", None)
-    bounds = [
-        None if value is None else _as_period(value, name, freq, tz)
-        for name, value in (("start", start), ("end", end))
-    ]
-    periods = agg.index.get_level_values(PERIOD)
-    lo = periods.min() if bounds[0] is None else min(bounds[0], periods.min())
-    hi = periods.max() if bounds[1] is None else max(bounds[1], periods.max())
-    return _periods_full(names, agg, {"revenue": 0.0, "transactions": 0}, freq, start=lo, end=hi)
-
-
-def _active_pairs(
-    transactions: pd.DataFrame,
-    names: Sequence[str],
-    *,
-    customer: str,
-    date: str,
-    freq: str,
-) -> pd.DataFrame:
-    """Distinct (group keys..., customer, period) rows of activity."""
-    require_columns(transactions, [customer, date, *_required(names, None)], arg="transactions")
-    require_not_null(transactions, customer, arg="transactions")
-    keys = _group_keys(
-        transactions, [*names, PERIOD], arg="transactions", key=customer, date=date, freq=freq
-    )
-    frame = keys.reset_index(drop=True)
-    frame["__customer"] = transactions[customer].to_numpy()
-    return frame.drop_duplicates()
-
-
-def _as_period(value: object, name: str, freq: str, tz: Any) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)  # type: ignore[arg-type]  # validated right here
-    except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value!r} is not a date or period", column=name) from None
-    if pd.isna(ts):
-        raise ConfigError(f"{name} is NaT; expected a date", column=name)
-    if ts.tzinfo is None and tz is not None:
-        ts = ts.tz_localize(tz)
-    elif ts.tzinfo is not None and tz is not None:
-        ts = ts.tz_convert(tz)
-    elif ts.tzinfo is not None and tz is None:
-        raise ConfigError(
-            f"{name}={value!r} is tz-aware but the dates are naive; use one convention",
-            column=name,
-        )
-    out: pd.Timestamp = period_start(pd.Series([ts]), freq).iloc[0]
-    return out
-
-
-def retention(
-    transactions: pd.DataFrame,
-    *,
-    period_a: object = None,
-    period_b: object = None,
-    by: By = None,
-    customer: str = "customer_id",
-    date: str = "date",
-    period: str = "M",
-) -> pd.DataFrame:
-    r"""Compute customer retention and churn between periods.
-
-    .. math::
-
-        \text{retention} = \frac{|A \cap B|}{|A|},\qquad \text{churn} = 1 - \text{retention}
-
-    where :math:`A` is the set of customers with a transaction in period A and :math:`B` those
-    with one in period B. With ``by`` (e.g. ``"person"``), sets are taken within each group:
-    a customer retained by a rep bought from that rep in both periods.
-
-    Parameters
-    ----------
-    transactions
-        One row per purchase.
-    period_a, period_b
-        Two dates (any date inside the period, or text such as ``"2024-01"``): retention from
-        the period holding ``period_a`` to the one holding ``period_b``. When both are None,
-        every pair of consecutive periods of the data is measured (A = the previous period,
-        B = the indexed one).
-    by
-        Grouping columns (``"period"`` is not allowed: periods are the arguments above).
-    customer, date
-        Customer id and purchase date columns.
-    period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``active_a`` (customers active in A), ``retained`` (also active in B),
-        ``churned`` (= active_a - retained; int64), ``retention_rate`` and ``churn_rate``
-        (float64, NaN where ``active_a`` is 0; they sum to 1 otherwise). Indexed by the ``by``
-        keys (``"all"`` when None) for one pair; by the keys then ``period`` (the start of B)
-        for consecutive periods, starting at the second period of the data.
-
-    Raises
-    ------
-    SchemaError
-        Missing column or empty frame.
-    DataError
-        Missing customer id, date or group key.
-    ConfigError
-        Only one of ``period_a``/``period_b`` given, a bad date, or ``"period"`` in ``by``.
-
-    Examples
-    --------
-    >>> from crmcore.kpi import retention
-    >>> tx = pd.DataFrame({"customer_id": [1, 2, 3, 1, 3, 4],
-    ...                    "date": pd.to_datetime(["2024-01-02", "2024-01-05", "2024-01-09",
-    ...                                            "2024-02-01", "2024-02-03", "2024-02-07"])})
-    >>> retention(tx, period_a="2024-01", period_b="2024-02")
-         active_a  retained  churned  retention_rate  churn_rate
-    all         3         2        1        0.666667    0.333333
-    """
-    names = _by_names(by)
-    freq = _freq(period)
-    if PERIOD in names:
-        raise ConfigError(
-            "by may not contain 'period' in retention: pass period_a and period_b, or neither "
-            "for consecutive periods",
-            column="by",
-            value=by,
-        )
-    if (period_a is None) != (period_b is None):
-        raise ConfigError("pass both period_a and period_b, or neither", column="period_a")
-    pairs = _active_pairs(transactions, names, customer=customer, date=date, freq=freq)
-    tz = getattr(pairs[PERIOD].dtype, "tz", None)
-    cols = ["active_a", "retained", "churned", "retention_rate", "churn_rate"]
-    if period_a is not None:
-        pa = _as_period(period_a, "period_a", freq, tz)
-        pb = _as_period(period_b, "period_b", freq, tz)
-        in_a = pairs.loc[pairs[PERIOD] == pa].drop(columns=PERIOD)
-        in_b = pairs.loc[pairs[PERIOD] == pb].drop(columns=PERIOD)
-        both = in_a.merge(in_b, on=[*names, "__customer"], how="left", indicator=True)
-        both["__kept"] = (both["_merge"] == "both").astype(np.int64)
-        if names:
-            g = both.groupby(names, sort=True)
-            active = g.size().astype(np.int64)
-            kept = g["__kept"].sum().astype(np.int64)
-            index = active.index
-            a_arr = active.to_numpy(dtype=np.int64)
-            k_arr = kept.to_numpy(dtype=np.int64)
-        else:
-            index = pd.Index([_ALL])
-            a_arr = np.asarray([len(both)], dtype=np.int64)
-            k_arr = np.asarray([int(both["__kept"].sum())], dtype=np.int64)
-    else:
-        span = _period_range(pairs[PERIOD].min(), pairs[PERIOD].max(), freq)
-        if len(span) < 2:
-            return pd.DataFrame(
-                {c: np.zeros(0, np.int64 if i < 3 else np.float64) for i, c in enumerate(cols)},
-                index=pd.MultiIndex.from_arrays(
-                    [[] for _ in [*names, PERIOD]], names=[*names, PERIOD]
-                )
-                if names
-                else pd.DatetimeIndex([], name=PERIOD),
-            )
-        # Move each activity to the following period (activity in the last one starts no pair).
-        pos = span.searchsorted(pd.DatetimeIndex(pairs[PERIOD]))
-        has_next = pos < len(span) - 1
-        shifted = pairs.loc[has_next].copy()
-        shifted[PERIOD] = span[pos[has_next] + 1]
-        both = shifted.merge(pairs, on=[*names, "__customer", PERIOD], how="left", indicator=True)
-        both["__kept"] = (both["_merge"] == "both").astype(np.int64)
-        g = both.groupby([*names, PERIOD], sort=True)
-        agg = pd.DataFrame({"active_a": g.size(), "retained": g["__kept"].sum()})
-        agg = _periods_full(
-            [*names, PERIOD],
-            agg.astype(np.int64),
-            {"active_a": 0, "retained": 0},
-            freq,
-            start=span[1],
-            end=span[-1],
-        )
-        index = agg.index
-        a_arr = agg["active_a"].to_numpy(dtype=np.int64)
-        k_arr = agg["retained"].to_numpy(dtype=np.int64)
-    rate = _ratio(k_arr.astype(np.float64), a_arr.astype(np.float64))
-    return pd.DataFrame(
-        {
-            "active_a": a_arr,
-            "retained": k_arr,
-            "churned": a_arr - k_arr,
-            "retention_rate": rate,
-            "churn_rate": 1.0 - rate,
-        },
-        index=index,
-    )
+    days = _cycle_days(rows, created_at=created_at, closed_at=closed_at, key=k)
+    keys = group_keys(rows, names, arg=ARG, key=k, date=closed_at, period=code)
+    return _stats_by_group(keys, days, names, list(_CYCLE_STATS))
 
 
 # --------------------------------------------------------------------------- activities
+
+
+def _kind_labels(activities: pd.DataFrame, kind: str, kinds: Sequence[str] | None) -> list[str]:
+    """Return the kinds to count, in column order; a value outside ``kinds`` is an error."""
+    values = activities[kind]
+    if kinds is None:
+        return sorted(values.unique().tolist())
+    labels = list(kinds)
+    if not labels or len(set(labels)) != len(labels):
+        raise ConfigError("kinds must be a non-empty list of distinct values", column="kinds")
+    pos = first_true(~values.isin(labels).to_numpy(dtype=bool))
+    if pos is not None:
+        raise DataError(
+            f"column {kind!r} of activities has unexpected value {show(values.iloc[pos])} "
+            f"at {describe_row(activities, pos)}; expected one of "
+            f"{', '.join(map(repr, labels))}",
+            column=kind,
+            row=activities.index[pos],
+            value=values.iloc[pos],
+        )
+    return labels
 
 
 def activity_counts(
@@ -959,7 +514,7 @@ def activity_counts(
     date
         Date column, read only when grouping by ``"period"``.
     period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``.
+        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases accepted).
 
     Returns
     -------
@@ -986,36 +541,19 @@ def activity_counts(
     ann        2      1      3
     bob        1      0      1
     """
-    names = _by_names(by)
-    freq = _freq(period)
-    require_columns(activities, [kind, *_required(names, date)], arg="activities")
+    names = by_names(by)
+    code = period_code(period)
+    require_columns(activities, [kind, *required(names, date)], arg="activities")
     require_not_null(activities, kind, arg="activities")
-    values = activities[kind]
-    if kinds is None:
-        labels = sorted(values.unique().tolist())
-    else:
-        labels = list(kinds)
-        if not labels or len(set(labels)) != len(labels):
-            raise ConfigError("kinds must be a non-empty list of distinct values", column="kinds")
-        pos = first_true(~values.isin(labels).to_numpy(dtype=bool))
-        if pos is not None:
-            raise DataError(
-                f"column {kind!r} of activities has unexpected value {show(values.iloc[pos])} "
-                f"at {describe_row(activities, pos)}; expected one of "
-                f"{', '.join(map(repr, labels))}",
-                column=kind,
-                row=activities.index[pos],
-                value=values.iloc[pos],
-            )
-    keys = _group_keys(activities, names, arg="activities", key=None, date=date, freq=freq)
-    codes = pd.Categorical(values, categories=labels).codes
-    onehot = np.zeros((len(values), len(labels)), dtype=np.int64)
-    onehot[np.arange(len(values)), codes] = 1
-    counts = pd.DataFrame(onehot, columns=labels)
-    agg = _aggregate(keys, counts, names)
+    labels = _kind_labels(activities, kind, kinds)
+    keys = group_keys(activities, names, arg="activities", key=None, date=date, period=code)
+    codes = pd.Categorical(activities[kind], categories=labels).codes
+    onehot = np.zeros((len(codes), len(labels)), dtype=np.int64)
+    onehot[np.arange(len(codes)), codes] = 1
+    agg = aggregate(keys, pd.DataFrame(onehot, columns=labels), names)
     agg["total"] = agg.sum(axis=1).astype(np.int64)
     agg = agg.astype(np.int64)
     if PERIOD in names:
-        agg = _periods_full(names, agg, dict.fromkeys(agg.columns, 0), freq)
+        agg = fill_periods(names, agg, dict.fromkeys(agg.columns, 0), code)
     agg.columns = pd.Index([str(c) for c in agg.columns])
     return agg

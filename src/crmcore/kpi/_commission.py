@@ -1,0 +1,556 @@
+"""The steps behind :func:`crmcore.kpi.commission_lines` and ``commission_statement``.
+
+1. :func:`read_sales` checks the opportunities and puts them in paying order (person, period,
+   close time, opportunity id) with each one's cumulative sales in its person and period.
+2. The plan turns those into commission (in :mod:`crmcore.kpi.commission`).
+3. :func:`read_clawbacks` adds a reversing line for every cancelled opportunity.
+4. :func:`lines_frame` lays out the lines; :func:`statement_frame` sums them per person and
+   period (int64 minor units through :func:`crmcore.money.sum_minor_units`: checked, never
+   wrapped).
+
+Sorting is done on packed int64 keys (one argsort instead of a multi-key lexsort); the plain
+lexsort stays as the fallback whenever a packed key could overflow.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore._frames import (
+    datetime_column,
+    describe_row,
+    first_true,
+    numeric_column,
+    require_columns,
+    require_frame,
+    require_not_null,
+    require_unique,
+    show,
+)
+from crmcore._periods import period_start
+from crmcore.errors import DataError
+from crmcore.kpi._groups import PERIOD, read_periods, same_unit
+from crmcore.money import sum_minor_units, to_minor_units
+
+__all__ = [
+    "Clawbacks",
+    "Sales",
+    "deal_codes",
+    "deal_order",
+    "group_targets",
+    "line_order",
+    "lines_frame",
+    "read_clawbacks",
+    "read_sales",
+    "statement_frame",
+]
+
+ARG = "opportunities"
+Ints = npt.NDArray[np.int64]
+
+
+# --------------------------------------------------------------------------------------------
+# sort keys
+
+
+def _dense_rank(values: Ints) -> tuple[Ints, int]:
+    """Codes of ``values`` in sorted order of their distinct values, and how many there are."""
+    codes, uniques = pd.factorize(values, sort=True)
+    return codes.astype(np.int64), len(uniques)
+
+
+def _fits(*sizes: int) -> bool:
+    """Whether a mixed-radix key with these digit ranges fits in int64."""
+    return math.prod(max(int(s), 1) for s in sizes) < 2**62
+
+
+def deal_codes(ids: pd.Series) -> tuple[Ints, int]:
+    """Codes that sort like the (unique) opportunity ids, and their range.
+
+    Integer ids are their own codes (offset by the smallest) when their range is at most four
+    times their count; otherwise the codes of a sorted ``pd.factorize`` (same order).
+    """
+    n = len(ids)
+    if n and ids.dtype.kind in "iu":
+        vals = ids.to_numpy()
+        lo, hi = int(vals.min()), int(vals.max())
+        if hi - lo < 4 * n:
+            return (vals - vals.min()).astype(np.int64), hi - lo + 1
+    codes = pd.factorize(ids, sort=True)[0]
+    return codes.astype(np.int64), n
+
+
+def deal_order(
+    p_codes: npt.NDArray[np.intp],
+    t_val: Ints,
+    per_val: Ints,
+    d_codes: npt.NDArray[np.integer[Any]],
+    n_deals: int,
+) -> npt.NDArray[np.intp]:
+    """Order of the opportunities by person, period, close time, opportunity id.
+
+    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``. The period is a
+    non-decreasing function of the (wall-clock) close time, so it adds nothing to the key; the
+    remaining keys are packed into one int64, unique since opportunity codes are, so one
+    single-key sort gives the lexicographic order (any sort algorithm: no ties).
+    """
+    n = len(d_codes)
+    if n == 0:
+        return np.zeros(0, dtype=np.intp)
+    t_rank, n_t = _dense_rank(t_val)
+    n_p = int(p_codes.max()) + 1
+    if not _fits(n_p, n_t, n_deals):
+        return np.lexsort((d_codes, t_val, per_val, p_codes))
+    key = (p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes
+    out: npt.NDArray[np.intp] = np.argsort(key)
+    return out
+
+
+def line_order(
+    keys: Sequence[tuple[npt.NDArray[Any], ...]], *, n_deals: int
+) -> npt.NDArray[np.intp]:
+    """Order of the lines by person, period, date, opportunity, sale before clawback.
+
+    Same permutation as a ``np.lexsort`` of the concatenated keys. The sale lines (first block)
+    usually arrive sorted already, so each line's keys are packed into one unique int64, the
+    few clawback lines are sorted alone and merged into the sale lines by ``searchsorted``.
+    Falls back to the lexsort when the packed key could overflow or the sales are not in order
+    (tz-aware dates around a daylight-saving change).
+    """
+    p_key, per_key, date_key, deal_key, kind_key = (
+        np.concatenate([k[i] for k in keys]) for i in range(5)
+    )
+    total = len(p_key)
+    n = len(keys[0][0])
+    if total == 0:
+        return np.zeros(0, dtype=np.intp)
+    per_rank, n_per = _dense_rank(per_key)
+    date_rank, n_date = _dense_rank(date_key)
+    n_p = int(p_key.max()) + 1
+    if not _fits(n_p, n_per, n_date, n_deals, 2):
+        return np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
+    packed = (
+        ((p_key.astype(np.int64) * n_per + per_rank) * n_date + date_rank) * n_deals
+        + deal_key.astype(np.int64)
+    ) * 2 + kind_key
+    sale = packed[:n]
+    if not bool(np.all(sale[1:] > sale[:-1])):
+        return np.lexsort((kind_key, deal_key, date_key, per_key, p_key))
+    claw_sorted = np.argsort(packed[n:])
+    pos = np.searchsorted(sale, packed[n:][claw_sorted])
+    m = total - n
+    out = np.empty(total, dtype=np.intp)
+    out[np.arange(n) + np.searchsorted(pos, np.arange(n), side="right")] = np.arange(n)
+    out[pos + np.arange(m)] = n + claw_sorted
+    return out
+
+
+def _wall_clock(dates: pd.Series) -> Ints:
+    """Local wall-clock instants as int64 in the dates' own unit (for sorting only)."""
+    naive = dates.dt.tz_localize(None) if getattr(dates.dtype, "tz", None) is not None else dates
+    return naive.to_numpy().view(np.int64)
+
+
+def _instants(dates: pd.Series | pd.api.extensions.ExtensionArray) -> Ints:
+    """Instants (UTC for tz-aware dates) as int64 in the dates' own unit."""
+    out: Ints = pd.DatetimeIndex(dates).asi8
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# sales
+
+
+@attrs.frozen
+class Sales:
+    """The opportunities in paying order (person, period, close time, id), checked.
+
+    ``order`` maps paying order to the caller's rows; ``group`` numbers the person-period runs
+    (``starts`` their first positions); ``cum`` is the person's sales in the period up to and
+    including each opportunity, ``cents`` its own amount.
+    """
+
+    frame: pd.DataFrame
+    closed: pd.Series  # close dates, caller's row order (unit shared with cancellations)
+    periods: pd.Series  # period starts, caller's row order
+    order: npt.NDArray[np.intp]
+    p_codes: npt.NDArray[np.intp]  # person codes, paying order
+    per_val: Ints  # period start keys (wall clock), paying order
+    d_codes: Ints  # opportunity codes, paying order
+    n_deals: int
+    cents: Ints
+    cum: Ints
+    group: Ints
+    starts: npt.NDArray[np.intp]
+
+
+def _sale_columns(
+    frame: pd.DataFrame,
+    *,
+    person: str,
+    opportunity: str,
+    closed_at: str,
+    amount: str,
+    cancelled_at: str | None,
+    decimals: int,
+) -> tuple[pd.Series, Ints]:
+    """Check the opportunities' columns; return the close dates and the amounts in cents."""
+    cols = [person, opportunity, closed_at, amount] + ([cancelled_at] if cancelled_at else [])
+    require_columns(frame, cols, arg=ARG)
+    require_not_null(frame, person, arg=ARG, key=opportunity)
+    require_not_null(frame, opportunity, arg=ARG)
+    require_unique(frame, opportunity, arg=ARG)
+    closed = datetime_column(frame, closed_at, arg=ARG, key=opportunity)
+    values = numeric_column(
+        frame,
+        amount,
+        arg=ARG,
+        key=opportunity,
+        allow_negative=False,
+        negative_hint="record a refund or cancellation with cancelled_at= instead",
+    )
+    return closed, np.asarray(to_minor_units(values, decimals, name=amount), dtype=np.int64)
+
+
+def read_sales(
+    frame: pd.DataFrame,
+    *,
+    person: str,
+    opportunity: str,
+    closed_at: str,
+    amount: str,
+    cancelled_at: str | None,
+    period: str,
+    decimals: int,
+) -> Sales:
+    """Check the opportunities and put them in paying order with their cumulative sales."""
+    closed, cents = _sale_columns(
+        frame,
+        person=person,
+        opportunity=opportunity,
+        closed_at=closed_at,
+        amount=amount,
+        cancelled_at=cancelled_at,
+        decimals=decimals,
+    )
+    if cancelled_at is not None and frame[cancelled_at].notna().any():
+        cancels = datetime_column(
+            frame.loc[frame[cancelled_at].notna()], cancelled_at, arg=ARG, key=opportunity
+        )
+        closed = same_unit(closed, cancels)[0]  # one unit for the sale and clawback keys
+    periods = period_start(closed, period)
+    p_codes = pd.factorize(frame[person], sort=True)[0]
+    d_codes, n_deals = deal_codes(frame[opportunity])
+    per_val = _wall_clock(periods)
+    order = deal_order(p_codes, _wall_clock(closed), per_val, d_codes, n_deals)
+    pc, pv, amt = p_codes[order], per_val[order], cents[order]
+    new_group = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
+    group = np.cumsum(new_group) - 1
+    starts = np.flatnonzero(new_group)
+    # A running total over every opportunity: int64 wraps modulo 2**64, and the difference of
+    # two wrapped totals is still exact while the true per-period sum fits (checked below).
+    csum = np.cumsum(amt)
+    cum = csum - np.r_[0, csum][starts][group]
+    return Sales(
+        frame=frame,
+        closed=closed,
+        periods=periods,
+        order=order,
+        p_codes=pc,
+        per_val=pv,
+        d_codes=d_codes[order],
+        n_deals=n_deals,
+        cents=amt,
+        cum=cum,
+        group=group,
+        starts=starts,
+    )
+
+
+def check_cumulative(sales: Sales, *, limit: int, amount: str, opportunity: str) -> None:
+    """Refuse cumulative sales of one person and period above ``limit`` minor units."""
+    if not sales.cum.size or int(sales.cum.max()) <= limit:
+        return
+    pos = int(sales.order[int(np.argmax(sales.cum))])
+    raise DataError(
+        f"cumulative sales of one person and period reach {int(sales.cum.max())} minor units at "
+        f"{describe_row(sales.frame, pos, opportunity)}; exact commission arithmetic is limited "
+        f"to {limit}",
+        column=amount,
+        row=sales.frame.index[pos],
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# targets
+
+
+def group_targets(
+    targets: pd.DataFrame,
+    sales: Sales,
+    *,
+    person: str,
+    period_column: str,
+    target: str,
+    period: str,
+    decimals: int,
+) -> npt.NDArray[np.float64]:
+    """Return the target in minor units of each person-period run of ``sales`` (> 0, one each).
+
+    Target periods are read on their own wall clock and placed in the opportunities' zone.
+    """
+    arg = "targets"
+    require_frame(targets, arg=arg)
+    require_columns(targets, [person, period_column, target], arg=arg)
+    require_not_null(targets, person, arg=arg)
+    starts = read_periods(targets, period_column, arg=arg, period=period, key=person)
+    tz = getattr(sales.periods.dtype, "tz", None)
+    if getattr(starts.dtype, "tz", None) is not None:
+        starts = starts.dt.tz_localize(None)
+    if tz is not None:
+        starts = period_start(starts.dt.tz_localize(tz, nonexistent="shift_forward"), period)
+    values = numeric_column(targets, target, arg=arg, key=person)
+    pos = first_true(values <= 0)
+    if pos is not None:
+        raise DataError(
+            f"column {target!r} of targets has {show(values[pos])} at "
+            f"{describe_row(targets, pos, person)}; attainment-based commission needs targets > 0",
+            column=target,
+            row=targets.index[pos],
+            value=values[pos],
+        )
+    run = sales.order[sales.starts]
+    keys = pd.DataFrame(
+        {person: sales.frame[person].to_numpy()[run], PERIOD: sales.periods.array[run]}
+    )
+    t_period, k_period = same_unit(starts.reset_index(drop=True), keys[PERIOD])
+    tab = pd.DataFrame(
+        {
+            person: targets[person].to_numpy(),
+            PERIOD: t_period.array,
+            "_t": np.asarray(to_minor_units(values, decimals, name=target), dtype=np.float64),
+        }
+    )
+    pos = first_true(tab.duplicated(subset=[person, PERIOD]).to_numpy())
+    if pos is not None:
+        raise DataError(
+            f"targets has a second target for person {show(tab[person].iloc[pos])} in period "
+            f"{tab[PERIOD].iloc[pos]:%Y-%m-%d} at {describe_row(targets, pos)}; expected one",
+            column=period_column,
+            row=targets.index[pos],
+        )
+    keys[PERIOD] = k_period.array
+    got = keys.merge(tab, on=[person, PERIOD], how="left")["_t"].to_numpy(dtype=np.float64)
+    pos = first_true(np.isnan(got))
+    if pos is not None:
+        raise DataError(
+            f"targets has no target for person {show(keys[person].iloc[pos])} in period "
+            f"{pd.Timestamp(keys[PERIOD].iloc[pos]):%Y-%m-%d}, which has opportunities; every "
+            "person and period with opportunities needs a target",
+            column=target,
+            value=keys[person].iloc[pos],
+        )
+    return got
+
+
+# --------------------------------------------------------------------------------------------
+# clawbacks
+
+
+@attrs.frozen
+class Clawbacks:
+    """The cancelled opportunities, in paying order: which ones, when, in which period."""
+
+    sel: npt.NDArray[np.bool_]  # over the sales in paying order
+    dates: pd.Series
+    periods: pd.Series
+
+
+def read_clawbacks(
+    sales: Sales, *, cancelled_at: str | None, closed_at: str, opportunity: str, period: str
+) -> Clawbacks | None:
+    """Return the clawbacks of the opportunities cancelled (after they closed), or None."""
+    if cancelled_at is None:
+        return None
+    frame = sales.frame
+    mask = frame[cancelled_at].notna().to_numpy()
+    if not mask.any():
+        return None
+    cancel = datetime_column(frame.loc[mask], cancelled_at, arg=ARG, key=opportunity)
+    if (getattr(cancel.dtype, "tz", None) is None) != (
+        getattr(sales.closed.dtype, "tz", None) is None
+    ):
+        raise DataError(
+            f"columns {closed_at!r} and {cancelled_at!r} of {ARG} mix naive and tz-aware "
+            "dates; use one convention",
+            column=cancelled_at,
+        )
+    cancel = same_unit(cancel, sales.closed)[0]
+    full = pd.Series(pd.NaT, index=range(len(frame)), dtype=cancel.dtype)
+    full.iloc[np.flatnonzero(mask)] = cancel.array
+    bad = first_true(mask & (full < sales.closed.reset_index(drop=True)).to_numpy())
+    if bad is not None:
+        raise DataError(
+            f"column {cancelled_at!r} of {ARG} has {show(full.iloc[bad])} at "
+            f"{describe_row(frame, bad, opportunity)}, before the deal closed on "
+            f"{show(sales.closed.iloc[bad])}; a deal is cancelled after it closes",
+            column=cancelled_at,
+            row=frame.index[bad],
+            value=full.iloc[bad],
+        )
+    sel = mask[sales.order]
+    dates = full.iloc[sales.order[sel]].reset_index(drop=True)
+    return Clawbacks(sel=sel, dates=dates, periods=period_start(dates, period))
+
+
+# --------------------------------------------------------------------------------------------
+# lines and statement
+
+
+def line_keys(sales: Sales, claws: Clawbacks | None) -> list[tuple[npt.NDArray[Any], ...]]:
+    """Sort keys of the sale lines then the clawback lines: person, period, date, id, kind."""
+    sale_dates = sales.closed.iloc[sales.order]
+    keys: list[tuple[npt.NDArray[Any], ...]] = [
+        (
+            sales.p_codes,
+            sales.per_val,
+            _instants(sale_dates.array),
+            sales.d_codes,
+            np.zeros(len(sales.order), dtype=np.int8),
+        )
+    ]
+    if claws is not None:
+        keys.append(
+            (
+                sales.p_codes[claws.sel],
+                _wall_clock(claws.periods),
+                _instants(claws.dates.array),
+                sales.d_codes[claws.sel],
+                np.ones(int(claws.sel.sum()), dtype=np.int8),
+            )
+        )
+    return keys
+
+
+def lines_frame(
+    sales: Sales,
+    claws: Clawbacks | None,
+    *,
+    person: str,
+    opportunity: str,
+    tier: Ints,
+    commission: Ints,
+) -> pd.DataFrame:
+    """One line per sale (and per clawback), sorted by person, period, date, opportunity."""
+    order = sales.order
+    sale_periods = sales.periods.array[order]
+    sale = pd.DataFrame(
+        {
+            person: sales.frame[person].to_numpy()[order],
+            PERIOD: sale_periods,
+            opportunity: sales.frame[opportunity].to_numpy()[order],
+            "kind": "sale",
+            "date": sales.closed.array[order],
+            "amount_cents": sales.cents,
+            "cumulative_cents": sales.cum,
+            "tier": tier,
+            "commission_cents": commission,
+            "source_period": sale_periods,
+        }
+    )
+    parts = [sale]
+    if claws is not None:
+        back = sale.loc[claws.sel].copy()
+        back["kind"] = "clawback"
+        back["date"] = claws.dates.array
+        back[PERIOD] = claws.periods.array
+        back["amount_cents"] = -back["amount_cents"]
+        back["commission_cents"] = -back["commission_cents"]
+        parts.append(back)
+    lines = pd.concat(parts, ignore_index=True)
+    lines["kind"] = lines["kind"].astype(object)
+    l_order = line_order(line_keys(sales, claws), n_deals=sales.n_deals)
+    return lines.iloc[l_order].reset_index(drop=True)
+
+
+def statement_frame(
+    sales: Sales,
+    claws: Clawbacks | None,
+    *,
+    person: str,
+    tier: Ints,
+    commission: Ints,
+    tgt_group: npt.NDArray[np.float64],
+) -> pd.DataFrame:
+    """Sum the line arrays into the statement, one row per person and period.
+
+    Lines are sorted by person and period first, so each statement row is one contiguous run
+    of lines: money is summed per run with :func:`crmcore.money.sum_minor_units`, counts and
+    maxima with ``reduceat``.
+    """
+    keys = line_keys(sales, claws)
+    l_order = line_order(keys, n_deals=sales.n_deals)
+    n = len(sales.cents)
+    pc = np.concatenate([k[0] for k in keys])[l_order]
+    pv = np.concatenate([k[1] for k in keys])[l_order]
+    new_row = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
+    starts = np.flatnonzero(new_row)
+    row = np.cumsum(new_row) - 1
+    m = len(pc) - n
+    pad = np.zeros(m, dtype=np.int64)
+    claw_comm = -commission[claws.sel] if claws is not None else pad
+
+    def money(values: Ints, what: str) -> Ints:
+        return sum_minor_units(values[l_order], row, len(starts), name=what)
+
+    sales_c = money(np.concatenate([sales.cents, pad]), "sales cents")
+    earned = money(np.concatenate([commission, pad]), "earned cents")
+    clawback = money(np.concatenate([np.zeros(n, dtype=np.int64), claw_comm]), "clawback cents")
+    runs = np.arange(len(starts))
+    payout = sum_minor_units(
+        np.concatenate([earned, clawback]),
+        np.concatenate([runs, runs]),
+        len(starts),
+        name="payout cents",
+    )
+    is_sale = l_order < n
+    sale_group = np.maximum.reduceat(
+        np.concatenate([sales.group, np.full(m, -1, dtype=np.int64)])[l_order], starts
+    )
+    tgt = np.where(sale_group >= 0, tgt_group[np.maximum(sale_group, 0)], np.nan)
+    first = l_order[starts]
+    p_all = sales.frame[person].to_numpy()[sales.order]
+    per_all = sales.periods.array[sales.order]
+    if claws is not None:
+        p_all = np.concatenate([p_all, p_all[claws.sel]])
+        per_all = pd.concat(
+            [pd.Series(per_all), pd.Series(claws.periods.array)], ignore_index=True
+        ).array
+    index = pd.MultiIndex.from_arrays([p_all[first], per_all[first]], names=[person, PERIOD])
+    sales_f = sales_c.astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        attainment = sales_f / tgt
+        rate = np.where(sales_f > 0, earned / np.where(sales_f > 0, sales_f, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "deals": np.add.reduceat(is_sale.astype(np.int64), starts),
+            "sales_cents": sales_c,
+            "target_cents": tgt,
+            "attainment": attainment,
+            "tier": np.maximum.reduceat(
+                np.concatenate([tier.astype(np.int64), pad])[l_order], starts
+            ),
+            "earned_cents": earned,
+            "clawback_cents": clawback,
+            "payout_cents": payout,
+            "effective_rate": rate,
+        },
+        index=index,
+    )
