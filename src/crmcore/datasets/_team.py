@@ -1,10 +1,11 @@
-"""Seeded synthetic sales team: reps, deals, monthly targets, activities and feedback.
+"""Seeded synthetic sales team: people, deals, monthly targets, activities and feedback.
 
-All generators share per-rep traits drawn from the same ``seed``: a rep's skill raises both win
-rate and deal size, their activity level drives how many calls, meetings and emails they log and
-how many deals they open, and their monthly targets are set near what they can be expected to
-win, so attainment comes out spread around 100 %. Use the same ``seed`` and ``n_reps`` in every
-generator to get one consistent team.
+All generators share per-person traits drawn from the same ``seed``: a salesperson's skill raises
+both win rate and deal size, their activity level drives how many calls, meetings and emails they
+log and how many deals they open, and their monthly targets are set near what they can be
+expected to win, so attainment comes out spread around 100 %. Use the same ``seed`` and
+``n_people`` in every generator to get one consistent team (``n_people`` was ``n_reps`` before
+crmcore 0.2; the old name still works, with a DeprecationWarning).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._compat import renamed_parameters
 from crmcore._frames import check_scalar
 from crmcore.errors import ConfigError
 
@@ -25,23 +27,23 @@ _LEVELS = ("junior", "mid", "senior")
 _KINDS = ("call", "email", "meeting")
 
 
-def _rep_ids(n_reps: int) -> npt.NDArray[np.object_]:
-    width = max(2, len(str(n_reps)))
-    return np.asarray([f"R{i:0{width}d}" for i in range(1, n_reps + 1)], dtype=object)
+def _person_ids(n_people: int) -> npt.NDArray[np.object_]:
+    width = max(2, len(str(n_people)))
+    return np.asarray([f"R{i:0{width}d}" for i in range(1, n_people + 1)], dtype=object)
 
 
-def _rep_traits(n_reps: int, seed: int) -> dict[str, np.ndarray]:
+def _person_traits(n_people: int, seed: int) -> dict[str, np.ndarray]:
     rng = np.random.default_rng([seed, 101])
-    tenure_years = rng.gamma(shape=2.0, scale=1.5, size=n_reps)
+    tenure_years = rng.gamma(shape=2.0, scale=1.5, size=n_people)
     return {
         # Skill: raises win odds and deal size (standard normal, nudged up with tenure).
-        "skill": rng.normal(0.0, 0.6, size=n_reps) + 0.15 * np.minimum(tenure_years, 6.0),
+        "skill": rng.normal(0.0, 0.6, size=n_people) + 0.15 * np.minimum(tenure_years, 6.0),
         # Activity: relative number of calls/meetings/emails and of deals opened.
-        "activity": rng.lognormal(0.0, 0.3, size=n_reps),
+        "activity": rng.lognormal(0.0, 0.3, size=n_people),
         "tenure": tenure_years,
-        "region": rng.integers(0, len(_REGIONS), size=n_reps),
-        "first": rng.integers(0, len(_FIRST), size=n_reps),
-        "last": rng.integers(0, len(_LAST), size=n_reps),
+        "region": rng.integers(0, len(_REGIONS), size=n_people),
+        "first": rng.integers(0, len(_FIRST), size=n_people),
+        "last": rng.integers(0, len(_LAST), size=n_people),
     }
 
 
@@ -59,28 +61,30 @@ def _days(first: pd.Timestamp, offsets: npt.NDArray[np.int64]) -> pd.DatetimeInd
     return pd.DatetimeIndex((base + offsets.astype("timedelta64[D]")).astype("datetime64[ns]"))
 
 
-def _check_common(n_reps: int, seed: int) -> None:
-    check_scalar(n_reps, "n_reps", kind=int, min_value=1)
+def _check_common(n_people: int, seed: int) -> None:
+    check_scalar(n_people, "n_people", kind=int, min_value=1)
     check_scalar(seed, "seed", kind=int, min_value=0)
 
 
-def team(n_reps: int = 12, *, as_of: str = "2024-01-01", seed: int = 0) -> pd.DataFrame:
-    """Generate a seeded sales team: one row per rep.
+@renamed_parameters(n_reps="n_people")
+def team(n_people: int = 12, *, as_of: str = "2024-01-01", seed: int = 0) -> pd.DataFrame:
+    """Generate a seeded sales team: one row per salesperson.
 
     Parameters
     ----------
-    n_reps
-        Number of reps; ids are ``"R01" .. "R12"`` (zero-padded to the width of ``n_reps``).
+    n_people
+        Number of salespeople; ids are ``"R01" .. "R12"`` (zero-padded to the width of
+        ``n_people``; ``n_reps=`` before crmcore 0.2).
     as_of
         Reference date: hire dates fall before it (tenure gamma-distributed, mean 3 years).
     seed
         Same seed, same team; pass it to :func:`deals`, :func:`targets`, :func:`activities` and
-        :func:`feedback` (with the same ``n_reps``) for consistent tables.
+        :func:`feedback` (with the same ``n_people``) for consistent tables.
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``person`` (rep id, text), ``name``, ``region`` (North/South/East/West),
+        Columns ``person`` (person id, text), ``name``, ``region`` (North/South/East/West),
         ``team`` (``"<region> 1"`` or ``"<region> 2"``), ``hire_date`` (datetime64) and
         ``level`` (``"junior"`` under 2 years of tenure, ``"mid"`` under 5, else ``"senior"``),
         sorted by ``person``, index ``0 .. n-1``.
@@ -94,11 +98,11 @@ def team(n_reps: int = 12, *, as_of: str = "2024-01-01", seed: int = 0) -> pd.Da
     >>> t["person"].tolist()
     ['R01', 'R02', 'R03', 'R04']
     """
-    _check_common(n_reps, seed)
-    t = _rep_traits(n_reps, seed)
+    _check_common(n_people, seed)
+    t = _person_traits(n_people, seed)
     ref = pd.Timestamp(as_of)
     region = np.asarray(_REGIONS, dtype=object)[t["region"]]
-    sub = np.where(np.arange(n_reps) % 2 == 0, " 1", " 2")
+    sub = np.where(np.arange(n_people) % 2 == 0, " 1", " 2")
     names = np.char.add(
         np.char.add(np.asarray(_FIRST)[t["first"]], " "), np.asarray(_LAST)[t["last"]]
     )
@@ -107,7 +111,7 @@ def team(n_reps: int = 12, *, as_of: str = "2024-01-01", seed: int = 0) -> pd.Da
     level = np.asarray(_LEVELS, dtype=object)[np.searchsorted([2.0, 5.0], t["tenure"], "right")]
     return pd.DataFrame(
         {
-            "person": _rep_ids(n_reps),
+            "person": _person_ids(n_people),
             "name": names.astype(object),
             "region": region,
             "team": np.char.add(region.astype(str), sub).astype(object),
@@ -117,16 +121,17 @@ def team(n_reps: int = 12, *, as_of: str = "2024-01-01", seed: int = 0) -> pd.Da
     )
 
 
+@renamed_parameters(n_reps="n_people")
 def deals(
     n_deals: int = 600,
     *,
-    n_reps: int = 12,
+    n_people: int = 12,
     n_customers: int = 200,
     start: str = "2024-01-01",
     end: str = "2024-12-31",
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Generate seeded opportunities owned by the reps of :func:`team`: won, lost and open.
+    """Generate seeded opportunities owned by the people of :func:`team`: won, lost and open.
 
     Deals are created uniformly over ``[start, end]``; each takes a gamma-distributed number of
     days to close (mean about 45). A deal whose close would fall after ``end`` is still
@@ -138,8 +143,8 @@ def deals(
     ----------
     n_deals
         Number of opportunities; ids ``1 .. n_deals`` in creation order.
-    n_reps
-        Size of the team (same meaning and traits as in :func:`team`).
+    n_people
+        Size of the team (same meaning and traits as in :func:`team`; ``n_reps=`` before 0.2).
     n_customers
         Customers are drawn from ids ``1 .. n_customers`` (some buy several times).
     start, end
@@ -150,7 +155,7 @@ def deals(
     Returns
     -------
     pandas.DataFrame
-        Columns ``opportunity_id`` (int64), ``person`` (owner rep id), ``team``, ``region``
+        Columns ``opportunity_id`` (int64), ``person`` (owner's id), ``team``, ``region``
         (the owner's), ``customer_id`` (int64), ``created_at`` and ``closed_at`` (datetime64;
         ``closed_at`` NaT for open deals), ``status`` (``"won"``, ``"lost"`` or ``"open"``),
         ``amount`` (float64, two decimals, positive), sorted by ``opportunity_id``.
@@ -158,7 +163,7 @@ def deals(
     Examples
     --------
     >>> from crmcore.datasets import deals
-    >>> d = deals(50, n_reps=3, seed=2)
+    >>> d = deals(50, n_people=3, seed=2)
     >>> list(d.columns)
     ['opportunity_id', 'person', 'team', 'region', 'customer_id', 'created_at', 'closed_at', \
 'status', 'amount']
@@ -167,15 +172,15 @@ def deals(
     >>> bool(d.loc[d["status"] == "open", "closed_at"].isna().all())
     True
     """
-    _check_common(n_reps, seed)
+    _check_common(n_people, seed)
     check_scalar(n_deals, "n_deals", kind=int, min_value=1)
     check_scalar(n_customers, "n_customers", kind=int, min_value=1)
     first, n_days = _window(start, end)
-    t = _rep_traits(n_reps, seed)
-    reps = team(n_reps, seed=seed)
+    t = _person_traits(n_people, seed)
+    people = team(n_people, seed=seed)
     rng = np.random.default_rng([seed, 102])
     p = t["activity"] / t["activity"].sum()
-    owner = rng.choice(n_reps, size=n_deals, p=p)
+    owner = rng.choice(n_people, size=n_deals, p=p)
     created = np.sort(rng.integers(0, n_days, size=n_deals))
     cycle = np.maximum(np.round(rng.gamma(shape=2.0, scale=22.0, size=n_deals)), 1.0)
     cycle = cycle.astype(np.int64)
@@ -191,9 +196,9 @@ def deals(
     return pd.DataFrame(
         {
             "opportunity_id": np.arange(1, n_deals + 1, dtype=np.int64),
-            "person": reps["person"].to_numpy()[owner],
-            "team": reps["team"].to_numpy()[owner],
-            "region": reps["region"].to_numpy()[owner],
+            "person": people["person"].to_numpy()[owner],
+            "team": people["team"].to_numpy()[owner],
+            "region": people["region"].to_numpy()[owner],
             "customer_id": rng.integers(1, n_customers + 1, size=n_deals).astype(np.int64),
             "created_at": _days(first, created),
             "closed_at": closed_at.to_numpy(),
@@ -209,24 +214,25 @@ def _months(start: str, months: int) -> pd.DatetimeIndex:
     return pd.date_range(first, periods=months, freq="MS")
 
 
+@renamed_parameters(n_reps="n_people")
 def targets(
-    n_reps: int = 12,
+    n_people: int = 12,
     *,
     start: str = "2024-01-01",
     months: int = 12,
     n_deals: int = 600,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Generate seeded monthly sales targets per rep, in the long shape of a quota plan.
+    """Generate seeded monthly sales targets per person, in the long shape of a quota plan.
 
-    A rep's monthly target is set near the won amount :func:`deals` (same ``seed``,
-    ``n_reps`` and ``n_deals``) can be expected to produce for them, scaled by a random stretch
+    A person's monthly target is set near the won amount :func:`deals` (same ``seed``,
+    ``n_people`` and ``n_deals``) can be expected to produce for them, scaled by a random stretch
     factor (0.8 to 1.3) and rounded to whole hundreds, so attainment spreads around 100 %.
 
     Parameters
     ----------
-    n_reps
-        Size of the team (as in :func:`team`).
+    n_people
+        Size of the team (as in :func:`team`; ``n_reps=`` before crmcore 0.2).
     start
         First month (any date in it); periods are month starts.
     months
@@ -239,8 +245,8 @@ def targets(
     Returns
     -------
     pandas.DataFrame
-        Columns ``person`` (rep id), ``period`` (datetime64 month start) and ``target``
-        (float64, whole hundreds, positive); one row per rep and month, sorted by person then
+        Columns ``person`` (person id), ``period`` (datetime64 month start) and ``target``
+        (float64, whole hundreds, positive); one row per person and month, sorted by person then
         period.
 
     Examples
@@ -252,29 +258,30 @@ def targets(
     >>> bool((tg["target"] > 0).all()), tg.shape
     (True, (6, 3))
     """
-    _check_common(n_reps, seed)
+    _check_common(n_people, seed)
     check_scalar(n_deals, "n_deals", kind=int, min_value=1)
     periods = _months(start, months)
-    t = _rep_traits(n_reps, seed)
+    t = _person_traits(n_people, seed)
     rng = np.random.default_rng([seed, 103])
     share = t["activity"] / t["activity"].sum()
     p_win = 1.0 / (1.0 + np.exp(-(t["skill"] - 0.9)))
     # Expected monthly won value: deals per month x P(win) x mean amount (lognormal mean factor).
     per_month = n_deals / 12.0 * share * p_win * 4000.0 * np.exp(0.35 * t["skill"] + 0.245)
-    stretch = rng.uniform(0.8, 1.3, size=n_reps)
-    season = rng.uniform(0.85, 1.15, size=(n_reps, months))
+    stretch = rng.uniform(0.8, 1.3, size=n_people)
+    season = rng.uniform(0.85, 1.15, size=(n_people, months))
     value = np.maximum(np.round(per_month[:, None] * stretch[:, None] * season, -2), 100.0)
     return pd.DataFrame(
         {
-            "person": np.repeat(_rep_ids(n_reps), months),
-            "period": np.tile(periods.to_numpy(), n_reps),
+            "person": np.repeat(_person_ids(n_people), months),
+            "period": np.tile(periods.to_numpy(), n_people),
             "target": value.ravel(),
         }
     )
 
 
+@renamed_parameters(n_reps="n_people")
 def activities(
-    n_reps: int = 12,
+    n_people: int = 12,
     *,
     start: str = "2024-01-01",
     end: str = "2024-12-31",
@@ -282,20 +289,20 @@ def activities(
     n_customers: int = 200,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Generate a seeded activity log: calls, emails and meetings per rep.
+    """Generate a seeded activity log: calls, emails and meetings per person.
 
-    Each rep logs a Poisson number of activities (mean ``per_rep_per_day`` x their activity
+    Each person logs a Poisson number of activities (mean ``per_rep_per_day`` x their activity
     level x number of days) spread uniformly over the window; about half are emails, 35 % calls
     and 15 % meetings.
 
     Parameters
     ----------
-    n_reps
-        Size of the team (as in :func:`team`).
+    n_people
+        Size of the team (as in :func:`team`; ``n_reps=`` before crmcore 0.2).
     start, end
         Window of activity dates (inclusive, whole days).
     per_rep_per_day
-        Average number of activities a typical rep logs per day.
+        Average number of activities a typical person logs per day.
     n_customers
         Customers are drawn from ids ``1 .. n_customers``.
     seed
@@ -304,7 +311,7 @@ def activities(
     Returns
     -------
     pandas.DataFrame
-        Columns ``person`` (rep id), ``date`` (datetime64, midnight), ``kind`` (``"call"``,
+        Columns ``person`` (person id), ``date`` (datetime64, midnight), ``kind`` (``"call"``,
         ``"email"`` or ``"meeting"``) and ``customer_id`` (int64), sorted by date then person.
 
     Examples
@@ -314,22 +321,22 @@ def activities(
     >>> list(a.columns), sorted(a["kind"].unique())
     (['person', 'date', 'kind', 'customer_id'], ['call', 'email', 'meeting'])
     """
-    _check_common(n_reps, seed)
+    _check_common(n_people, seed)
     check_scalar(per_rep_per_day, "per_rep_per_day", kind=float, min_value=0.0)
     check_scalar(n_customers, "n_customers", kind=int, min_value=1)
     first, n_days = _window(start, end)
-    t = _rep_traits(n_reps, seed)
+    t = _person_traits(n_people, seed)
     rng = np.random.default_rng([seed, 104])
     counts = rng.poisson(per_rep_per_day * t["activity"] * n_days)
-    rep = np.repeat(np.arange(n_reps), counts)
+    who = np.repeat(np.arange(n_people), counts)
     n = int(counts.sum())
     day = rng.integers(0, n_days, size=n)
     kind = np.asarray(_KINDS, dtype=object)[rng.choice(3, size=n, p=[0.35, 0.5, 0.15])]
     cust = rng.integers(1, n_customers + 1, size=n).astype(np.int64)
-    order = np.lexsort((rep, day))
+    order = np.lexsort((who, day))
     return pd.DataFrame(
         {
-            "person": _rep_ids(n_reps)[rep[order]],
+            "person": _person_ids(n_people)[who[order]],
             "date": _days(first, day[order]),
             "kind": kind[order],
             "customer_id": cust[order],
@@ -337,22 +344,23 @@ def activities(
     )
 
 
+@renamed_parameters(n_reps="n_people")
 def feedback(
-    n_reps: int = 12,
+    n_people: int = 12,
     *,
     start: str = "2024-01-01",
     months: int = 12,
     seed: int = 0,
 ) -> pd.DataFrame:
-    """Generate seeded qualitative scores per rep and month: customer feedback and manager rating.
+    """Generate seeded qualitative scores per person and month: feedback and manager rating.
 
-    Both scales run from 1 to 5 and lean higher for more skilled reps. ``feedback`` is an
+    Both scales run from 1 to 5 and lean higher for more skilled people. ``feedback`` is an
     average of customer survey answers (one decimal); ``manager_rating`` is a whole number.
 
     Parameters
     ----------
-    n_reps
-        Size of the team (as in :func:`team`).
+    n_people
+        Size of the team (as in :func:`team`; ``n_reps=`` before crmcore 0.2).
     start
         First month (any date in it); periods are month starts.
     months
@@ -363,7 +371,7 @@ def feedback(
     Returns
     -------
     pandas.DataFrame
-        Columns ``person`` (rep id), ``period`` (datetime64 month start), ``feedback``
+        Columns ``person`` (person id), ``period`` (datetime64 month start), ``feedback``
         (float64 in [1, 5], one decimal) and ``manager_rating`` (int64 in 1..5), sorted by
         person then period.
 
@@ -376,17 +384,17 @@ def feedback(
     >>> bool(f["feedback"].between(1, 5).all() and f["manager_rating"].between(1, 5).all())
     True
     """
-    _check_common(n_reps, seed)
+    _check_common(n_people, seed)
     periods = _months(start, months)
-    t = _rep_traits(n_reps, seed)
+    t = _person_traits(n_people, seed)
     rng = np.random.default_rng([seed, 105])
     centre = 3.6 + 0.5 * t["skill"][:, None]
-    fb = np.clip(np.round(centre + rng.normal(0.0, 0.4, (n_reps, months)), 1), 1.0, 5.0)
-    mr = np.clip(np.round(centre + rng.normal(0.0, 0.7, (n_reps, months))), 1, 5)
+    fb = np.clip(np.round(centre + rng.normal(0.0, 0.4, (n_people, months)), 1), 1.0, 5.0)
+    mr = np.clip(np.round(centre + rng.normal(0.0, 0.7, (n_people, months))), 1, 5)
     return pd.DataFrame(
         {
-            "person": np.repeat(_rep_ids(n_reps), months),
-            "period": np.tile(periods.to_numpy(), n_reps),
+            "person": np.repeat(_person_ids(n_people), months),
+            "period": np.tile(periods.to_numpy(), n_people),
             "feedback": fb.ravel(),
             "manager_rating": mr.ravel().astype(np.int64),
         }
