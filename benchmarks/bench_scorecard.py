@@ -122,7 +122,7 @@ def main() -> None:
     n = len(frame)
     scores = measure(
         "score_scorecard (7 metrics, by period)",
-        lambda: score_scorecard(frame, CARD, period="period"),
+        lambda: score_scorecard(frame, CARD, period_column="period"),
         n,
         "people-periods",
     )

@@ -684,7 +684,7 @@ STEPS: list[Step] = [
         "score_scorecard",
         "team",
         "people-periods (100 periods, 7 metrics)",
-        lambda t: _plain(lambda: score_scorecard(t, bench_scorecard.CARD, period="period")),
+        lambda t: _plain(lambda: score_scorecard(t, bench_scorecard.CARD, period_column="period")),
         lambda t: _duckdb("t", lambda: t, _duckdb_scorecard),
         lambda t: _polars(lambda: t, _polars_scorecard),
         "the totals of bench_scorecard.py's yardstick with per-period windows (min/max, "

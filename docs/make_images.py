@@ -63,13 +63,13 @@ def _quota_and_kpi() -> dict[str, Figure]:
     people = datasets.team(8, seed=3).assign(weight=[3, 2, 2, 1, 1, 2, 3, 1])
     plan = build_plan(people, 2_400_000_00, distribution=[6, 7, 8, 8, 9, 9, 8, 7, 9, 9, 10, 10])
     att = attainment(
-        datasets.deals(600, n_reps=8, seed=3),
+        datasets.deals(600, n_people=8, seed=3),
         datasets.targets(8, seed=3),
         status="status",
         date="closed_at",
     )
     kpis = kpi_table(
-        datasets.deals(600, n_reps=8, seed=3),
+        datasets.deals(600, n_people=8, seed=3),
         datasets.targets(8, seed=3),
         feedback=datasets.feedback(8, seed=3),
     )

@@ -58,7 +58,7 @@ def _tx() -> pd.DataFrame:
 
 @cache
 def _deals() -> pd.DataFrame:
-    return datasets.deals(90, n_reps=4, n_customers=30, seed=3)
+    return datasets.deals(90, n_people=4, n_customers=30, seed=3)
 
 
 @cache

@@ -116,7 +116,7 @@ def quota_plan() -> Any:
 @pytest.fixture(scope="module")
 def attained() -> pd.DataFrame:
     return attainment(
-        datasets.deals(200, n_reps=4, seed=5),
+        datasets.deals(200, n_people=4, seed=5),
         datasets.targets(4, n_deals=200, seed=5),
         status="status",
         date="closed_at",

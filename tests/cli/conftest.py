@@ -35,7 +35,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     opps = datasets.opportunities(60, seed=1, stages=STAGES.split(","))
     opps.to_csv(paths["opps"], index=False)
     datasets.stage_history(200, seed=1).to_csv(paths["history"], index=False)
-    deals = datasets.deals(80, n_reps=4, seed=1)
+    deals = datasets.deals(80, n_people=4, seed=1)
     deals.to_csv(paths["deals"], index=False)
     targets = datasets.targets(4, n_deals=80, seed=1)
     targets.to_csv(paths["targets"], index=False)

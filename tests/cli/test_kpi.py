@@ -27,7 +27,7 @@ def test_scorecard_subprocess_matches_library(files: dict[str, Path], tmp_path: 
             Metric(column="cycle_days", weight=0.2, direction="lower", normalisation="percentile"),
         ]
     )
-    expected = score_scorecard(csv(files["kpis"]), card, period="period", missing="zero")
+    expected = score_scorecard(csv(files["kpis"]), card, period_column="period", missing="zero")
     assert_same(read_out(out), expected)
 
 
@@ -69,7 +69,7 @@ def test_commission_subprocess_matches_library(files: dict[str, Path], tmp_path:
     deals = csv(files["deals"])
     won = deals[deals["status"] == "won"]
     plan = CommissionPlan(tiers=[(0, 0.04), (20_000, 0.06)], mode="retroactive")
-    assert_same(read_out(out), commission_statement(won, plan, freq="Q"))
+    assert_same(read_out(out), commission_statement(won, plan, period="Q"))
 
 
 def test_commission_plan_file_lines_and_targets(files: dict[str, Path], tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def section(seed: int = 0) -> str:
     >>> "Team scorecard" in text and "Commission statement" in text
     True
     """
-    deals = datasets.deals(900, n_reps=N_REPS, seed=seed)
+    deals = datasets.deals(900, n_people=N_REPS, seed=seed)
     targets = datasets.targets(N_REPS, months=12, n_deals=900, seed=seed)
     feedback = datasets.feedback(N_REPS, months=12, seed=seed)
     activities = datasets.activities(N_REPS, per_rep_per_day=2.0, seed=seed)

@@ -99,7 +99,7 @@ def _run_scorecard(args: argparse.Namespace, stream: TextIO) -> int:
         )
     frame = read_table(args.file)
     result = score_scorecard(
-        frame, card, person=args.person, period=args.period, missing=args.missing
+        frame, card, person=args.person, period_column=args.period, missing=args.missing
     )
     emit(result, args.out, stream)
     return EXIT_OK
@@ -189,13 +189,13 @@ def _run_commission(args: argparse.Namespace, stream: TextIO) -> int:
         deals,
         plan,
         person=args.person,
-        deal=args.deal,
+        opportunity=args.deal,
         closed_at=args.closed_at,
         amount=args.amount,
         cancelled_at=args.cancelled_at,
-        freq=args.freq,
+        period=args.freq,
         targets=targets,
-        period=args.period,
+        period_column=args.period,
         target=args.target,
     )
     emit(result, args.out, stream)
