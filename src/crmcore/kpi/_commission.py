@@ -315,7 +315,12 @@ def group_targets(
     if getattr(starts.dtype, "tz", None) is not None:
         starts = starts.dt.tz_localize(None)
     if tz is not None:
-        starts = period_start(starts.dt.tz_localize(tz, nonexistent="shift_forward"), period)
+        # As crmcore._periods does: a midnight in a DST gap moves forward, an ambiguous one
+        # reads as daylight-saving time.
+        local = starts.dt.tz_localize(
+            tz, ambiguous=np.ones(len(starts), dtype=bool), nonexistent="shift_forward"
+        )
+        starts = period_start(local, period)
     values = numeric_column(targets, target, arg=arg, key=person)
     pos = first_true(values <= 0)
     if pos is not None:
