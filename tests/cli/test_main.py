@@ -153,7 +153,10 @@ BAD = [
      "ConfigError: tier ('x', '0.06') must hold two numbers"),
     (["commission", "{deals}", "--status", "status", "--tiers", "10:0.04"],
      "ConfigError: the first tier starts at 10.0"),
-    (["commission", "{deals}", "--tiers", "0:0.04"], "DataError: column 'closed_at' of opportunities"),
+    (
+        ["commission", "{deals}", "--tiers", "0:0.04"],
+        "DataError: column 'closed_at' of opportunities",
+    ),
     (["commission", "{deals}"], "give the plan with --tiers"),
     # unknown stage, model problems
     (["forecast", "{opps}", "--as-of", "2025-01-01", "--model", "{nomodel}"],
