@@ -1,0 +1,232 @@
+"""Checked, compressed model inputs shared by every fit and prediction of :mod:`crmcore.clv`.
+
+A *summary* is one row per customer (``segmentation.btyd_summary`` output, or any frame with the
+same columns). :func:`read_columns` reads the columns a model needs into float arrays after
+checking them, naming the column, the first offending row label and value on bad input.
+:func:`compress` turns rows into distinct rows with counts as weights (identical customers add
+identical terms to a log-likelihood, so each distinct row is evaluated once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from crmcore._frames import (
+    check_scalar,
+    describe_row,
+    first_true,
+    numeric_column,
+    require_columns,
+    show,
+)
+from crmcore.errors import ConfigError, DataError, InputTypeError
+
+__all__ = [
+    "Columns",
+    "check_penalizer",
+    "check_time",
+    "compress",
+    "read_columns",
+]
+
+FloatArray = npt.NDArray[np.float64]
+
+
+class Columns:
+    """The checked columns of a summary, as float64 arrays, plus weights and the index.
+
+    ``values`` maps a role (``"frequency"``, ``"recency"``, ``"T"``, ...) to its array;
+    ``names`` maps the role to the user's column name (for messages); ``weights`` holds the
+    number of customers per row (ones when no weights column was given).
+    """
+
+    def __init__(
+        self,
+        values: dict[str, FloatArray],
+        names: dict[str, str],
+        weights: FloatArray,
+        index: pd.Index,
+    ) -> None:
+        self.values = values
+        self.names = names
+        self.weights = weights
+        self.index = index
+
+    def __getitem__(self, role: str) -> FloatArray:
+        return self.values[role]
+
+
+def _raise_at(
+    frame: pd.DataFrame, column: str, pos: int, value: Any, problem: str, expected: str
+) -> None:
+    raise DataError(
+        f"column {column!r} of summary has {problem} {show(value)} at "
+        f"{describe_row(frame, pos)}; {expected}",
+        column=column,
+        row=frame.index[pos],
+        value=value,
+    )
+
+
+def read_columns(
+    summary: object,
+    names: Mapping[str, str],
+    *,
+    integer: Sequence[str] = (),
+    weights: str | None = None,
+    arg: str = "summary",
+) -> Columns:
+    """Read and check the columns ``names`` (role -> column name) of ``summary``.
+
+    Every value must be a finite number >= 0; roles in ``integer`` hold whole numbers;
+    ``recency <= T`` (or ``recency <= n_periods``) and ``recency == 0`` where
+    ``frequency == 0`` when those roles are present. ``weights`` (a column name) must hold
+    positive whole numbers.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"frequency": [2.0, 0.0], "recency": [5.0, 0.0], "T": [9.0, 3.0]})
+    >>> cols = read_columns(s, {"frequency": "frequency", "recency": "recency", "T": "T"})
+    >>> cols["recency"].tolist(), cols.weights.tolist()
+    ([5.0, 0.0], [1.0, 1.0])
+    >>> read_columns(s.assign(recency=[10.0, 0.0]),
+    ...              {"frequency": "frequency", "recency": "recency", "T": "T"})
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'recency' of summary has value 10.0 at row 0, above its T ...
+    """
+    if not isinstance(summary, pd.DataFrame):
+        raise InputTypeError(f"{arg} must be a pandas DataFrame, got {type(summary).__name__}")
+    wanted = list(names.values()) + ([] if weights is None else [weights])
+    require_columns(summary, wanted, arg=arg)
+    values: dict[str, FloatArray] = {}
+    for role, column in names.items():
+        arr = numeric_column(
+            summary,
+            column,
+            arg=arg,
+            allow_negative=False,
+            negative_hint=f"{role} counts or times are never negative",
+            what=f"finite {role} values >= 0",
+        )
+        if role in integer:
+            pos = first_true(arr != np.round(arr))
+            if pos is not None:
+                _raise_at(
+                    summary, column, pos, arr[pos], "non-integer value",
+                    f"{role} counts whole purchases (or periods)",
+                )  # fmt: skip
+        values[role] = arr
+    _check_relations(summary, values, dict(names))
+    if weights is None:
+        w = np.ones(len(summary), dtype=np.float64)
+    else:
+        w = numeric_column(summary, weights, arg=arg, what="positive whole numbers of customers")
+        pos = first_true((w <= 0) | (w != np.round(w)))
+        if pos is not None:
+            _raise_at(
+                summary, weights, pos, w[pos], "weight",
+                "weights count identical customers and must be positive whole numbers",
+            )  # fmt: skip
+    return Columns(values, dict(names), w, summary.index)
+
+
+def _check_relations(
+    frame: pd.DataFrame, values: dict[str, FloatArray], names: dict[str, str]
+) -> None:
+    """recency <= T (or n_periods); recency == 0 for customers without repeat purchases."""
+    if "recency" not in values:
+        return
+    rec = values["recency"]
+    for bound in ("T", "n_periods"):
+        if bound in values:
+            pos = first_true(rec > values[bound])
+            if pos is not None:
+                _raise_at(
+                    frame, names["recency"], pos, rec[pos], "value",
+                    f"above its {bound} {show(values[bound][pos])}; the last purchase cannot "
+                    f"come after the end of the observation ({names[bound]!r})",
+                )  # fmt: skip
+    if "frequency" in values:
+        pos = first_true((values["frequency"] == 0) & (rec != 0))
+        if pos is not None:
+            _raise_at(
+                frame, names["recency"], pos, rec[pos], "value",
+                "expected 0 where frequency is 0 (no repeat purchase, so no time between the "
+                "first and the last purchase)",
+            )  # fmt: skip
+
+
+def compress(
+    columns: Sequence[FloatArray], weights: FloatArray
+) -> tuple[list[FloatArray], FloatArray]:
+    """Distinct rows of ``columns`` and the summed weights of each (first-seen order).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> cols, w = compress([np.array([1.0, 1.0, 2.0]), np.array([3.0, 3.0, 3.0])], np.ones(3))
+    >>> [c.tolist() for c in cols], w.tolist()
+    ([[1.0, 2.0], [3.0, 3.0]], [2.0, 1.0])
+    """
+    n = len(weights)
+    if n == 0:
+        return [c.copy() for c in columns], weights.copy()
+    key = np.zeros(n, dtype=np.int64)
+    span = 1
+    for col in columns:
+        codes, uniques = pd.factorize(col)
+        k = len(uniques)
+        if span * k >= 2**62:  # pragma: no cover - needs astronomically many distinct values
+            key, _ = pd.factorize(key)
+            span = int(key.max()) + 1
+        key = key * k + codes
+        span *= k
+    row_codes, first = _first_positions(key)
+    summed = np.bincount(row_codes, weights=weights, minlength=len(first))
+    return [c[first] for c in columns], summed
+
+
+def _first_positions(
+    key: npt.NDArray[np.int64],
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    codes, uniques = pd.factorize(key)
+    first = np.full(len(uniques), len(key), dtype=np.intp)
+    np.minimum.at(first, codes, np.arange(len(key), dtype=np.intp))
+    return codes.astype(np.intp), first
+
+
+def check_penalizer(penalizer: object) -> float:
+    """Return the L2 penalizer as a float after checking it is a finite number >= 0.
+
+    Examples
+    --------
+    >>> check_penalizer(0.1)
+    0.1
+    """
+    check_scalar(penalizer, "penalizer", kind=float, min_value=0.0)
+    value = float(penalizer)  # type: ignore[arg-type]  # a Real, checked just above
+    if not np.isfinite(value):
+        raise ConfigError(f"penalizer == {value}, must be finite", column="penalizer", value=value)
+    return value
+
+
+def check_time(t: object, name: str = "t") -> float:
+    """Return a prediction horizon as a float: a finite number >= 0.
+
+    Examples
+    --------
+    >>> check_time(4)
+    4.0
+    """
+    check_scalar(t, name, kind=float, min_value=0.0)
+    value = float(t)  # type: ignore[arg-type]  # a Real, checked just above
+    if not np.isfinite(value):
+        raise ConfigError(f"{name} == {value}, must be finite", column=name, value=value)
+    return value

@@ -1,0 +1,122 @@
+"""Maximum-likelihood driver shared by every fit: scipy's optimiser, convergence, standard errors.
+
+Every model is fitted on the logarithms of its (positive) parameters, so the optimiser is
+unconstrained, by minimising
+
+    objective(log θ) = - Σ w_i log L_i(θ) / Σ w_i  +  penalizer * Σ θ_k²
+
+(the mean negative log-likelihood per customer plus lifetimes' L2 penalty) with its analytic
+gradient, using ``scipy.optimize.minimize(method="L-BFGS-B")``. Standard errors come from the
+Hessian of the objective in log-parameters, taken by central differences of the analytic
+gradient, and the delta method: ``se(θ_k) = θ_k * sqrt(inv(H)_kk / Σ w_i)`` (the same estimate
+as lifetimes' ``standard_errors_``). :class:`Optimum` holds ``sqrt(inv(H)_kk / Σ w_i)``, the
+standard errors of the log-parameters, which do not depend on the time scale of the fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from crmcore.errors import DataError
+
+__all__ = ["Objective", "Optimum", "maximise"]
+
+FloatArray = npt.NDArray[np.float64]
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+
+# A fit counts as converged when the optimiser says so, or when it stopped on a line search
+# that could not improve a point whose gradient is already this small (per customer, in
+# log-parameters): the optimum to the precision floating point allows.
+_GRADIENT_TOLERANCE = 1e-5
+_HESSIAN_STEP = 1e-5
+
+
+class Optimum:
+    """What the optimiser found: log-parameters, iterations, message, standard errors."""
+
+    def __init__(
+        self,
+        log_params: FloatArray,
+        iterations: int,
+        message: str,
+        standard_errors: FloatArray,
+    ) -> None:
+        self.log_params = log_params
+        self.params = np.exp(log_params)
+        self.iterations = iterations
+        self.message = message
+        self.log_standard_errors = standard_errors
+
+
+def maximise(
+    objective: Objective,
+    start: FloatArray,
+    *,
+    n_customers: float,
+    model: str,
+    names: tuple[str, ...],
+    advice: str,
+) -> Optimum:
+    """Minimise ``objective`` from ``start`` (log-parameters); raise if it does not converge.
+
+    Raises
+    ------
+    DataError
+        The optimiser did not converge (its message and ``advice`` are in the error), or it
+        converged to parameters that are not finite.
+    """
+    from scipy.optimize import minimize
+
+    with np.errstate(all="ignore"):
+        result = minimize(
+            objective,
+            np.asarray(start, dtype=np.float64),
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": 2000, "ftol": 1e-14, "gtol": 1e-9, "maxcor": 20},
+        )
+    x = np.asarray(result.x, dtype=np.float64)
+    grad = np.asarray(result.jac, dtype=np.float64)
+    finite = bool(np.isfinite(x).all() and np.isfinite(result.fun) and np.isfinite(grad).all())
+    small = finite and float(np.max(np.abs(grad))) <= _GRADIENT_TOLERANCE
+    if not (finite and (bool(result.success) or small)) or (np.abs(x) > 700).any():
+        raise DataError(
+            f"the {model} fit did not converge after {result.nit} iterations: "
+            f"{result.message} (parameters {_show(names, x)}). Try a penalizer "
+            f"(penalizer=0.001 or more), check that the summary's times are in one unit and "
+            f"that it has enough repeat customers; {advice}"
+        )
+    se = _standard_errors(objective, x, n_customers)
+    message = str(result.message)
+    return Optimum(x, int(result.nit), message, se)
+
+
+def _show(names: tuple[str, ...], log_params: FloatArray) -> str:
+    with np.errstate(over="ignore"):
+        values = np.exp(log_params)
+    return ", ".join(f"{n}={v:.6g}" for n, v in zip(names, values, strict=True))
+
+
+def _standard_errors(objective: Objective, x: FloatArray, n_customers: float) -> FloatArray:
+    """Standard errors of the log-parameters ``x`` from the Hessian of ``objective`` there."""
+    k = len(x)
+    hessian = np.empty((k, k), dtype=np.float64)
+    with np.errstate(all="ignore"):
+        for j in range(k):
+            step = np.zeros(k)
+            step[j] = _HESSIAN_STEP
+            hi = objective(x + step)[1]
+            lo = objective(x - step)[1]
+            hessian[:, j] = (hi - lo) / (2 * _HESSIAN_STEP)
+    hessian = (hessian + hessian.T) / 2
+    try:
+        inverse = np.linalg.inv(hessian)
+    except np.linalg.LinAlgError:
+        return np.full(k, np.nan)
+    variance = np.diag(inverse) / n_customers
+    with np.errstate(invalid="ignore"):
+        out: FloatArray = np.where(variance > 0, np.sqrt(np.abs(variance)), np.nan)
+    return out
