@@ -20,9 +20,10 @@ Examples
 >>> model = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
 >>> summary = pd.DataFrame({"frequency": [2.0], "recency": [30.4], "T": [38.9]})
 >>> probability_alive(model, summary).round(3).tolist()
-[0.931]
+[0.726]
 """
 
+from crmcore.clv.cohorts import cohort_retention
 from crmcore.clv.fit import (
     fit_bg_bb,
     fit_bg_nbd,
@@ -31,6 +32,7 @@ from crmcore.clv.fit import (
     fit_pareto_nbd,
     fit_shifted_beta_geometric,
 )
+from crmcore.clv.holdout import HoldoutReport, calibration_holdout, holdout_report
 from crmcore.clv.models import (
     BGBB,
     BGNBD,
@@ -56,9 +58,12 @@ __all__: list[str] = [  # noqa: RUF022  # tests/test_api.py wants plain sorted()
     "BGNBD",
     "FitDiagnostics",
     "GammaGamma",
+    "HoldoutReport",
     "MBGNBD",
     "ParetoNBD",
     "ShiftedBetaGeometric",
+    "calibration_holdout",
+    "cohort_retention",
     "customer_lifetime_value",
     "expected_purchases",
     "expected_purchases_new",
@@ -69,6 +74,7 @@ __all__: list[str] = [  # noqa: RUF022  # tests/test_api.py wants plain sorted()
     "fit_mbg_nbd",
     "fit_pareto_nbd",
     "fit_shifted_beta_geometric",
+    "holdout_report",
     "probability_alive",
     "probability_of_purchases",
     "retention_curve",

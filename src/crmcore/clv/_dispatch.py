@@ -74,7 +74,7 @@ def conditional_purchases(model: PurchaseModel, t: float, cols: Columns) -> Floa
 
 def spend_model(model: object) -> GammaGamma:
     """``model`` if it is a Gamma-Gamma model, else an error naming the argument."""
-    _check_model(model, (GammaGamma,), "spend_model")
+    check_model(model, (GammaGamma,), "spend_model")
     if not isinstance(model, GammaGamma):  # pragma: no cover - checked just above
         raise InputTypeError("spend_model must be GammaGamma")
     return model
