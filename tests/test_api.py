@@ -16,6 +16,7 @@ MODULES = [
     "crmcore.privacy",
     "crmcore.datasets",
     "crmcore.segmentation",
+    "crmcore.clv",
     "crmcore.pipeline",
     "crmcore.quota",
     "crmcore.kpi",

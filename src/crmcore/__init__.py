@@ -1,9 +1,11 @@
 """crmcore: CRM sales-management logic as a pure, tested, fast library.
 
-Four business areas, one subpackage each:
+Five business areas, one subpackage each:
 
 - :mod:`crmcore.segmentation` — RFM and BTYD summaries, RFM scores and segments, ABC / ABC-XYZ
   classes, customer grades;
+- :mod:`crmcore.clv` — customer futures: BG/NBD, Pareto/NBD and related models, P(alive),
+  expected purchases, customer lifetime value, holdout checks and cohort retention;
 - :mod:`crmcore.pipeline` — stage models, weighted pipelines, landing schedules, learned stage
   odds, Monte-Carlo ranges, split credit, campaign ROI, opportunity lifecycle;
 - :mod:`crmcore.quota` — exact apportionment of targets across regions, people and months;
@@ -20,12 +22,13 @@ Examples
 True
 """
 
-from crmcore import datasets, errors, kpi, money, pipeline, privacy, quota, segmentation
+from crmcore import clv, datasets, errors, kpi, money, pipeline, privacy, quota, segmentation
 
 __version__ = "0.1.0"
 
 __all__ = [
     "__version__",
+    "clv",
     "datasets",
     "errors",
     "kpi",

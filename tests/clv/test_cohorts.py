@@ -5,12 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import call_unmutated, shuffled
 from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.clv import cohort_retention
 from crmcore.errors import ConfigError, DataError, SchemaError
+from helpers import call_unmutated, shuffled
 
 
 def _tx() -> pd.DataFrame:
@@ -19,12 +19,16 @@ def _tx() -> pd.DataFrame:
             "customer_id": [1, 1, 1, 2, 2, 3, 4, 4],
             "date": pd.to_datetime(
                 [
-                    "2024-01-03", "2024-01-20", "2024-03-01",  # 1: Jan, again in Mar
-                    "2024-01-15", "2024-02-02",  # 2: Jan, again in Feb
+                    "2024-01-03",
+                    "2024-01-20",
+                    "2024-03-01",  # 1: Jan, again in Mar
+                    "2024-01-15",
+                    "2024-02-02",  # 2: Jan, again in Feb
                     "2024-02-10",  # 3: Feb only
-                    "2024-02-11", "2024-03-30",  # 4: Feb, again in Mar
+                    "2024-02-11",
+                    "2024-03-30",  # 4: Feb, again in Mar
                 ]
-            ),  # fmt: skip
+            ),
         }
     )
 

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import call_unmutated
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +20,7 @@ from crmcore.clv import (
     fit_shifted_beta_geometric,
 )
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
+from helpers import call_unmutated
 
 CONTINUOUS = [fit_bg_nbd, fit_mbg_nbd, fit_pareto_nbd]
 _RAW = pd.read_csv(Path(__file__).resolve().parents[1] / "data" / "cdnow_summary.csv")

@@ -7,10 +7,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import call_unmutated
 
 from crmcore.clv import BGNBD, calibration_holdout, fit_bg_nbd, holdout_report
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
+from helpers import call_unmutated
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import call_unmutated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -28,6 +27,7 @@ from crmcore.clv import (
     survival_curve,
 )
 from crmcore.errors import ConfigError, DataError, InputTypeError
+from helpers import call_unmutated
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MODELS = {

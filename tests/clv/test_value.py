@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from helpers import call_unmutated
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -20,6 +19,7 @@ from crmcore.clv import (
     expected_spend,
 )
 from crmcore.errors import ConfigError, InputTypeError
+from helpers import call_unmutated
 
 GG = GammaGamma(p=6.25, q=3.74, v=15.44)
 MODELS = {

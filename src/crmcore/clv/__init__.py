@@ -37,7 +37,6 @@ from crmcore.clv.models import (
     BGBB,
     BGNBD,
     MBGNBD,
-
     FitDiagnostics,
     GammaGamma,
     ParetoNBD,

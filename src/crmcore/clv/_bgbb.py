@@ -44,7 +44,7 @@ def _terms(
     width = int(np.max(n - tx, initial=0))
     i = np.arange(width, dtype=np.float64)[None, :]
     valid = i < (n - tx)[:, None]
-    xc, txc, nc = x[:, None], tx[:, None], n[:, None]
+    xc, txc = x[:, None], tx[:, None]
     base = -betaln(al, be) - betaln(ga, de)
     with np.errstate(all="ignore"):
         first = betaln(al + x, be + n - x) + betaln(ga, de + n) + base
@@ -71,7 +71,7 @@ def _terms(
 
 
 def log_likelihood_rows(params: Params, x: FloatArray, tx: FloatArray, n: FloatArray) -> FloatArray:
-    """log L per row."""
+    """Log L per row."""
     from scipy.special import logsumexp
 
     logs, _ = _terms(params, x, tx, n, gradient=False)
@@ -137,7 +137,9 @@ def expected_new(params: Params, n: float) -> float:
     from scipy.special import gammaln
 
     al, be, ga, de = params
-    ratio = np.exp(gammaln(ga + de) + gammaln(1.0 + de + n) - gammaln(ga + de + n) - gammaln(1.0 + de))
+    ratio = np.exp(
+        gammaln(ga + de) + gammaln(1.0 + de + n) - gammaln(ga + de + n) - gammaln(1.0 + de)
+    )
     return float(al / (al + be) * de / (ga - 1.0) * (1.0 - ratio))
 
 

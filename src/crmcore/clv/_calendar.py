@@ -37,7 +37,7 @@ def ordinals(dates: pd.Series, period: str) -> npt.NDArray[np.int64]:
 
 
 def end_of_day(moment: pd.Timestamp) -> tuple[pd.Timestamp, bool]:
-    """The cut a date stands for: its whole day when it has no time of day.
+    """Return the cut a date stands for: its whole day when it has no time of day.
 
     Returns the bound and whether it is exclusive (``date < bound``) or inclusive.
 

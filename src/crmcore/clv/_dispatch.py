@@ -44,7 +44,7 @@ def history(
     T: str,
     n_periods: str,
 ) -> Columns:
-    """The checked history columns the model needs (``n_periods`` for BG/BB, else ``T``)."""
+    """Return the checked history columns the model needs (``n_periods`` for BG/BB, else ``T``)."""
     last = {"n_periods": n_periods} if isinstance(model, BGBB) else {"T": T}
     names = {"frequency": frequency, "recency": recency, **last}
     integer = ("frequency", "recency", "n_periods") if isinstance(model, BGBB) else ("frequency",)

@@ -62,7 +62,7 @@ class Columns:
 
 
 def _raise_at(
-    frame: pd.DataFrame, column: str, pos: int, value: Any, problem: str, expected: str
+    frame: pd.DataFrame, column: str, pos: int, value: Any, *, problem: str, expected: str
 ) -> None:
     raise DataError(
         f"column {column!r} of summary has {problem} {show(value)} at "
@@ -99,7 +99,7 @@ def read_columns(
     ...              {"frequency": "frequency", "recency": "recency", "T": "T"})
     Traceback (most recent call last):
     ...
-    crmcore.errors.DataError: column 'recency' of summary has value 10.0 at row 0; above its T 9.0; ...
+    crmcore.errors.DataError: column 'recency' of summary has value 10.0 at row 0; above its T ...
     """
     if not isinstance(summary, pd.DataFrame):
         raise InputTypeError(f"{arg} must be a pandas DataFrame, got {type(summary).__name__}")
@@ -119,8 +119,8 @@ def read_columns(
             pos = first_true(arr != np.round(arr))
             if pos is not None:
                 _raise_at(
-                    summary, column, pos, arr[pos], "non-integer value",
-                    f"{role} counts whole purchases (or periods)",
+                    summary, column, pos, arr[pos], problem="non-integer value",
+                    expected=f"{role} counts whole purchases (or periods)",
                 )  # fmt: skip
         values[role] = arr
     _check_relations(summary, values, dict(names))
@@ -131,8 +131,8 @@ def read_columns(
         pos = first_true((w <= 0) | (w != np.round(w)))
         if pos is not None:
             _raise_at(
-                summary, weights, pos, w[pos], "weight",
-                "weights count identical customers and must be positive whole numbers",
+                summary, weights, pos, w[pos], problem="weight",
+                expected="weights count identical customers and must be positive whole numbers",
             )  # fmt: skip
     return Columns(values, dict(names), w, summary.index)
 
@@ -140,7 +140,7 @@ def read_columns(
 def _check_relations(
     frame: pd.DataFrame, values: dict[str, FloatArray], names: dict[str, str]
 ) -> None:
-    """recency <= T (or n_periods); recency == 0 for customers without repeat purchases."""
+    """Recency <= T (or n_periods); recency == 0 for customers without repeat purchases."""
     if "recency" not in values:
         return
     rec = values["recency"]
@@ -149,17 +149,17 @@ def _check_relations(
             pos = first_true(rec > values[bound])
             if pos is not None:
                 _raise_at(
-                    frame, names["recency"], pos, rec[pos], "value",
-                    f"above its {bound} {show(values[bound][pos])}; the last purchase cannot "
-                    f"come after the end of the observation ({names[bound]!r})",
+                    frame, names["recency"], pos, rec[pos], problem="value",
+                    expected=f"above its {bound} {show(values[bound][pos])}; the last purchase "
+                    f"cannot come after the end of the observation ({names[bound]!r})",
                 )  # fmt: skip
     if "frequency" in values:
         pos = first_true((values["frequency"] == 0) & (rec != 0))
         if pos is not None:
             _raise_at(
-                frame, names["recency"], pos, rec[pos], "value",
-                "expected 0 where frequency is 0 (no repeat purchase, so no time between the "
-                "first and the last purchase)",
+                frame, names["recency"], pos, rec[pos], problem="value",
+                expected="expected 0 where frequency is 0 (no repeat purchase, so no time "
+                "between the first and the last purchase)",
             )  # fmt: skip
 
 
@@ -189,7 +189,7 @@ def compress(
         key = key * k + codes
         span *= k
     row_codes, first = _first_positions(key)
-    summed = np.bincount(row_codes, weights=weights, minlength=len(first))
+    summed = np.bincount(row_codes, weights=weights, minlength=len(first)).astype(np.float64)
     return [c[first] for c in columns], summed
 
 

@@ -101,7 +101,7 @@ def _show(names: tuple[str, ...], log_params: FloatArray) -> str:
 
 
 def _standard_errors(objective: Objective, x: FloatArray, n_customers: float) -> FloatArray:
-    """Standard errors of the log-parameters ``x`` from the Hessian of ``objective`` there."""
+    """Return standard errors of the log-parameters ``x`` from the objective's Hessian."""
     k = len(x)
     hessian = np.empty((k, k), dtype=np.float64)
     with np.errstate(all="ignore"):

@@ -78,6 +78,7 @@ def _ell_with_gradient(
 
     r, alpha, s, beta = params
     p = r + s + x
+    b_prime: FloatArray | float
     if alpha >= beta:
         m, other, b_prime = alpha, beta, s + 1.0
     else:
@@ -102,7 +103,7 @@ def _log_a0_from(ell_x: FloatArray, ell_t: FloatArray) -> FloatArray:
 
 
 def log_a0(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
-    """log A0 (note 009 eq. 19-20); -inf where t_x == T."""
+    """Log A0 (note 009 eq. 19-20); -inf where t_x == T."""
     return _log_a0_from(_ell(params, x, tx), _ell(params, x, T))
 
 
@@ -170,7 +171,7 @@ def objective(
 
 
 def _log_bracket(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> FloatArray:
-    """log of L's bracket and its first term: (α+T)^-(r+x) (β+T)^-s + s/p A0."""
+    """Log of L's bracket and its first term: (α+T)^-(r+x) (β+T)^-s + s/p A0."""
     r, alpha, s, beta = params
     g = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
     h = np.log(s) - np.log(r + s + x) + log_a0(params, x, tx, T)

@@ -56,7 +56,7 @@ _TIME_ADVICE = (
 
 
 def _diagnostics(
-    optimum: Optimum, names: Sequence[str], params: FloatArray, ll: float, n: float, pen: float
+    optimum: Optimum, names: Sequence[str], params: FloatArray, *, ll: float, n: float, pen: float
 ) -> FitDiagnostics:
     se = params * optimum.log_standard_errors
     return FitDiagnostics(
@@ -104,9 +104,7 @@ def _fit_continuous(
     total = float(w.sum())
     rate = float(w @ x) / float(w @ (big_t * scale))
     start = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
-    optimum = maximise(
-        fun, start, n_customers=total, model=model, names=names, advice=_TIME_ADVICE
-    )
+    optimum = maximise(fun, start, n_customers=total, model=model, names=names, advice=_TIME_ADVICE)
     params = optimum.params.copy()
     # Back to the summary's time unit: the rate parameters (alpha, and beta for Pareto/NBD).
     params[1] /= scale
@@ -117,7 +115,7 @@ def _fit_continuous(
     ll_scaled = -(value - pen * float(scaled @ scaled)) * total
     # A likelihood of purchase times carries the unit: L(c t) = c^-x L(t).
     ll = ll_scaled + float(w @ x) * np.log(scale)
-    return params, _diagnostics(optimum, names, params, ll, total, pen)
+    return params, _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
 
 
 def fit_bg_nbd(
@@ -336,7 +334,7 @@ def fit_pareto_nbd(
 
 def _check_bgbb_rows(summary: pd.DataFrame, x: FloatArray, tx: FloatArray, n: FloatArray,
                      names: dict[str, str]) -> None:  # fmt: skip
-    """x <= n, and the last transaction is at or after opportunity x (t_x >= x)."""
+    """X <= n, and the last transaction is at or after opportunity x (t_x >= x)."""
     for bad, column, value, expected in (
         (x > n, names["frequency"], x, "at most n_periods transactions"),
         ((x > 0) & (tx < x), names["recency"], tx,
@@ -431,7 +429,7 @@ def fit_bg_bb(
     value, _ = fun(optimum.log_params)
     ll = -(value - pen * float(params @ params)) * total
     al, be, ga, de = (float(v) for v in params)
-    diag = _diagnostics(optimum, BGBB.PARAMETERS, params, ll, total, pen)
+    diag = _diagnostics(optimum, BGBB.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return BGBB(alpha=al, beta=be, gamma=ga, delta=de, diagnostics=diag)
 
 
@@ -527,7 +525,7 @@ def fit_gamma_gamma(
     value, _ = fun(optimum.log_params)
     ll = -(value - pen * float(params @ params)) * total
     p, q, v = (float(c) for c in params)
-    diag = _diagnostics(optimum, GammaGamma.PARAMETERS, params, ll, total, pen)
+    diag = _diagnostics(optimum, GammaGamma.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return GammaGamma(p=p, q=q, v=v, frequency_spend_correlation=correlation, diagnostics=diag)
 
 
@@ -538,7 +536,7 @@ def _correlation(x: FloatArray, m: FloatArray) -> float | None:
 
 
 def _active_counts(active: Any) -> FloatArray:
-    if isinstance(active, pd.DataFrame) or isinstance(active, str | bytes):
+    if isinstance(active, pd.DataFrame | str | bytes):
         raise InputTypeError(
             "active must be a sequence or Series of customer counts (one cohort), "
             f"got {type(active).__name__}"
@@ -617,8 +615,7 @@ def fit_shifted_beta_geometric(active: Any, *, penalizer: float = 0.0) -> Shifte
     counts = _active_counts(active)
     if counts[-1] == counts[0]:
         raise DataError(
-            "active never decreases: no customer of the cohort left, so churn cannot be "
-            "estimated",
+            "active never decreases: no customer of the cohort left, so churn cannot be estimated",
             column="active",
         )
     fun = _spend.sbg_objective(counts, pen)
@@ -634,5 +631,7 @@ def fit_shifted_beta_geometric(active: Any, *, penalizer: float = 0.0) -> Shifte
     value, _ = fun(optimum.log_params)
     ll = -(value - pen * float(params @ params)) * float(counts[0])
     al, be = (float(v) for v in params)
-    diag = _diagnostics(optimum, ShiftedBetaGeometric.PARAMETERS, params, ll, counts[0], pen)
+    diag = _diagnostics(
+        optimum, ShiftedBetaGeometric.PARAMETERS, params, ll=ll, n=counts[0], pen=pen
+    )
     return ShiftedBetaGeometric(alpha=al, beta=be, diagnostics=diag)

@@ -156,7 +156,7 @@ def _holdout_periods(
     """Distinct purchase periods per customer of ``index`` among the holdout rows."""
     if len(holdout) == 0:
         return np.zeros(len(index), dtype=np.float64)
-    codes = index.get_indexer(holdout[customer])
+    codes = index.get_indexer(pd.Index(holdout[customer]))
     keep = codes >= 0
     pairs = pd.DataFrame({"c": codes[keep], "p": ordinals(holdout[date], period)[keep]})
     distinct = pairs.drop_duplicates()
@@ -208,7 +208,7 @@ def holdout_report(
     actual: str = "frequency_holdout",
     duration: str = "duration_holdout",
 ) -> HoldoutReport:
-    """The classic model check: holdout purchases predicted from the calibration summary.
+    """Compare holdout purchases predicted from the calibration summary with the actual ones.
 
     Each customer's expected purchases over their holdout duration (given the calibration
     history) against what they bought, averaged by calibration frequency ``0, 1, ...,
@@ -259,9 +259,7 @@ def holdout_report(
     predicted = np.zeros(len(cols.index), dtype=np.float64)
     for horizon in np.unique(cols["duration"]):
         rows = cols["duration"] == horizon
-        part = read_columns(
-            cal_holdout[rows], {"frequency": frequency, "recency": recency, "T": T}
-        )
+        part = read_columns(cal_holdout[rows], {"frequency": frequency, "recency": recency, "T": T})
         predicted[rows] = conditional_purchases(model, float(horizon), part)
     groups = np.minimum(cols["frequency"], max_frequency).astype(np.int64)
     labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]

@@ -152,7 +152,7 @@ class _Model:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-data form that :meth:`from_dict` reads back (diagnostics nested)."""
-        data = attrs.asdict(self, recurse=False)  # type: ignore[call-overload]
+        data = attrs.asdict(self, recurse=False)  # type: ignore[arg-type]  # subclasses are attrs classes
         diagnostics = data.get("diagnostics")
         if diagnostics is not None:
             data["diagnostics"] = diagnostics.to_dict()
@@ -165,8 +165,8 @@ class _Model:
 
 
 def _positive(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) and not hasattr(
-        value, "__float__"
+    if isinstance(value, bool) or (
+        not isinstance(value, int | float) and not hasattr(value, "__float__")
     ):
         raise ConfigError(f"model parameters must be numbers, got {value!r}", value=value)
     return float(value)

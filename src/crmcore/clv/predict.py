@@ -119,7 +119,7 @@ def expected_purchases(
     T: str = "T",
     n_periods: str = "n_periods",
 ) -> pd.Series:
-    r"""Expected repeat purchases of each customer in the next ``t``, given their history.
+    r"""Expect repeat purchases of each customer in the next ``t``, given their history.
 
     BG/NBD: FHL (2005) eq. (10); MBG/NBD: Batislam et al. (2007); Pareto/NBD: note 009
     eq. (41); BG/BB: FHS (2010) eq. (13), ``t`` counting future transaction opportunities.
@@ -165,7 +165,7 @@ def expected_purchases(
 
 
 def expected_purchases_new(model: PurchaseModel, t: float) -> float:
-    """Expected repeat purchases in its first ``t`` of a customer who just made a first purchase.
+    """Expect repeat purchases of a new customer (first purchase just made) in their first ``t``.
 
     BG/NBD: FHL (2005) eq. (9); MBG/NBD: Batislam et al. (2007); Pareto/NBD: note 009
     eq. (17); BG/BB: FHS (2010) eq. (8) (``t`` opportunities).

@@ -42,7 +42,7 @@ def expected_spend(
     frequency: str = "frequency",
     monetary_value: str = "monetary_value",
 ) -> pd.Series:
-    r"""Expected value of each customer's future transactions, given their past ones.
+    r"""Expect the value of each customer's future transactions, given their past ones.
 
     The Gamma-Gamma conditional mean (Fader, Hardie & Lee 2005; note 025 eq. 5): a weighted
     average of the population mean :math:`vp/(q-1)` and the customer's own mean ``m`` over
