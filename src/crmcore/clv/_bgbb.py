@@ -21,6 +21,8 @@ from typing import cast
 import numpy as np
 import numpy.typing as npt
 
+from crmcore.clv._inputs import dot
+
 __all__ = [
     "conditional_expected",
     "expected_new",
@@ -99,7 +101,7 @@ def objective(
         ll = logsumexp(logs, axis=1)
         soft = np.exp(logs - ll[:, None])
         grad = np.einsum("kij,ij,i->k", cast("FloatArray", grads), soft, w) * params
-        value = -float(w @ ll) / total + penalizer * float(params @ params)
+        value = -float(dot(w, ll)) / total + penalizer * float(dot(params, params))
         return value, -grad / total + 2.0 * penalizer * params * params
 
     return fun

@@ -22,6 +22,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from crmcore.clv._inputs import dot
+
 __all__ = [
     "conditional_expected",
     "expected_new",
@@ -76,19 +78,19 @@ def objective(
         u = np.log(a) - np.log(b + bx) + rx * (log_at - log_ax)
         soft = np.logaddexp(0.0, u)
         sig = expit(u)
-        ll = float(wx @ per_x) + total * r * np.log(alpha) - float(w @ (rx * log_at))
-        ll += float(w_mask @ soft)
+        ll = float(dot(wx, per_x)) + total * r * np.log(alpha) - float(dot(w, (rx * log_at)))
+        ll += float(dot(w_mask, soft))
         ws = w_mask * sig
-        g_r = float(wx @ d_r_x) + total * np.log(alpha) - float(w @ log_at)
-        g_r += float(ws @ (log_at - log_ax))
+        g_r = float(dot(wx, d_r_x)) + total * np.log(alpha) - float(dot(w, log_at))
+        g_r += float(dot(ws, (log_at - log_ax)))
         inv_at = 1.0 / (alpha + T)
-        g_alpha = total * r / alpha - float(w @ (rx * inv_at))
-        g_alpha += float(ws @ (rx * (inv_at - 1.0 / (alpha + tx))))
-        g_a = float(wx @ d_a_x) + float(ws.sum()) / a
-        g_b = float(wx @ d_b_x) - float(ws @ (1.0 / (b + bx)))
+        g_alpha = total * r / alpha - float(dot(w, (rx * inv_at)))
+        g_alpha += dot(ws, rx * (inv_at - 1.0 / (alpha + tx)))
+        g_a = float(dot(wx, d_a_x)) + float(ws.sum()) / a
+        g_b = float(dot(wx, d_b_x)) - float(dot(ws, (1.0 / (b + bx))))
         params = np.array([r, alpha, a, b])
         grad = np.array([g_r, g_alpha, g_a, g_b]) * params
-        value = -ll / total + penalizer * float(params @ params)
+        value = -ll / total + penalizer * float(dot(params, params))
         return value, -grad / total + 2.0 * penalizer * params * params
 
     return fun

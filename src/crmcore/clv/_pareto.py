@@ -31,6 +31,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore.clv._inputs import dot
+
 __all__ = [
     "conditional_expected",
     "expected_new",
@@ -155,16 +157,16 @@ def objective(
         d_la0_a = np.where(clean, d_la0_a, 0.0)
         d_la0_b = np.where(clean, d_la0_b, 0.0)
         keep = 1.0 - pi
-        ll = float(wx @ (gammaln(r + ux) - gammaln(r)))
-        ll += total * (r * np.log(alpha) + s * np.log(beta)) + float(w @ lb)
-        g_r = float(wx @ (digamma(r + ux) - digamma(r))) + total * np.log(alpha)
-        g_r += float(w @ (keep * -log_at + pi * (d_la0_r - 1.0 / p)))
-        g_alpha = total * r / alpha + float(w @ (keep * (-(r + x) / (alpha + T)) + pi * d_la0_a))
+        ll = float(dot(wx, (gammaln(r + ux) - gammaln(r))))
+        ll += total * (r * np.log(alpha) + s * np.log(beta)) + float(dot(w, lb))
+        g_r = float(dot(wx, (digamma(r + ux) - digamma(r)))) + total * np.log(alpha)
+        g_r += float(dot(w, (keep * -log_at + pi * (d_la0_r - 1.0 / p))))
+        g_alpha = total * r / alpha + dot(w, keep * (-(r + x) / (alpha + T)) + pi * d_la0_a)
         g_s = total * np.log(beta)
-        g_s += float(w @ (keep * -log_bt + pi * (1.0 / s - 1.0 / p + d_la0_s)))
-        g_beta = total * s / beta + float(w @ (keep * (-s / (beta + T)) + pi * d_la0_b))
+        g_s += float(dot(w, (keep * -log_bt + pi * (1.0 / s - 1.0 / p + d_la0_s))))
+        g_beta = total * s / beta + dot(w, keep * (-s / (beta + T)) + pi * d_la0_b)
         grad = np.array([g_r, g_alpha, g_s, g_beta]) * params
-        value = -ll / total + penalizer * float(params @ params)
+        value = -ll / total + penalizer * float(dot(params, params))
         return value, -grad / total + 2.0 * penalizer * params * params
 
     return fun

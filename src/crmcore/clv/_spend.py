@@ -14,6 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from crmcore.clv._inputs import dot
+
 __all__ = ["gamma_gamma_objective", "sbg_objective"]
 
 FloatArray = npt.NDArray[np.float64]
@@ -48,11 +50,11 @@ def gamma_gamma_objective(
             - (px + q) * log_xmv
         )
         d_pxq = digamma(px + q)
-        g_p = float(w @ (x * (d_pxq - digamma(px) + log_m + log_x - log_xmv)))
-        g_q = float(w @ (d_pxq - digamma(q) + np.log(v) - log_xmv))
-        g_v = float(w @ (q / v - (px + q) / (xm + v)))
+        g_p = dot(w, x * (d_pxq - digamma(px) + log_m + log_x - log_xmv))
+        g_q = float(dot(w, (d_pxq - digamma(q) + np.log(v) - log_xmv)))
+        g_v = float(dot(w, (q / v - (px + q) / (xm + v))))
         grad = np.array([g_p, g_q, g_v]) * params
-        value = -float(w @ ll_rows) / total + penalizer * float(params @ params)
+        value = -float(dot(w, ll_rows)) / total + penalizer * float(dot(params, params))
         return value, -grad / total + 2.0 * penalizer * params * params
 
     return fun
@@ -81,15 +83,17 @@ def sbg_objective(
         base = betaln(al, be)
         log_p = betaln(al + 1.0, be + t - 1.0) - base
         log_s = betaln(al, be + k) - base
-        ll = float(lost @ log_p) + survivors * float(log_s)
+        ll = float(dot(lost, log_p)) + survivors * float(log_s)
         d_base_a = digamma(al) - digamma(al + be)
         d_base_b = digamma(be) - digamma(al + be)
         dp_a = digamma(al + 1.0) - digamma(al + be + t) - d_base_a
         dp_b = digamma(be + t - 1.0) - digamma(al + be + t) - d_base_b
         ds_a = digamma(al) - digamma(al + be + k) - d_base_a
         ds_b = digamma(be + k) - digamma(al + be + k) - d_base_b
-        g = np.array([float(lost @ dp_a) + survivors * ds_a, float(lost @ dp_b) + survivors * ds_b])
-        value = -ll / total + penalizer * float(params @ params)
+        g = np.array(
+            [float(dot(lost, dp_a)) + survivors * ds_a, float(dot(lost, dp_b)) + survivors * ds_b]
+        )
+        value = -ll / total + penalizer * float(dot(params, params))
         return value, -g * params / total + 2.0 * penalizer * params * params
 
     return fun

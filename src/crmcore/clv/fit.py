@@ -25,7 +25,7 @@ import pandas as pd
 
 from crmcore._frames import check_choice, describe_row, first_true, show
 from crmcore.clv import _bgbb, _bgnbd, _pareto, _spend
-from crmcore.clv._inputs import check_penalizer, compress, read_columns
+from crmcore.clv._inputs import check_penalizer, compress, dot, read_columns
 from crmcore.clv._mle import Optimum, maximise
 from crmcore.clv.models import (
     BGBB,
@@ -102,7 +102,7 @@ def _fit_continuous(
     scale = 1.0 / t_max
     fun = build(x, tx * scale, big_t * scale, w, pen)
     total = float(w.sum())
-    rate = float(w @ x) / float(w @ (big_t * scale))
+    rate = float(dot(w, x)) / float(dot(w, (big_t * scale)))
     start = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
     optimum = maximise(fun, start, n_customers=total, model=model, names=names, advice=_TIME_ADVICE)
     params = optimum.params.copy()
@@ -112,9 +112,9 @@ def _fit_continuous(
         params[3] /= scale
     value, _ = fun(optimum.log_params)
     scaled = optimum.params
-    ll_scaled = -(value - pen * float(scaled @ scaled)) * total
+    ll_scaled = -(value - pen * float(dot(scaled, scaled))) * total
     # A likelihood of purchase times carries the unit: L(c t) = c^-x L(t).
-    ll = ll_scaled + float(w @ x) * np.log(scale)
+    ll = ll_scaled + float(dot(w, x)) * np.log(scale)
     return params, _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
 
 
@@ -427,7 +427,7 @@ def fit_bg_bb(
     )
     params = optimum.params
     value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(params @ params)) * total
+    ll = -(value - pen * float(dot(params, params))) * total
     al, be, ga, de = (float(v) for v in params)
     diag = _diagnostics(optimum, BGBB.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return BGBB(alpha=al, beta=be, gamma=ga, delta=de, diagnostics=diag)
@@ -511,7 +511,7 @@ def fit_gamma_gamma(
     (x, m), w = compress([x[repeat], m[repeat]], cols.weights[repeat])
     fun = _spend.gamma_gamma_objective(x, m, w, pen)
     total = float(w.sum())
-    mean_m = float(w @ m) / total
+    mean_m = float(dot(w, m)) / total
     optimum = maximise(
         fun,
         np.log(np.array([1.0, 2.0, mean_m])),
@@ -523,7 +523,7 @@ def fit_gamma_gamma(
     )
     params = optimum.params
     value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(params @ params)) * total
+    ll = -(value - pen * float(dot(params, params))) * total
     p, q, v = (float(c) for c in params)
     diag = _diagnostics(optimum, GammaGamma.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return GammaGamma(p=p, q=q, v=v, frequency_spend_correlation=correlation, diagnostics=diag)
@@ -629,7 +629,7 @@ def fit_shifted_beta_geometric(active: Any, *, penalizer: float = 0.0) -> Shifte
     )
     params = optimum.params
     value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(params @ params)) * float(counts[0])
+    ll = -(value - pen * float(dot(params, params))) * float(counts[0])
     al, be = (float(v) for v in params)
     diag = _diagnostics(
         optimum, ShiftedBetaGeometric.PARAMETERS, params, ll=ll, n=counts[0], pen=pen
