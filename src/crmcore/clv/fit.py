@@ -315,7 +315,10 @@ def fit_pareto_nbd(
     ...     "recency": [0.0, 10.0, 20.0, 0.0, 35.0, 4.0, 0.0, 12.0],
     ...     "T": [40.0, 38.0, 39.0, 30.0, 36.0, 25.0, 20.0, 38.0],
     ... })
-    >>> fit_pareto_nbd(summary).diagnostics.n_customers
+    Eight customers cannot pin four parameters down (the likelihood keeps rising towards a
+    Poisson limit); a small penalizer keeps the estimate finite:
+
+    >>> fit_pareto_nbd(summary, penalizer=0.01).diagnostics.n_customers
     8
     """
     params, diag = _fit_continuous(
