@@ -315,6 +315,7 @@ def fit_pareto_nbd(
     ...     "recency": [0.0, 10.0, 20.0, 0.0, 35.0, 4.0, 0.0, 12.0],
     ...     "T": [40.0, 38.0, 39.0, 30.0, 36.0, 25.0, 20.0, 38.0],
     ... })
+
     Eight customers cannot pin four parameters down (the likelihood keeps rising towards a
     Poisson limit); a small penalizer keeps the estimate finite:
 
