@@ -38,6 +38,7 @@ from crmcore.segmentation import (  # noqa: E402
     GradeRules,
     btyd_summary,
     customer_grades,
+    cut_at_as_of,
     fit_rfm_bins,
     rfm_scores,
     rfm_segments,
@@ -100,7 +101,6 @@ def tx() -> pd.DataFrame:
         {"refunds": "allow"},
         {"refunds": "allow", "period": "W"},
         {"refunds": "allow", "period": "M", "as_of": "2025-03-01"},
-        {"refunds": "allow", "as_of": "2024-06-30", "after_as_of": "exclude"},
     ],
 )
 def test_rfm_summary_equals_pandas(tx: pd.DataFrame, options: dict[str, Any]) -> None:
@@ -115,8 +115,6 @@ def test_rfm_summary_equals_pandas(tx: pd.DataFrame, options: dict[str, Any]) ->
         {},
         {"amount": "amount", "refunds": "allow", "include_first_transaction": True},
         {"period": "D", "freq_multiplier": 7, "as_of": "2025-01-31"},
-        {"amount": "amount", "refunds": "allow", "period": "Q", "as_of": "2024-09-30",
-         "after_as_of": "exclude"},
     ],
 )  # fmt: skip
 def test_btyd_summary_equals_pandas(tx: pd.DataFrame, options: dict[str, Any]) -> None:
@@ -152,12 +150,34 @@ def test_summary_is_sorted_by_customer_with_known_divisions(tx: pd.DataFrame) ->
     assert got.index.is_unique
 
 
-def test_summary_drops_attrs_on_dask(tx: pd.DataFrame) -> None:
-    # each partition would report its own excluded count; the Dask result reports none
-    options = {"refunds": "allow", "as_of": "2024-06-30", "after_as_of": "exclude"}
+@pytest.mark.parametrize(
+    ("summarise", "options"),
+    [
+        (rfm_summary, {"refunds": "allow", "as_of": "2024-06-30"}),
+        (btyd_summary, {"amount": "amount", "refunds": "allow", "period": "Q",
+                        "as_of": "2024-09-30"}),
+        (btyd_summary, {"period": "W", "as_of": "2024-02-01"}),
+    ],
+)  # fmt: skip
+def test_deprecated_exclude_equals_the_explicit_cut(
+    tx: pd.DataFrame, summarise: Any, options: dict[str, Any]
+) -> None:
+    # after_as_of="exclude" still works for one release: warned once, at the call, and the
+    # result is the summary of the rows cut_at_as_of keeps.
+    for ddf in partitionings(tx):
+        base = ddf.compute()
+        cut = cut_at_as_of(base, as_of=options["as_of"], period=options.get("period", "D"))
+        assert cut.n_excluded > 0
+        with pytest.warns(DeprecationWarning, match="cut_at_as_of") as caught:
+            lazy = summarise(ddf, after_as_of="exclude", **options)
+        assert len(caught) == 1
+        same(lazy, summarise(cut.kept, **options))
+
+
+def test_results_carry_no_attrs(tx: pd.DataFrame) -> None:
     ddf = partitionings(tx)[0]
-    assert rfm_summary(ddf, **options).compute().attrs == {}
-    assert rfm_summary(ddf.compute(), **options).attrs["excluded_after_as_of"] > 0
+    assert rfm_summary(ddf, refunds="allow").compute().attrs == {}
+    assert rfm_summary(ddf.compute(), refunds="allow").attrs == {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -220,7 +240,7 @@ def test_rfm_scores_one_step_equals_pandas(tx: pd.DataFrame) -> None:
     assert type(result).__module__.startswith("dask")
     computed = result.compute()
     assert computed.attrs == {}
-    expected.attrs = {}
+    assert expected.attrs == {}
     pd.testing.assert_frame_equal(computed, expected, check_exact=True)
 
 

@@ -361,10 +361,10 @@ def _class_codes_reference(
 def test_class_codes_match_reference(
     values: list[float], cutoffs: tuple[float, ...], basis: str
 ) -> None:
-    from crmcore.segmentation.abc import _class_codes
+    from crmcore.segmentation._classes import class_codes
 
     arr = np.array(values, dtype=np.float64)
-    got = _class_codes(arr, cutoffs, basis)
+    got = class_codes(arr, cutoffs, basis)
     np.testing.assert_array_equal(got, _class_codes_reference(arr, cutoffs, basis))
     assert got.dtype == np.int64
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from crmcore.datasets import transactions
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
-from crmcore.segmentation import btyd_summary, rfm_summary
+from crmcore.segmentation import btyd_summary, cut_at_as_of, rfm_summary
 from helpers import call_unmutated, shuffled
 from strategies import transaction_frames
 
@@ -88,7 +88,7 @@ def test_rfm_summary_hand_worked(period: str) -> None:
         index=pd.Index([1, 2], name="customer_id"),
     )
     pd.testing.assert_frame_equal(out, expected)
-    assert out.attrs["excluded_after_as_of"] == 0
+    assert out.attrs == {}  # results are return values, never DataFrame.attrs
 
 
 @pytest.mark.parametrize("period", ["D", "W", "M", "Q", "Y"])
@@ -147,18 +147,31 @@ def test_refunds_allowed_reduce_monetary() -> None:
     assert out["monetary"].tolist() == [20.0, 12.0]
 
 
-def test_after_as_of_excluded_and_counted() -> None:
+def test_after_as_of_cut_explicitly_and_counted() -> None:
     # as_of 2024-04-01: customer 1's 2024-05-15 purchase is after it
-    out = call_unmutated(rfm_summary, HAND, as_of="2024-04-01", after_as_of="exclude")
-    assert out.attrs["excluded_after_as_of"] == 1
+    cut = call_unmutated(cut_at_as_of, HAND, as_of="2024-04-01")
+    assert cut.n_excluded == 1
+    assert cut.excluded.index.tolist() == [2]
+    out = rfm_summary(cut.kept, as_of=cut.as_of)
     # c1: last purchase 02-02 -> 04-01 = 27 + 31 + 1 = 59 days, 2 purchase days, 30.0
     assert out.loc[1, ["recency", "frequency", "monetary"]].tolist() == [59, 2, 30.0]
 
 
+def test_deprecated_exclude_warns_with_the_count_and_equals_the_cut() -> None:
+    cut = cut_at_as_of(HAND, as_of="2024-04-01")
+    with pytest.warns(DeprecationWarning, match=r"1 row\(s\) after as_of.*cut_at_as_of"):
+        out = call_unmutated(rfm_summary, HAND, as_of="2024-04-01", after_as_of="exclude")
+    pd.testing.assert_frame_equal(out, rfm_summary(cut.kept, as_of="2024-04-01"))
+    assert out.attrs == {}
+    with pytest.warns(DeprecationWarning, match="goes in crmcore 0.3"):
+        b = btyd_summary(HAND, as_of="2024-04-01", after_as_of="exclude")
+    pd.testing.assert_frame_equal(b, btyd_summary(cut.kept, as_of="2024-04-01"))
+
+
 def test_after_as_of_all_rows_excluded_gives_empty_summary() -> None:
-    out = rfm_summary(HAND, as_of="2023-01-01", after_as_of="exclude")
+    with pytest.warns(DeprecationWarning, match=r"5 row\(s\)"):
+        out = rfm_summary(HAND, as_of="2023-01-01", after_as_of="exclude")
     assert out.empty
-    assert out.attrs["excluded_after_as_of"] == 5
     assert list(out.columns) == [
         "recency",
         "frequency",
@@ -167,7 +180,8 @@ def test_after_as_of_all_rows_excluded_gives_empty_summary() -> None:
         "last_purchase",
         "tenure",
     ]
-    b = btyd_summary(HAND, as_of="2023-01-01", after_as_of="exclude")
+    with pytest.warns(DeprecationWarning, match="after_as_of='exclude' is deprecated"):
+        b = btyd_summary(HAND, as_of="2023-01-01", after_as_of="exclude")
     assert b.empty
     assert list(b.columns) == ["frequency", "recency", "T"]
 
@@ -216,9 +230,9 @@ LIFETIMES_SMALL = [
         [1, 2, 3, 4],
     ),
     # observation_period_end="2024-01-20 12:00": the 23:59 order that day is kept (same day);
-    # customer 4 (February) is dropped by lifetimes, excluded (and counted) by crmcore
+    # customer 4 (February) is dropped by lifetimes, cut (and counted) by crmcore
     (
-        {"as_of": "2024-01-20 12:00", "after_as_of": "exclude"},
+        {"as_of": "2024-01-20 12:00", "cut": True},
         {
             "frequency": [2, 1, 0],
             "recency": [14, 18, 0],
@@ -239,7 +253,7 @@ LIFETIMES_SMALL = [
     ),
     # weekly with observation_period_end on a Wednesday: the Saturday order is kept
     (
-        {"period": "W", "as_of": "2024-01-17", "after_as_of": "exclude"},
+        {"period": "W", "as_of": "2024-01-17", "cut": True},
         {
             "frequency": [1, 1, 0],
             "recency": [2, 2, 0],
@@ -275,11 +289,15 @@ LIFETIMES_SMALL = [
 def test_btyd_summary_matches_lifetimes_small(
     kwargs: dict[str, object], expected: dict[str, list[float]], customers: list[int]
 ) -> None:
-    out = call_unmutated(btyd_summary, LT, amount="amount", **kwargs)
+    options = dict(kwargs)
+    data = LT
+    if options.pop("cut", False):  # lifetimes drops the later rows silently; crmcore cuts them
+        cut = cut_at_as_of(LT, as_of=options["as_of"], period=str(options.get("period", "D")))
+        assert cut.n_excluded == 1
+        data = cut.kept
+    out = call_unmutated(btyd_summary, data, amount="amount", **options)
     want = pd.DataFrame(expected, index=pd.Index(customers, name="customer_id"), dtype=float)
     pd.testing.assert_frame_equal(out, want, rtol=1e-15)
-    excluded = 1 if "as_of" in kwargs else 0
-    assert out.attrs["excluded_after_as_of"] == excluded
 
 
 def test_btyd_summary_without_amount_matches_lifetimes() -> None:
@@ -441,12 +459,12 @@ def test_btyd_summary_consistent_with_rfm(tx: pd.DataFrame, seed: int, period: s
 def test_exclude_counts_rows_after_as_of(tx: pd.DataFrame, cut: int) -> None:
     as_of = pd.Timestamp("2024-01-01") + pd.Timedelta(days=cut)
     after = int((tx["date"].dt.floor("D") > as_of).sum())
-    out = rfm_summary(tx, as_of=as_of, after_as_of="exclude")
-    assert out.attrs["excluded_after_as_of"] == after
+    with pytest.warns(DeprecationWarning, match=f"; {after} row"):
+        out = rfm_summary(tx, as_of=as_of, after_as_of="exclude")
     kept = tx[tx["date"].dt.floor("D") <= as_of]
     assert set(out.index) == set(kept["customer_id"])
     if after:
-        with pytest.raises(DataError, match="after as_of"):
+        with pytest.raises(DataError, match=r"after as_of.*cut_at_as_of"):
             rfm_summary(tx, as_of=as_of)
 
 
@@ -520,7 +538,7 @@ BAD = [
         _tx(),
         {"as_of": "2024-01-02"},
         DataError,
-        r"2024-01-03.*row 2 \(customer_id=3\), after as_of=2024-01-02.*1 row\(s\).*exclude",
+        r"2024-01-03.*row 2 \(customer_id=3\), after as_of=2024-01-02.*1 row\(s\).*cut_at_as_of",
     ),
     (
         "mixed tz",

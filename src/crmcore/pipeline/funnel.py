@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _dask
+from crmcore._dask import is_dask
 from crmcore._frames import (
     check_scalar,
     describe_row,
@@ -336,7 +336,9 @@ def weighted_pipeline(
     3               negotiation  200000.0             0.90         180000.0
     4                      lost   90000.0             0.00              0.0
     """
-    if _dask.is_dask(opportunities):
+    if is_dask(opportunities):
+        from crmcore.pipeline import _dask
+
         return _dask.weighted_pipeline(
             opportunities,
             model,

@@ -21,6 +21,7 @@ customer_id
 """
 
 from crmcore.segmentation.abc import abc_classes, abc_summary, abc_xyz, item_totals
+from crmcore.segmentation.as_of import AsOfCut, cut_at_as_of
 from crmcore.segmentation.clean import clean_transactions
 from crmcore.segmentation.grades import (
     GradeRules,
@@ -40,6 +41,7 @@ from crmcore.segmentation.segments import (
 )
 
 __all__: list[str] = [  # noqa: RUF022  # tests/test_api.py wants plain sorted() order
+    "AsOfCut",
     "GradeRules",
     "RFMBins",
     "RF_GRID_10",
@@ -52,6 +54,7 @@ __all__: list[str] = [  # noqa: RUF022  # tests/test_api.py wants plain sorted()
     "btyd_summary",
     "clean_transactions",
     "customer_grades",
+    "cut_at_as_of",
     "fit_rfm_bins",
     "grade_inputs",
     "grade_summary",

@@ -21,12 +21,11 @@ from crmcore._frames import (
     require_not_null,
 )
 from crmcore.errors import ConfigError, InputTypeError, SchemaError
+from crmcore.segmentation._classes import class_codes
+from crmcore.segmentation._dates import period_ordinals
 
 __all__ = ["abc_classes", "abc_summary", "abc_xyz", "item_totals"]
 
-# Cumulative shares within this distance of a cutoff count as having reached it, so a cutoff
-# reached exactly in decimal arithmetic (e.g. 0.5 + 0.2 + 0.1 == 0.8) is not missed by rounding.
-_TOL = 1e-12
 _PERIODS = ("D", "W", "M", "Q", "Y")
 
 
@@ -80,58 +79,6 @@ def _check_labels(labels: object, n: int, name: str = "labels") -> tuple[str, ..
         if lab in out[:i]:
             raise ConfigError(f"{name} lists {lab!r} twice", column=name, value=lab)
     return out
-
-
-def _class_thresholds(
-    values: npt.NDArray[np.float64], cutoffs: tuple[float, ...], basis: str
-) -> npt.NDArray[np.float64]:
-    """Smallest value of each class ``<= k`` (``inf`` when empty), for ``k < len(cutoffs)``."""
-    last = len(cutoffs)
-    thresholds = np.full(last, np.inf)
-    srt = np.sort(values)  # ascending
-    n = srt.shape[0]
-    flag = np.empty(n, dtype=bool)
-    flag[:1] = True
-    np.not_equal(srt[1:], srt[:-1], out=flag[1:])
-    first = np.flatnonzero(flag)
-    del flag
-    uniq = srt[first]
-    del srt
-    counts = np.diff(np.r_[first, n])
-    del first
-    weights = uniq * counts if basis == "value" else counts * 1.0
-    del counts
-    total = weights.sum()
-    if total <= 0:
-        return thresholds
-    # Share of the total held by values strictly greater than each distinct value.
-    desc = weights[::-1]
-    greater = (np.cumsum(desc) - desc)[::-1] / total
-    del weights, desc
-    cls = np.searchsorted(np.asarray(cutoffs) - _TOL, greater, side="right")
-    cls[uniq == 0] = last
-    # cls does not increase along uniq (zero, the smallest value, gets the last class).
-    for k in range(last):  # a handful of classes
-        at = np.flatnonzero(cls <= k)
-        if at.size:
-            thresholds[k] = uniq[at[0]]
-    return thresholds
-
-
-def _class_codes(
-    values: npt.NDArray[np.float64], cutoffs: tuple[float, ...], basis: str
-) -> npt.NDArray[np.int64]:
-    """Class position (0 = best) of each value; ``values`` are finite and >= 0.
-
-    The class is a non-increasing step function of the value, so the distinct values and
-    their counts come from one plain sort (no argsort, no inverse scatter), and each value is
-    then placed by a binary search among the ``len(cutoffs)`` class thresholds: its class is
-    how many thresholds exceed it.
-    """
-    thresholds = _class_thresholds(values, cutoffs, basis)  # non-increasing
-    reached = np.searchsorted(thresholds[::-1], values, side="right").astype(np.int64)
-    np.subtract(len(cutoffs), reached, out=reached)
-    return reached
 
 
 def abc_classes(
@@ -228,20 +175,12 @@ def abc_classes(
         allow_negative=False,
         negative_hint="ABC classes need non-negative values; net refunds first",
     )
-    codes = _class_codes(arr64, cuts, basis)
+    codes = class_codes(arr64, cuts, basis)
     return pd.Series(
         pd.Categorical.from_codes(codes, categories=pd.Index(list(labs), dtype=object)),
         index=series.index.copy(),
         name="abc",
     )
-
-
-def _period_ordinals(dates: pd.Series, period: str) -> npt.NDArray[np.int64]:
-    """Integer period numbers (consecutive periods differ by 1) of each date."""
-    if isinstance(dates.dtype, pd.DatetimeTZDtype):
-        dates = dates.dt.tz_localize(None)  # local wall time; periods are calendar periods
-    per = dates.dt.to_period(period)
-    return np.asarray(per.array.asi8, dtype=np.int64)
 
 
 def abc_xyz(
@@ -361,7 +300,7 @@ def abc_xyz(
         allow_negative=False,
         negative_hint="net refunds first, e.g. with clean_transactions",
     )
-    ordinals = _period_ordinals(dates, period)
+    ordinals = period_ordinals(dates, period)
     first = int(ordinals.min())
     n_window = int(ordinals.max()) - first + 1
 
@@ -391,7 +330,7 @@ def abc_xyz(
         cv = np.where((mean > 0) & (n > ddof), std / mean, np.nan)
     xyz_codes = np.searchsorted(np.asarray(thresholds), cv, side="left").astype(np.int64)
     xyz_codes[np.isnan(cv)] = len(thresholds)
-    abc_codes = _class_codes(total, cuts, "value")
+    abc_codes = class_codes(total, cuts, "value")
 
     pairs = [a + x for a in abc_labs for x in xyz_labs]
     index = pd.Index(items, name=item)

@@ -10,8 +10,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _dask
 from crmcore._config import check_config_keys
+from crmcore._dask import is_dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -24,7 +24,7 @@ from crmcore._frames import (
     show,
 )
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
-from crmcore.segmentation.abc import _class_codes
+from crmcore.segmentation._classes import class_codes
 
 __all__ = ["GradeRules", "customer_grades", "grade_inputs", "grade_summary"]
 
@@ -185,7 +185,7 @@ def _high(
         return out
     v = values[known]
     if method == "abc":
-        high = _class_codes(v, (float(cutoff),), "value") == 0
+        high = class_codes(v, (float(cutoff),), "value") == 0
     elif method == "quantile":
         high = v > np.quantile(v, float(cutoff))
     else:
@@ -264,7 +264,9 @@ def customer_grades(
     3                 False            True     B           high potential
     4                 False           False     C  low value and potential
     """
-    if _dask.is_dask(frame):
+    if is_dask(frame):
+        from crmcore.segmentation import _dask
+
         return _dask.customer_grades(frame, rules, value=value, potential=potential)
     rules = GradeRules() if rules is None else rules
     if not isinstance(rules, GradeRules):

@@ -15,13 +15,15 @@ Both summaries are computed in one vectorised pass over the transactions:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal, cast
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _dask
+from crmcore._compat import REMOVED_IN
+from crmcore._dask import is_dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -44,9 +46,6 @@ PERIODS: tuple[str, ...] = ("D", "W", "M", "Q", "Y")
 
 _IntArray = npt.NDArray[np.int64]
 _FloatArray = npt.NDArray[np.float64]
-
-EXCLUDED_ATTR = "excluded_after_as_of"
-"""Name of the ``DataFrame.attrs`` entry holding how many rows were after ``as_of``."""
 
 _REFUND_HINT = (
     "pass refunds='allow' to count refunds and returns as negative amounts, or treat them "
@@ -158,9 +157,10 @@ class _Prepared:
                 raise DataError(
                     f"column {date!r} of {arg} has date {dates.iloc[pos]} at "
                     f"{describe_row(transactions, pos, customer)}, after as_of={as_of_ts} "
-                    f"(period {period!r}); {n_after} row(s) are after as_of. Pass "
-                    "after_as_of='exclude' to leave them out (their count is reported in "
-                    f"result.attrs[{EXCLUDED_ATTR!r}]) or choose a later as_of",
+                    f"(period {period!r}); {n_after} row(s) are after as_of. Leave them out "
+                    f"explicitly with cut_at_as_of(transactions, as_of=..., period={period!r}) "
+                    "and summarise its .kept rows (the result counts and holds the excluded "
+                    "rows), or choose a later as_of",
                     column=date,
                     row=transactions.index[pos],
                     value=dates.iloc[pos],
@@ -232,6 +232,18 @@ def _period_pairs(
     return count, first, last
 
 
+def _warn_exclude(n_excluded: int | None) -> None:
+    """Warn that ``after_as_of="exclude"`` is deprecated, with the count and what to use."""
+    counted = "" if n_excluded is None else f"; {n_excluded} row(s) after as_of were left out"
+    warnings.warn(
+        f"after_as_of='exclude' is deprecated and goes in crmcore {REMOVED_IN}{counted}. "
+        "Use cut_at_as_of(transactions, as_of=..., period=...) and summarise its .kept rows: "
+        "its result counts and holds the excluded rows",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 def _empty_like(prep: _Prepared, columns: dict[str, str]) -> pd.DataFrame:
     frame = pd.DataFrame(
         {name: pd.Series([], dtype=dtype) for name, dtype in columns.items()},
@@ -282,10 +294,11 @@ def rfm_summary(
         whose message says how to allow them; ``"allow"``: negative amounts are summed into
         ``monetary`` like any other.
     after_as_of
-        ``"error"`` (default): rows after ``as_of`` raise ``DataError``; ``"exclude"``: they are
-        left out, and their number is stored in ``result.attrs["excluded_after_as_of"]``
-        (always present; 0 when nothing was excluded). A customer whose rows are all after
-        ``as_of`` does not appear.
+        ``"error"`` (default): rows after ``as_of`` raise ``DataError``, whose message points to
+        :func:`~crmcore.segmentation.cut_at_as_of`, the explicit way to leave them out (its
+        result counts and holds them). ``"exclude"`` is deprecated (``DeprecationWarning``
+        naming the number of rows left out; removed in 0.3): the rows are left out and a
+        customer whose rows are all after ``as_of`` does not appear.
 
     Returns
     -------
@@ -306,21 +319,22 @@ def rfm_summary(
         Dates or amounts that are not dates or numbers.
     DataError
         Missing customer ids or dates, NaN or infinite amounts, negative amounts (unless
-        ``refunds="allow"``), naive and tz-aware dates mixed, rows after ``as_of`` (unless
-        ``after_as_of="exclude"``).
+        ``refunds="allow"``), naive and tz-aware dates mixed, rows after ``as_of`` (cut them
+        first with :func:`~crmcore.segmentation.cut_at_as_of`).
     ConfigError
         An unknown ``period``/``refunds``/``after_as_of`` or an invalid ``as_of``.
 
     See Also
     --------
     btyd_summary : the frequency/recency/T convention of BTYD models (lifetimes).
+    cut_at_as_of : leave out the rows after ``as_of``, counted.
 
     Notes
     -----
     Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; the result is then a
     lazy Dask DataFrame whose computed value equals the pandas result (``as_of`` defaults to
-    the latest date of the whole collection; rows are shuffled by customer; ``attrs`` are not
-    kept). See ``docs/scaling.md``.
+    the latest date of the whole collection; rows are shuffled by customer). See
+    ``docs/scaling.md``.
 
     Examples
     --------
@@ -336,11 +350,19 @@ def rfm_summary(
     customer_id
     1                  5          2      35.0       9
     2                  7          1       8.0       7
-    >>> late = rfm_summary(tx, as_of="2024-01-04", after_as_of="exclude")
-    >>> late.attrs["excluded_after_as_of"], late["frequency"].tolist()
+
+    Rows after ``as_of`` are an error; leave them out explicitly, counted:
+
+    >>> from crmcore.segmentation import cut_at_as_of
+    >>> cut = cut_at_as_of(tx, as_of="2024-01-04")
+    >>> cut.n_excluded, rfm_summary(cut.kept, as_of=cut.as_of)["frequency"].tolist()
     (1, [1, 1])
     """
-    if _dask.is_dask(transactions):
+    if is_dask(transactions):
+        from crmcore.segmentation import _dask
+
+        if after_as_of == "exclude":
+            _warn_exclude(None)
         return _dask.rfm_summary(
             transactions,
             customer=customer,
@@ -361,6 +383,8 @@ def rfm_summary(
         refunds=refunds,
         after_as_of=after_as_of,
     )
+    if after_as_of == "exclude":
+        _warn_exclude(prep.n_excluded)
     date_dtype = prep.dates.dtype
     if prep.n_customers == 0:
         out = _empty_like(
@@ -374,7 +398,6 @@ def rfm_summary(
                 "tenure": "int64",
             },
         )
-        out.attrs[EXCLUDED_ATTR] = prep.n_excluded
         return out
     n = prep.n_customers
     codes = prep.codes
@@ -404,7 +427,6 @@ def rfm_summary(
         },
         index=prep.index,
     )
-    out.attrs[EXCLUDED_ATTR] = prep.n_excluded
     return out
 
 
@@ -441,10 +463,10 @@ def btyd_summary(
 
     Unlike lifetimes, months (``"M"``), quarters (``"Q"``) and years (``"Y"``) work (lifetimes
     divides by ``numpy.timedelta64(1, freq)``, which fails for them): they count whole calendar
-    periods. Also unlike lifetimes, rows after ``as_of`` are an error unless
-    ``after_as_of="exclude"`` (lifetimes drops them silently), and negative amounts are an
-    error unless ``refunds="allow"``. "After ``as_of``" is at period resolution, as in
-    lifetimes: a row later in the same period as ``as_of`` is kept.
+    periods. Also unlike lifetimes, rows after ``as_of`` are an error (lifetimes drops them
+    silently; cut them explicitly with :func:`~crmcore.segmentation.cut_at_as_of`), and
+    negative amounts are an error unless ``refunds="allow"``. "After ``as_of``" is at period
+    resolution, as in lifetimes: a row later in the same period as ``as_of`` is kept.
 
     Parameters
     ----------
@@ -467,8 +489,8 @@ def btyd_summary(
         Count the first purchase period in ``frequency`` and ``monetary_value`` (lifetimes'
         option of the same name).
     refunds, after_as_of
-        As in :func:`rfm_summary`; the number of excluded rows is in
-        ``result.attrs["excluded_after_as_of"]``.
+        As in :func:`rfm_summary` (``after_as_of="exclude"`` is deprecated: cut the rows
+        explicitly with :func:`~crmcore.segmentation.cut_at_as_of`).
 
     Returns
     -------
@@ -491,7 +513,7 @@ def btyd_summary(
     -----
     Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; the result is then a
     lazy Dask DataFrame equal, once computed, to the pandas result (global ``as_of``; rows
-    shuffled by customer; ``attrs`` are not kept). See ``docs/scaling.md``.
+    shuffled by customer). See ``docs/scaling.md``.
 
     Examples
     --------
@@ -508,7 +530,11 @@ def btyd_summary(
     1                  1.0      4.0   9.0            20.0
     2                  0.0      0.0   7.0             0.0
     """
-    if _dask.is_dask(transactions):
+    if is_dask(transactions):
+        from crmcore.segmentation import _dask
+
+        if after_as_of == "exclude":
+            _warn_exclude(None)
         return _dask.btyd_summary(
             transactions,
             customer=customer,
@@ -535,10 +561,11 @@ def btyd_summary(
         refunds=refunds,
         after_as_of=after_as_of,
     )
+    if after_as_of == "exclude":
+        _warn_exclude(prep.n_excluded)
     columns = ["frequency", "recency", "T"] + ([] if amount is None else ["monetary_value"])
     if prep.n_customers == 0:
         out = _empty_like(prep, dict.fromkeys(columns, "float64"))
-        out.attrs[EXCLUDED_ATTR] = prep.n_excluded
         return out
     n = prep.n_customers
     codes = prep.codes
@@ -561,5 +588,4 @@ def btyd_summary(
         np.divide(totals, frequency, out=value, where=frequency > 0)
         data["monetary_value"] = value
     out = pd.DataFrame(data, index=prep.index)
-    out.attrs[EXCLUDED_ATTR] = prep.n_excluded
     return out

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _dask
+from crmcore._dask import is_dask
 from crmcore._frames import (
     check_scalar,
     describe_row,
@@ -269,7 +269,9 @@ def fit_rfm_bins(
     >>> b.recency, b.frequency
     ((4.0, 12.5, 25.0), (1.0, 2.25))
     """
-    if _dask.is_dask(summary):
+    if is_dask(summary):
+        from crmcore.segmentation import _dask
+
         return _dask.fit_rfm_bins(
             summary,
             bins,
@@ -393,7 +395,9 @@ def score_rfm(
     b        1        1        2        112
     c        1        1        1        111
     """
-    if _dask.is_dask(summary):
+    if is_dask(summary):
+        from crmcore.segmentation import _dask
+
         return _dask.score_rfm(
             summary,
             rfm_bins,
@@ -430,18 +434,20 @@ def rfm_scores(
     Returns
     -------
     pandas.DataFrame
-        As :func:`score_rfm`. The fitted edges are in ``result.attrs["rfm_bins"]`` (the
-        ``to_dict()`` form), to score later data the same way.
-
-    Notes
-    -----
-    Dask: a Dask summary gives a lazy Dask result; the edges are fitted once over the whole
-    collection (as :func:`fit_rfm_bins` does) and the result carries no ``attrs``.
+        As :func:`score_rfm`. The fitted edges are not returned: to keep them (to score later
+        data or other partitions the same way, or to save them with ``to_dict()``), call the
+        two steps yourself: ``rfm_bins = fit_rfm_bins(summary, bins)`` then
+        ``score_rfm(summary, rfm_bins)``, which gives the same scores.
 
     Raises
     ------
     SchemaError, ColumnTypeError, DataError, ConfigError
         As in :func:`fit_rfm_bins`.
+
+    Notes
+    -----
+    Dask: a Dask summary gives a lazy Dask result; the edges are fitted once over the whole
+    collection (as :func:`fit_rfm_bins` does, which computes the summary).
 
     Examples
     --------
@@ -451,9 +457,18 @@ def rfm_scores(
     ...                         "monetary": [900.0, 50.0, 20.0]}, index=[7, 8, 9])
     >>> rfm_scores(summary, bins=3)["rfm_score"].tolist()
     [333, 212, 111]
+
+    To keep the edges, fit and score in two steps (same scores):
+
+    >>> from crmcore.segmentation import fit_rfm_bins, score_rfm
+    >>> rfm_bins = fit_rfm_bins(summary, bins=3)
+    >>> rfm_bins.to_dict()["recency"]
+    [6.666666666666666, 23.33333333333333]
+    >>> score_rfm(summary, rfm_bins).equals(rfm_scores(summary, bins=3))
+    True
     """
     names = {"recency": recency, "frequency": frequency, "monetary": monetary}
-    if _dask.is_dask(summary):  # a Dask result has no attrs; fit_rfm_bins gives the edges
+    if is_dask(summary):
         fitted = fit_rfm_bins(summary, bins, customer=customer, **names)
         return score_rfm(summary, fitted, customer=customer, **names)
     # fit_rfm_bins then score_rfm, validating and converting the summary once.
@@ -467,6 +482,4 @@ def rfm_scores(
         frequency=_fit_edges(f, bins),
         monetary=_fit_edges(m, bins),
     )
-    out = _score_frame((r, f, m), fitted, ids)
-    out.attrs["rfm_bins"] = fitted.to_dict()
-    return out
+    return _score_frame((r, f, m), fitted, ids)

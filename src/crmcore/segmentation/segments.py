@@ -42,8 +42,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _dask
 from crmcore._config import check_config_keys
+from crmcore._dask import is_dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -669,7 +669,9 @@ def rfm_segments(
     >>> rfm_segments(scores, RF_GRID_10)["segment"].tolist()
     ['Champions', 'Hibernating', 'Need Attention']
     """
-    if _dask.is_dask(scores):
+    if is_dask(scores):
+        from crmcore.segmentation import _dask
+
         return _dask.rfm_segments(scores, segment_map, r=r, f=f, m=m)
     seg_map = SEGMENTS_11 if segment_map is None else segment_map
     if not isinstance(seg_map, SegmentMap):
