@@ -30,7 +30,6 @@ KNOWN: set[str] = {
     "long-function crmcore/pipeline/learn.py: _counts",
     "long-function crmcore/pipeline/simulate.py: simulate_pipeline",
     "long-function crmcore/quota/apportion.py: _divisor",
-    "long-function crmcore/segmentation/clean.py: clean_transactions",
     "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.funnel import _group_sum",
     "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.funnel import _money",
     "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.funnel import _to_amount",

@@ -34,7 +34,7 @@ from crmcore._frames import (
 )
 from crmcore.errors import SchemaError
 from crmcore.segmentation._classes import class_thresholds
-from crmcore.segmentation.as_of import cut_at_as_of
+from crmcore.segmentation.as_of import AsOfCut, cut_at_as_of
 from crmcore.segmentation.grades import GradeRules
 from crmcore.segmentation.grades import customer_grades as pandas_grades
 from crmcore.segmentation.rfm import btyd_summary as pandas_btyd
@@ -47,6 +47,7 @@ from crmcore.segmentation.segments import rfm_segments as pandas_segments
 __all__ = [
     "btyd_summary",
     "customer_grades",
+    "cut",
     "fit_rfm_bins",
     "rfm_segments",
     "rfm_summary",
@@ -193,6 +194,48 @@ def btyd_summary(
         after_as_of=after_as_of,
         kwargs=kwargs,
     )
+
+
+def _cut_partition(part: pd.DataFrame, *, keep: bool, options: Mapping[str, Any]) -> pd.DataFrame:
+    cut = cut_at_as_of(part, **options)
+    return cut.kept if keep else cut.excluded
+
+
+def cut(transactions: Any, *, as_of: object, customer: str, date: str, period: str) -> AsOfCut:
+    """Cut a Dask collection at ``as_of`` row-wise: ``kept`` and ``excluded`` stay lazy.
+
+    ``as_of`` is explicit, so every partition is cut on its own with the pandas rule;
+    ``n_excluded`` (``len(excluded)``) computes the excluded rows' count when read.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd, pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": [1, 2, 3], "amount": [5.0, 7.0, 9.0],
+    ...                    "date": pd.to_datetime(["2024-01-02", "2024-02-09", "2024-01-30"])})
+    >>> c = cut(dd.from_pandas(tx, npartitions=2), as_of="2024-01-31", customer="customer_id",
+    ...         date="date", period="D")
+    >>> c.n_excluded, c.kept.compute().index.tolist()
+    (1, [0, 2])
+    """
+    core.dataframe_module()
+    arg = "transactions"
+    meta_in = transactions._meta
+    require_columns(meta_in, [customer, date], arg=arg, allow_empty=True)
+    core.require_datetime(meta_in, date, arg)
+    options: dict[str, Any] = {"as_of": as_of, "customer": customer, "date": date, "period": period}
+    probe = cut_at_as_of(core.meta_sample(transactions), **options)  # as_of, period: eagerly
+    meta = meta_in.iloc[:0]
+    kept, excluded = (
+        core.map_rows(
+            transactions,
+            partial(_cut_partition, keep=keep, options=options),
+            meta=meta,
+            arg=arg,
+            require_rows=False,
+        )
+        for keep in (True, False)
+    )
+    return AsOfCut(kept=kept, excluded=excluded, as_of=probe.as_of, period=probe.period)
 
 
 # --------------------------------------------------------------------------------------------

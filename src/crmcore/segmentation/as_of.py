@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._dask import is_dask
 from crmcore._frames import datetime_column, require_columns, require_frame, resolve_as_of
 from crmcore._periods import canonical_period, period_start
 from crmcore.errors import ConfigError
@@ -121,6 +122,12 @@ def cut_at_as_of(
         ``as_of`` is missing, not a date, or naive while the dates are tz-aware (or the
         reverse); an unknown ``period``.
 
+    Notes
+    -----
+    Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; ``kept`` and
+    ``excluded`` are then lazy Dask DataFrames (each partition cut on its own, in place), and
+    reading ``n_excluded`` computes the count. Dates must already be datetime64.
+
     Examples
     --------
     >>> import pandas as pd
@@ -143,6 +150,10 @@ def cut_at_as_of(
     1                 55          1      10.0
     2                 19          1       8.0
     """
+    if is_dask(transactions):
+        from crmcore.segmentation import _dask
+
+        return _dask.cut(transactions, as_of=as_of, customer=customer, date=date, period=period)
     arg = "transactions"
     require_frame(transactions, arg=arg)
     require_columns(transactions, [customer, date], arg=arg, allow_empty=True)

@@ -19,6 +19,7 @@ from crmcore._frames import (
 )
 from crmcore.errors import ColumnTypeError, DataError
 from crmcore.money import from_minor_units, to_minor_units
+from crmcore.segmentation._dates import numpy_dates
 
 __all__ = ["REPORT_COLUMNS", "clean_transactions"]
 
@@ -103,31 +104,69 @@ def _parse_dates(frame: pd.DataFrame, column: str, alive: _BoolArray, key: str) 
     return bad
 
 
-def _record(
-    parts: list[pd.DataFrame],
-    frame: pd.DataFrame,
-    positions: npt.NDArray[np.intp],
-    *,
-    action: str,
-    reason: str | list[str],
-    column: str,
-    new_value: object = None,
-) -> None:
-    if len(positions) == 0:
-        return
-    parts.append(
-        pd.DataFrame(
-            {
-                "position": positions,
-                "row": frame.index[positions].to_numpy(dtype=object),
-                "action": action,
-                "reason": reason,
-                "column": column,
-                "value": frame[column].iloc[positions].to_numpy(dtype=object),
-                "new_value": new_value,
-            }
+class _Run:
+    """One cleaning run: the input, which rows are still alive, and the report rows so far.
+
+    Each step below reads the rows still alive, records what it removes or changes (one report
+    row per input row, for the step that acted) and marks removed rows dead.
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, customer: str, date: str, amount: str) -> None:
+        self.frame = frame
+        self.customer = customer
+        self.date = date
+        self.amount = amount
+        self.alive = np.ones(len(frame), dtype=bool)
+        self.parts: list[pd.DataFrame] = []
+
+    def record(
+        self,
+        positions: npt.NDArray[np.intp],
+        *,
+        action: str,
+        reason: str | list[str],
+        column: str,
+        new_value: object = None,
+    ) -> None:
+        """Add report rows for the input rows at ``positions``."""
+        if len(positions) == 0:
+            return
+        frame = self.frame
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "position": positions,
+                    "row": frame.index[positions].to_numpy(dtype=object),
+                    "action": action,
+                    "reason": reason,
+                    "column": column,
+                    "value": frame[column].iloc[positions].to_numpy(dtype=object),
+                    "new_value": new_value,
+                }
+            )
         )
-    )
+
+    def remove(
+        self, positions: npt.NDArray[np.intp], *, reason: str | list[str], column: str
+    ) -> None:
+        """Report the rows at ``positions`` as removed and mark them dead."""
+        self.record(positions, action="removed", reason=reason, column=column)
+        self.alive[positions] = False
+
+    def where(self, pos: int) -> str:
+        """Describe the input row at ``pos`` for an error message (label and customer)."""
+        return describe_row(self.frame, pos, self.customer)
+
+    def report(self) -> pd.DataFrame:
+        """Build the report: one row per removed or changed input row, in input order."""
+        if self.parts:
+            report = pd.concat(self.parts, ignore_index=True)
+            report = report.sort_values("position", kind="stable").drop(columns="position")
+            report = report.reset_index(drop=True)
+        else:
+            report = pd.DataFrame({c: pd.Series([], dtype=object) for c in REPORT_COLUMNS})
+        report["action"] = report["action"].astype(object)
+        return report[list(REPORT_COLUMNS)]
 
 
 def _net_refunds(
@@ -172,6 +211,161 @@ def _net_refunds(
     leftover = np.empty_like(remaining_sorted)
     leftover[order] = leftover_by_group[group]
     return remaining, leftover
+
+
+def _drop_missing(run: _Run, missing: str) -> None:
+    """Step 1: remove rows with a missing customer id, date or amount (or raise)."""
+    frame = run.frame
+    for col in (run.customer, run.date, run.amount):
+        gone = _blank(frame[col]) & run.alive
+        pos = first_true(gone)
+        if pos is not None and missing == "error":
+            raise DataError(
+                f"column {col!r} of transactions has a missing value at {run.where(pos)}; "
+                "pass missing='drop' to remove such rows",
+                column=col,
+                row=frame.index[pos],
+                value=frame[col].iloc[pos],
+            )
+        run.remove(np.flatnonzero(gone), reason="missing value", column=col)
+
+
+def _parse(run: _Run) -> tuple[_BoolArray, npt.NDArray[np.float64], _BoolArray]:
+    """Read dates and amounts: the unparseable dates, the amounts and the unparseable amounts.
+
+    The seam for export formats: options that change how text is read (day-first dates, a
+    date format, decimal and thousands separators, currency symbols) belong in
+    :func:`_parse_dates` and :func:`_parse_amounts`; a value they rewrite is reported as a
+    ``changed`` row through :meth:`_Run.record`.
+    """
+    bad_date = _parse_dates(run.frame, run.date, run.alive, run.customer)
+    values, bad_amount = _parse_amounts(run.frame[run.amount])
+    return bad_date, values, bad_amount & run.alive & ~bad_date
+
+
+def _drop_unparseable(
+    run: _Run, bad_date: _BoolArray, bad_amount: _BoolArray, unparseable: str
+) -> None:
+    """Step 2: remove rows whose date or amount could not be read (or raise)."""
+    frame = run.frame
+    for col, bad, what in ((run.date, bad_date, "date"), (run.amount, bad_amount, "amount")):
+        pos = first_true(bad)
+        if pos is not None and unparseable == "error":
+            raise ColumnTypeError(
+                f"column {col!r} of transactions has value {show(frame[col].iloc[pos])} at "
+                f"{run.where(pos)} that is not a valid {what}; pass unparseable='drop' to "
+                "remove such rows",
+                column=col,
+                row=frame.index[pos],
+                value=frame[col].iloc[pos],
+            )
+        run.remove(np.flatnonzero(bad), reason=f"unparseable {what}", column=col)
+
+
+def _drop_duplicates(run: _Run) -> None:
+    """Step 3: remove rows identical in every column to an earlier surviving row."""
+    if not run.alive.any():
+        return
+    live = np.flatnonzero(run.alive)
+    subset = run.frame.iloc[live]
+    groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup().to_numpy()
+    first_pos = np.full(int(groups.max()) + 1, len(run.frame), dtype=np.intp)
+    np.minimum.at(first_pos, groups, live)  # first occurrence of each distinct row
+    earlier = first_pos[groups]
+    is_dup = earlier != live
+    labels = run.frame.index[earlier[is_dup]]
+    reasons = [f"exact duplicate of row {label}" for label in labels]
+    run.remove(live[is_dup], reason=reasons, column=run.customer)
+
+
+def _parsed_dates(run: _Run, positions: npt.NDArray[np.intp]) -> pd.Series:
+    """Return the dates of the rows at ``positions`` (all parseable by now) as datetime64."""
+    frame = run.frame.iloc[positions]
+    text = pd.DataFrame({run.customer: frame[run.customer], run.date: _stripped(frame[run.date])})
+    return datetime_column(text, run.date, arg="transactions", key=run.customer)
+
+
+def _net(run: _Run, values: npt.NDArray[np.float64], decimals: int) -> npt.NDArray[np.float64]:
+    """Net each refund against its customer's earlier purchases; return the new amounts."""
+    live = np.flatnonzero(run.alive)
+    sub = run.frame.iloc[live]
+    codes, _ = pd.factorize(sub[run.customer], sort=False)
+    dates = numpy_dates(_parsed_dates(run, live))
+    if isinstance(dates.dtype, pd.DatetimeTZDtype):
+        dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
+    ticks = dates.to_numpy().view(np.int64)  # in the column's own unit: any date range works
+    cents = np.asarray(to_minor_units(values[live], decimals, name=run.amount), dtype=np.int64)
+    remaining, leftover = _net_refunds(codes.astype(np.intp), ticks, cents)
+    is_refund = cents < 0
+    unmatched = is_refund & (leftover > 0)
+    run.record(
+        live[is_refund & ~unmatched],
+        action="removed",
+        reason="refund netted against earlier purchases",
+        column=run.amount,
+    )
+    reasons = [
+        f"refund netted; {from_minor_units(int(v), decimals)} of this customer's "
+        "refunds found no earlier purchase and is dropped"
+        for v in leftover[unmatched]
+    ]
+    run.record(live[unmatched], action="removed", reason=reasons, column=run.amount)
+    touched = (~is_refund) & (remaining != cents)
+    cancelled = touched & (remaining == 0)
+    reduced = touched & (remaining > 0)
+    run.record(
+        live[cancelled],
+        action="removed",
+        reason="cancelled by refunds of the same customer",
+        column=run.amount,
+    )
+    new = np.asarray(from_minor_units(remaining[reduced], decimals), dtype=np.float64)
+    run.record(
+        live[reduced],
+        action="changed",
+        reason="reduced by refunds of the same customer",
+        column=run.amount,
+        new_value=new.astype(object),
+    )
+    new_amounts = values.copy()
+    new_amounts[live[reduced]] = new
+    run.alive[live[is_refund | cancelled]] = False
+    return new_amounts
+
+
+def _handle_refunds(
+    run: _Run, values: npt.NDArray[np.float64], refunds: str, decimals: int
+) -> npt.NDArray[np.float64]:
+    """Step 4: keep, drop, net or refuse negative amounts; return the amounts after it."""
+    refund = run.alive & (np.nan_to_num(values) < 0)
+    if not refund.any() or refunds == "keep":
+        return values
+    if refunds == "error":
+        pos = int(np.argmax(refund))
+        raise DataError(
+            f"column {run.amount!r} of transactions has negative value {show(values[pos])} at "
+            f"{run.where(pos)}; pass refunds='keep', 'drop' or 'net' to say how refunds are "
+            "handled",
+            column=run.amount,
+            row=run.frame.index[pos],
+            value=run.frame[run.amount].iloc[pos],
+        )
+    if refunds == "drop":
+        run.remove(np.flatnonzero(refund), reason="refund dropped", column=run.amount)
+        return values
+    return _net(run, values, decimals)
+
+
+def _clean_rows(run: _Run, amounts: npt.NDArray[np.float64]) -> pd.DataFrame:
+    """Return the kept rows: dates as datetime64, amounts as float64, the rest as given."""
+    keep = np.flatnonzero(run.alive)
+    clean = run.frame.iloc[keep].copy()
+    if len(clean):
+        clean[run.date] = _parsed_dates(run, keep)
+    else:
+        clean[run.date] = pd.Series(pd.to_datetime([]), index=clean.index)
+    clean[run.amount] = amounts[keep]
+    return clean
 
 
 def clean_transactions(
@@ -270,174 +464,17 @@ def clean_transactions(
     >>> report["new_value"].tolist()[:2], len(clean) + int((report["action"] == "removed").sum())
     ([20.0, None], 6)
     """
-    arg = "transactions"
-    require_columns(transactions, [customer, date, amount], arg=arg)
+    require_columns(transactions, [customer, date, amount], arg="transactions")
     check_choice(duplicates, "duplicates", ("drop", "keep"))
     check_choice(missing, "missing", ("drop", "error"))
     check_choice(unparseable, "unparseable", ("drop", "error"))
     check_choice(refunds, "refunds", ("keep", "drop", "net", "error"))
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
-    frame = transactions
-    n = len(frame)
-    alive = np.ones(n, dtype=bool)
-    parts: list[pd.DataFrame] = []
-
-    # 1. missing values
-    for col in (customer, date, amount):
-        gone = _blank(frame[col]) & alive
-        pos = first_true(gone)
-        if pos is not None and missing == "error":
-            raise DataError(
-                f"column {col!r} of {arg} has a missing value at "
-                f"{describe_row(frame, pos, customer)}; pass missing='drop' to remove such rows",
-                column=col,
-                row=frame.index[pos],
-                value=frame[col].iloc[pos],
-            )
-        _record(
-            parts, frame, np.flatnonzero(gone), action="removed", reason="missing value", column=col
-        )
-        alive &= ~gone
-
-    # 2. unparseable dates and amounts
-    bad_date = _parse_dates(frame, date, alive, customer)
-    values, bad_amount = _parse_amounts(frame[amount])
-    bad_amount &= alive & ~bad_date
-    for col, bad, what in ((date, bad_date, "date"), (amount, bad_amount, "amount")):
-        pos = first_true(bad)
-        if pos is not None and unparseable == "error":
-            raise ColumnTypeError(
-                f"column {col!r} of {arg} has value {show(frame[col].iloc[pos])} at "
-                f"{describe_row(frame, pos, customer)} that is not a valid {what}; pass "
-                "unparseable='drop' to remove such rows",
-                column=col,
-                row=frame.index[pos],
-                value=frame[col].iloc[pos],
-            )
-        _record(
-            parts,
-            frame,
-            np.flatnonzero(bad),
-            action="removed",
-            reason=f"unparseable {what}",
-            column=col,
-        )
-        alive &= ~bad
-
-    # 3. exact duplicates among the surviving rows
-    if duplicates == "drop" and alive.any():
-        live = np.flatnonzero(alive)
-        subset = frame.iloc[live]
-        groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup().to_numpy()
-        first_pos = np.full(int(groups.max()) + 1, n, dtype=np.intp)
-        np.minimum.at(first_pos, groups, live)  # first occurrence of each distinct row
-        earlier = first_pos[groups]
-        is_dup = earlier != live
-        dup = live[is_dup]
-        originals = earlier[is_dup]
-        labels = frame.index[originals]
-        reasons = [f"exact duplicate of row {label}" for label in labels]
-        _record(parts, frame, dup, action="removed", reason=reasons, column=customer)
-        alive[dup] = False
-
-    # 4. refunds
-    refund = alive & (np.nan_to_num(values) < 0)
-    new_amounts = values.copy()
-    if refund.any():
-        if refunds == "error":
-            pos = int(np.argmax(refund))
-            raise DataError(
-                f"column {amount!r} of {arg} has negative value {show(values[pos])} at "
-                f"{describe_row(frame, pos, customer)}; pass refunds='keep', 'drop' or 'net' "
-                "to say how refunds are handled",
-                column=amount,
-                row=frame.index[pos],
-                value=frame[amount].iloc[pos],
-            )
-        if refunds == "drop":
-            _record(
-                parts,
-                frame,
-                np.flatnonzero(refund),
-                action="removed",
-                reason="refund dropped",
-                column=amount,
-            )
-            alive &= ~refund
-        elif refunds == "net":
-            live = np.flatnonzero(alive)
-            sub = frame.iloc[live]
-            codes, _ = pd.factorize(sub[customer], sort=False)
-            dates = datetime_column(
-                pd.DataFrame({customer: sub[customer], date: _stripped(sub[date])}),
-                date,
-                arg=arg,
-                key=customer,
-            )
-            if getattr(dates.dtype, "tz", None) is not None:
-                dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
-            ticks = dates.to_numpy().astype("datetime64[ns]").view(np.int64)
-            cents = np.asarray(to_minor_units(values[live], decimals, name=amount), dtype=np.int64)
-            remaining, leftover = _net_refunds(codes.astype(np.intp), ticks, cents)
-            is_refund = cents < 0
-            unmatched = is_refund & (leftover > 0)
-            matched_refunds = live[is_refund & ~unmatched]
-            _record(
-                parts,
-                frame,
-                matched_refunds,
-                action="removed",
-                reason="refund netted against earlier purchases",
-                column=amount,
-            )
-            left = leftover[is_refund & (leftover > 0)]
-            reasons = [
-                f"refund netted; {from_minor_units(int(v), decimals)} of this customer's "
-                "refunds found no earlier purchase and is dropped"
-                for v in left
-            ]
-            _record(parts, frame, live[unmatched], action="removed", reason=reasons, column=amount)
-            touched = (~is_refund) & (remaining != cents)
-            cancelled = touched & (remaining == 0)
-            reduced = touched & (remaining > 0)
-            _record(
-                parts,
-                frame,
-                live[cancelled],
-                action="removed",
-                reason="cancelled by refunds of the same customer",
-                column=amount,
-            )
-            new = np.asarray(from_minor_units(remaining[reduced], decimals), dtype=np.float64)
-            _record(
-                parts,
-                frame,
-                live[reduced],
-                action="changed",
-                reason="reduced by refunds of the same customer",
-                column=amount,
-                new_value=new.astype(object),
-            )
-            new_amounts[live[reduced]] = new
-            alive[live[is_refund | cancelled]] = False
-
-    keep = np.flatnonzero(alive)
-    clean = frame.iloc[keep].copy()
-    if len(clean):
-        clean[date] = datetime_column(
-            pd.DataFrame({customer: clean[customer], date: _stripped(clean[date])}),
-            date,
-            arg=arg,
-            key=customer,
-        )
-    else:
-        clean[date] = pd.Series(pd.to_datetime([]), index=clean.index)
-    clean[amount] = new_amounts[keep]
-    if parts:
-        report = pd.concat(parts, ignore_index=True)
-        report = report.sort_values("position", kind="stable").drop(columns="position")
-        report = report.reset_index(drop=True)
-    else:
-        report = pd.DataFrame({c: pd.Series([], dtype=object) for c in REPORT_COLUMNS})
-    report["action"] = report["action"].astype(object)
-    return clean, report[list(REPORT_COLUMNS)]
+    run = _Run(transactions, customer=customer, date=date, amount=amount)
+    _drop_missing(run, missing)
+    bad_date, values, bad_amount = _parse(run)
+    _drop_unparseable(run, bad_date, bad_amount, unparseable)
+    if duplicates == "drop":
+        _drop_duplicates(run)
+    amounts = _handle_refunds(run, values, refunds, decimals)
+    return _clean_rows(run, amounts), run.report()
