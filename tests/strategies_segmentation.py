@@ -32,3 +32,42 @@ def summaries(draw: st.DrawFn, *, min_rows: int = 1, max_rows: int = 40) -> pd.D
         {"recency": recency, "frequency": frequency, "monetary": monetary},
         index=pd.Index(ids, name="customer_id"),
     )
+
+
+# The Gregorian calendar repeats exactly every 400 years (146,097 days, a whole number of
+# weeks): dates shifted by whole cycles fall on the same weekdays, month days and quarters, so
+# every calendar-period result must be the same.
+GREGORIAN_CYCLE = pd.Timedelta(days=146_097)
+
+#: Ways of holding the same dates: numpy datetime64 as given, pyarrow timestamps, seconds
+#: before 1677, microseconds after 2262, and a time zone without daylight saving (local wall
+#: clock kept).
+DATE_KINDS = ("numpy", "arrow", "before_1677", "after_2262", "tz")
+
+
+def represent_dates(frame: pd.DataFrame, kind: str, column: str = "date") -> pd.DataFrame:
+    """``frame`` with its datetime64 ``column`` held as ``kind`` (see :data:`DATE_KINDS`)."""
+    dates = frame[column]
+    if kind == "arrow":
+        dates = dates.astype("timestamp[ns][pyarrow]")
+    elif kind == "before_1677":
+        dates = dates.astype("datetime64[s]") - 2 * GREGORIAN_CYCLE
+    elif kind == "after_2262":
+        dates = dates.astype("datetime64[us]") + 2 * GREGORIAN_CYCLE
+    elif kind == "tz":
+        dates = dates.dt.tz_localize("Asia/Tokyo")
+    return frame.assign(**{column: dates})
+
+
+def represent_as_of(as_of: pd.Timestamp, kind: str) -> pd.Timestamp:
+    """The ``as_of`` matching :func:`represent_dates` of the same ``kind``."""
+    if kind == "before_1677":
+        return as_of.as_unit("s") - 2 * GREGORIAN_CYCLE
+    if kind == "after_2262":
+        return as_of.as_unit("us") + 2 * GREGORIAN_CYCLE
+    if kind == "tz":
+        return as_of.tz_localize("Asia/Tokyo")
+    return as_of
+
+
+date_kinds = st.sampled_from(DATE_KINDS)

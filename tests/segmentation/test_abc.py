@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation import abc_classes, abc_summary, abc_xyz, item_totals
 from helpers import call_unmutated, shuffled
+from strategies import transaction_frames
+from strategies_segmentation import date_kinds, represent_dates
 
 # ------------------------------------------------------------------ abc_classes: examples
 
@@ -499,3 +501,34 @@ def test_abc_summary_reconciles_with_the_items(tx: pd.DataFrame, seed: int) -> N
         assert out["share"].sum() == pytest.approx(1.0)
         assert out["share"].iloc[0] >= 0.8 - 1e-9  # A holds at least the first cut-off
     pd.testing.assert_frame_equal(abc_summary(shuffled(classes, seed)), out, rtol=1e-9)
+
+
+@given(
+    tx=transaction_frames(),
+    kind=date_kinds,
+    period=st.sampled_from(["D", "W", "M", "Q", "Y"]),
+)
+def test_abc_xyz_does_not_depend_on_how_dates_are_held(
+    tx: pd.DataFrame, kind: str, period: str
+) -> None:
+    # pyarrow timestamps once failed ('ArrowTemporalProperties' has no 'to_period'); dates
+    # shifted by whole 400-year cycles (before 1677, after 2262) have the same calendar.
+    got = abc_xyz(represent_dates(tx, kind), period=period)
+    pd.testing.assert_frame_equal(got, abc_xyz(tx, period=period))
+
+
+def test_abc_xyz_on_pyarrow_timestamps_hand_worked() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2],
+            "date": pd.Series(
+                pd.to_datetime(["2024-01-05", "2024-02-05", "2024-03-05", "2024-01-09"])
+            ).astype("timestamp[ns][pyarrow]"),
+            "amount": [10.0, 10.0, 10.0, 30.0],
+        }
+    )
+    out = abc_xyz(tx)
+    # customer 2: monthly totals 30, 0, 0: mean 10, std sqrt(600 / 3), cv 1.414
+    assert out["periods"].tolist() == [3, 3]
+    assert out["cv"].round(4).tolist() == [0.0, 1.4142]
+    assert out["abc_xyz"].tolist() == ["AX", "AZ"]

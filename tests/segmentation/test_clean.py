@@ -12,6 +12,7 @@ from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
 from crmcore.segmentation import clean_transactions, rfm_summary
 from helpers import call_unmutated, shuffled
 from strategies import transaction_frames
+from strategies_segmentation import date_kinds, represent_dates
 
 MESSY = pd.DataFrame(
     {
@@ -300,3 +301,33 @@ def test_bad_input(
 ) -> None:
     with pytest.raises(exc, match=match):
         clean_transactions(raw, **kwargs)  # type: ignore[arg-type]
+
+
+def test_refunds_net_across_five_centuries() -> None:
+    # A refund in 2030 nets against a purchase made in 1500 (seconds resolution). Netting in
+    # nanoseconds wrapped 1500 past 2030, so the refund found "no earlier purchase".
+    raw = pd.DataFrame(
+        {
+            "customer_id": [1, 1],
+            "date": np.array(["1500-01-01", "2030-01-01"], dtype="datetime64[s]"),
+            "amount": [10.0, -4.0],
+        }
+    )
+    clean, report = clean_transactions(raw, refunds="net")
+    assert clean["amount"].tolist() == [6.0]
+    assert clean["date"].dtype == np.dtype("datetime64[s]")
+    assert report["reason"].tolist() == [
+        "reduced by refunds of the same customer",
+        "refund netted against earlier purchases",
+    ]
+
+
+@given(tx=transaction_frames(), kind=date_kinds, refunds=st.sampled_from(["keep", "net"]))
+def test_cleaning_does_not_depend_on_how_dates_are_held(
+    tx: pd.DataFrame, kind: str, refunds: str
+) -> None:
+    raw = tx.assign(amount=np.where(np.arange(len(tx)) % 4 == 3, -tx["amount"], tx["amount"]))
+    got_clean, got_report = clean_transactions(represent_dates(raw, kind), refunds=refunds)
+    clean, report = clean_transactions(raw, refunds=refunds)
+    pd.testing.assert_frame_equal(got_clean.drop(columns="date"), clean.drop(columns="date"))
+    pd.testing.assert_frame_equal(got_report, report)

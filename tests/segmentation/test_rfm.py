@@ -13,6 +13,7 @@ from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeErr
 from crmcore.segmentation import btyd_summary, cut_at_as_of, rfm_summary
 from helpers import call_unmutated, shuffled
 from strategies import transaction_frames
+from strategies_segmentation import date_kinds, represent_as_of, represent_dates
 
 
 def _dt(values: object) -> pd.DatetimeIndex:
@@ -661,3 +662,47 @@ def test_summaries_at_scale_match_pandas_groupby(shuffle: bool) -> None:
     r = rfm_summary(tx)
     assert r["frequency"].tolist() == n.tolist()
     np.testing.assert_allclose(r["monetary"], tx.groupby("customer_id")["amount"].sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Any date dtype and range: pyarrow timestamps, tz-aware, before 1677 and after 2262
+# --------------------------------------------------------------------------------------------
+
+PERIODS = st.sampled_from(["D", "W", "M", "Q", "Y"])
+
+
+@given(tx=transaction_frames(), kind=date_kinds, period=PERIODS, day=st.integers(400, 800))
+def test_summaries_do_not_depend_on_how_dates_are_held(
+    tx: pd.DataFrame, kind: str, period: str, day: int
+) -> None:
+    # Shifts of whole 400-year Gregorian cycles keep every weekday and month: same summaries.
+    as_of = pd.Timestamp("2024-01-01") + pd.Timedelta(days=day)
+    held = represent_dates(tx, kind)
+    when = represent_as_of(as_of, kind)
+    got = rfm_summary(held, as_of=when, period=period)
+    want = rfm_summary(tx, as_of=as_of, period=period)
+    counts = ["recency", "frequency", "monetary", "tenure"]
+    pd.testing.assert_frame_equal(got[counts], want[counts])
+    pd.testing.assert_frame_equal(
+        btyd_summary(held, amount="amount", as_of=when, period=period),
+        btyd_summary(tx, amount="amount", as_of=as_of, period=period),
+    )
+
+
+def test_dates_before_1677_and_after_2262_hand_worked() -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": np.array(["1500-01-30", "1500-03-02", "2500-01-01"], dtype="datetime64[s]"),
+            "amount": [10.0, 20.0, 5.0],
+        }
+    )
+    out = rfm_summary(tx, as_of=np.datetime64("2500-01-01", "s"), period="Y")
+    assert out["recency"].tolist() == [1000, 0]
+    assert out["tenure"].tolist() == [1000, 0]
+    assert out["first_purchase"].tolist() == [
+        pd.Timestamp("1500-01-30"),
+        pd.Timestamp("2500-01-01"),
+    ]
+    b = btyd_summary(tx.iloc[:2], amount="amount", period="M")
+    assert b[["frequency", "recency", "T", "monetary_value"]].iloc[0].tolist() == [1, 2, 2, 20]
