@@ -460,3 +460,47 @@ def test_error_messages_name_the_callers_row(tx: pd.DataFrame) -> None:
     # the refund is the only negative amount; its label survives the shuffle by customer
     with pytest.raises(DataError, match=r"row 't5' \(customer_id="):
         rfm_summary(partitionings(labelled)[0]).compute()
+
+
+# --------------------------------------------------------------------------------------------
+# Cutting at as_of, and the generic core on its own
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("period", ["D", "M"])
+def test_cut_at_as_of_equals_pandas(tx: pd.DataFrame, period: str) -> None:
+    for ddf in partitionings(tx):
+        base = ddf.compute()
+        expected = cut_at_as_of(base, as_of="2024-06-30", period=period)
+        cut = cut_at_as_of(ddf, as_of="2024-06-30", period=period)
+        assert cut.as_of == expected.as_of
+        assert cut.period == expected.period
+        same(cut.kept, expected.kept)
+        same(cut.excluded, expected.excluded)
+        assert cut.n_excluded == expected.n_excluded > 0
+        # the kept rows summarise like the pandas ones
+        options = {"as_of": cut.as_of, "refunds": "allow"}
+        same(rfm_summary(cut.kept, **options), rfm_summary(expected.kept, **options))
+
+
+def test_cut_at_as_of_checks_eagerly(tx: pd.DataFrame) -> None:
+    ddf = partitionings(tx)[0]
+    with pytest.raises(ConfigError, match="mix naive and tz-aware"):
+        cut_at_as_of(ddf, as_of=pd.Timestamp("2024-01-01", tz="UTC"))
+    with pytest.raises(ColumnTypeError, match="must already be datetime64"):
+        cut_at_as_of(ddf.assign(date=ddf["date"].astype(str)), as_of="2024-01-01")
+
+
+def test_column_selection_fallback_of_old_dask(
+    tx: pd.DataFrame, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dask < 2025.1 cannot project columns through a concat of frames with unknown divisions;
+    # the per-partition fallback must give the same results (run here on any Dask version).
+    from crmcore._dask import partitions
+
+    monkeypatch.setattr(partitions, "_projection_is_safe", lambda: False)
+    wide = tx.assign(channel="web", note=np.arange(len(tx)))
+    ddf = split(wide, [10, 10, 70])
+    same(rfm_summary(ddf, refunds="allow"), rfm_summary(wide, refunds="allow"))
+    summary = rfm_summary(tx, refunds="allow").assign(potential=1.0, extra="x")
+    same(customer_grades(split(summary, [7, 30])), customer_grades(summary))
