@@ -253,6 +253,12 @@ CASES: dict[Callable[..., Any], Case] = {
         {0: TX},
         nulls_ok=tuple(TX),  # documented: dropped and reported
     ),
+    segmentation.cut_at_as_of: Case(
+        lambda: _a(_tx(), as_of="2024-06-30"),
+        {0: ["customer_id", "date"]},
+        order_independent=False,  # documented: both parts keep the input's row order
+        empty=None,  # documented: an empty table cuts into two empty parts
+    ),
     segmentation.customer_grades: Case(
         lambda: _a(_summary().assign(potential=lambda f: (f["frequency"] * 37 % 11).astype(float))),
         {0: ["monetary", "potential"]},

@@ -118,6 +118,12 @@ def test_result_is_frozen() -> None:
             r"missing date \(NaT\) at row 'r3' \(customer_id=2\)",
         ),
         (TX.assign(date=1.5), {"as_of": "2024-01-01"}, ColumnTypeError, "expected dates"),
+        (
+            TX.assign(customer_id=[1, None, 2, 3, 4]),
+            {"as_of": "2024-01-01"},
+            DataError,
+            "customer_id.*'r1'",
+        ),
         ("not a frame", {"as_of": "2024-01-01"}, TypeError, "transactions"),
     ],
 )

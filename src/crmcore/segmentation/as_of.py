@@ -14,7 +14,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._dask import is_dask
-from crmcore._frames import datetime_column, require_columns, require_frame, resolve_as_of
+from crmcore._frames import (
+    datetime_column,
+    require_columns,
+    require_frame,
+    require_not_null,
+    resolve_as_of,
+)
 from crmcore._periods import canonical_period, period_start
 from crmcore.errors import ConfigError
 from crmcore.segmentation._dates import numpy_dates, wall_clock
@@ -115,9 +121,10 @@ def cut_at_as_of(
     Raises
     ------
     SchemaError
-        A column is missing.
+        A column is missing (an empty table is fine: both parts are empty).
     ColumnTypeError, DataError
-        Dates that are not dates, missing dates, naive and tz-aware dates mixed.
+        Dates that are not dates, missing dates or customer ids, naive and tz-aware dates
+        mixed.
     ConfigError
         ``as_of`` is missing, not a date, or naive while the dates are tz-aware (or the
         reverse); an unknown ``period``.
@@ -157,6 +164,7 @@ def cut_at_as_of(
     arg = "transactions"
     require_frame(transactions, arg=arg)
     require_columns(transactions, [customer, date], arg=arg, allow_empty=True)
+    require_not_null(transactions, customer, arg=arg)
     code = canonical_period(period)
     if as_of is None:
         raise ConfigError("as_of is required: the date to cut the transactions at", column="as_of")
