@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
@@ -37,7 +38,9 @@ def summaries(draw: st.DrawFn, *, min_rows: int = 1, max_rows: int = 40) -> pd.D
 # The Gregorian calendar repeats exactly every 400 years (146,097 days, a whole number of
 # weeks): dates shifted by whole cycles fall on the same weekdays, month days and quarters, so
 # every calendar-period result must be the same.
-GREGORIAN_CYCLE = pd.Timedelta(days=146_097)
+GREGORIAN_CYCLE_DAYS = 146_097
+# Two cycles (800 years) in seconds; as a numpy value, since 800 years of nanoseconds overflow.
+_SHIFT = np.timedelta64(2 * GREGORIAN_CYCLE_DAYS * 86_400, "s")
 
 #: Ways of holding the same dates: numpy datetime64 as given, pyarrow timestamps, seconds
 #: before 1677, microseconds after 2262, and a time zone without daylight saving (local wall
@@ -51,9 +54,9 @@ def represent_dates(frame: pd.DataFrame, kind: str, column: str = "date") -> pd.
     if kind == "arrow":
         dates = dates.astype("timestamp[ns][pyarrow]")
     elif kind == "before_1677":
-        dates = dates.astype("datetime64[s]") - 2 * GREGORIAN_CYCLE
+        dates = pd.Series(dates.to_numpy().astype("datetime64[s]") - _SHIFT, index=dates.index)
     elif kind == "after_2262":
-        dates = dates.astype("datetime64[us]") + 2 * GREGORIAN_CYCLE
+        dates = pd.Series(dates.to_numpy().astype("datetime64[us]") + _SHIFT, index=dates.index)
     elif kind == "tz":
         dates = dates.dt.tz_localize("Asia/Tokyo")
     return frame.assign(**{column: dates})
@@ -62,9 +65,9 @@ def represent_dates(frame: pd.DataFrame, kind: str, column: str = "date") -> pd.
 def represent_as_of(as_of: pd.Timestamp, kind: str) -> pd.Timestamp:
     """The ``as_of`` matching :func:`represent_dates` of the same ``kind``."""
     if kind == "before_1677":
-        return as_of.as_unit("s") - 2 * GREGORIAN_CYCLE
+        return pd.Timestamp(np.datetime64(as_of.to_datetime64(), "s") - _SHIFT)
     if kind == "after_2262":
-        return as_of.as_unit("us") + 2 * GREGORIAN_CYCLE
+        return pd.Timestamp(np.datetime64(as_of.to_datetime64(), "us") + _SHIFT)
     if kind == "tz":
         return as_of.tz_localize("Asia/Tokyo")
     return as_of

@@ -179,10 +179,20 @@ def test_bins_round_trip(summary: pd.DataFrame, bins: int) -> None:
 )
 def test_qcut_equivalence_without_duplicate_edges(values: list[float], bins: int) -> None:
     s = pd.Series(values)
-    assume(len(np.unique(np.quantile(s, np.linspace(0, 1, bins + 1)))) == bins + 1)
+    # Edges that differ only by rounding (-1.0000000000000002 and -1.0) are one edge for
+    # fit_rfm_bins but two for qcut: require clearly distinct edges.
+    all_edges = np.quantile(s, np.linspace(0, 1, bins + 1))
+    assume(bool((np.diff(all_edges) > 1e-9 * (1.0 + np.abs(all_edges[1:]))).all()))
     frame = pd.DataFrame({"recency": s, "frequency": s, "monetary": s})
-    out = score_rfm(frame, fit_rfm_bins(frame, bins))
-    assert out["m_score"].tolist() == (pd.qcut(s, bins, labels=False) + 1).tolist()
+    out = score_rfm(frame, fit_rfm_bins(frame, bins))["m_score"].to_numpy()
+    expected = (pd.qcut(s, bins, labels=False) + 1).to_numpy()
+    # pandas computes its edges at np.linspace(0, 1, bins + 1), which can differ from k / bins
+    # in the last bit: a value lying on an edge may then fall on either side of it (pandas 2.2
+    # puts 4.0 above an edge of 3.9999999999999996). Elsewhere the scores are identical.
+    edges = np.quantile(s, np.linspace(0, 1, bins + 1)[1:-1])
+    near = np.isclose(s.to_numpy()[:, None], edges[None, :], rtol=1e-12, atol=1e-12).any(axis=1)
+    np.testing.assert_array_equal(out[~near], expected[~near])
+    assert (np.abs(out[near] - expected[near]) <= 1).all()
 
 
 # ---------------------------------------------------------------------------- bad input

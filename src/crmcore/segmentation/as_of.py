@@ -73,7 +73,9 @@ def _after_mask(dates: pd.Series, as_of: pd.Timestamp, period: str) -> npt.NDArr
     """Rows whose calendar period (local wall clock) is later than the period of ``as_of``."""
     starts = period_start(wall_clock(dates), period).to_numpy().astype("datetime64[D]")
     as_of_wall = as_of.tz_localize(None) if as_of.tzinfo is not None else as_of
-    limit = period_start(pd.Series([as_of_wall]), period).to_numpy().astype("datetime64[D]")
+    # From numpy, so that a date outside the nanosecond range keeps its own unit.
+    one = pd.Series(np.array([as_of_wall.to_datetime64()]))
+    limit = period_start(one, period).to_numpy().astype("datetime64[D]")
     after: npt.NDArray[np.bool_] = starts > limit[0]
     return after
 
