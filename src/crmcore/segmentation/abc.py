@@ -459,8 +459,11 @@ def abc_summary(classes: pd.DataFrame, *, abc: str = "abc", total: str = "total"
         raise SchemaError("classes is empty; expected at least one item", column=abc)
     require_not_null(classes, abc, arg="classes")
     values = pd.Series(numeric_column(classes, total, arg="classes"), index=classes.index)
-    # The class column's own array keeps a categorical's empty classes and its order.
-    groups = values.groupby(classes[abc].array, observed=False, sort=True)
+    # A categorical's own array keeps its empty classes and its order; other labels group as a
+    # numpy array (pandas 2.2 deprecates grouping by a NumpyExtensionArray).
+    labels = classes[abc]
+    key = labels.array if isinstance(labels.dtype, pd.CategoricalDtype) else labels.to_numpy()
+    groups = values.groupby(key, observed=False, sort=True)
     out = pd.DataFrame({"items": groups.size().astype(np.int64), "total": groups.sum()})
     out.index.name = abc
     grand = float(out["total"].sum())
