@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -74,6 +75,16 @@ def test_time_zone_kept_and_wall_clock_used() -> None:
     out = period_start(dates, "M")
     assert out.dtype == dates.dtype  # same unit and zone
     assert out.iloc[0] == pd.Timestamp("2024-03-01", tz="Asia/Shanghai")
+
+
+@pytest.mark.parametrize("tz", [None, "UTC", "Asia/Shanghai"])
+def test_pyarrow_timestamps_like_numpy(tz: str | None) -> None:
+    dates = pd.Series(pd.to_datetime(["2024-03-31 23:30", "2023-01-01 00:00"]), index=[5, 7])
+    if tz is not None:
+        dates = dates.dt.tz_localize(tz)
+    arrow = dates.astype(pd.ArrowDtype(pa.timestamp("us", tz=tz)))
+    expected = period_start(dates.dt.as_unit("us"), "M")
+    pd.testing.assert_series_equal(period_start(arrow, "M"), expected)
 
 
 def test_nat_stays_nat() -> None:

@@ -135,15 +135,17 @@ def period_start(dates: pd.Series, period: str) -> pd.Series:
     Parameters
     ----------
     dates
-        A datetime64 Series (any unit; naive or time-zone aware). NaT stays NaT.
+        A datetime64 Series (any unit; naive or time-zone aware; numpy or pyarrow backed).
+        NaT stays NaT.
     period
         A period code or alias (see the module docstring).
 
     Returns
     -------
     pandas.Series
-        Same index, name, unit and time zone as ``dates``; aware dates are bucketed on their
-        local wall clock. Weeks start on Monday.
+        Same index, name, unit and time zone as ``dates`` (numpy-backed ``datetime64``, also
+        for pyarrow input); aware dates are bucketed on their local wall clock. Weeks start on
+        Monday.
 
     Examples
     --------
@@ -156,6 +158,9 @@ def period_start(dates: pd.Series, period: str) -> pd.Series:
     [Timestamp('2024-03-01 00:00:00+0100', tz='Europe/Paris')]
     """
     code = canonical_period(period)
+    if isinstance(dates.dtype, pd.ArrowDtype):
+        # timestamp[...][pyarrow]: the same instants as numpy datetime64 (unit and zone kept)
+        dates = pd.Series(pd.DatetimeIndex(dates.array), index=dates.index, name=dates.name)
     tz = getattr(dates.dtype, "tz", None)
     local = dates.dt.tz_localize(None) if tz is not None else dates
     values = cast("npt.NDArray[np.datetime64]", local.to_numpy())
