@@ -21,23 +21,7 @@ MAX_BODY = 120
 
 # Violations that predate the rules, each to be removed by the change that fixes it.
 KNOWN: set[str] = {
-    "attrs-write crmcore/pipeline/forecast.py",
-    "attrs-write crmcore/pipeline/funnel.py",
-    "attrs-write crmcore/pipeline/simulate.py",
-    "attrs-write crmcore/pipeline/timing.py",
-    "long-function crmcore/pipeline/campaigns.py: campaign_roi",
-    "long-function crmcore/pipeline/credit.py: split_credit",
-    "long-function crmcore/pipeline/learn.py: _counts",
-    "long-function crmcore/pipeline/simulate.py: simulate_pipeline",
     "long-function crmcore/quota/apportion.py: _divisor",
-    "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.funnel import _group_sum",
-    "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.funnel import _money",
-    "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.funnel import _to_amount",
-    "private-import crmcore/pipeline/forecast.py: from crmcore.pipeline.timing import _optional_dates",
-    "private-import crmcore/pipeline/timing.py: from crmcore.pipeline.funnel import _Deals",
-    "private-import crmcore/pipeline/timing.py: from crmcore.pipeline.funnel import _deals",
-    "private-import crmcore/pipeline/timing.py: from crmcore.pipeline.funnel import _group_sum",
-    "private-import crmcore/pipeline/timing.py: from crmcore.pipeline.funnel import _to_amount",
 }
 
 

@@ -93,7 +93,7 @@ class TestSplitCreditExamples:
         # Deal 2 has no splits: 100 % to its owner, marked owner_default. Shares in percent.
         deals = _deals([1, 2], [10.0, 2.5], owner=["x", "zed"])
         splits = _splits([1, 1], ["ann", "bob"], [60.0, 40.0])
-        out = split_credit(deals, splits, owner="owner", scale="percent")
+        out = split_credit(deals, splits, default_person="owner", scale="percent")
         assert out["credited_cents"].tolist() == [600, 400, 250]
         assert out["share"].tolist() == [60.0, 40.0, 100.0]
         assert out["owner_default"].tolist() == [False, False, True]
@@ -102,7 +102,7 @@ class TestSplitCreditExamples:
     def test_owner_fallback_for_deal_with_only_overlays(self) -> None:
         deals = _deals([1], [100.0], owner=["own"])
         splits = _splits([1], ["mgr"], [0.5], split_type=["overlay"])
-        out = split_credit(deals, splits, split_type="split_type", owner="owner")
+        out = split_credit(deals, splits, split_type="split_type", default_person="owner")
         got = dict(zip(out.index.get_level_values("person"), out["credited_cents"], strict=True))
         assert got == {"mgr": 5000, "own": 10000}
 
@@ -235,7 +235,7 @@ GOOD_SPLITS = _splits([1, 1, 2], ["a", "b", "a"], [0.5, 0.5, 1.0])
             _splits([1, 1], ["a", "b"], [0.5, 0.5]),
             {},
             DataError,
-            r"deal 2 \(opportunity_id\) has no revenue splits.*owner=",
+            r"deal 2 \(opportunity_id\) has no revenue splits.*default_person=",
         ),
         (
             GOOD_DEALS,
@@ -307,16 +307,16 @@ GOOD_SPLITS = _splits([1, 1, 2], ["a", "b", "a"], [0.5, 0.5, 1.0])
         (
             GOOD_DEALS,
             GOOD_SPLITS.iloc[:2],
-            {"owner": "owner"},
+            {"default_person": "owner"},
             SchemaError,
             r"missing column\(s\) 'owner'",
         ),
         (
             GOOD_DEALS.assign(owner=["x", None]),
             GOOD_SPLITS.iloc[:2],
-            {"owner": "owner"},
+            {"default_person": "owner"},
             DataError,
-            r"missing owner at row 1 \(opportunity_id=2\)",
+            r"missing person at row 1 \(opportunity_id=2\)",
         ),
         (GOOD_DEALS, GOOD_SPLITS, {"scale": "ratio"}, ConfigError, r"scale='ratio' is not one of"),
         (GOOD_DEALS, GOOD_SPLITS, {"decimals": -1}, ConfigError, r"decimals == -1"),
@@ -352,3 +352,60 @@ def test_decimal_amounts_and_shares_are_accepted() -> None:
     splits = _splits([1, 1, 1], ["ann", "bob", "cy"], [Decimal(x) for x in ("0.5", "0.3", "0.2")])
     out = split_credit(deals, splits)
     assert out["credited_cents"].tolist() == [50001, 30000, 20000]
+
+
+def test_owner_keyword_still_works_with_a_deprecation_warning() -> None:
+    deals = _deals([1, 2], [10.0, 2.5], owner=["x", "zed"])
+    splits = _splits([1], ["ann"], [1.0])
+    with pytest.warns(DeprecationWarning, match=r"split_credit\(owner=...\) was renamed"):
+        old = split_credit(deals, splits, owner="owner")
+    pd.testing.assert_frame_equal(old, split_credit(deals, splits, default_person="owner"))
+
+
+# --- issue 14: labels, not positions; sums that cannot wrap --------------------------------
+
+
+def test_amount_too_large_for_cents_names_the_row_label() -> None:
+    deals = _deals([1, 2, 3], [1.0, 2.0, 1e15])
+    deals.index = ["r10", "r20", "r30"]
+    splits = _splits([1, 2, 3], ["a", "b", "c"], [1.0, 1.0, 1.0])
+    with pytest.raises(DataError, match=r"at row 'r30' \(opportunity_id=3\), too large") as err:
+        split_credit(deals, splits)
+    assert err.value.row == "r30"
+
+
+def test_overlay_credit_too_large_for_cents_names_the_deal() -> None:
+    deals = _deals([1, 2], [1.0, 8e13])
+    deals.index = ["r10", "r20"]
+    splits = _splits(
+        [1, 2, 2], ["a", "b", "c"], [1.0, 1.0, 50.0], kind=["revenue"] * 2 + ["overlay"]
+    )
+    with pytest.raises(DataError, match=r"overlay splits of deal 2 \(row 'r20'.*total 5000 %"):
+        split_credit(deals, splits, split_type="kind")
+
+
+def test_credit_totals_past_2_63_raise_instead_of_wrapping() -> None:
+    # The issue's case: two lines of 2**62 + 2**61 cents wrapped to -4.5e18 in int64.
+    credit = pd.DataFrame(
+        {"credited_cents": np.asarray([2**62 + 2**61, 2**62 + 2**61, 5], dtype=np.int64)},
+        index=pd.MultiIndex.from_tuples(
+            [(1, "ann", "revenue"), (2, "ann", "revenue"), (3, "bob", "revenue")],
+            names=["opportunity_id", "person", "split_type"],
+        ),
+    )
+    with pytest.raises(
+        DataError, match=r"credited_cents of \('ann', 'revenue'\) sum to 13835058055282163712"
+    ) as err:
+        credit_totals(credit)
+    assert err.value.row == ("ann", "revenue")
+    fine = credit_totals(credit.iloc[1:])
+    assert fine["credited_cents"].tolist() == [2**62 + 2**61, 5]
+
+
+def test_credit_totals_refuses_float_cents_beyond_int64() -> None:
+    credit = split_credit(_deals([1], [1.0]), _splits([1], ["a"], [1.0])).astype(
+        {"credited_cents": np.float64}
+    )
+    credit["credited_cents"] = 1e19
+    with pytest.raises(DataError, match=r"expected whole minor units \(int64\)"):
+        credit_totals(credit)

@@ -126,17 +126,21 @@ def test_currencies_with_rates_convert_to_reporting_currency() -> None:
     assert out["expected_amount"].tolist() == [81.0, 180.0, 6.0]
     assert out["fx_rate"].tolist() == [0.9, 1.0, 0.006]
     assert out["currency"].tolist() == ["USD", "EUR", "JPY"]
-    assert out.attrs["reporting_currency"] == "EUR"
+    # The currency the amounts are in is a column: it survives concat, filters and Dask.
+    assert out["reporting_currency"].tolist() == ["EUR"] * 3
     by = pipeline_by_stage(deals, MODEL, currency="currency", rates=rates, reporting_currency="EUR")
     assert by.loc["negotiation", "expected_amount"] == 261.0
-    assert by.attrs["reporting_currency"] == "EUR"
+    assert by["reporting_currency"].tolist() == ["EUR"] * 5
 
 
 def test_single_currency_needs_no_rates() -> None:
     deals = worked_deals().assign(currency="EUR")
     by = pipeline_by_stage(deals, MODEL, currency="currency")
     assert by["expected_amount"].sum() == 540_000.0
-    assert by.attrs["reporting_currency"] == "EUR"
+    assert set(by["reporting_currency"]) == {"EUR"}
+    assert set(weighted_pipeline(deals, MODEL, currency="currency")["reporting_currency"]) == {
+        "EUR"
+    }
 
 
 def test_mixed_currencies_per_deal_without_rates_stay_in_own_currency() -> None:
@@ -144,7 +148,14 @@ def test_mixed_currencies_per_deal_without_rates_stay_in_own_currency() -> None:
     out = weighted_pipeline(deals, MODEL, currency="currency")
     assert out["currency"].tolist() == ["EUR", "USD", "EUR"]
     assert "fx_rate" not in out.columns
-    assert out.attrs["reporting_currency"] is None
+    assert "reporting_currency" not in out.columns
+
+
+def test_reporting_currency_column_only_when_known() -> None:
+    assert "reporting_currency" not in weighted_pipeline(worked_deals(), MODEL).columns
+    assert "reporting_currency" not in pipeline_by_stage(worked_deals(), MODEL).columns
+    named = pipeline_by_stage(worked_deals(), MODEL, reporting_currency="CHF")
+    assert named["reporting_currency"].tolist() == ["CHF"] * 5
 
 
 def test_three_decimal_currency() -> None:
@@ -332,4 +343,66 @@ def test_single_currency_differing_from_reporting_currency_needs_rates() -> None
     with pytest.raises(CurrencyError, match="in currency 'EUR' but reporting_currency is 'USD'"):
         pipeline_by_stage(
             _deals(currency="EUR"), MODEL, currency="currency", reporting_currency="USD"
+        )
+
+
+# --- issue 14: the row label, not a position; sums that cannot wrap ------------------------
+
+
+@pytest.mark.parametrize("func", [weighted_pipeline, pipeline_by_stage])
+def test_amount_too_large_for_cents_names_the_row_label(func: Any) -> None:
+    deals = worked_deals().assign(amount=[1.0, 2.0, 1e15])
+    deals.index = ["r10", "r20", "r30"]
+    with pytest.raises(
+        DataError, match=r"amount 1000000000000000.0 at row 'r30' \(opportunity_id=3\)"
+    ) as err:
+        func(deals, MODEL)
+    assert err.value.row == "r30"
+    assert "position" not in str(err.value)
+
+
+def test_amount_too_large_after_conversion_names_the_row_label() -> None:
+    deals = worked_deals().assign(amount=[1.0, 1e13, 2.0], currency=["EUR", "JPY", "EUR"])
+    deals.index = ["r10", "r20", "r30"]
+    with pytest.raises(DataError, match=r"converted into the reporting currency\) at row 'r20'"):
+        weighted_pipeline(deals, MODEL, currency="currency", rates={"EUR": 1.0, "JPY": 1000.0})
+
+
+def test_stage_totals_past_2_63_cents_raise_instead_of_wrapping() -> None:
+    # 1 100 deals of 9e13 cents-worth each: 9.9e16 currency units = 9.9e18 cents > 2**63.
+    n = 1_100
+    deals = pd.DataFrame(
+        {"opportunity_id": np.arange(n), "stage": ["won"] * n, "amount": [9.0e13 - 1] * n}
+    )
+    with pytest.raises(DataError, match=r"amounts of 'won' sum to \d+ minor units, which passes"):
+        pipeline_by_stage(deals, MODEL)
+
+
+def test_mixed_type_ids_sort_by_type_then_value() -> None:
+    deals = pd.DataFrame({"opportunity_id": ["b", 2, "a", 1], "stage": ["won"] * 4,
+                          "amount": [1.0, 2.0, 3.0, 4.0]})  # fmt: skip
+    out = weighted_pipeline(deals, MODEL)
+    assert list(out.index) == [1, 2, "a", "b"]
+    pd.testing.assert_frame_equal(out, weighted_pipeline(shuffled(deals, 3), MODEL))
+    same = deals.assign(opportunity_id=[1, "1", 2, 3])
+    with pytest.raises(DataError, match=r"mixes id types: 1 at row 0 and '1' at row 1"):
+        weighted_pipeline(same, MODEL)
+
+
+def test_pyarrow_and_nullable_columns_behave_like_numpy() -> None:
+    deals = worked_deals().assign(stage=["prospect", "won", "lost"])
+    arrow = deals.astype(
+        {
+            "opportunity_id": "int64[pyarrow]",
+            "stage": "string[pyarrow]",
+            "amount": "double[pyarrow]",
+        }
+    )
+    nullable = deals.astype({"opportunity_id": "Int64", "stage": "string", "amount": "Float64"})
+    expected = weighted_pipeline(deals, MODEL)
+    for other in (arrow, nullable):
+        got = weighted_pipeline(other, MODEL)
+        pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_index_type=False)
+        pd.testing.assert_frame_equal(
+            pipeline_by_stage(other, MODEL), pipeline_by_stage(deals, MODEL)
         )

@@ -10,8 +10,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.errors import ColumnTypeError, ConfigError, DataError, InputTypeError, SchemaError
-from crmcore.pipeline import StageModel, simulate_pipeline, weighted_pipeline
+from crmcore.errors import (
+    ColumnTypeError,
+    ConfigError,
+    CurrencyError,
+    DataError,
+    InputTypeError,
+    SchemaError,
+)
+from crmcore.pipeline import (
+    Percentiles,
+    PipelineSimulation,
+    StageModel,
+    simulate_pipeline,
+    weighted_pipeline,
+)
+from crmcore.pipeline.simulate import MAX_DRAWS
 from helpers import call_unmutated, shuffled
 
 BRIEF = ["prospect", "bid", "negotiation"]
@@ -39,7 +53,7 @@ def _clt_bound(amounts: np.ndarray, probs: np.ndarray, n_draws: int, z: float = 
 
 def test_brief_example_fixed_timing_lands_in_the_right_months() -> None:
     n = 4_000
-    sim = call_unmutated(
+    result = call_unmutated(
         simulate_pipeline,
         brief_deals(),
         MODEL,
@@ -48,6 +62,8 @@ def test_brief_example_fixed_timing_lands_in_the_right_months() -> None:
         seed=1,
         duration="fixed",
     )
+    assert isinstance(result, PipelineSimulation)
+    sim = result.table
     # Landing: negotiation day 30 = Jan 31, bid day 60 = Mar 2, prospect day 120 = May 1.
     assert list(sim.index) == list(pd.date_range("2025-01-01", periods=5, freq="MS"))
     assert sim.index.name == "period"
@@ -65,12 +81,14 @@ def test_brief_example_fixed_timing_lands_in_the_right_months() -> None:
         # It is won in a share p of the draws: p90 = amount; p10 = amount only if p > 0.9.
         assert row["p90"] == amount
         assert row["p10"] == 0.0
-    total = sim.attrs["total"]
-    assert abs(total["mean"] - 540_000) < _clt_bound(
+    total = result.total
+    assert abs(total.mean - 540_000) < _clt_bound(
         np.array([500_000.0, 250_000.0, 200_000.0]), np.array([0.36, 0.72, 0.9]), n
     )
-    assert total["mean"] == pytest.approx(sim["mean"].sum())
-    assert sim.attrs["n_draws"] == n
+    assert total.mean == pytest.approx(sim["mean"].sum())
+    assert (result.n_draws, result.seed, result.period, result.horizon) == (n, 1, "M", None)
+    assert result.as_of == pd.Timestamp("2025-01-01")
+    assert result.later == Percentiles(mean=0.0, p10=0.0, p50=0.0, p90=0.0)
 
 
 def test_certain_deals_give_exact_ranges() -> None:
@@ -82,9 +100,10 @@ def test_certain_deals_give_exact_ranges() -> None:
             "close_date": pd.to_datetime(["2025-03-15", None, "2025-01-10"]),
         }
     )
-    sim = simulate_pipeline(
+    result = simulate_pipeline(
         deals, MODEL, as_of="2025-01-20", n_draws=7, seed=0, close_date="close_date"
     )
+    sim = result.table
     # b (won, no close date) lands on as_of; a on its own date; c is lost: never lands.
     expected = pd.DataFrame(
         {
@@ -93,10 +112,10 @@ def test_certain_deals_give_exact_ranges() -> None:
             "p50": [50.0, 0.0, 100.0],
             "p90": [50.0, 0.0, 100.0],
         },
-        index=pd.date_range("2025-01-01", periods=3, freq="MS", name="period"),
+        index=pd.date_range("2025-01-01", periods=3, freq="MS", name="period", unit="us"),
     )
-    pd.testing.assert_frame_equal(sim, expected)
-    assert sim.attrs["total"] == {"mean": 150.0, "p10": 150.0, "p50": 150.0, "p90": 150.0}
+    pd.testing.assert_frame_equal(sim, expected, check_freq=False)
+    assert result.total.to_dict() == {"mean": 150.0, "p10": 150.0, "p50": 150.0, "p90": 150.0}
 
 
 def test_close_dates_overdue_and_won_history() -> None:
@@ -112,7 +131,7 @@ def test_close_dates_overdue_and_won_history() -> None:
     )
     sim = simulate_pipeline(
         deals, MODEL, as_of="2025-01-15", n_draws=3_000, seed=2, close_date="close_date"
-    )
+    ).table
     assert list(sim.index) == list(pd.date_range("2025-01-01", periods=3, freq="MS"))
     # January: 40 (certain) + 20 with p = 0.9 -> mean 58; March: 10 with p = 0.9 -> 9.
     assert abs(sim.loc["2025-01-01", "mean"] - 58.0) < 5 * 20 * math.sqrt(0.09 / 3_000)
@@ -127,25 +146,28 @@ def test_exponential_timing_share_landing_in_first_month() -> None:
     model = StageModel(stages=["s"], win_probabilities=[1.0], days_to_close=[30.0])
     deals.loc[0, "stage"] = "s"
     n = 20_000
-    sim = simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=n, seed=3)
+    sim = simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=n, seed=3).table
     # P(exponential with mean 30 < 31 days of January) = 1 - exp(-31/30) = 0.644
     p = 1 - math.exp(-31 / 30)
     assert abs(sim.iloc[0]["mean"] - p) < 5 * math.sqrt(p * (1 - p) / n)
-    gamma = simulate_pipeline(
+    gamma_result = simulate_pipeline(
         deals, model, as_of="2025-01-01", n_draws=n, seed=3, duration="gamma", shape=50.0
     )
+    gamma = gamma_result.table
     # A gamma with shape 50 has sd 30 / sqrt(50) = 4.2 days: ~ 60 % before Jan 31 (day 31),
     # almost nothing after February.
     assert gamma.iloc[0]["mean"] > 0.5
     assert gamma["mean"].iloc[:2].sum() > 0.999
-    assert gamma.attrs["total"]["mean"] == 1.0
+    assert gamma_result.total.mean == 1.0
 
 
 def test_stages_timing_is_a_sum_of_exponential_stays() -> None:
     model = StageModel.from_conversion_rates(["a", "b"], [1.0, 1.0], [10.0, 20.0])
     deals = pd.DataFrame({"opportunity_id": [1], "stage": ["a"], "amount": [1.0]})
     n = 20_000
-    sim = simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=n, seed=4, duration="stages")
+    sim = simulate_pipeline(
+        deals, model, as_of="2025-01-01", n_draws=n, seed=4, duration="stages"
+    ).table
     # Time to close = Exp(mean 10) + Exp(mean 20); P(T < 31 days) for rates l1 = 1/10,
     # l2 = 1/20 is 1 - (l2 exp(-l1 31) - l1 exp(-l2 31)) / (l2 - l1) = 0.6205.
     l1, l2 = 1 / 10, 1 / 20
@@ -155,7 +177,7 @@ def test_stages_timing_is_a_sum_of_exponential_stays() -> None:
     # A deal in the last stage has one exponential stay left: P(T < 31) = 1 - exp(-31/20).
     late = simulate_pipeline(
         deals.assign(stage="b"), model, as_of="2025-01-01", n_draws=n, seed=4, duration="stages"
-    )
+    ).table
     q = 1 - math.exp(-31 / 20)
     assert abs(late.iloc[0]["mean"] - q) < 5 * math.sqrt(q * (1 - q) / n)
 
@@ -168,11 +190,12 @@ def test_same_seed_same_result_and_chunk_size_does_not_matter() -> None:
     a = simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=500, seed=9)
     b = simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=500, seed=9, chunk_size=7)
     c = simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=500, seed=9, chunk_size=1)
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
-    pd.testing.assert_frame_equal(a, c, check_exact=True)
-    assert a.attrs == b.attrs == c.attrs
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.table, c.table, check_exact=True)
+    assert a == b == c
     d = simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=500, seed=10)
-    assert not a.equals(d)
+    assert not a.table.equals(d.table)
+    assert a != d
 
 
 def test_generator_seed_is_reproducible() -> None:
@@ -183,7 +206,16 @@ def test_generator_seed_is_reproducible() -> None:
     b = simulate_pipeline(
         deals, MODEL, as_of="2025-01-01", n_draws=300, seed=np.random.default_rng(4)
     )
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a == b
+    # The seed field reproduces the run as a plain int.
+    assert simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=300, seed=a.seed) == a
+
+
+def test_fresh_entropy_run_is_reproducible_from_its_seed_field() -> None:
+    deals = brief_deals()
+    a = simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=200)
+    assert a.seed >= 2**64  # 128 bits of fresh entropy
+    assert simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=200, seed=a.seed) == a
 
 
 def test_row_order_does_not_matter() -> None:
@@ -191,7 +223,7 @@ def test_row_order_does_not_matter() -> None:
     deals["opportunity_id"] = np.arange(15)
     a = simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=300, seed=5)
     b = simulate_pipeline(shuffled(deals, 1), MODEL, as_of="2025-01-01", n_draws=300, seed=5)
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a == b
 
 
 # ---------------------------------------------------------------- properties
@@ -228,23 +260,23 @@ def test_mean_converges_to_weighted_pipeline(
 ) -> None:
     deals, model = case
     n = 400
-    sim = simulate_pipeline(
-        deals, model, as_of="2025-01-01", n_draws=n, seed=seed, duration=duration, freq="QS"
+    result = simulate_pipeline(
+        deals, model, as_of="2025-01-01", n_draws=n, seed=seed, duration=duration, period="Q"
     )
+    sim, total = result.table, result.total
     weighted = weighted_pipeline(deals, model)
     expected = float(weighted["expected_amount"].sum())
     probs = weighted["win_probability"].to_numpy()
     amounts = weighted["amount"].to_numpy()
     # 5 standard errors (CLT) plus the cents weighted_pipeline rounds each deal to.
     bound = _clt_bound(amounts, probs, n) + 0.005 * len(deals)
-    assert abs(sim.attrs["total"]["mean"] - expected) < bound
-    assert sim.attrs["total"]["mean"] == pytest.approx(sim["mean"].sum(), abs=1e-6)
+    assert abs(total.mean - expected) < bound
+    assert total.mean == pytest.approx(sim["mean"].sum(), abs=1e-6)
     # Ranges are ordered and never exceed the unweighted total.
     assert (sim["p10"] <= sim["p50"]).all()
     assert (sim["p50"] <= sim["p90"]).all()
     assert (sim["mean"] >= 0).all()
-    total = sim.attrs["total"]
-    assert 0 <= total["p10"] <= total["p50"] <= total["p90"] <= amounts.sum() + 1e-6
+    assert 0 <= total.p10 <= total.p50 <= total.p90 <= amounts.sum() + 1e-6
 
 
 @given(pipelines(), st.integers(0, 2**32 - 1), st.integers(1, 60))
@@ -255,7 +287,8 @@ def test_chunking_and_row_order_never_change_the_result(
     kw = {"as_of": "2025-01-01", "n_draws": 60, "seed": seed}
     a = simulate_pipeline(deals, model, **kw)  # type: ignore[arg-type]
     b = simulate_pipeline(shuffled(deals, seed), model, chunk_size=chunk, **kw)  # type: ignore[arg-type]
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    assert a == b
 
 
 # ---------------------------------------------------------------- bad input
@@ -292,8 +325,17 @@ def bad_cases() -> list[tuple[object, dict[str, object], type[Exception], str]]:
         (base, {**ok, "chunk_size": 0}, ConfigError, "chunk_size == 0"),
         (base, {**ok, "seed": -1}, ConfigError, "seed must be None, an int >= 0"),
         (base, {**ok, "seed": "x"}, ConfigError, "seed must be None"),
-        (base, {**ok, "freq": "fortnight"}, ConfigError, "freq='fortnight' is not a single"),
-        (base, {**ok, "freq": "2MS"}, ConfigError, "freq='2MS'"),
+        (base, {**ok, "period": "fortnight"}, ConfigError, "period='fortnight' is not a period"),
+        (base, {**ok, "period": "2MS"}, ConfigError, "period='2MS'"),
+        (base, {**ok, "horizon": 0}, ConfigError, "horizon == 0"),
+        (
+            base,
+            {**ok, "n_draws": 1_000_001},
+            ConfigError,
+            "n_draws == 1000001, must be <= 1,000,000",
+        ),
+        (base, {**ok, "n_draws": 10**9}, ConfigError, "would not fit in memory"),
+        (base, {**ok, "progress": "yes"}, ConfigError, "progress must be None or a function"),
         (base, {**ok, "duration": "normal"}, ConfigError, "duration='normal' is not one of"),
         (base, {**ok, "duration": "gamma", "shape": 0.0}, ConfigError, "shape == 0.0"),
         (base, {**ok, "shape": math.inf}, ConfigError, "shape == inf, must be finite"),
@@ -314,7 +356,7 @@ def test_mixed_type_ids_keep_working() -> None:
     model = StageModel(stages=["s"], win_probabilities=[0.5], days_to_close=[3])
     deals = pd.DataFrame({"opportunity_id": [1, "a"], "stage": ["s", "won"], "amount": [1.0, 2.0]})
     sim = simulate_pipeline(deals, model, as_of="2024-01-01", n_draws=10, seed=1)
-    assert sim["p10"].iloc[0] >= 2.0  # the won deal is always there
+    assert sim.table["p10"].iloc[0] >= 2.0  # the won deal is always there
 
 
 @pytest.mark.slow
@@ -331,7 +373,103 @@ def test_large_run_mean_and_chunk_independence() -> None:
     kw = {"as_of": "2025-01-01", "n_draws": 2_000, "seed": 3}
     a = simulate_pipeline(deals, MODEL, **kw)  # type: ignore[arg-type]
     b = simulate_pipeline(deals, MODEL, chunk_size=333, **kw)  # type: ignore[arg-type]
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert a == b
     weighted = weighted_pipeline(deals, MODEL)
     bound = _clt_bound(weighted["amount"].to_numpy(), weighted["win_probability"].to_numpy(), 2_000)
-    assert abs(a.attrs["total"]["mean"] - weighted["expected_amount"].sum()) < bound + 0.005 * n
+    assert abs(a.total.mean - weighted["expected_amount"].sum()) < bound + 0.005 * n
+
+
+# ---------------------------------------------------------------- horizon, progress, cap
+
+
+def test_horizon_keeps_the_total_and_reports_later_revenue() -> None:
+    # Fixed timing: negotiation lands in January, bid in March, prospect in May. A two-month
+    # horizon shows January and February; March and May revenue is "later", still in the total.
+    kw = {"as_of": "2025-01-01", "n_draws": 3_000, "seed": 8, "duration": "fixed"}
+    full = simulate_pipeline(brief_deals(), MODEL, **kw)  # type: ignore[arg-type]
+    short = simulate_pipeline(brief_deals(), MODEL, horizon=2, **kw)  # type: ignore[arg-type]
+    assert list(short.table.index) == list(full.table.index[:2])
+    pd.testing.assert_frame_equal(short.table, full.table.iloc[:2])
+    assert short.total == full.total
+    later_mean = full.table["mean"].iloc[2:].sum()
+    assert short.later.mean == pytest.approx(later_mean)
+    # Later is 0, 250 000, 500 000 or 750 000 in a draw: p90 is 750 000 (P = 0.72 * 0.36 ...)
+    assert short.later.p90 in (500_000.0, 750_000.0)
+    assert "later: mean" in repr(short)
+    # A horizon longer than the landings pads the table with zero periods.
+    long = simulate_pipeline(brief_deals(), MODEL, horizon=8, **kw)  # type: ignore[arg-type]
+    assert len(long.table) == 8
+    assert long.table["mean"].iloc[5:].tolist() == [0.0, 0.0, 0.0]
+    assert long.total == full.total
+    assert long.later.to_dict() == {"mean": 0.0, "p10": 0.0, "p50": 0.0, "p90": 0.0}
+
+
+@given(pipelines(), st.integers(0, 2**32 - 1), st.integers(1, 6))
+def test_horizon_never_drops_revenue(
+    case: tuple[pd.DataFrame, StageModel], seed: int, horizon: int
+) -> None:
+    deals, model = case
+    kw = {"as_of": "2025-01-01", "n_draws": 80, "seed": seed}
+    full = simulate_pipeline(deals, model, **kw)  # type: ignore[arg-type]
+    cut = simulate_pipeline(deals, model, horizon=horizon, **kw)  # type: ignore[arg-type]
+    assert len(cut.table) == horizon
+    assert cut.total == full.total
+    shown = min(horizon, len(full.table))
+    np.testing.assert_allclose(
+        cut.table["mean"].iloc[:shown].to_numpy(), full.table["mean"].iloc[:shown].to_numpy()
+    )
+    assert cut.table["mean"].sum() + cut.later.mean == pytest.approx(full.total.mean, abs=1e-6)
+
+
+def test_progress_is_called_after_every_chunk() -> None:
+    calls: list[tuple[int, int]] = []
+    simulate_pipeline(
+        brief_deals(),
+        MODEL,
+        as_of="2025-01-01",
+        n_draws=10,
+        seed=1,
+        chunk_size=4,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(4, 10), (8, 10), (10, 10)]
+
+
+def test_too_many_draws_is_refused_before_any_work() -> None:
+    calls: list[int] = []
+    with pytest.raises(ConfigError, match=f"must be <= {MAX_DRAWS:,}"):
+        simulate_pipeline(
+            brief_deals(),
+            MODEL,
+            as_of="2025-01-01",
+            n_draws=10**9,
+            progress=lambda done, total: calls.append(done),
+        )
+    assert calls == []
+
+
+def test_period_aliases_and_the_old_freq_keyword() -> None:
+    kw = {"as_of": "2025-01-01", "n_draws": 50, "seed": 3}
+    a = simulate_pipeline(brief_deals(), MODEL, period="Q", **kw)  # type: ignore[arg-type]
+    assert a == simulate_pipeline(brief_deals(), MODEL, period="QS", **kw)  # type: ignore[arg-type]
+    with pytest.warns(DeprecationWarning, match=r"simulate_pipeline\(freq=...\) was renamed"):
+        old = simulate_pipeline(brief_deals(), MODEL, freq="QS", **kw)  # type: ignore[call-arg]
+    assert old == a
+
+
+def test_currencies_are_converted_like_in_the_schedule() -> None:
+    deals = brief_deals().assign(stage="won", currency=["EUR", "USD", "EUR"])
+    with pytest.raises(CurrencyError, match="mix currencies"):
+        simulate_pipeline(deals, MODEL, as_of="2025-01-01", n_draws=5, currency="currency")
+    sim = simulate_pipeline(
+        deals,
+        MODEL,
+        as_of="2025-01-01",
+        n_draws=5,
+        currency="currency",
+        rates={"USD": 0.5},
+        reporting_currency="EUR",
+    )
+    # Won deals are certain: 500 000 + 125 000 + 200 000 EUR in every draw.
+    assert sim.total.to_dict() == dict.fromkeys(("mean", "p10", "p50", "p90"), 825_000.0)
+    assert sim.reporting_currency == "EUR"

@@ -14,6 +14,7 @@ from crmcore.datasets import opportunities
 from crmcore.errors import ColumnTypeError, ConfigError, CurrencyError, DataError, SchemaError
 from crmcore.money import to_minor_units
 from crmcore.pipeline import (
+    CloseSchedule,
     StageModel,
     close_schedule,
     forecast_rollup,
@@ -58,7 +59,9 @@ def test_worked_example_lands_30_60_120_days_after_as_of() -> None:
 
 
 def test_worked_example_schedule_by_month() -> None:
-    out = call_unmutated(close_schedule, worked_deals(), MODEL, as_of="2025-01-01")
+    result = call_unmutated(close_schedule, worked_deals(), MODEL, as_of="2025-01-01")
+    assert isinstance(result, CloseSchedule)
+    out = result.table
     expected = pd.DataFrame(
         {
             "count": [1, 0, 1, 0, 1],
@@ -66,19 +69,23 @@ def test_worked_example_schedule_by_month() -> None:
             "expected_amount": [180_000.0, 0.0, 180_000.0, 0.0, 180_000.0],
             "overdue": [0, 0, 0, 0, 0],
         },
-        index=pd.date_range("2025-01-01", "2025-05-01", freq="MS", name="period", unit="ns"),
+        index=pd.date_range("2025-01-01", "2025-05-01", freq="MS", name="period", unit="us"),
     )
     pd.testing.assert_frame_equal(out, expected, check_dtype=False, check_freq=False)
     assert out["count"].dtype == np.int64
     assert out["expected_amount"].sum() == 540_000.0
+    assert (result.as_of, result.period, result.horizon) == (pd.Timestamp("2025-01-01"), "M", None)
+    assert (result.later_count, result.later_amount, result.later_expected_amount) == (0, 0.0, 0.0)
+    assert result.reporting_currency is None
+    assert result == close_schedule(worked_deals(), MODEL, as_of="2025-01-01")
 
 
 def test_worked_example_daily_and_quarterly() -> None:
-    daily = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", freq="D")
+    daily = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", period="D").table
     assert len(daily) == 121  # 2025-01-01 .. 2025-05-01
     hits = daily[daily["count"] > 0].index
     assert list(hits) == [pd.Timestamp(d) for d in ("2025-01-31", "2025-03-02", "2025-05-01")]
-    quarterly = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", freq="QS")
+    quarterly = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", period="Q").table
     # Q1 holds January and March (360 000), Q2 holds May (180 000).
     assert quarterly["expected_amount"].tolist() == [360_000.0, 180_000.0]
     assert list(quarterly.index) == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-04-01")]
@@ -118,24 +125,26 @@ def test_own_close_dates_overdue_won_and_lost() -> None:
     ]
     assert land["overdue"].tolist() == [False, False, True, False, False, False]
     assert land["scheduled"].tolist() == [True, True, True, True, False, False]
-    out = close_schedule(_mixed(), MODEL, as_of=as_of, close_date="close_date")
+    result = close_schedule(_mixed(), MODEL, as_of=as_of, close_date="close_date")
+    out = result.table
     # January: overdue 300 * 0.9 = 270 + won 400 = 670; February: 100 * 0.9 + 200 * 0.72 = 234.
     assert out["expected_amount"].tolist() == [670.0, 234.0]
     assert out["count"].tolist() == [2, 2]
     assert out["overdue"].tolist() == [1, 0]
-    assert out.attrs["overdue"] == 1
-    assert out.attrs["excluded_won_before"] == 1
-    assert out.attrs["excluded_lost"] == 1
-    assert out.attrs["excluded_overdue"] == 0
+    assert result.overdue == 1
+    assert result.excluded_won_before == 1
+    assert result.excluded_lost == 1
+    assert result.excluded_overdue == 0
+    assert result.deals == 6
 
 
 def test_overdue_exclude_reports_the_excluded_deals() -> None:
     out = close_schedule(
         _mixed(), MODEL, as_of="2025-01-10", close_date="close_date", overdue="exclude"
     )
-    assert out["expected_amount"].tolist() == [400.0, 234.0]
-    assert out.attrs["overdue"] == 1
-    assert out.attrs["excluded_overdue"] == 1
+    assert out.table["expected_amount"].tolist() == [400.0, 234.0]
+    assert out.overdue == 1
+    assert out.excluded_overdue == 1
     land = landing_dates(
         _mixed(), MODEL, as_of="2025-01-10", close_date="close_date", overdue="exclude"
     )
@@ -172,12 +181,13 @@ def test_tz_aware_dates_and_weekly_periods() -> None:
     deals = _mixed()
     deals["close_date"] = deals["close_date"].dt.tz_localize("Europe/Berlin")
     as_of = pd.Timestamp("2025-01-10", tz="Europe/Berlin")
-    out = close_schedule(deals, MODEL, as_of=as_of, close_date="close_date", freq="W-MON")
+    result = close_schedule(deals, MODEL, as_of=as_of, close_date="close_date", period="W")
+    out = result.table
     assert str(out.index.tz) == "Europe/Berlin"
     # Weeks start on Mondays: the as_of week starts 2025-01-06, the won deal of 2025-01-05
     # belongs to the week before, so it is history in a weekly schedule.
     assert out.index[0] == pd.Timestamp("2025-01-06", tz="Europe/Berlin")
-    assert out.attrs["excluded_won_before"] == 2
+    assert result.excluded_won_before == 2
     assert out["expected_amount"].sum() == 270.0 + 234.0
 
 
@@ -185,14 +195,14 @@ def test_tz_aware_column_without_any_date_keeps_its_zone() -> None:
     deals = worked_deals().assign(close_date=pd.Series([pd.NaT] * 3, dtype="M8[ns, UTC]"))
     out = close_schedule(
         deals, MODEL, as_of=pd.Timestamp("2025-01-01", tz="UTC"), close_date="close_date"
-    )
+    ).table
     assert out["expected_amount"].tolist() == [180_000.0, 0.0, 180_000.0, 0.0, 180_000.0]
     assert str(out.index.tz) == "UTC"
 
 
 def test_all_lost_gives_one_empty_period() -> None:
     deals = pd.DataFrame({"opportunity_id": [1], "stage": ["lost"], "amount": [5.0]})
-    out = close_schedule(deals, MODEL, as_of="2025-03-15")
+    out = close_schedule(deals, MODEL, as_of="2025-03-15").table
     assert list(out.index) == [pd.Timestamp("2025-03-01")]
     assert out["count"].tolist() == [0]
     assert out["expected_amount"].tolist() == [0.0]
@@ -204,7 +214,7 @@ def test_currencies_in_the_schedule() -> None:
         close_schedule(deals, MODEL, as_of="2025-01-01", currency="currency")
     out = close_schedule(
         deals, MODEL, as_of="2025-01-01", currency="currency", rates={"EUR": 1.0, "USD": 0.5}
-    )
+    ).table
     # The bid deal is 250 000 USD = 125 000 EUR, expected 90 000 EUR in March.
     assert out["expected_amount"].tolist() == [180_000.0, 0.0, 90_000.0, 0.0, 180_000.0]
 
@@ -212,30 +222,47 @@ def test_currencies_in_the_schedule() -> None:
 # --- properties ---------------------------------------------------------------------------
 
 
-@given(models_and_deals(), st.sampled_from(["as_of", "exclude"]), st.sampled_from(["MS", "W-MON"]))
+@given(
+    models_and_deals(),
+    st.sampled_from(["as_of", "exclude"]),
+    st.sampled_from([("M", "MS"), ("W", "W-MON"), ("Q", "QS")]),
+    st.one_of(st.none(), st.integers(1, 8)),
+)
 def test_schedule_total_equals_weighted_total_of_scheduled_deals(
-    case: tuple[StageModel, pd.DataFrame], overdue: Any, freq: str
+    case: tuple[StageModel, pd.DataFrame], overdue: Any, period: tuple[str, str], horizon: Any
 ) -> None:
     model, deals = case
     kw: dict[str, Any] = {
         "as_of": AS_OF,
         "close_date": "close_date",
         "overdue": overdue,
-        "freq": freq,
+        "period": period[0],
     }
-    out = close_schedule(deals, model, **kw)
+    result = close_schedule(deals, model, horizon=horizon, **kw)
+    out = result.table
     land = landing_dates(deals, model, **kw)
     weighted = weighted_pipeline(deals, model)
     scheduled = land.index[land["scheduled"]]
-    assert cents(out["expected_amount"]) == cents(weighted.loc[scheduled, "expected_amount"])
-    assert cents(out["amount"]) == cents(weighted.loc[scheduled, "amount"])
-    # Nothing vanishes: every deal is scheduled or counted as excluded.
-    excluded = out.attrs["excluded_overdue"] + out.attrs["excluded_won_before"]
-    assert out["count"].sum() + excluded + out.attrs["excluded_lost"] == len(deals)
+    # Nothing vanishes: the horizon's periods plus "later" hold every scheduled cent ...
+    total = cents(out["expected_amount"]) + cents(result.later_expected_amount)
+    assert total == cents(weighted.loc[scheduled, "expected_amount"])
+    assert cents(out["amount"]) + cents(result.later_amount) == cents(
+        weighted.loc[scheduled, "amount"]
+    )
+    # ... and every deal is scheduled (in a period or later) or counted as excluded.
+    excluded = result.excluded_overdue + result.excluded_won_before + result.excluded_lost
+    assert out["count"].sum() + result.later_count + excluded == result.deals == len(deals)
     # Periods are consecutive and start at the period holding as_of.
     assert out.index[0] <= AS_OF
-    expected_index = pd.date_range(out.index[0], out.index[-1], freq=freq)
+    expected_index = pd.date_range(out.index[0], out.index[-1], freq=period[1])
     assert list(out.index) == list(expected_index)
+    if horizon is not None:
+        assert len(out) == horizon
+        after = pd.date_range(out.index[0], periods=horizon + 1, freq=period[1])[-1]
+        later = land["scheduled"] & (land["landing_date"] >= after)
+        assert result.later_count == int(later.sum())
+    else:
+        assert result.later_count == 0
     # Every scheduled deal lands on or after as_of, except won deals booked earlier this period.
     open_scheduled = land["scheduled"] & ~land["stage"].eq(model.won)
     assert (land.loc[open_scheduled, "landing_date"] >= AS_OF).all()
@@ -248,7 +275,8 @@ def test_schedule_invariant_under_row_order(
     model, deals = case
     a = close_schedule(deals, model, as_of=AS_OF, close_date="close_date")
     b = close_schedule(shuffled(deals, seed), model, as_of=AS_OF, close_date="close_date")
-    pd.testing.assert_frame_equal(a, b, check_exact=True)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    assert a == b
 
 
 # --- bad input ----------------------------------------------------------------------------
@@ -256,9 +284,8 @@ def test_schedule_invariant_under_row_order(
 BAD: list[tuple[str, Any, dict[str, Any], type[Exception], str]] = [
     ("no as_of", _mixed(), {"as_of": None}, ConfigError, "as_of is required"),
     ("bad as_of", _mixed(), {"as_of": "soon"}, ConfigError, "as_of='soon' is not a date"),
-    ("bad freq", _mixed(), {"freq": "fortnightly"}, ConfigError, "is not a pandas frequency"),
-    ("multiple freq", _mixed(), {"freq": "2MS"}, ConfigError, "must be a single period"),
-    ("end-anchored freq", _mixed(), {"freq": "ME"}, ConfigError, "use the start-anchored form"),
+    ("bad period", _mixed(), {"period": "fortnightly"}, ConfigError, "is not a period"),
+    ("multiple period", _mixed(), {"period": "2MS"}, ConfigError, "period='2MS' is not a period"),
     ("bad overdue", _mixed(), {"overdue": "drop"}, ConfigError, "overdue='drop' is not one of"),
     (
         "junk close date",
@@ -301,6 +328,55 @@ def test_bad_input(
     kw: dict[str, Any] = {"as_of": "2025-01-10", "close_date": "close_date", **kwargs}
     with pytest.raises(error, match=match):
         func(frame, MODEL, **kw)
+
+
+@pytest.mark.parametrize(
+    ("horizon", "match"),
+    [
+        (0, "horizon == 0, must be between 1 and 100000 periods"),
+        (100_001, "horizon == 100001"),
+        ("3", "horizon must be None or a whole number of periods, got '3'"),
+        (2.0, "horizon must be None or a whole number"),
+        (True, "horizon must be None or a whole number"),
+    ],
+)
+def test_bad_horizon(horizon: Any, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        close_schedule(_mixed(), MODEL, as_of="2025-01-10", horizon=horizon)
+
+
+def test_horizon_reports_what_lands_later() -> None:
+    # Worked example with a two-month horizon: January (180 000) is shown; March and May
+    # (360 000 expected of 750 000) land later and are reported, not dropped.
+    result = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", horizon=2)
+    assert result.table["expected_amount"].tolist() == [180_000.0, 0.0]
+    assert list(result.table.index) == [pd.Timestamp("2025-01-01"), pd.Timestamp("2025-02-01")]
+    assert (result.later_count, result.later_amount, result.later_expected_amount) == (
+        2,
+        750_000.0,
+        360_000.0,
+    )
+    assert "2 later than the horizon" in repr(result)
+    longer = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", horizon=7)
+    assert longer.table["expected_amount"].tolist() == [180_000.0, 0, 180_000.0, 0, 180_000.0, 0, 0]
+    assert longer.later_count == 0
+
+
+def test_freq_still_works_with_a_deprecation_warning() -> None:
+    with pytest.warns(DeprecationWarning, match=r"close_schedule\(freq=...\) was renamed"):
+        old = close_schedule(worked_deals(), MODEL, as_of="2025-01-01", freq="QS")
+    assert old == close_schedule(worked_deals(), MODEL, as_of="2025-01-01", period="Q")
+    with pytest.warns(DeprecationWarning, match=r"landing_dates\(freq=...\)"):
+        landing_dates(worked_deals(), MODEL, as_of="2025-01-01", freq="MS")
+    with pytest.raises(ConfigError, match="got both 'freq' and its new name 'period'"):
+        close_schedule(worked_deals(), MODEL, as_of="2025-01-01", freq="MS", period="M")
+
+
+@pytest.mark.parametrize("alias", ["M", "MS", "ME"])
+def test_period_aliases_give_the_same_schedule(alias: str) -> None:
+    # Periods are shown by their start whatever alias names them, so "ME" is a month too.
+    a = close_schedule(_mixed(), MODEL, as_of="2025-01-10", close_date="close_date", period=alias)
+    assert a == close_schedule(_mixed(), MODEL, as_of="2025-01-10", close_date="close_date")
 
 
 # --- the synthetic generator --------------------------------------------------------------

@@ -8,6 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._compat import renamed_parameters
 from crmcore._frames import check_scalar
 from crmcore.errors import ConfigError
 
@@ -27,6 +28,7 @@ def _day_offsets(base: pd.Timestamp, days: npt.NDArray[np.int64]) -> npt.NDArray
     return out
 
 
+@renamed_parameters(n_owners="n_persons")
 def opportunities(
     n: int = 500,
     *,
@@ -34,7 +36,7 @@ def opportunities(
     as_of: str = "2025-01-01",
     stages: Sequence[str] = DEFAULT_STAGES,
     currencies: Sequence[str] = ("EUR",),
-    n_owners: int = 8,
+    n_persons: int = 8,
     open_share: float = 0.6,
     win_share: float = 0.4,
     missing_close_share: float = 0.15,
@@ -65,8 +67,9 @@ def opportunities(
         Open stage names in funnel order; terminal stages are ``"won"`` and ``"lost"``.
     currencies
         Currency codes, drawn with decreasing frequency (the first is the most common).
-    n_owners
-        Number of sales reps, ids ``"R01"`` ...
+    n_persons
+        Number of salespeople, ids ``"R01"`` ... (formerly ``n_owners``; the old keyword
+        still works for one release, with a ``DeprecationWarning``).
     open_share, win_share, missing_close_share, overdue_share
         Shares in [0, 1] described above.
 
@@ -74,16 +77,19 @@ def opportunities(
     -------
     pandas.DataFrame
         Columns ``opportunity_id`` (int64), ``stage``, ``amount`` (float64, > 0),
-        ``currency``, ``owner``, ``created_at``, ``close_date`` (datetime64; NaT for some open
-        deals) and ``forecast_category``, sorted by ``opportunity_id``.
+        ``currency``, ``person`` (the salesperson the deal belongs to), ``created_at``,
+        ``close_date`` (datetime64: the expected close date of open deals, NaT for some, and,
+        as CRM exports keep it, the date closed deals closed), ``closed_at`` (when a won or
+        lost deal closed; NaT for open deals) and ``forecast_category``, sorted by
+        ``opportunity_id``.
 
     Examples
     --------
     >>> from crmcore.datasets import opportunities
     >>> deals = opportunities(200, seed=1)
     >>> list(deals.columns)
-    ['opportunity_id', 'stage', 'amount', 'currency', 'owner', 'created_at', 'close_date', \
-'forecast_category']
+    ['opportunity_id', 'stage', 'amount', 'currency', 'person', 'created_at', 'close_date', \
+'closed_at', 'forecast_category']
     >>> sorted(deals["stage"].unique())
     ['lost', 'negotiation', 'proposal', 'prospect', 'qualification', 'won']
     >>> deals.equals(opportunities(200, seed=1))
@@ -91,7 +97,7 @@ def opportunities(
     """
     check_scalar(n, "n", kind=int, min_value=1)
     check_scalar(seed, "seed", kind=int, min_value=0)
-    check_scalar(n_owners, "n_owners", kind=int, min_value=1)
+    check_scalar(n_persons, "n_persons", kind=int, min_value=1)
     for name, share in (
         ("open_share", open_share),
         ("win_share", win_share),
@@ -126,9 +132,9 @@ def opportunities(
     amount = np.maximum(np.round(rng.lognormal(np.log(12_000.0), 0.9, size=n), 2), 1.0)
     cur_w = 1.0 / np.arange(1, len(curs) + 1) ** 2
     currency = np.asarray(curs, dtype=object)[rng.choice(len(curs), size=n, p=cur_w / cur_w.sum())]
-    width = max(2, len(str(n_owners)))
-    owners = np.asarray([f"R{i:0{width}d}" for i in range(1, n_owners + 1)], dtype=object)
-    owner = owners[rng.integers(0, n_owners, size=n)]
+    width = max(2, len(str(n_persons)))
+    persons = np.asarray([f"R{i:0{width}d}" for i in range(1, n_persons + 1)], dtype=object)
+    person = persons[rng.integers(0, n_persons, size=n)]
     # Dates, in whole days relative to as_of.
     created_open = -rng.integers(0, 181, size=n)
     created_closed = -rng.integers(30, 401, size=n)
@@ -154,9 +160,10 @@ def opportunities(
             "stage": labels[code],
             "amount": amount,
             "currency": currency,
-            "owner": owner,
+            "person": person,
             "created_at": _day_offsets(base, created.astype(np.int64)),
             "close_date": close.to_numpy(),
+            "closed_at": close.where(~is_open).to_numpy(),
             "forecast_category": _CATEGORY_LABELS[category],
         }
     )

@@ -9,21 +9,24 @@ Examples
 
 from crmcore.pipeline.campaigns import campaign_roi
 from crmcore.pipeline.credit import credit_totals, split_credit
-from crmcore.pipeline.forecast import (
+from crmcore.pipeline.funnel import pipeline_by_stage, weighted_pipeline
+from crmcore.pipeline.learn import estimate_stage_model, funnel_conversion
+from crmcore.pipeline.lifecycle import Lifecycle, apply_transition, check_history, current_states
+from crmcore.pipeline.rollup import (
     forecast_rollup,
     pipeline_coverage,
     pipeline_waterfall,
     sales_velocity,
 )
-from crmcore.pipeline.funnel import pipeline_by_stage, weighted_pipeline
-from crmcore.pipeline.learn import estimate_stage_model, funnel_conversion
-from crmcore.pipeline.lifecycle import Lifecycle, apply_transition, check_history, current_states
-from crmcore.pipeline.simulate import simulate_pipeline
+from crmcore.pipeline.simulate import Percentiles, PipelineSimulation, simulate_pipeline
 from crmcore.pipeline.stages import StageModel
-from crmcore.pipeline.timing import close_schedule, landing_dates
+from crmcore.pipeline.timing import CloseSchedule, close_schedule, landing_dates
 
 __all__ = [
+    "CloseSchedule",
     "Lifecycle",
+    "Percentiles",
+    "PipelineSimulation",
     "StageModel",
     "apply_transition",
     "campaign_roi",

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -18,14 +19,15 @@ import pandas as pd
 from crmcore._frames import (
     check_choice,
     check_scalar,
-    datetime_column,
     lookup_ids,
     numeric_column,
     require_columns,
     require_not_null,
     require_unique,
 )
-from crmcore.money import split_minor_units, to_minor_units
+from crmcore.money import split_minor_units
+from crmcore.pipeline._dates import date_column
+from crmcore.pipeline._deals import Deals, parse_deals, sum_cents
 
 __all__ = ["campaign_roi"]
 
@@ -47,27 +49,136 @@ _COLUMNS = (
     "win_rate",
 )
 
-
-def _int_sum(
-    codes: npt.NDArray[np.int64], values: npt.NDArray[np.int64], n: int
-) -> npt.NDArray[np.int64]:
-    out = np.zeros(n, dtype=np.int64)
-    np.add.at(out, codes, values)
-    return out
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 
-def _distinct_pairs(
-    first: npt.NDArray[np.int64], second: npt.NDArray[np.int64], n_second: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+def _distinct_pairs(first: IntArray, second: IntArray, n_second: int) -> tuple[IntArray, IntArray]:
     """Distinct (first, second) pairs, sorted by first then second."""
     key = np.unique(first.astype(np.int64) * max(n_second, 1) + second.astype(np.int64))
     return key // max(n_second, 1), key % max(n_second, 1)
 
 
-def _ratio(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _ratio(num: FloatArray, den: FloatArray) -> FloatArray:
     out = np.full(num.shape, np.nan)
     np.divide(num, den, out=out, where=den > 0)
     return out
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Campaigns:
+    """Checked campaigns: cost, output group and id rank of each, and the group labels."""
+
+    costs: FloatArray
+    group: IntArray
+    keys: pd.Index
+    ids: pd.Index
+    rank: IntArray
+
+
+def _campaigns(
+    campaigns: pd.DataFrame, by_cols: list[str], *, campaign: str, cost: str
+) -> _Campaigns:
+    require_not_null(campaigns, campaign, arg="campaigns")
+    require_unique(campaigns, campaign, arg="campaigns")
+    costs = numeric_column(
+        campaigns, cost, arg="campaigns", key=campaign, allow_negative=False, what="costs >= 0"
+    )
+    for col in by_cols:
+        require_not_null(campaigns, col, arg="campaigns", key=campaign)
+    grouped = campaigns.groupby(by_cols or [campaign], sort=True)
+    return _Campaigns(
+        costs=costs,
+        group=np.asarray(grouped.ngroup().to_numpy(), dtype=np.int64),
+        keys=grouped.size().index,
+        ids=pd.Index(campaigns[campaign]),
+        rank=pd.factorize(campaigns[campaign], sort=True)[0].astype(np.int64),
+    )
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Touches:
+    """Checked touches: campaign and deal position (-1: none), time rank and output group."""
+
+    camp: IntArray
+    deal: IntArray
+    time: IntArray
+    group: IntArray
+    n_touches: IntArray
+    n_leads: IntArray
+
+
+def _touches(
+    touches: pd.DataFrame,
+    camps: _Campaigns,
+    deals: Deals,
+    *,
+    campaign: str,
+    opportunity: str,
+    touched_at: str,
+    lead: str | None,
+) -> _Touches:
+    require_not_null(touches, campaign, arg="touches")
+    t_camp = lookup_ids(
+        touches, campaign, camps.ids, arg="touches", what="campaign", parent="campaigns"
+    )
+    t_deal = lookup_ids(
+        touches,
+        opportunity,
+        deals.ids,
+        arg="touches",
+        what="deal",
+        parent="opportunities",
+        key=campaign,
+        allow_missing=True,
+    )
+    if len(touches):
+        times = date_column(touches, touched_at, arg="touches", key=campaign)
+        t_time = pd.factorize(times, sort=True)[0].astype(np.int64)
+    else:
+        t_time = np.zeros(0, dtype=np.int64)
+    n_groups = len(camps.keys)
+    t_group = np.asarray(camps.group[t_camp], dtype=np.int64)
+    n_touches = np.bincount(t_group, minlength=n_groups).astype(np.int64)
+    n_leads = n_touches
+    if lead is not None:
+        require_not_null(touches, lead, arg="touches", key=campaign)
+        lead_codes, lead_ids = pd.factorize(touches[lead])
+        lg, _ = _distinct_pairs(t_group, lead_codes.astype(np.int64), len(lead_ids))
+        n_leads = np.bincount(lg, minlength=n_groups).astype(np.int64)
+    return _Touches(
+        camp=t_camp, deal=t_deal, time=t_time, group=t_group, n_touches=n_touches, n_leads=n_leads
+    )
+
+
+def _credited_touches(
+    model: str, camps: _Campaigns, tch: _Touches, deals: Deals
+) -> tuple[IntArray, IntArray, FloatArray]:
+    """Campaign rank, credited minor units and deal fraction of each (won deal, campaign) pair.
+
+    First/last touch: the earliest/latest touch of each won deal, ties to the campaign id that
+    sorts first; even: every distinct campaign of the deal, cents split by largest remainder.
+    """
+    linked = tch.deal >= 0
+    credit_rows = np.zeros(len(tch.deal), dtype=bool)
+    credit_rows[linked] = deals.is_won[tch.deal[linked]]
+    a_deal = tch.deal[credit_rows]
+    a_rank = camps.rank[tch.camp[credit_rows]]
+    deal_cents = deals.money.cents
+    if model == "even":
+        r_deal, r_rank = _distinct_pairs(a_deal, a_rank, len(camps.rank))
+        codes, uniq = pd.factorize(r_deal)
+        cents = split_minor_units(deal_cents[uniq], np.ones(r_deal.size), codes)
+        parts = np.bincount(codes, minlength=uniq.size)
+        fraction = 1.0 / parts[codes] if r_deal.size else np.zeros(0)
+        return r_rank, cents, fraction
+    a_time = tch.time[credit_rows]
+    timing = a_time if model == "first_touch" else -a_time
+    order = np.lexsort((a_rank, timing, a_deal))
+    d_sorted = a_deal[order]
+    first = np.ones(order.size, dtype=bool)
+    first[1:] = d_sorted[1:] != d_sorted[:-1]
+    return a_rank[order][first], deal_cents[d_sorted[first]], np.ones(int(first.sum()))
 
 
 def campaign_roi(
@@ -186,126 +297,57 @@ def campaign_roi(
     require_columns(
         opportunities, [opportunity, stage, amount], arg="opportunities", allow_empty=True
     )
-
-    # Campaigns and their groups.
-    require_not_null(campaigns, campaign, arg="campaigns")
-    require_unique(campaigns, campaign, arg="campaigns")
-    costs = numeric_column(
-        campaigns, cost, arg="campaigns", key=campaign, allow_negative=False, what="costs >= 0"
-    )
-    for col in by_cols:
-        require_not_null(campaigns, col, arg="campaigns", key=campaign)
-    group_cols = by_cols or [campaign]
-    grouped = campaigns.groupby(group_cols, sort=True)
-    camp_group = grouped.ngroup().to_numpy(dtype=np.int64)
-    keys = grouped.size().index
-    n_groups = len(keys)
-    camp_ids = pd.Index(campaigns[campaign])
-    camp_rank = pd.factorize(campaigns[campaign], sort=True)[0].astype(np.int64)
-    n_camps = len(campaigns)
-
-    # Deals.
-    require_not_null(opportunities, opportunity, arg="opportunities")
-    require_unique(opportunities, opportunity, arg="opportunities")
-    require_not_null(opportunities, stage, arg="opportunities", key=opportunity)
-    amounts = numeric_column(
+    camps = _campaigns(campaigns, by_cols, campaign=campaign, cost=cost)
+    deals = parse_deals(
         opportunities,
-        amount,
-        arg="opportunities",
-        key=opportunity,
-        allow_negative=False,
-        what="amounts >= 0",
+        opportunity=opportunity,
+        stage=stage,
+        amount=amount,
+        won=won,
+        lost=lost,
+        decimals=decimals,
+        allow_empty=True,
     )
-    deal_cents = np.asarray(to_minor_units(amounts, decimals, name=f"column {amount!r}"))
-    stages = opportunities[stage]
-    is_won = (stages == won).to_numpy(dtype=bool)
-    is_closed = is_won | (stages == lost).to_numpy(dtype=bool)
-    n_deals = len(opportunities)
-
-    # Touches.
-    require_not_null(touches, campaign, arg="touches")
-    t_camp = lookup_ids(
-        touches, campaign, camp_ids, arg="touches", what="campaign", parent="campaigns"
-    )
-    t_deal = lookup_ids(
+    tch = _touches(
         touches,
-        opportunity,
-        pd.Index(opportunities[opportunity]),
-        arg="touches",
-        what="deal",
-        parent="opportunities",
-        key=campaign,
-        allow_missing=True,
+        camps,
+        deals,
+        campaign=campaign,
+        opportunity=opportunity,
+        touched_at=touched_at,
+        lead=lead,
     )
-    if len(touches):
-        times = datetime_column(touches, touched_at, arg="touches", key=campaign)
-        t_time = pd.factorize(times, sort=True)[0].astype(np.int64)
-    else:
-        t_time = np.zeros(0, dtype=np.int64)
-    t_group = np.asarray(camp_group[t_camp], dtype=np.int64)
-
-    n_touches = np.bincount(t_group, minlength=n_groups).astype(np.int64)
-    if lead is not None:
-        require_not_null(touches, lead, arg="touches", key=campaign)
-        lead_codes, lead_ids = pd.factorize(touches[lead])
-        lg, _ = _distinct_pairs(t_group, lead_codes.astype(np.int64), len(lead_ids))
-        n_leads = np.bincount(lg, minlength=n_groups).astype(np.int64)
-    else:
-        n_leads = n_touches
-
+    n_groups = len(camps.keys)
     # Influence: distinct (group, deal) pairs.
-    linked = t_deal >= 0
-    pg, pdeal = _distinct_pairs(t_group[linked], t_deal[linked], n_deals)
+    linked = tch.deal >= 0
+    pg, pdeal = _distinct_pairs(tch.group[linked], tch.deal[linked], len(deals.ids))
     influenced = np.bincount(pg, minlength=n_groups).astype(np.int64)
-    closed = np.bincount(pg[is_closed[pdeal]], minlength=n_groups).astype(np.int64)
-    won_count = np.bincount(pg[is_won[pdeal]], minlength=n_groups).astype(np.int64)
-
-    # Attribution of won revenue over the touches of won deals.
-    credit_rows = np.zeros(len(touches), dtype=bool)
-    credit_rows[linked] = is_won[t_deal[linked]]
-    a_deal = t_deal[credit_rows]
-    a_rank = camp_rank[t_camp[credit_rows]]
-    a_time = t_time[credit_rows]
-    rank_to_camp = np.empty(n_camps, dtype=np.int64)
-    rank_to_camp[camp_rank] = np.arange(n_camps, dtype=np.int64)
-    if model == "even":
-        r_deal, r_rank = _distinct_pairs(a_deal, a_rank, n_camps)
-        codes, uniq = pd.factorize(r_deal)
-        cents = split_minor_units(deal_cents[uniq], np.ones(r_deal.size), codes)
-        parts = np.bincount(codes, minlength=uniq.size)
-        fraction = 1.0 / parts[codes] if r_deal.size else np.zeros(0)
-    else:
-        timing = a_time if model == "first_touch" else -a_time
-        order = np.lexsort((a_rank, timing, a_deal))
-        d_sorted = a_deal[order]
-        first = np.ones(order.size, dtype=bool)
-        first[1:] = d_sorted[1:] != d_sorted[:-1]
-        r_deal = d_sorted[first]
-        r_rank = a_rank[order][first]
-        cents = deal_cents[r_deal]
-        fraction = np.ones(r_deal.size)
-    r_group = camp_group[rank_to_camp[r_rank]].astype(np.int64)
-    attributed = _int_sum(r_group, cents.astype(np.int64), n_groups)
-    attributed_deals = np.bincount(r_group, weights=fraction, minlength=n_groups)
-
-    cost_sum = np.bincount(camp_group, weights=costs, minlength=n_groups).astype(np.float64)
+    closed = np.bincount(pg[~deals.is_open[pdeal]], minlength=n_groups).astype(np.int64)
+    won_count = np.bincount(pg[deals.is_won[pdeal]], minlength=n_groups).astype(np.int64)
+    # Attribution of won revenue to the groups of the credited campaigns.
+    rank_to_camp = np.empty(len(camps.rank), dtype=np.int64)
+    rank_to_camp[camps.rank] = np.arange(len(camps.rank), dtype=np.int64)
+    r_rank, cents, fraction = _credited_touches(model, camps, tch, deals)
+    r_group = camps.group[rank_to_camp[r_rank]].astype(np.int64)
+    attributed = sum_cents(cents, r_group, n_groups, name="attributed revenue", labels=camps.keys)
+    cost_sum = np.bincount(camps.group, weights=camps.costs, minlength=n_groups).astype(np.float64)
     revenue = attributed.astype(np.float64) / 10.0**decimals
     result = pd.DataFrame(
         {
-            "campaigns": np.bincount(camp_group, minlength=n_groups).astype(np.int64),
-            "cost": cost_sum,
-            "touches": n_touches,
-            "leads": n_leads,
+            "campaigns": np.bincount(camps.group, minlength=n_groups).astype(np.int64),
+            "cost": cost_sum.astype(np.float64),
+            "touches": tch.n_touches,
+            "leads": tch.n_leads,
             "deals_influenced": influenced,
             "deals_closed": closed,
             "deals_won": won_count,
-            "attributed_deals": attributed_deals,
+            "attributed_deals": np.bincount(r_group, weights=fraction, minlength=n_groups),
             "attributed_revenue_cents": attributed,
             "attributed_revenue": revenue,
             "roi": _ratio(revenue - cost_sum, cost_sum),
-            "deal_rate": _ratio(influenced.astype(np.float64), n_leads.astype(np.float64)),
+            "deal_rate": _ratio(influenced.astype(np.float64), tch.n_leads.astype(np.float64)),
             "win_rate": _ratio(won_count.astype(np.float64), closed.astype(np.float64)),
         },
-        index=keys,
+        index=camps.keys,
     )
     return result[list(_COLUMNS)]

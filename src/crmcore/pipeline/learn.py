@@ -36,20 +36,18 @@ import pandas as pd
 from crmcore._frames import (
     check_choice,
     check_scalar,
-    datetime_column,
     describe_row,
     first_true,
     require_columns,
     require_not_null,
     resolve_as_of,
-    show,
 )
 from crmcore.errors import ConfigError, DataError
+from crmcore.pipeline._dates import US_PER_DAY, date_column, micros, timestamp_micros
+from crmcore.pipeline._deals import code_stages
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["estimate_stage_model", "funnel_conversion"]
-
-_NS_PER_DAY = 86_400 * 10**9
 
 Skipped = Literal["passed", "ignored"]
 Backward = Literal["error", "furthest"]
@@ -84,7 +82,21 @@ def _stage_names(stages: Sequence[str], won: str, lost: str) -> tuple[str, ...]:
     return probe.stages
 
 
-def _counts(
+@attrs.frozen(kw_only=True, eq=False)
+class _Log:
+    """A checked stage-change log: per row its deal (id order), stage code and time in µs."""
+
+    names: tuple[str, ...]
+    lookup: pd.Index
+    deal: npt.NDArray[np.int64]
+    code: npt.NDArray[np.int64]
+    time: npt.NDArray[np.int64]
+    n_deals: int
+    as_of: pd.Timestamp
+    as_of_us: int
+
+
+def _read_log(
     history: pd.DataFrame,
     *,
     stages: Sequence[str],
@@ -94,32 +106,18 @@ def _counts(
     stage: str,
     at: str,
     as_of: object,
-    skipped: Skipped,
-    backward: Backward,
-) -> _StageCounts:
+) -> _Log:
+    """Check the columns, stages and times of a log; nothing may happen after ``as_of``."""
     names = _stage_names(stages, won, lost)
-    check_choice(skipped, "skipped", ("passed", "ignored"))
-    check_choice(backward, "backward", ("error", "furthest"))
     require_columns(history, [opportunity, stage, at], arg="history")
     require_not_null(history, opportunity, arg="history")
     require_not_null(history, stage, arg="history", key=opportunity)
-    times = datetime_column(history, at, arg="history", key=opportunity)
+    times = date_column(history, at, arg="history", key=opportunity)
     as_of_ts = resolve_as_of(as_of, times, column=at)
-
-    n_stages = len(names)
     lookup = pd.Index([*names, won, lost], dtype=object)
-    code = lookup.get_indexer(pd.Index(history[stage].to_numpy(dtype=object)))
-    pos = first_true(code < 0)
-    if pos is not None:
-        value = history[stage].iloc[pos]
-        known = ", ".join(repr(s) for s in lookup)
-        raise DataError(
-            f"column {stage!r} of history has unknown stage {show(value)} at "
-            f"{describe_row(history, pos, opportunity)}; expected one of {known}",
-            column=stage,
-            row=history.index[pos],
-            value=value,
-        )
+    code = code_stages(
+        history, stage, list(lookup), arg="history", key=opportunity, known_as="expected one of"
+    )
     pos = first_true((times > as_of_ts).to_numpy())
     if pos is not None:
         raise DataError(
@@ -130,19 +128,38 @@ def _counts(
             row=history.index[pos],
             value=times.iloc[pos],
         )
-
-    t_ns = pd.DatetimeIndex(times).as_unit("ns").asi8
-    as_of_ns = pd.Timestamp(as_of_ts).as_unit("ns").value
+    t_us = micros(times, frame=history, column=at, arg="history", key=opportunity)
     try:  # deals in id order: sums (and so the result) do not depend on the row order
         deal, uniques = pd.factorize(history[opportunity], sort=True)
     except TypeError:  # ids of mixed, unorderable types
         deal, uniques = pd.factorize(history[opportunity])
-    deal = deal.astype(np.int64)
-    code = code.astype(np.int64)
+    return _Log(
+        names=names,
+        lookup=lookup,
+        deal=deal.astype(np.int64),
+        code=code,
+        time=t_us,
+        n_deals=len(uniques),
+        as_of=as_of_ts,
+        as_of_us=timestamp_micros(as_of_ts, arg="as_of"),
+    )
 
+
+def _in_order(
+    history: pd.DataFrame,
+    log: _Log,
+    *,
+    opportunity: str,
+    stage: str,
+    won: str,
+    lost: str,
+    backward: Backward,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Entries sorted by deal, time and funnel order; moves back are errors or dropped."""
+    n_stages, lookup = len(log.names), log.lookup
     # Sort by deal, then time, then funnel order (entries at the same instant go in funnel order).
-    order = np.lexsort((code, t_ns, deal))
-    d, c, tt = deal[order], code[order], t_ns[order]
+    order = np.lexsort((log.code, log.time, log.deal))
+    d, c, tt = log.deal[order], log.code[order], log.time[order]
     same = d[1:] == d[:-1]
 
     def where(i: int) -> str:
@@ -154,11 +171,10 @@ def _counts(
 
     i = first_true(same & (c[:-1] >= n_stages))
     if i is not None:
-        ended = lookup[c[i]]
         raise fail(
             i + 1,
             f"history has an entry to {lookup[c[i + 1]]!r} at {where(i + 1)} after the deal was "
-            f"{ended} at {where(i)}; {won!r} or {lost!r} must be a deal's last entry",
+            f"{lookup[c[i]]} at {where(i)}; {won!r} or {lost!r} must be a deal's last entry",
         )
     i = first_true(same & (c[1:] == c[:-1]) & (tt[1:] == tt[:-1]))
     if i is not None:
@@ -181,14 +197,23 @@ def _counts(
                 "stage entries must follow the funnel order in time (pass backward='furthest' "
                 "to keep each deal's furthest progress)",
             )
-    else:
-        key = d * (n_stages + 2) + c
-        keep = np.ones(len(key), dtype=bool)
-        keep[1:] = key[1:] > np.maximum.accumulate(key)[:-1]
-        d, c, tt = d[keep], c[keep], tt[keep]
+        return d, c, tt
+    key = d * (n_stages + 2) + c
+    keep = np.ones(len(key), dtype=bool)
+    keep[1:] = key[1:] > np.maximum.accumulate(key)[:-1]
+    return d[keep], c[keep], tt[keep]
 
-    n_deals = len(uniques)
-    days = (tt - as_of_ns).astype(np.float64) / _NS_PER_DAY  # <= 0: days before as_of
+
+def _tally(
+    log: _Log,
+    d: npt.NDArray[np.int64],
+    c: npt.NDArray[np.int64],
+    tt: npt.NDArray[np.int64],
+    skipped: Skipped,
+) -> _StageCounts:
+    """Entered, advanced, won, lost, open and days per stage from the ordered entries."""
+    n_deals, n_stages = log.n_deals, len(log.names)
+    days = (tt - log.as_of_us).astype(np.float64) / US_PER_DAY  # <= 0: days before as_of
     entry = np.full((n_deals, n_stages + 1), np.nan)  # last column: time won or lost
     is_open = c < n_stages
     entry[d[is_open], c[is_open]] = days[is_open]
@@ -228,7 +253,7 @@ def _counts(
         return np.asarray(mask.sum(axis=0), dtype=np.int64)
 
     return _StageCounts(
-        stages=names,
+        stages=log.names,
         entered=tally(reach),
         advanced=tally(advanced),
         won=tally(reach & deal_won[:, None]),
@@ -236,8 +261,40 @@ def _counts(
         open=tally(reach & ~exited),
         exposure_days=stay.sum(axis=0),
         advanced_days=np.where(advanced, stay, 0.0).sum(axis=0),
-        as_of=as_of_ts,
+        as_of=log.as_of,
     )
+
+
+def _counts(
+    history: pd.DataFrame,
+    *,
+    stages: Sequence[str],
+    won: str,
+    lost: str,
+    opportunity: str,
+    stage: str,
+    at: str,
+    as_of: object,
+    skipped: Skipped,
+    backward: Backward,
+) -> _StageCounts:
+    """Per-stage tallies of a stage-change log: read it, order it, count it."""
+    check_choice(skipped, "skipped", ("passed", "ignored"))
+    check_choice(backward, "backward", ("error", "furthest"))
+    log = _read_log(
+        history,
+        stages=stages,
+        won=won,
+        lost=lost,
+        opportunity=opportunity,
+        stage=stage,
+        at=at,
+        as_of=as_of,
+    )
+    d, c, tt = _in_order(
+        history, log, opportunity=opportunity, stage=stage, won=won, lost=lost, backward=backward
+    )
+    return _tally(log, d, c, tt, skipped)
 
 
 def funnel_conversion(

@@ -30,7 +30,6 @@ import pandas as pd
 from crmcore._config import check_config_keys
 from crmcore._frames import (
     check_choice,
-    datetime_column,
     describe_row,
     first_true,
     require_columns,
@@ -38,6 +37,7 @@ from crmcore._frames import (
     show,
 )
 from crmcore.errors import ConfigError, DataError, IllegalTransitionError
+from crmcore.pipeline._dates import date_column
 
 __all__ = ["Lifecycle", "apply_transition", "check_history", "current_states"]
 
@@ -395,7 +395,7 @@ def _coded(
             value=value,
         )
     if len(history):
-        times = datetime_column(history, at, arg="history", key=opportunity)
+        times = date_column(history, at, arg="history", key=opportunity)
         t_code = pd.factorize(times, sort=True)[0]
         d_code = pd.factorize(history[opportunity], sort=True)[0]
     else:

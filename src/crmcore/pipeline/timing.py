@@ -3,7 +3,8 @@
 A deal lands on its own close date when it has one, else ``as_of`` plus its stage's expected
 days to close. Open deals whose close date lies before ``as_of`` are *overdue*: they are never
 dropped silently; by default they land in the ``as_of`` period and are counted in an
-``overdue`` column (other policies: exclude them and count them, or raise).
+``overdue`` column (other policies: exclude them and count them, or raise). With a ``horizon``,
+revenue landing after it is reported as ``later``, never dropped.
 """
 
 from __future__ import annotations
@@ -16,185 +17,157 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import (
-    check_choice,
-    datetime_column,
-    describe_row,
-    first_true,
-    resolve_as_of,
-)
+from crmcore._compat import renamed_parameters
+from crmcore._frames import check_choice, first_true
+from crmcore._periods import canonical_period
 from crmcore.errors import ConfigError, DataError
-from crmcore.pipeline.funnel import _Deals, _deals, _group_sum, _to_amount
+from crmcore.money import from_minor_units
+from crmcore.pipeline._dates import check_horizon, from_micros, period_grid
+from crmcore.pipeline._deals import Deals, parse_deals, sum_cents
+from crmcore.pipeline._landing import Landing, landing_rules, stage_landing
 from crmcore.pipeline.stages import StageModel
 
-__all__ = ["close_schedule", "landing_dates"]
+__all__ = ["CloseSchedule", "close_schedule", "landing_dates"]
 
 OverduePolicy = Literal["as_of", "exclude", "error"]
 _SOURCES = np.asarray(["close_date", "stage", "as_of"], dtype=object)
+_CLOSE_DATE, _STAGE, _AS_OF = 0, 1, 2
 
 
-@attrs.frozen
-class _Landing:
-    deals: _Deals
+def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    return a.equals(b)
+
+
+@attrs.frozen(kw_only=True)
+class CloseSchedule:
+    """Expected revenue per landing period, with everything the schedule left out, counted.
+
+    Returned by :func:`close_schedule`.
+
+    Attributes
+    ----------
+    table
+        Indexed by ``period`` (period starts, consecutive from the period holding ``as_of``),
+        columns ``count`` (scheduled deals, int64), ``amount`` (their unweighted amount),
+        ``expected_amount`` and ``overdue`` (overdue open deals placed in the period, int64).
+    later_count, later_amount, later_expected_amount
+        Deals landing after the ``horizon``, their amount and expected amount (zero without
+        a horizon): revenue beyond it is reported here, never dropped.
+    as_of
+        The forecast date, as a Timestamp (in the close dates' time zone).
+    period
+        The period code (``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"``).
+    horizon
+        Number of periods in ``table`` when one was asked for, else ``None``.
+    reporting_currency
+        Currency of the amounts when known (the ``reporting_currency`` argument, or the single
+        currency of the ``currency`` column), else ``None``.
+    overdue
+        Open deals whose close date was before ``as_of`` (placed in the ``as_of`` period, or
+        excluded with ``overdue="exclude"``).
+    excluded_overdue, excluded_won_before, excluded_lost
+        Deals left out: overdue ones under ``overdue="exclude"``, won deals booked before the
+        ``as_of`` period (history, not forecast), lost deals.
+    deals
+        Rows in the input; ``table["count"].sum() + later_count`` plus the three excluded
+        counts equals it.
+    """
+
+    table: pd.DataFrame = attrs.field(eq=attrs.cmp_using(eq=_same_frame), hash=False)
+    later_count: int
+    later_amount: float
+    later_expected_amount: float
     as_of: pd.Timestamp
-    landing: pd.DatetimeIndex
+    period: str
+    horizon: int | None
+    reporting_currency: Any
+    overdue: int
+    excluded_overdue: int
+    excluded_won_before: int
+    excluded_lost: int
+    deals: int
+
+    def __repr__(self) -> str:
+        lines = [
+            (
+                f"CloseSchedule(as_of={self.as_of}, period={self.period!r}, "
+                f"horizon={self.horizon!r}, reporting_currency={self.reporting_currency!r})"
+            ),
+            (
+                f"deals {self.deals}: {int(self.table['count'].sum())} scheduled, "
+                f"{self.later_count} later than the horizon, {self.overdue} overdue; excluded "
+                f"{self.excluded_overdue} overdue, {self.excluded_won_before} won before the "
+                f"as_of period, {self.excluded_lost} lost"
+            ),
+            f"later: amount {self.later_amount!r}, expected_amount {self.later_expected_amount!r}",
+            repr(self.table),
+        ]
+        return "\n".join(lines)
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class _Placed:
+    """Where each deal lands and whether the schedule counts it."""
+
+    deals: Deals
+    rules: Landing
+    landing_us: npt.NDArray[np.int64]
     source: npt.NDArray[np.int64]
-    overdue: npt.NDArray[np.bool_]
     scheduled: npt.NDArray[np.bool_]
-    first_start: pd.Timestamp
-    offset: pd.DateOffset
-    counts: dict[str, int]
 
 
-def _optional_dates(frame: pd.DataFrame, column: str, *, arg: str, key: str) -> pd.Series:
-    """Dates of ``column`` with missing values (NaT) allowed; the rest validated."""
-    series = frame[column]
-    present = series.notna().to_numpy()
-    if not present.any():
-        keep = isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
-            series.dtype
-        )
-        return pd.Series(pd.NaT, index=frame.index, dtype=series.dtype if keep else "M8[ns]")
-    # Only the date and key columns: messages name the row by index label and key value, and
-    # copying every column of the present rows (text columns included) costs far more.
-    cols = [column] + ([key] if key != column and key in frame.columns else [])
-    parsed = datetime_column(frame.loc[present, cols], column, arg=arg, key=key)
-    out = pd.Series(pd.NaT, index=frame.index, dtype=parsed.dtype)
-    out.iloc[np.flatnonzero(present)] = parsed.array
-    return out
-
-
-def _offset(freq: object) -> pd.DateOffset:
-    try:
-        off = pd.tseries.frequencies.to_offset(freq)  # type: ignore[call-overload]  # checked here
-    except (ValueError, TypeError):
-        raise ConfigError(
-            f"freq={freq!r} is not a pandas frequency (use e.g. 'MS', 'QS', 'W-MON', 'D')",
-            column="freq",
-            value=freq,
-        ) from None
-    if off is None or getattr(off, "n", 1) != 1:
-        raise ConfigError(
-            f"freq={freq!r} must be a single period such as 'MS', 'QS', 'W-MON' or 'D'",
-            column="freq",
-            value=freq,
-        )
-    if "End" in type(off).__name__:
-        raise ConfigError(
-            f"freq={freq!r} is anchored at period ends; use the start-anchored form (e.g. "
-            "'MS' for 'ME', 'QS' for 'QE', 'YS' for 'YE') so the index holds period starts",
-            column="freq",
-            value=freq,
-        )
-    return off  # type: ignore[no-any-return]  # to_offset returns a DateOffset subclass
-
-
-def _landing(
+def _place(
     opportunities: pd.DataFrame,
     model: StageModel,
     *,
     as_of: object,
-    freq: object,
-    opportunity: str,
-    stage: str,
-    amount: str,
+    period: str,
     close_date: str | None,
     overdue: str,
-    currency: str | None,
-    rates: Mapping[Any, float] | None,
-    reporting_currency: Any,
-    decimals: int,
+    columns: dict[str, Any],
+    money: dict[str, Any],
     must_sum: bool,
-) -> _Landing:
-    arg = "opportunities"
+) -> _Placed:
     check_choice(overdue, "overdue", ("as_of", "exclude", "error"))
-    off = _offset(freq)
+    code = canonical_period(period)
     if as_of is None:
         raise ConfigError("as_of is required: the date the schedule starts from", column="as_of")
-    deals = _deals(
-        opportunities,
-        model,
-        opportunity=opportunity,
-        stage=stage,
-        amount=amount,
-        currency=currency,
-        rates=rates,
-        reporting_currency=reporting_currency,
-        decimals=decimals,
-        must_sum=must_sum,
-        extra=() if close_date is None else (close_date,),
+    deals = parse_deals(
+        opportunities, model=model, close_date=close_date, must_sum=must_sum, **columns, **money
     )
-    n = len(opportunities)
-    n_open = len(model.stages)
-    if close_date is None:
-        # no close dates: NaT in as_of's zone, so a tz-aware as_of is not a "mix"
-        try:
-            zone = pd.Timestamp(as_of).tz  # type: ignore[arg-type]  # resolve_as_of checks it
-        except (ValueError, TypeError):
-            zone = None
-        naive = "datetime64[ns]"
-        own = pd.Series(
-            pd.NaT,
-            index=opportunities.index,
-            dtype=naive if zone is None else pd.DatetimeTZDtype("ns", zone),
-        )
-    else:
-        own = _optional_dates(opportunities, close_date, arg=arg, key=opportunity)
-    ts = resolve_as_of(as_of, own, column=close_date or "close_date")
-    # One landing date per stage (a handful), then gathered by stage code: the same values as
-    # converting every deal's days to a timedelta, without 10M-element conversions.
-    days = np.asarray([*model.days_to_close, 0.0, 0.0], dtype=np.float64)
-    by_stage = pd.DatetimeIndex(ts + pd.to_timedelta(days, unit="D")).as_unit("ns")
-    stage_ns = by_stage.asi8[deals.codes]
-    has_own = own.notna().to_numpy()
-    is_open = deals.codes < n_open
-    is_won = deals.codes == n_open
-    is_lost = deals.codes == n_open + 1
-    day = ts.normalize()
-    own_index = pd.DatetimeIndex(own)
-    late = has_own & is_open & np.asarray(own_index < day)
+    rules = landing_rules(deals, as_of=as_of, period=code, close_date=close_date)
     if overdue == "error":
-        pos = first_true(late)
+        pos = first_true(rules.late)
         if pos is not None:
+            own = deals.close_date.iloc[pos] if deals.close_date is not None else None
             raise DataError(
-                f"column {close_date!r} of {arg} has close date {own.iloc[pos]} at "
-                f"{describe_row(opportunities, pos, opportunity)}, before as_of {ts} although "
-                "the deal is still open; update the close date or pass overdue='as_of' or "
-                "'exclude'",
+                f"column {close_date!r} of opportunities has close date {own} at "
+                f"{deals.where(pos)}, before as_of {rules.as_of} although the deal is still "
+                "open; update the close date or pass overdue='as_of' or 'exclude'",
                 column=close_date,
-                row=opportunities.index[pos],
-                value=own.iloc[pos],
+                row=deals.label(pos),
+                value=own,
             )
-    # source: 0 own close date, 1 as_of + stage days, 2 as_of
-    source = np.where(has_own, 0, np.where(is_won, 2, 1)).astype(np.int64)
-    source[late] = 2
-    # Landing instants as int64 nanoseconds (UTC for tz-aware dates), one DatetimeIndex at the end.
-    landing_ns = np.where(has_own, own_index.as_unit("ns").asi8, stage_ns)
-    landing_ns[source == 2] = ts.as_unit("ns").value
-    landing = pd.DatetimeIndex(landing_ns.view("M8[ns]"))
-    if by_stage.tz is not None:
-        landing = landing.tz_localize("UTC").tz_convert(by_stage.tz)
-    first_start = off.rollback(day)
-    won_before = is_won & np.asarray(landing < first_start)
-    scheduled = ~is_lost & ~won_before
+    source = np.where(rules.has_own, _CLOSE_DATE, np.where(deals.is_won, _AS_OF, _STAGE))
+    source = source.astype(np.int64)
+    source[rules.late] = _AS_OF
+    landing = np.where(
+        rules.has_own, rules.own_us, stage_landing(model, deals.weighted().codes, rules.as_of_us)
+    )
+    landing[source == _AS_OF] = rules.as_of_us
+    scheduled = ~deals.is_lost & ~rules.won_before
     if overdue == "exclude":
-        scheduled &= ~late
-    counts = {
-        "overdue": int(late.sum()),
-        "excluded_overdue": int(late.sum()) if overdue == "exclude" else 0,
-        "excluded_won_before": int(won_before.sum()),
-        "excluded_lost": int(is_lost.sum()),
-        "deals": n,
-    }
-    return _Landing(deals, ts, landing, source, late, scheduled, first_start, off, counts)
+        scheduled &= ~rules.late
+    return _Placed(deals=deals, rules=rules, landing_us=landing, source=source, scheduled=scheduled)
 
 
+@renamed_parameters(freq="period")
 def landing_dates(
     opportunities: pd.DataFrame,
     model: StageModel,
     *,
     as_of: object,
-    freq: str = "MS",
+    period: str = "M",
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
@@ -228,12 +201,15 @@ decimals
     as_of
         The date the forecast is made (date, text or Timestamp; naive or tz-aware like the
         close dates).
-    freq
-        Period of the schedule (pandas offset, start-anchored: ``"MS"``, ``"QS"``, ``"W-MON"``,
-        ``"D"``); decides which won deals count as history.
+    period
+        Calendar period of the schedule: ``"D"``, ``"W"`` (weeks from Monday), ``"M"``
+        (default), ``"Q"`` or ``"Y"``; pandas aliases (``"MS"``, ``"QS"``, ``"W-MON"``) are
+        accepted. It decides which won deals count as history. (Formerly ``freq``; the old
+        name still works for one release, with a ``DeprecationWarning``.)
     close_date
         Optional column of each deal's own expected (open) or actual (won) close date; missing
-        values fall back to the stage rule.
+        values fall back to the stage rule. Any datetime unit, dates before 1677 or after 2262
+        included.
     overdue
         ``"as_of"`` (default), ``"exclude"`` or ``"error"``, see above.
 
@@ -243,15 +219,17 @@ decimals
         Indexed by opportunity id (sorted), columns ``stage``, ``amount``,
         ``win_probability``, ``expected_amount`` (as in ``weighted_pipeline``; in the
         reporting currency when ``rates`` are given),
-        ``landing_date``, ``source`` (``"close_date"``, ``"stage"`` or ``"as_of"``), ``overdue``
-        (bool) and ``scheduled`` (bool).
+        ``landing_date`` (datetime64 in microseconds, in the close dates' time zone),
+        ``source`` (``"close_date"``, ``"stage"`` or ``"as_of"``), ``overdue`` (bool) and
+        ``scheduled`` (bool).
 
     Raises
     ------
     DataError
-        An overdue open deal with ``overdue="error"``; bad ids, stages, amounts or dates.
+        An overdue open deal with ``overdue="error"``; bad ids, stages, amounts (the message
+        names the row label) or dates.
     ConfigError
-        Missing ``as_of``, a bad ``freq`` or ``overdue``, naive/aware dates mixed.
+        Missing ``as_of``, a bad ``period`` or ``overdue``, naive/aware dates mixed.
 
     Examples
     --------
@@ -270,47 +248,87 @@ decimals
     2                         180.0   2025-03-15  close_date    False
     3                          45.0   2025-01-01       as_of     True
     """
-    land = _landing(
+    placed = _place(
         opportunities,
         model,
         as_of=as_of,
-        freq=freq,
-        opportunity=opportunity,
-        stage=stage,
-        amount=amount,
+        period=period,
         close_date=close_date,
         overdue=overdue,
-        currency=currency,
-        rates=rates,
-        reporting_currency=reporting_currency,
-        decimals=decimals,
+        columns={"opportunity": opportunity, "stage": stage, "amount": amount},
+        money={
+            "currency": currency,
+            "rates": rates,
+            "reporting_currency": reporting_currency,
+            "decimals": decimals,
+        },
         must_sum=False,
     )
-    deals = land.deals
-    order = deals.ids.argsort(kind="stable").to_numpy()
+    deals = placed.deals
+    order = deals.order()
+    weights = deals.weighted()
     out = pd.DataFrame(
         {
             "stage": opportunities[stage].to_numpy()[order],
-            "amount": _to_amount(deals.money.cents[order], decimals),
-            "win_probability": deals.probability[order],
-            "expected_amount": _to_amount(deals.expected[order], decimals),
-            "landing_date": land.landing[order],
-            "source": _SOURCES[land.source[order]],
-            "overdue": land.overdue[order],
-            "scheduled": land.scheduled[order],
+            "amount": from_minor_units(deals.money.cents[order], decimals),
+            "win_probability": weights.probability[order],
+            "expected_amount": from_minor_units(weights.expected[order], decimals),
+            "landing_date": from_micros(placed.landing_us[order], placed.rules.tz),
+            "source": _SOURCES[placed.source[order]],
+            "overdue": placed.rules.late[order],
+            "scheduled": placed.scheduled[order],
         },
-        index=pd.Index(deals.ids.to_numpy()[order], name=opportunity),
+        index=pd.Index(deals.ids[order], name=opportunity),
     )
-    out.attrs["as_of"] = land.as_of
     return out
 
 
+def _bucket(
+    placed: _Placed, period: str, horizon: int | None
+) -> tuple[pd.DatetimeIndex, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """Period starts, and each scheduled deal's period code (``horizon`` = later)."""
+    keep = placed.scheduled
+    kept_us = placed.landing_us[keep]
+    first = placed.rules.first_start
+    if horizon is not None:
+        grid = period_grid(first, period, n=horizon)
+    else:
+        last = int(kept_us.max()) if kept_us.size else placed.rules.first_us
+        grid = period_grid(first, period, last=last)
+    # Period codes by binary search on int64 instants (no masked DatetimeIndex copy).
+    codes = np.searchsorted(grid.asi8, kept_us, side="right").astype(np.int64) - 1
+    return grid, codes, keep
+
+
+def _sums(
+    placed: _Placed,
+    codes: npt.NDArray[np.int64],
+    keep: npt.NDArray[np.bool_],
+    labels: list[Any],
+    decimals: int,
+) -> dict[str, Any]:
+    """Count, amount, expected amount and overdue deals per period (exact minor units)."""
+    deals, n = placed.deals, len(labels)
+    cents = sum_cents(deals.money.cents[keep], codes, n, name="amounts", labels=labels)
+    expected_cents = deals.weighted().expected[keep]
+    expected = sum_cents(expected_cents, codes, n, name="expected amounts", labels=labels)
+    overdue = np.bincount(codes, weights=placed.rules.late[keep], minlength=n)
+    return {
+        "count": np.bincount(codes, minlength=n).astype(np.int64),
+        "amount": from_minor_units(cents, decimals),
+        "expected_amount": from_minor_units(expected, decimals),
+        "overdue": overdue.astype(np.int64),
+    }
+
+
+@renamed_parameters(freq="period")
 def close_schedule(
     opportunities: pd.DataFrame,
     model: StageModel,
     *,
     as_of: object,
-    freq: str = "MS",
+    period: str = "M",
+    horizon: int | None = None,
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
@@ -320,41 +338,46 @@ def close_schedule(
     rates: Mapping[Any, float] | None = None,
     reporting_currency: Any = None,
     decimals: int = 2,
-) -> pd.DataFrame:
+) -> CloseSchedule:
     """Total expected revenue per period, by the period in which each deal is expected to land.
 
     Each scheduled deal (see :func:`landing_dates` for the rules: own close date, else
     ``as_of`` + the stage's days to close; overdue open deals land on ``as_of`` by default;
     won deals count when booked in the ``as_of`` period or later; lost deals never) adds its
     ``expected_amount`` (as in :func:`~crmcore.pipeline.weighted_pipeline`) to the period
-    holding its landing date. Sums are exact in minor units, so the schedule's total equals the
-    weighted total of the deals it schedules.
+    holding its landing date. Sums are exact in minor units, so the schedule's total (with
+    ``later``) equals the weighted total of the deals it schedules.
 
     Parameters
     ----------
-    opportunities, model, as_of, freq, opportunity, stage, amount, close_date, overdue, \
+    opportunities, model, as_of, period, opportunity, stage, amount, close_date, overdue, \
 decimals
         As in :func:`landing_dates`.
+    horizon
+        Number of periods to show, from the one holding ``as_of``; ``None`` (default): up to
+        the last landing. Revenue landing after the horizon is reported in
+        ``later_count``, ``later_amount`` and ``later_expected_amount`` of the result, never
+        dropped. At most 100 000.
     currency, rates, reporting_currency
         As in :func:`~crmcore.pipeline.pipeline_by_stage`: several currencies need ``rates``.
 
     Returns
     -------
-    pandas.DataFrame
-        Indexed by ``period`` (DatetimeIndex of period starts, sorted, consecutive from the
-        period holding ``as_of`` to the last landing, empty periods filled with zeros), columns
-        ``count`` (scheduled deals, int64), ``amount`` (their unweighted amount),
-        ``expected_amount`` and ``overdue`` (overdue open deals placed in the period, int64).
-        ``attrs`` holds ``as_of``, ``freq``, ``overdue`` (number of overdue open deals),
-        ``excluded_overdue``, ``excluded_won_before``, ``excluded_lost`` and
-        ``reporting_currency``.
+    CloseSchedule
+        ``table`` indexed by ``period`` (period starts, consecutive from the period holding
+        ``as_of`` to the last landing or the horizon, empty periods filled with zeros),
+        columns ``count`` (scheduled deals, int64), ``amount`` (their unweighted amount),
+        ``expected_amount`` and ``overdue`` (overdue open deals placed in the period, int64);
+        ``later_count``, ``later_amount`` and ``later_expected_amount`` (beyond the horizon);
+        the counts of overdue and excluded deals,
+        ``as_of``, ``period`` and ``reporting_currency``.
 
     Raises
     ------
     CurrencyError
         Several currencies without rates, or a currency missing from ``rates``.
     DataError, ConfigError, SchemaError
-        As in :func:`landing_dates`.
+        As in :func:`landing_dates`; a bad ``horizon``; a sum of minor units beyond 2**63.
 
     Examples
     --------
@@ -367,7 +390,7 @@ decimals
     >>> deals = pd.DataFrame({"opportunity_id": [1, 2, 3],
     ...                       "stage": ["prospect", "bid", "negotiation"],
     ...                       "amount": [500_000, 250_000, 200_000]})
-    >>> close_schedule(deals, model, as_of="2025-01-01")
+    >>> close_schedule(deals, model, as_of="2025-01-01").table
                 count    amount  expected_amount  overdue
     period
     2025-01-01      1  200000.0         180000.0        0
@@ -375,55 +398,50 @@ decimals
     2025-03-01      1  250000.0         180000.0        0
     2025-04-01      0       0.0              0.0        0
     2025-05-01      1  500000.0         180000.0        0
+
+    A quarter's horizon keeps January to March; May's deal is reported as later:
+
+    >>> schedule = close_schedule(deals, model, as_of="2025-01-01", horizon=3)
+    >>> schedule.table["expected_amount"].tolist(), schedule.later_expected_amount
+    ([180000.0, 0.0, 180000.0], 180000.0)
     """
-    land = _landing(
+    code = canonical_period(period)
+    horizon = check_horizon(horizon)
+    placed = _place(
         opportunities,
         model,
         as_of=as_of,
-        freq=freq,
-        opportunity=opportunity,
-        stage=stage,
-        amount=amount,
+        period=code,
         close_date=close_date,
         overdue=overdue,
-        currency=currency,
-        rates=rates,
-        reporting_currency=reporting_currency,
-        decimals=decimals,
+        columns={"opportunity": opportunity, "stage": stage, "amount": amount},
+        money={
+            "currency": currency,
+            "rates": rates,
+            "reporting_currency": reporting_currency,
+            "decimals": decimals,
+        },
         must_sum=True,
     )
-    keep = land.scheduled
-    # Period codes by binary search on int64 instants (no masked DatetimeIndex copy).
-    landing_ns = land.landing.asi8
-    kept_ns = landing_ns[keep]
-    if kept_ns.size:
-        last = land.landing[int(np.argmax(np.where(keep, landing_ns, np.iinfo(np.int64).min)))]
-    else:
-        last = land.first_start
-    starts = pd.date_range(start=land.first_start, end=last, freq=land.offset, name="period")
-    if len(starts) == 0 or starts[0] != land.first_start:  # pragma: no cover - defensive
-        starts = pd.DatetimeIndex([land.first_start], name="period").append(starts)  # type: ignore[assignment]  # stays a DatetimeIndex
-    codes = np.searchsorted(starts.as_unit("ns").asi8, kept_ns, side="right").astype(np.int64) - 1
-    n = len(starts)
-    deals = land.deals
-    out = pd.DataFrame(
-        {
-            "count": np.bincount(codes, minlength=n).astype(np.int64),
-            "amount": _to_amount(_group_sum(codes, deals.money.cents[keep], n), decimals),
-            "expected_amount": _to_amount(_group_sum(codes, deals.expected[keep], n), decimals),
-            "overdue": np.bincount(codes, weights=land.overdue[keep], minlength=n).astype(np.int64),
-        },
-        index=starts,
+    grid, codes, keep = _bucket(placed, code, horizon)
+    shown = horizon if horizon is not None else len(grid)
+    labels = [*(f"period {p}" for p in grid[:shown]), "later than the horizon"]
+    sums = _sums(placed, codes, keep, labels, decimals)
+    table = pd.DataFrame({k: v[:shown] for k, v in sums.items()}, index=grid[:shown])
+    rules, deals = placed.rules, placed.deals
+    late = int(rules.late.sum())
+    return CloseSchedule(
+        table=table,
+        later_count=int(sums["count"][shown]),
+        later_amount=float(sums["amount"][shown]),
+        later_expected_amount=float(sums["expected_amount"][shown]),
+        as_of=rules.as_of,
+        period=code,
+        horizon=horizon,
+        reporting_currency=deals.money.reporting,
+        overdue=late,
+        excluded_overdue=late if overdue == "exclude" else 0,
+        excluded_won_before=int(rules.won_before.sum()),
+        excluded_lost=int(deals.is_lost.sum()),
+        deals=len(deals.ids),
     )
-    out.attrs.update(
-        {
-            "as_of": land.as_of,
-            "freq": freq,
-            "overdue": land.counts["overdue"],
-            "excluded_overdue": land.counts["excluded_overdue"],
-            "excluded_won_before": land.counts["excluded_won_before"],
-            "excluded_lost": land.counts["excluded_lost"],
-            "reporting_currency": deals.money.reporting,
-        }
-    )
-    return out

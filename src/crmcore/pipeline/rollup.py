@@ -1,4 +1,4 @@
-"""Forecast views of a pipeline: category roll-ups, waterfall, velocity and coverage.
+"""Roll-ups of a pipeline: forecast categories, waterfall, velocity and coverage.
 
 * :func:`forecast_rollup` totals deals by forecast category (closed, commit, best case,
   pipeline, omitted) and adds the cumulative roll-ups Salesforce Collaborative Forecasts uses.
@@ -13,32 +13,34 @@ from __future__ import annotations
 import re
 from collections.abc import Hashable, Mapping
 from numbers import Real
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import (
-    check_choice,
-    describe_row,
-    first_true,
-    require_columns,
-    require_not_null,
-    require_unique,
-    show,
-)
+from crmcore._compat import renamed_parameters
+from crmcore._frames import check_choice, describe_row, first_true, require_not_null, show
 from crmcore.errors import ConfigError, DataError
-from crmcore.pipeline.funnel import _group_sum, _money, _to_amount
-from crmcore.pipeline.timing import _optional_dates
+from crmcore.money import from_minor_units, sum_minor_units
+from crmcore.pipeline._dates import US_PER_DAY, micros
+from crmcore.pipeline._deals import Deals, parse_deals, sum_cents
 
 __all__ = ["forecast_rollup", "pipeline_coverage", "pipeline_waterfall", "sales_velocity"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+Window = tuple[pd.Timestamp | None, pd.Timestamp | None]
 
 CATEGORIES = ("closed", "commit", "best_case", "pipeline", "omitted")
 _CATEGORY_KEYS = {c.replace("_", ""): i for i, c in enumerate(CATEGORIES)}
+# Each output column: the categories it adds up (Salesforce Collaborative Forecasts roll-ups).
+_ROLLUPS = {
+    **{c: (i,) for i, c in enumerate(CATEGORIES)},
+    "commit_forecast": (0, 1),
+    "best_case_forecast": (0, 1, 2),
+    "open_pipeline": (1, 2, 3),
+}
 
 
 def _groups(
@@ -52,57 +54,12 @@ def _groups(
     return codes.astype(np.int64), pd.Index(uniques, name=by)
 
 
-class _Deals(NamedTuple):
-    """Won/lost/open masks and exact amounts of a validated opportunity frame."""
-
-    is_won: npt.NDArray[np.bool_]
-    is_lost: npt.NDArray[np.bool_]
-    is_open: npt.NDArray[np.bool_]
-    cents: IntArray
-
-
-def _prepare(
-    frame: pd.DataFrame,
-    extra: tuple[str | None, ...],
-    *,
-    arg: str,
-    opportunity: str,
-    stage: str,
-    amount: str,
-    won: str,
-    lost: str,
-    currency: str | None,
-    rates: Mapping[Any, float] | None,
-    reporting_currency: Any,
-    decimals: int,
-    allow_empty: bool = False,
-) -> _Deals:
-    """Check a deal frame (columns, unique ids, stages) and return its masks and cents.
-
-    Required columns: ``opportunity``, ``stage``, ``amount``, the non-``None`` ``extra`` ones
-    and ``currency`` if given. The checks run in one fixed order so that every caller reports
-    the same first problem.
-    """
-    cols = [opportunity, stage, amount, *(c for c in extra if c), *([currency] if currency else [])]
-    require_columns(frame, cols, arg=arg, allow_empty=allow_empty)
-    require_not_null(frame, opportunity, arg=arg)
-    require_unique(frame, opportunity, arg=arg)
-    require_not_null(frame, stage, arg=arg, key=opportunity)
-    values = frame[stage]
-    is_won = np.asarray(values == won, dtype=bool)
-    is_lost = np.asarray(values == lost, dtype=bool)
-    cents = _money(
-        frame,
-        amount,
-        arg=arg,
-        key=opportunity,
-        currency=currency,
-        rates=rates,
-        reporting_currency=reporting_currency,
-        decimals=decimals,
-        must_sum=True,
-    ).cents
-    return _Deals(is_won, is_lost, ~is_won & ~is_lost, cents)
+def _group_cents(
+    groups: IntArray, cents: IntArray, mask: npt.ArrayLike, labels: pd.Index
+) -> IntArray:
+    """Exact per-group sums of the cents of the rows in ``mask`` (checked against overflow)."""
+    values = np.where(mask, cents, 0)
+    return sum_cents(values, groups, len(labels), name="amounts", labels=labels)
 
 
 def _normalise_categories(frame: pd.DataFrame, column: str, *, arg: str, key: str) -> IntArray:
@@ -169,8 +126,10 @@ def forecast_rollup(
     pandas.DataFrame
         One row per ``by`` group (sorted; a single row ``"total"`` without ``by``), columns
         ``closed``, ``commit``, ``best_case``, ``pipeline``, ``omitted`` (amount per category),
-        ``commit_forecast``, ``best_case_forecast``, ``open_pipeline`` (roll-ups) and
-        ``count`` (deals, int64).
+        ``commit_forecast``, ``best_case_forecast``, ``open_pipeline`` (roll-ups),
+        ``count`` (deals, int64) and, when the currency of the amounts is known (the
+        ``reporting_currency`` argument, or the one currency of the ``currency`` column),
+        ``reporting_currency``.
 
     Raises
     ------
@@ -202,44 +161,29 @@ def forecast_rollup(
     count                  5.0
     """
     arg = "opportunities"
-    cols = [opportunity, category, amount] + ([by] if by else [])
-    cols += [currency] if currency else []
-    require_columns(opportunities, cols, arg=arg)
-    require_not_null(opportunities, opportunity, arg=arg)
-    require_unique(opportunities, opportunity, arg=arg)
-    cat = _normalise_categories(opportunities, category, arg=arg, key=opportunity)
-    money = _money(
+    deals = parse_deals(
         opportunities,
-        amount,
-        arg=arg,
-        key=opportunity,
+        opportunity=opportunity,
+        stage=None,
+        amount=amount,
         currency=currency,
         rates=rates,
         reporting_currency=reporting_currency,
         decimals=decimals,
-        must_sum=True,
+        extra=(category, by),
     )
+    cat = _normalise_categories(opportunities, category, arg=arg, key=opportunity)
     groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
     n_groups = len(labels)
-    k = len(CATEGORIES)
-    sums = _group_sum(groups * k + cat, money.cents, n_groups * k).reshape(n_groups, k)
-    closed, commit, best, pipe, omitted = (sums[:, i] for i in range(k))
-    out = pd.DataFrame(
-        {
-            "closed": _to_amount(closed, decimals),
-            "commit": _to_amount(commit, decimals),
-            "best_case": _to_amount(best, decimals),
-            "pipeline": _to_amount(pipe, decimals),
-            "omitted": _to_amount(omitted, decimals),
-            "commit_forecast": _to_amount(closed + commit, decimals),
-            "best_case_forecast": _to_amount(closed + commit + best, decimals),
-            "open_pipeline": _to_amount(commit + best + pipe, decimals),
-            "count": np.bincount(groups, minlength=n_groups).astype(np.int64),
-        },
-        index=labels,
-    )
-    out.attrs["reporting_currency"] = money.reporting
-    return out
+    cents = deals.money.cents
+    columns: dict[str, Any] = {}
+    for name, members in _ROLLUPS.items():
+        sums = _group_cents(groups, cents, np.isin(cat, members), labels)
+        columns[name] = from_minor_units(sums, decimals)
+    columns["count"] = np.bincount(groups, minlength=n_groups).astype(np.int64)
+    if deals.money.reporting is not None:
+        columns["reporting_currency"] = np.full(n_groups, deals.money.reporting, dtype=object)
+    return pd.DataFrame(columns, index=labels)
 
 
 WATERFALL_BUCKETS = (
@@ -260,61 +204,38 @@ def _snapshot(
     frame: pd.DataFrame,
     *,
     arg: str,
-    opportunity: str,
-    stage: str,
-    amount: str,
     close_date: str | None,
-    window: tuple[pd.Timestamp | None, pd.Timestamp | None],
-    won: str,
-    lost: str,
-    currency: str | None,
-    rates: Mapping[Any, float] | None,
-    reporting_currency: Any,
-    decimals: int,
-) -> tuple[pd.Index, IntArray, npt.NDArray[np.bool_], npt.NDArray[np.bool_], IntArray]:
-    """Ids, state codes (0 open, 1 won, 2 lost), open mask, in-pipeline mask and cents."""
-    deals = _prepare(
+    window: Window,
+    options: dict[str, Any],
+) -> tuple[Deals, npt.NDArray[np.bool_]]:
+    """Return the parsed deals of a snapshot and which of them are in its pipeline."""
+    windowed = window != (None, None)
+    deals = parse_deals(
         frame,
-        (close_date,),
         arg=arg,
-        opportunity=opportunity,
-        stage=stage,
-        amount=amount,
-        won=won,
-        lost=lost,
-        currency=currency,
-        rates=rates,
-        reporting_currency=reporting_currency,
-        decimals=decimals,
+        close_date=close_date if windowed else None,
+        extra=(close_date,),
         allow_empty=True,
+        **options,
     )
-    is_open, cents = deals.is_open, deals.cents
-    state = np.where(deals.is_won, 1, np.where(deals.is_lost, 2, 0)).astype(np.int64)
-    inside = is_open.copy()
-    start, end = window
-    if close_date is not None and (start is not None or end is not None):
-        dates = _optional_dates(frame, close_date, arg=arg, key=opportunity)
-        missing = is_open & dates.isna().to_numpy()
-        pos = first_true(missing)
+    inside = deals.is_open.copy()
+    if windowed and close_date is not None and deals.close_date is not None:
+        dates = deals.close_date
+        pos = first_true(inside & dates.isna().to_numpy())
         if pos is not None:
             raise DataError(
-                f"column {close_date!r} of {arg} has no close date at "
-                f"{describe_row(frame, pos, opportunity)}, an open deal; the waterfall window "
-                "needs the close date of every open deal",
+                f"column {close_date!r} of {arg} has no close date at {deals.where(pos)}, an "
+                "open deal; the waterfall window needs the close date of every open deal",
                 column=close_date,
-                row=frame.index[pos],
+                row=deals.label(pos),
                 value=None,
             )
         inside &= _in_window(pd.DatetimeIndex(dates), window, column=close_date, arg=arg)
-    return pd.Index(frame[opportunity]), state, is_open, inside, cents
+    return deals, inside
 
 
 def _in_window(
-    stamps: pd.DatetimeIndex,
-    window: tuple[pd.Timestamp | None, pd.Timestamp | None],
-    *,
-    column: str,
-    arg: str,
+    stamps: pd.DatetimeIndex, window: Window, *, column: str, arg: str
 ) -> npt.NDArray[np.bool_]:
     """Which dates lie in ``[period_start, period_end]`` (NaT: none); ``None`` bounds are open."""
     tz = getattr(stamps.dtype, "tz", None)
@@ -344,6 +265,33 @@ def _bound(value: object, name: str) -> pd.Timestamp | None:
     if pd.isna(ts):
         raise ConfigError(f"{name} is NaT; expected a date", column=name, value=value)
     return ts
+
+
+def _window(period_start: object, period_end: object, close_date: str | None) -> Window:
+    """Return the close-date window ``[period_start, period_end]``: both optional, in order."""
+    window = (_bound(period_start, "period_start"), _bound(period_end, "period_end"))
+    start, end = window
+    if (start is not None or end is not None) and close_date is None:
+        raise ConfigError(
+            "period_start/period_end need close_date=<column> to tell which deals fall in "
+            "the window",
+            column="close_date",
+        )
+    if start is not None and end is not None:
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            raise ConfigError(
+                f"period_start={start!r} and period_end={end!r} mix naive and tz-aware dates; "
+                "use one convention",
+                column="period_end",
+                value=end,
+            )
+        if start > end:
+            raise ConfigError(
+                f"period_start={start} is after period_end={end}; the window must not be empty",
+                column="period_start",
+                value=start,
+            )
+    return window
 
 
 def pipeline_waterfall(
@@ -446,25 +394,11 @@ def pipeline_waterfall(
     end          550.0      3     0
     """
     check_choice(missing, "missing", ("error", "lost"))
-    window = (_bound(period_start, "period_start"), _bound(period_end, "period_end"))
-    if (window[0] is not None or window[1] is not None) and close_date is None:
-        raise ConfigError(
-            "period_start/period_end need close_date=<column> to tell which deals fall in "
-            "the window",
-            column="close_date",
-        )
-    if window[0] is not None and window[1] is not None and window[0] > window[1]:
-        raise ConfigError(
-            f"period_start={window[0]} is after period_end={window[1]}",
-            column="period_start",
-            value=window[0],
-        )
-    common = {
+    window = _window(period_start, period_end, close_date)
+    options: dict[str, Any] = {
         "opportunity": opportunity,
         "stage": stage,
         "amount": amount,
-        "close_date": close_date,
-        "window": window,
         "won": won,
         "lost": lost,
         "currency": currency,
@@ -472,86 +406,109 @@ def pipeline_waterfall(
         "reporting_currency": reporting_currency,
         "decimals": decimals,
     }
-    s_ids, _, s_open, s_in, s_amt = _snapshot(snapshot_start, arg="snapshot_start", **common)
-    e_ids, e_state, _, e_in, e_amt = _snapshot(snapshot_end, arg="snapshot_end", **common)
-    s_to_e = np.asarray(e_ids.get_indexer(s_ids), dtype=np.int64)
-    e_to_s = np.asarray(s_ids.get_indexer(e_ids), dtype=np.int64)
-    absent = s_in & (s_to_e < 0)
+    common: dict[str, Any] = {"close_date": close_date, "window": window, "options": options}
+    start, s_in = _snapshot(snapshot_start, arg="snapshot_start", **common)
+    end, e_in = _snapshot(snapshot_end, arg="snapshot_end", **common)
+    s_to_e = np.asarray(end.ids.get_indexer(start.ids), dtype=np.int64)
     if missing == "error":
-        pos = first_true(absent)
+        pos = first_true(s_in & (s_to_e < 0))
         if pos is not None:
             raise DataError(
-                f"deal {show(s_ids[pos])} is in the start pipeline "
-                f"({describe_row(snapshot_start, pos, opportunity)} of snapshot_start) but "
-                "not in snapshot_end; pass missing='lost' to count such deals as lost",
+                f"deal {show(start.ids[pos])} is in the start pipeline ({start.where(pos)} of "
+                "snapshot_start) but not in snapshot_end; pass missing='lost' to count such "
+                "deals as lost",
                 column=opportunity,
-                row=snapshot_start.index[pos],
-                value=s_ids[pos],
+                row=start.label(pos),
+                value=start.ids[pos],
             )
-    j = np.where(s_to_e >= 0, s_to_e, 0)
-    end_state = np.where(s_to_e >= 0, e_state[j] if len(e_state) else 0, 2)
-    end_in = np.where(s_to_e >= 0, e_in[j] if len(e_in) else False, False)
+    amounts, counts = _moves(start, s_in, end, e_in, s_to_e)
+    return pd.DataFrame(
+        {"amount": from_minor_units(amounts, decimals), "count": counts, "sign": _SIGNS.copy()},
+        index=pd.Index(list(WATERFALL_BUCKETS), name="bucket", dtype=object),
+    )
+
+
+def _moves(
+    start: Deals,
+    s_in: npt.NDArray[np.bool_],
+    end: Deals,
+    e_in: npt.NDArray[np.bool_],
+    s_to_e: IntArray,
+) -> tuple[IntArray, IntArray]:
+    """Amount (exact minor units) and count of deals per waterfall bucket."""
+    s_amt, e_amt = start.money.cents, end.money.cents
+    e_to_s = np.asarray(start.ids.get_indexer(end.ids), dtype=np.int64)
+    found = s_to_e >= 0
+    j = np.where(found, s_to_e, 0)
+    end_state = np.where(found, end.state[j] if len(end.state) else 0, 2)
+    end_in = found & (e_in[j] if len(e_in) else False)
     is_won = s_in & (end_state == 1)
     is_lost = s_in & (end_state == 2)
     stays = s_in & end_in
     pushed = s_in & (end_state == 0) & ~end_in
+    # Both amounts are below 2**53 minor units: their difference cannot overflow.
     diff = np.where(stays, (e_amt[j] if len(e_amt) else 0) - s_amt, 0)
-    i = np.where(e_to_s >= 0, e_to_s, 0)
-    start_open = np.where(e_to_s >= 0, s_open[i] if len(s_open) else False, False)
-    start_in = np.where(e_to_s >= 0, s_in[i] if len(s_in) else False, False)
+    back = e_to_s >= 0
+    i = np.where(back, e_to_s, 0)
+    start_open = back & (start.is_open[i] if len(start.state) else False)
+    start_in = back & (s_in[i] if len(s_in) else False)
     pulled = e_in & start_open & ~start_in
     new = e_in & ~start_open
+    parts = [
+        (s_amt, s_in),
+        (e_amt, new),
+        (np.maximum(diff, 0), diff > 0),
+        (np.maximum(-diff, 0), diff < 0),
+        (e_amt, pulled),
+        (s_amt, pushed),
+        (s_amt, is_won),
+        (s_amt, is_lost),
+        (e_amt, e_in),
+    ]
     amounts = np.asarray(
-        [
-            s_amt[s_in].sum(),
-            e_amt[new].sum(),
-            np.maximum(diff, 0).sum(),
-            np.maximum(-diff, 0).sum(),
-            e_amt[pulled].sum(),
-            s_amt[pushed].sum(),
-            s_amt[is_won].sum(),
-            s_amt[is_lost].sum(),
-            e_amt[e_in].sum(),
-        ],
-        dtype=np.int64,
+        [sum_minor_units(v[m], name="amounts")[0] for v, m in parts], dtype=np.int64
     )
-    counts = np.asarray(
-        [
-            s_in.sum(),
-            new.sum(),
-            (diff > 0).sum(),
-            (diff < 0).sum(),
-            pulled.sum(),
-            pushed.sum(),
-            is_won.sum(),
-            is_lost.sum(),
-            e_in.sum(),
-        ],
-        dtype=np.int64,
-    )
-    out = pd.DataFrame(
-        {"amount": _to_amount(amounts, decimals), "count": counts, "sign": _SIGNS.copy()},
-        index=pd.Index(list(WATERFALL_BUCKETS), name="bucket", dtype=object),
-    )
-    return out
+    counts = np.asarray([int(np.count_nonzero(m)) for _, m in parts], dtype=np.int64)
+    return amounts, counts
 
 
-def _dates_for(
-    frame: pd.DataFrame, column: str, rows: npt.NDArray[np.bool_], *, arg: str, key: str
-) -> pd.DatetimeIndex:
-    dates = _optional_dates(frame, column, arg=arg, key=key)
-    pos = first_true(rows & dates.isna().to_numpy())
+def _won_micros(deals: Deals, dates: pd.Series, column: str) -> IntArray:
+    """Microsecond instants of a date column; every won deal needs one."""
+    pos = first_true(deals.is_won & dates.isna().to_numpy())
     if pos is not None:
         raise DataError(
-            f"column {column!r} of {arg} has a missing date at {describe_row(frame, pos, key)}, "
-            "a won deal; won deals need created and close dates",
+            f"column {column!r} of opportunities has a missing date at {deals.where(pos)}, a "
+            "won deal; won deals need created_at and closed_at dates",
             column=column,
-            row=frame.index[pos],
+            row=deals.label(pos),
             value=None,
         )
-    return pd.DatetimeIndex(dates)
+    return micros(dates, frame=deals.frame, column=column, arg="opportunities", key=deals.key)
 
 
+def _cycle_days(deals: Deals, created_at: str, closed_at: str) -> FloatArray:
+    """Days from creation to closing of each won deal (0 for the others)."""
+    made, done = deals.created_at, deals.closed_at
+    if made is None or done is None:  # pragma: no cover - both columns were asked for
+        raise ConfigError("created_at and closed_at were not parsed")
+    created = _won_micros(deals, made, created_at)
+    closed = _won_micros(deals, done, closed_at)
+    won = deals.is_won
+    cycle = np.zeros(len(won), dtype=np.float64)
+    cycle[won] = (closed[won] - created[won]) / US_PER_DAY
+    pos = first_true(cycle < 0)
+    if pos is not None:
+        raise DataError(
+            f"column {closed_at!r} of opportunities has closed_at {done.iloc[pos]} before "
+            f"created_at {made.iloc[pos]} at {deals.where(pos)}",
+            column=closed_at,
+            row=deals.label(pos),
+            value=done.iloc[pos],
+        )
+    return cycle
+
+
+@renamed_parameters(close_date="closed_at")
 def sales_velocity(
     opportunities: pd.DataFrame,
     *,
@@ -559,7 +516,7 @@ def sales_velocity(
     stage: str = "stage",
     amount: str = "amount",
     created_at: str = "created_at",
-    close_date: str = "close_date",
+    closed_at: str = "closed_at",
     won: str = "won",
     lost: str = "lost",
     by: str | None = None,
@@ -577,7 +534,7 @@ def sales_velocity(
     * ``opportunities``: open deals (stage neither ``won`` nor ``lost``);
     * ``win_rate``: won ÷ (won + lost) deals;
     * ``average_deal_size``: mean amount of won deals;
-    * ``cycle_days``: mean days from ``created_at`` to ``close_date`` of won deals.
+    * ``cycle_days``: mean days from ``created_at`` to ``closed_at`` of won deals.
 
     Ratios that are undefined (no closed deal, no won deal, a cycle of 0 days) are NaN.
 
@@ -585,8 +542,11 @@ def sales_velocity(
     ----------
     opportunities
         One row per deal.
-    opportunity, stage, amount, created_at, close_date
-        Columns; the two dates are needed for won deals only (others may be missing).
+    opportunity, stage, amount, created_at, closed_at
+        Columns; the two dates (when each deal was created, and when it was closed) are
+        needed for won deals only (others may be missing). ``closed_at`` was called
+        ``close_date`` before 0.2; the old keyword still works for one release, with a
+        ``DeprecationWarning``.
     won, lost
         Names of the terminal stages; every other stage counts as open.
     by
@@ -619,7 +579,7 @@ def sales_velocity(
     ...     "stage": ["bid", "bid", "bid", "bid", "won", "lost"],
     ...     "amount": [500.0, 500.0, 500.0, 500.0, 1000.0, 800.0],
     ...     "created_at": pd.to_datetime(["2025-01-01"] * 6),
-    ...     "close_date": pd.to_datetime([None] * 4 + ["2025-01-31", "2025-01-15"])})
+    ...     "closed_at": pd.to_datetime([None] * 4 + ["2025-01-31", "2025-01-15"])})
     >>> sales_velocity(deals).round(2).T
                          total
     opportunities         4.00
@@ -631,10 +591,8 @@ def sales_velocity(
     velocity             66.67
     """
     arg = "opportunities"
-    is_won, is_lost, is_open, cents = _prepare(
+    deals = parse_deals(
         opportunities,
-        (created_at, close_date, by),
-        arg=arg,
         opportunity=opportunity,
         stage=stage,
         amount=amount,
@@ -644,35 +602,23 @@ def sales_velocity(
         rates=rates,
         reporting_currency=reporting_currency,
         decimals=decimals,
+        created_at=created_at,
+        closed_at=closed_at,
+        extra=(by,),
     )
-    created = _dates_for(opportunities, created_at, is_won, arg=arg, key=opportunity)
-    closed = _dates_for(opportunities, close_date, is_won, arg=arg, key=opportunity)
-    if is_won.any():
-        cycle = np.zeros(len(opportunities), dtype=np.float64)
-        cycle[is_won] = (closed[is_won] - created[is_won]) / pd.Timedelta(days=1)
-        pos = first_true(cycle < 0)
-        if pos is not None:
-            raise DataError(
-                f"column {close_date!r} of {arg} has close date {closed[pos]} before the "
-                f"created date {created[pos]} at {describe_row(opportunities, pos, opportunity)}",
-                column=close_date,
-                row=opportunities.index[pos],
-                value=closed[pos],
-            )
-    else:
-        cycle = np.zeros(len(opportunities), dtype=np.float64)
+    cycle = _cycle_days(deals, created_at, closed_at)
     groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
     n = len(labels)
-    n_open = np.bincount(groups, weights=is_open, minlength=n).astype(np.int64)
-    n_won = np.bincount(groups, weights=is_won, minlength=n).astype(np.int64)
-    n_lost = np.bincount(groups, weights=is_lost, minlength=n).astype(np.int64)
-    won_cents = _group_sum(groups, np.where(is_won, cents, 0), n)
+    n_open = np.bincount(groups, weights=deals.is_open, minlength=n).astype(np.int64)
+    n_won = np.bincount(groups, weights=deals.is_won, minlength=n).astype(np.int64)
+    n_lost = np.bincount(groups, weights=deals.is_lost, minlength=n).astype(np.int64)
+    won_cents = _group_cents(groups, deals.money.cents, deals.is_won, labels)
     cycle_sum = np.bincount(groups, weights=cycle, minlength=n)
     with np.errstate(divide="ignore", invalid="ignore"):
         closed_n = (n_won + n_lost).astype(np.float64)
         win_rate = np.where(closed_n > 0, n_won / np.where(closed_n > 0, closed_n, 1), np.nan)
         safe_won = np.where(n_won > 0, n_won, 1)
-        size = np.where(n_won > 0, _to_amount(won_cents, decimals) / safe_won, np.nan)
+        size = np.where(n_won > 0, from_minor_units(won_cents, decimals) / safe_won, np.nan)
         days = np.where(n_won > 0, cycle_sum / safe_won, np.nan)
         velocity = n_open * win_rate * size / np.where(days > 0, days, np.nan)
     return pd.DataFrame(
@@ -795,8 +741,8 @@ def pipeline_coverage(
     Raises
     ------
     ConfigError
-        A bad quota (negative, missing for a group, per group without ``by``), window or
-        ``basis``.
+        A bad quota (negative, missing for a group, per group without ``by``), a bad window
+        (``period_start`` after ``period_end``, a window without ``close_date``) or ``basis``.
     SchemaError, DataError, CurrencyError
         As in :func:`forecast_rollup`.
 
@@ -824,14 +770,10 @@ def pipeline_coverage(
     """
     arg = "opportunities"
     check_choice(basis, "basis", ("amount", "count"))
-    window = (_bound(period_start, "period_start"), _bound(period_end, "period_end"))
-    windowed = window[0] is not None or window[1] is not None
-    if windowed and close_date is None:
-        raise ConfigError("period_start/period_end need close_date=<column>", column="close_date")
-    is_won, is_lost, is_open, cents = _prepare(
+    window = _window(period_start, period_end, close_date)
+    windowed = window != (None, None)
+    deals = parse_deals(
         opportunities,
-        (by, close_date),
-        arg=arg,
         opportunity=opportunity,
         stage=stage,
         amount=amount,
@@ -841,11 +783,13 @@ def pipeline_coverage(
         rates=rates,
         reporting_currency=reporting_currency,
         decimals=decimals,
+        close_date=close_date if windowed else None,
+        extra=(by, close_date),
     )
     inside = np.ones(len(opportunities), dtype=bool)
-    if windowed and close_date is not None:
-        dates = _optional_dates(opportunities, close_date, arg=arg, key=opportunity)
-        inside = _in_window(pd.DatetimeIndex(dates), window, column=close_date, arg=arg)
+    if windowed and close_date is not None and deals.close_date is not None:
+        stamps = pd.DatetimeIndex(deals.close_date)
+        inside = _in_window(stamps, window, column=close_date, arg=arg)
     groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
     if by is not None and isinstance(quota, Mapping | pd.Series):
         extra = [k for k in dict(quota.items()) if k not in set(labels)]
@@ -854,16 +798,17 @@ def pipeline_coverage(
             groups = np.asarray(labels.get_indexer(opportunities[by]), dtype=np.int64)
     n = len(labels)
     quotas = _quota_array(quota, labels, by)
-    won_in = _group_sum(groups, np.where(is_won & inside, cents, 0), n)
-    open_in = _group_sum(groups, np.where(is_open & inside, cents, 0), n)
+    cents, is_won, is_lost = deals.money.cents, deals.is_won, deals.is_lost
+    won_in = _group_cents(groups, cents, is_won & inside, labels)
+    open_in = _group_cents(groups, cents, deals.is_open & inside, labels)
     if basis == "amount":
-        won_all = _group_sum(groups, np.where(is_won, cents, 0), n).astype(np.float64)
-        lost_all = _group_sum(groups, np.where(is_lost, cents, 0), n).astype(np.float64)
+        won_all = _group_cents(groups, cents, is_won, labels).astype(np.float64)
+        lost_all = _group_cents(groups, cents, is_lost, labels).astype(np.float64)
     else:
         won_all = np.bincount(groups, weights=is_won, minlength=n).astype(np.float64)
         lost_all = np.bincount(groups, weights=is_lost, minlength=n).astype(np.float64)
-    closed_won = _to_amount(won_in, decimals)
-    open_pipeline = _to_amount(open_in, decimals)
+    closed_won = np.asarray(from_minor_units(won_in, decimals), dtype=np.float64)
+    open_pipeline = np.asarray(from_minor_units(open_in, decimals), dtype=np.float64)
     remaining = np.maximum(quotas - closed_won, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         total = won_all + lost_all

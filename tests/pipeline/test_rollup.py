@@ -86,13 +86,19 @@ def test_rollup_with_currencies() -> None:
     deals = _categories().assign(currency=["EUR"] * 6 + ["USD"])
     with pytest.raises(CurrencyError, match="mix currencies 'EUR' at row 0"):
         forecast_rollup(deals, currency="currency")
-    out = forecast_rollup(deals, currency="currency", rates={"EUR": 1.0, "USD": 2.0})
+    out = forecast_rollup(
+        deals, currency="currency", rates={"EUR": 1.0, "USD": 2.0}, reporting_currency="EUR"
+    )
     assert out.loc["total", "commit"] == 250.0  # 200 + 25 USD * 2
+    assert out.loc["total", "reporting_currency"] == "EUR"
+    single = forecast_rollup(deals.assign(currency="USD"), currency="currency", by="owner")
+    assert single["reporting_currency"].tolist() == ["USD", "USD"]
+    assert "reporting_currency" not in forecast_rollup(_categories()).columns
 
 
 def test_rollup_on_generated_data_matches_salesforce_definitions() -> None:
     deals = opportunities(300, seed=4)
-    out = forecast_rollup(deals, by="owner")
+    out = forecast_rollup(deals, by="person")
     c = units(out[["closed", "commit", "best_case", "pipeline", "omitted"]].to_numpy()).T
     assert (units(out["commit_forecast"]) == c[0] + c[1]).all()
     assert (units(out["best_case_forecast"]) == c[0] + c[1] + c[2]).all()
@@ -104,8 +110,8 @@ def test_rollup_on_generated_data_matches_salesforce_definitions() -> None:
 def test_rollup_invariant_under_row_order(data_seed: int, seed: int) -> None:
     deals = opportunities(40, seed=data_seed)
     pd.testing.assert_frame_equal(
-        forecast_rollup(deals, by="owner"),
-        forecast_rollup(shuffled(deals, seed), by="owner"),
+        forecast_rollup(deals, by="person"),
+        forecast_rollup(shuffled(deals, seed), by="person"),
         check_exact=True,
     )
 
@@ -349,7 +355,7 @@ def _velocity_deals() -> pd.DataFrame:
                 [None, None, None, "2025-01-21", "2025-03-02", "2025-01-10", None, "2025-01-01"]
             ),
         }
-    )
+    ).assign(closed_at=lambda d: d["close_date"])
 
 
 def test_velocity_by_owner() -> None:
@@ -399,9 +405,9 @@ def test_velocity_formula_and_scaling(seed: int, copies: int) -> None:
     ("changes", "match"),
     [
         (
-            {"close_date": pd.to_datetime([None] * 8)},
+            {"closed_at": pd.to_datetime([None] * 8)},
             (
-                "column 'close_date' of opportunities has a missing date at row 3 "
+                "column 'closed_at' of opportunities has a missing date at row 3 "
                 "\\(opportunity_id=4\\), a won deal"
             ),
         ),
@@ -411,7 +417,7 @@ def test_velocity_formula_and_scaling(seed: int, copies: int) -> None:
                     ["2025-01-01"] * 3 + ["2025-02-01"] + ["2025-01-01"] * 4
                 )
             },
-            "close date 2025-01-21 00:00:00 before the created date 2025-02-01 00:00:00 at row 3",
+            "closed_at 2025-01-21 00:00:00 before created_at 2025-02-01 00:00:00 at row 3",
         ),
         ({"stage": ["bid"] * 7 + [None]}, "column 'stage' of opportunities has a missing value"),
     ],
@@ -489,8 +495,55 @@ def test_coverage_definitions(seed: int, quota: float) -> None:
         ({"a": 1.0}, {"by": "owner"}, "quota has no entry for owner='b'"),
         (100.0, {"basis": "value"}, "basis='value' is not one of"),
         (100.0, {"period_end": "2025-01-01"}, "need close_date=<column>"),
+        (
+            # Issue 14: a reversed window was accepted and gave an empty pipeline.
+            100.0,
+            {"close_date": "close_date", "period_start": "2024-06-30", "period_end": "2024-01-01"},
+            "period_start=2024-06-30 00:00:00 is after period_end=2024-01-01 00:00:00",
+        ),
+        (
+            100.0,
+            {
+                "close_date": "close_date",
+                "period_start": "2024-01-01",
+                "period_end": pd.Timestamp("2024-06-30", tz="UTC"),
+            },
+            "mix naive and tz-aware dates",
+        ),
     ],
 )
 def test_coverage_bad_input(quota: Any, kwargs: dict[str, Any], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         pipeline_coverage(_velocity_deals(), quota, **kwargs)
+
+
+def test_velocity_close_date_keyword_still_works() -> None:
+    deals = _velocity_deals().drop(columns="closed_at")
+    with pytest.warns(DeprecationWarning, match=r"sales_velocity\(close_date=...\) was renamed"):
+        old = sales_velocity(deals, close_date="close_date", by="owner")
+    pd.testing.assert_frame_equal(old, sales_velocity(_velocity_deals(), by="owner"))
+
+
+# --- issue 14: labels, not positions; sums that cannot wrap --------------------------------
+
+
+def test_rollup_amount_too_large_for_cents_names_the_row_label() -> None:
+    deals = _categories().assign(amount=[1.0, 2.0, 1e15, 1.0, 1.0, 1.0, 1.0])
+    deals.index = [f"r{10 * (i + 1)}" for i in range(7)]
+    with pytest.raises(DataError, match=r"at row 'r30' \(opportunity_id=3\), too large") as err:
+        forecast_rollup(deals)
+    assert err.value.row == "r30"
+
+
+def test_rollup_totals_past_2_63_cents_raise_instead_of_wrapping() -> None:
+    n = 1_100
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": np.arange(n),
+            "forecast_category": ["Commit"] * n,
+            "amount": [9.0e13 - 1] * n,
+            "owner": ["ann"] * n,
+        }
+    )
+    with pytest.raises(DataError, match=r"amounts of 'ann' sum to \d+ minor units, which passes"):
+        forecast_rollup(deals, by="owner")
