@@ -71,11 +71,11 @@ def weighted_pipeline(
     pandas.DataFrame
         Indexed by the opportunity id (sorted), columns ``stage``, ``currency`` (only with
         ``currency``: the deal's own currency), ``fx_rate`` (only with ``rates``),
-        ``reporting_currency`` (only when the currency of the amounts is known: the
-        ``reporting_currency`` argument, or the one currency of the ``currency`` column),
-        ``amount`` (in the reporting currency when converted), ``win_probability`` and
-        ``expected_amount``. Deals of several currencies without ``rates`` stay each in its
-        own currency (no ``reporting_currency`` column).
+        ``reporting_currency`` (the named ``reporting_currency`` the amounts are in: only
+        when it is named and the amounts are converted with ``rates`` or there is no
+        ``currency`` column), ``amount`` (in the reporting currency when converted),
+        ``win_probability`` and ``expected_amount``. Without ``rates`` each deal stays in its
+        own currency, shown in ``currency``.
 
     Raises
     ------
@@ -155,8 +155,10 @@ def weighted_pipeline(
         columns["currency"] = money.currency[order]
         if rates is not None and money.fx is not None:
             columns["fx_rate"] = money.fx[order]
-    if money.summable and money.reporting is not None:
-        columns["reporting_currency"] = np.full(len(order), money.reporting, dtype=object)
+    # Present by the arguments alone (Dask partitions must agree): amounts converted with
+    # rates, or declared in the named currency; otherwise `currency` tells each deal's.
+    if reporting_currency is not None and (rates is not None or currency is None):
+        columns["reporting_currency"] = np.full(len(order), reporting_currency, dtype=object)
     columns["amount"] = from_minor_units(money.cents[order], decimals)
     columns["win_probability"] = weights.probability[order]
     columns["expected_amount"] = from_minor_units(weights.expected[order], decimals)
