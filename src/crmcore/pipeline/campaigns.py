@@ -151,6 +151,16 @@ def _touches(
     )
 
 
+def _influence(tch: _Touches, deals: Deals, n_groups: int) -> tuple[IntArray, IntArray, IntArray]:
+    """Distinct deals each group touched: all of them, the closed ones and the won ones."""
+    linked = tch.deal >= 0
+    pg, pdeal = _distinct_pairs(tch.group[linked], tch.deal[linked], len(deals.ids))
+    influenced = np.bincount(pg, minlength=n_groups).astype(np.int64)
+    closed = np.bincount(pg[~deals.is_open[pdeal]], minlength=n_groups).astype(np.int64)
+    won_count = np.bincount(pg[deals.is_won[pdeal]], minlength=n_groups).astype(np.int64)
+    return influenced, closed, won_count
+
+
 def _credited_touches(
     model: str, camps: _Campaigns, tch: _Touches, deals: Deals
 ) -> tuple[IntArray, IntArray, FloatArray]:
@@ -318,12 +328,7 @@ def campaign_roi(
         lead=lead,
     )
     n_groups = len(camps.keys)
-    # Influence: distinct (group, deal) pairs.
-    linked = tch.deal >= 0
-    pg, pdeal = _distinct_pairs(tch.group[linked], tch.deal[linked], len(deals.ids))
-    influenced = np.bincount(pg, minlength=n_groups).astype(np.int64)
-    closed = np.bincount(pg[~deals.is_open[pdeal]], minlength=n_groups).astype(np.int64)
-    won_count = np.bincount(pg[deals.is_won[pdeal]], minlength=n_groups).astype(np.int64)
+    influenced, closed, won_count = _influence(tch, deals, n_groups)
     # Attribution of won revenue to the groups of the credited campaigns.
     rank_to_camp = np.empty(len(camps.rank), dtype=np.int64)
     rank_to_camp[camps.rank] = np.arange(len(camps.rank), dtype=np.int64)

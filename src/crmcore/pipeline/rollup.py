@@ -809,10 +809,25 @@ def pipeline_coverage(
         lost_all = np.bincount(groups, weights=is_lost, minlength=n).astype(np.float64)
     closed_won = np.asarray(from_minor_units(won_in, decimals), dtype=np.float64)
     open_pipeline = np.asarray(from_minor_units(open_in, decimals), dtype=np.float64)
+    return _coverage_frame(
+        quotas, closed_won, open_pipeline, won=won_all, lost=lost_all, labels=labels
+    )
+
+
+def _coverage_frame(
+    quotas: FloatArray,
+    closed_won: FloatArray,
+    open_pipeline: FloatArray,
+    *,
+    won: FloatArray,
+    lost: FloatArray,
+    labels: pd.Index,
+) -> pd.DataFrame:
+    """Remaining quota, coverage, win rate and the coverage it calls for, per group."""
     remaining = np.maximum(quotas - closed_won, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        total = won_all + lost_all
-        win_rate = np.where(total > 0, won_all / np.where(total > 0, total, 1.0), np.nan)
+        total = won + lost
+        win_rate = np.where(total > 0, won / np.where(total > 0, total, 1.0), np.nan)
         coverage = np.where(
             remaining > 0, open_pipeline / np.where(remaining > 0, remaining, 1), np.inf
         )

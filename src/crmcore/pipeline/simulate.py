@@ -55,7 +55,17 @@ _QUANTILES: Final = (0.1, 0.5, 0.9)
 
 @attrs.frozen(kw_only=True)
 class Percentiles:
-    """Mean and 10th, 50th and 90th percentiles of a revenue figure over the draws."""
+    """Mean and 10th, 50th and 90th percentiles of a revenue figure over the draws.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = Percentiles.of(np.array([0.0, 10.0, 20.0, 30.0, 40.0]))
+    >>> p
+    Percentiles(mean=20.0, p10=4.0, p50=20.0, p90=36.0)
+    >>> p.to_dict()["p90"]
+    36.0
+    """
 
     mean: float
     p10: float
@@ -101,6 +111,22 @@ class PipelineSimulation:
         The forecast date (a Timestamp), the period code and the horizon (``None``: none).
     reporting_currency
         Currency of the amounts when known, else ``None``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.pipeline import StageModel, simulate_pipeline
+    >>> model = StageModel.from_conversion_rates(["bid"], [0.5], [10])
+    >>> deals = pd.DataFrame({"opportunity_id": [1, 2], "stage": ["bid", "won"],
+    ...                       "amount": [100.0, 40.0]})
+    >>> sim = simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=1_000, seed=3,
+    ...                         duration="fixed")
+    >>> sim.n_draws, sim.seed, sim.period, round(sim.total.mean, -1)
+    (1000, 3, 'M', 90.0)
+    >>> sim.table[["p10", "p90"]]
+                  p10    p90
+    period
+    2025-01-01   40.0  140.0
     """
 
     table: pd.DataFrame = attrs.field(eq=attrs.cmp_using(eq=_same_frame), hash=False)

@@ -71,6 +71,25 @@ class CloseSchedule:
     deals
         Rows in the input; ``table["count"].sum() + later_count`` plus the three excluded
         counts equals it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.pipeline import StageModel, close_schedule
+    >>> model = StageModel.from_conversion_rates(["bid"], [0.5], [45])
+    >>> deals = pd.DataFrame({"opportunity_id": [1, 2, 3], "stage": ["bid", "won", "lost"],
+    ...                       "amount": [100.0, 40.0, 70.0]})
+    >>> schedule = close_schedule(deals, model, as_of="2025-01-20", horizon=1)
+    >>> schedule
+    CloseSchedule(as_of=2025-01-20 00:00:00, period='M', horizon=1, reporting_currency=None)
+    deals 3: 1 scheduled, 1 later than the horizon, 0 overdue; excluded 0 overdue,
+    0 won before the as_of period, 1 lost
+    later: amount 100.0, expected_amount 50.0
+                count  amount  expected_amount  overdue
+    period
+    2025-01-01      1    40.0             40.0        0
+    >>> schedule.later_expected_amount, schedule.excluded_lost
+    (50.0, 1)
     """
 
     table: pd.DataFrame = attrs.field(eq=attrs.cmp_using(eq=_same_frame), hash=False)
