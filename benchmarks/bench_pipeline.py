@@ -69,8 +69,8 @@ def main() -> None:
     total = float(weighted["expected_amount"].sum())
     print(
         f"weighted total {total:,.2f} (bare float sum {baseline:,.2f}); schedule total "
-        f"{schedule['expected_amount'].sum():,.2f} over {len(schedule)} months, "
-        f"{schedule.attrs['overdue']:,} overdue deals placed in {AS_OF[:7]}"
+        f"{schedule.table['expected_amount'].sum():,.2f} over {len(schedule.table)} months, "
+        f"{schedule.overdue:,} overdue deals placed in {AS_OF[:7]}"
     )
 
 

@@ -61,12 +61,12 @@ def case(n_deals: int, n_draws: int, chunk: int | None) -> None:
     a = deals["amount"].to_numpy()
     expected = float((p * a).sum())
     se = math.sqrt(float((p * (1 - p) * a**2).sum()) / n_draws)
-    z = (result.attrs["total"]["mean"] - expected) / se
+    z = (result.total.mean - expected) / se
     matrix_mb = n_deals * n_draws * 8 / 1e6
     print(
         f"simulate_pipeline {n_deals:>9,} deals x {n_draws:>6,} draws: {seconds:7.2f} s, "
         f"peak {peak / 1e6:7.1f} MB (full matrix would be {matrix_mb:,.0f} MB), "
-        f"{len(result)} periods, mean total off by {z:+.2f} SE"
+        f"{len(result.table)} periods, mean total off by {z:+.2f} SE"
     )
 
 

@@ -310,7 +310,7 @@ CASES: dict[Callable[..., Any], Case] = {
     pipeline.check_history: Case(lambda: _a(_states()), {0: STATES}, empty=None),  # documented
     pipeline.close_schedule: Case(lambda: _a(_opps(), _model(), as_of=AS_OF), {0: OPP}),
     pipeline.credit_totals: Case(
-        lambda: _a(pipeline.split_credit(_opps(), _splits(), owner="owner")),
+        lambda: _a(pipeline.split_credit(_opps(), _splits(), default_person="person")),
         {0: ["credited_cents"]},
         empty=None,  # documented: no credit lines, no totals
     ),
@@ -332,14 +332,14 @@ CASES: dict[Callable[..., Any], Case] = {
         {0: OPP, 1: OPP},
         empty=None,  # documented: an empty start snapshot (every end deal is new)
     ),
-    pipeline.sales_velocity: Case(lambda: _a(_opps()), {0: [*OPP, "created_at", "close_date"]}),
+    pipeline.sales_velocity: Case(lambda: _a(_opps()), {0: [*OPP, "created_at", "closed_at"]}),
     pipeline.simulate_pipeline: Case(
         lambda: _a(_opps(), _model(), as_of=AS_OF, n_draws=200, seed=7), {0: OPP}
     ),
     pipeline.split_credit: Case(
-        lambda: _a(_opps(), _splits(), owner="owner"),
-        {0: ["opportunity_id", "amount", "owner"], 1: ["opportunity_id", "person", "share"]},
-        nulls_ok=("owner",),  # only read for deals without splits (the row tested has some)
+        lambda: _a(_opps(), _splits(), default_person="person"),
+        {0: ["opportunity_id", "amount", "person"], 1: ["opportunity_id", "person", "share"]},
+        nulls_ok=("person",),  # only read for deals without splits (the row tested has some)
     ),
     pipeline.weighted_pipeline: Case(lambda: _a(_opps(), _model()), {0: OPP}),
     # quota ----------------------------------------------------------------------------------
@@ -530,11 +530,13 @@ def _assert_same(a: Any, b: Any, sort_columns: bool = False) -> None:
     elif isinstance(a, pd.Series):
         pd.testing.assert_series_equal(b, a, rtol=1e-9)
     elif attrs.has(type(a)):
-        da, db = attrs.asdict(a), attrs.asdict(b)
+        da, db = attrs.asdict(a, recurse=False), attrs.asdict(b, recurse=False)
         assert da.keys() == db.keys()
         for k in da:
             if isinstance(da[k], tuple) and da[k] and isinstance(da[k][0], float):
                 np.testing.assert_allclose(db[k], da[k], rtol=1e-9, err_msg=k)
+            elif isinstance(da[k], pd.DataFrame | pd.Series) or attrs.has(type(da[k])):
+                _assert_same(da[k], db[k], sort_columns)  # a result object's table or figures
             else:
                 assert db[k] == da[k], k
     else:
@@ -667,7 +669,7 @@ def test_text_in_numeric_column(func: Callable[..., Any], key: Key, column: str)
 
 def test_fractional_minor_units() -> None:
     # int64 cents are exact; a fractional cent would be truncated silently by the int cast
-    credit = pipeline.split_credit(_opps(), _splits(), owner="owner")
+    credit = pipeline.split_credit(_opps(), _splits(), default_person="person")
     credit["credited_cents"] = credit["credited_cents"] + 0.5
     with pytest.raises(CRMError, match=r"credited_cents.*whole minor units"):
         pipeline.credit_totals(credit)

@@ -102,7 +102,7 @@ def pipeline_frames() -> tuple[pd.DataFrame, pd.DataFrame]:
     sim = simulate_pipeline(
         book, model, as_of="2025-01-01", close_date="close_date", n_draws=300, seed=1
     )
-    return schedule, sim
+    return schedule.table, sim.table
 
 
 @pytest.fixture(scope="module")
@@ -367,6 +367,19 @@ def test_funnel_chart_nan_rate_and_no_win_rate() -> None:
 def test_landing_schedule_bars_and_band(pipeline_frames: tuple[pd.DataFrame, pd.DataFrame]) -> None:
     schedule, sim = pipeline_frames
     fig = render(call_unmutated(plot.landing_schedule, schedule, sim))
+    # The result objects of close_schedule and simulate_pipeline draw the same chart.
+    model = StageModel.from_conversion_rates(STAGES, [0.5, 0.6, 0.7, 0.8], [30, 20, 20, 15])
+    book = datasets.opportunities(120, seed=3)
+    kw = {"as_of": "2025-01-01", "close_date": "close_date"}
+    same = render(
+        plot.landing_schedule(
+            close_schedule(book, model, **kw),
+            simulate_pipeline(book, model, n_draws=300, seed=1, **kw),
+        )
+    )
+    assert [p.get_height() for p in same.axes[0].patches] == [
+        p.get_height() for p in fig.axes[0].patches
+    ]
     ax = fig.axes[0]
     periods = schedule.index.union(sim.index)
     assert len(ax.patches) == len(periods)

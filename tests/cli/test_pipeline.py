@@ -98,9 +98,9 @@ def test_forecast_subprocess_with_ranges_matches_library(
     assert result.returncode == 0, result.stderr
     model = StageModel.from_conversion_rates(STAGES.split(","), [0.5, 0.8, 0.9], [60, 30, 30])
     opps = csv(files["opps"])
-    kw = {"as_of": "2025-01-01", "close_date": "close_date", "freq": "QS"}
-    schedule = close_schedule(opps, model, **kw)
-    sim = simulate_pipeline(opps, model, n_draws=300, seed=5, **kw)
+    kw = {"as_of": "2025-01-01", "close_date": "close_date", "period": "QS"}
+    schedule = close_schedule(opps, model, **kw).table
+    sim = simulate_pipeline(opps, model, n_draws=300, seed=5, **kw).table
     written = read_out(out).set_index("period")
     assert written.index.min() == pd.Timestamp("2025-01-01")
     np.testing.assert_allclose(
@@ -124,5 +124,5 @@ def test_forecast_schedule_only_in_process(files: dict[str, Path], tmp_path: Pat
     model = StageModel.from_conversion_rates(STAGES.split(","), [0.5, 0.8, 0.9], [60, 30, 30])
     expected = close_schedule(
         csv(files["opps"]), model, as_of="2025-01-01", close_date="close_date", overdue="exclude"
-    )
+    ).table
     assert_same(written, expected)

@@ -60,16 +60,16 @@ def section(seed: int = 0) -> str:
     sim = simulate_pipeline(
         deals, model, as_of=AS_OF, n_draws=2000, seed=seed, close_date="close_date"
     )
-    ranges = sim[["p10", "p50", "p90"]].reindex(schedule.index).fillna(0.0)
-    table = schedule[["count", "expected_amount"]].join(ranges).head(6)
+    ranges = sim.table[["p10", "p50", "p90"]].reindex(schedule.table.index).fillna(0.0)
+    table = schedule.table[["count", "expected_amount"]].join(ranges).head(6)
     table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m")
     lines += [
         "Landing schedule by month (own close date, else as_of + stage days to close;",
         "P10/P50/P90 from 2 000 Monte-Carlo draws with exponential times to close):",
         _money(table),
         (
-            f"{schedule.attrs['overdue']} open deals are overdue and land in the as_of month "
-            f"(counted, not dropped); {schedule.attrs['excluded_won_before']} deals won "
+            f"{schedule.overdue} open deals are overdue and land in the as_of month "
+            f"(counted, not dropped); {schedule.excluded_won_before} deals won "
             "before January are history."
         ),
         "",

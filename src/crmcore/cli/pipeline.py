@@ -216,8 +216,8 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
         "close_date": args.close_date,
     }
     result = close_schedule(
-        deals, model, as_of=args.as_of, freq=args.freq, overdue=args.overdue, **columns
-    )
+        deals, model, as_of=args.as_of, period=args.freq, overdue=args.overdue, **columns
+    ).table
     if args.draws is not None:
         ranges = simulate_pipeline(
             deals,
@@ -225,10 +225,10 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
             as_of=args.as_of,
             n_draws=args.draws,
             seed=args.seed,
-            freq=args.freq,
+            period=args.freq,
             duration=args.duration,
             **columns,
-        )
+        ).table
         # Periods where only the simulation lands revenue (or only the schedule) get zeros.
         result = result.join(ranges, how="outer").fillna(0.0)
         for col in ("count", "overdue"):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from crmcore._frames import describe_row, numeric_column, require_columns, show
 from crmcore.errors import ConfigError, DataError
+from crmcore.pipeline import CloseSchedule, PipelineSimulation
 from crmcore.plot._style import amount_axis, finish, fmt_count, fmt_pct, new_axes, period_label
 
 if TYPE_CHECKING:
@@ -123,8 +124,8 @@ def funnel_chart(
 
 
 def landing_schedule(
-    schedule: pd.DataFrame,
-    simulation: pd.DataFrame | None = None,
+    schedule: pd.DataFrame | CloseSchedule,
+    simulation: pd.DataFrame | PipelineSimulation | None = None,
     *,
     value: str = "expected_amount",
     low: str = "p10",
@@ -146,9 +147,11 @@ def landing_schedule(
     Parameters
     ----------
     schedule
-        Indexed by period, with the ``value`` column (``close_schedule`` output).
+        The result of ``close_schedule`` (its ``table`` is drawn), or a frame indexed by
+        period with the ``value`` column.
     simulation
-        Indexed by period, with ``low``, ``high`` (and ``median``) columns; optional.
+        The result of ``simulate_pipeline`` (its ``table``), or a frame indexed by period with
+        ``low``, ``high`` (and ``median``) columns; optional.
     value, low, high, median
         Column names; ``median=None`` leaves out the median line.
     until
@@ -192,6 +195,10 @@ def landing_schedule(
     >>> len(ax.patches), len(ax.collections), [t.get_text() for t in ax.get_xticklabels()]
     (2, 1, ['2025-01', '2025-02'])
     """
+    if isinstance(schedule, CloseSchedule):
+        schedule = schedule.table
+    if isinstance(simulation, PipelineSimulation):
+        simulation = simulation.table
     require_columns(schedule, [value], arg="schedule")
     expected = numeric_column(schedule, value, arg="schedule")
     _unique_index(schedule, arg="schedule")
@@ -217,7 +224,7 @@ def landing_schedule(
         except TypeError as exc:
             raise DataError(
                 "schedule and simulation have periods of different kinds; pass the outputs "
-                "of close_schedule and simulate_pipeline with the same freq"
+                "of close_schedule and simulate_pipeline with the same period"
             ) from exc
     xlabel = "period"
     if until is not None:
