@@ -473,3 +473,16 @@ def test_currencies_are_converted_like_in_the_schedule() -> None:
     # Won deals are certain: 500 000 + 125 000 + 200 000 EUR in every draw.
     assert sim.total.to_dict() == dict.fromkeys(("mean", "p10", "p50", "p90"), 825_000.0)
     assert sim.reporting_currency == "EUR"
+
+
+def test_a_table_too_large_for_memory_is_refused_with_a_way_out() -> None:
+    # Days to close of a million years: monthly landings far beyond any table.
+    model = StageModel.from_conversion_rates(["s"], [1.0], [365.25 * 1e6])
+    deals = pd.DataFrame({"opportunity_id": [1], "stage": ["s"], "amount": [1.0]})
+    with pytest.raises(ConfigError, match=r"more than 100,000 periods.*pass horizon="):
+        simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=10, seed=1)
+    cut = simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=10, seed=1, horizon=12)
+    assert cut.total.mean == 1.0  # all of it lands later, and is reported
+    assert cut.later.mean == cut.total.mean
+    with pytest.raises(ConfigError, match=r"1,000,000 draws x 1,001 periods would not fit"):
+        simulate_pipeline(deals, model, as_of="2025-01-01", n_draws=MAX_DRAWS, horizon=1_000)

@@ -33,7 +33,7 @@ from crmcore._frames import check_choice, check_scalar, require_columns, show
 from crmcore._periods import canonical_period
 from crmcore.errors import ConfigError, InputTypeError
 from crmcore.money import from_minor_units
-from crmcore.pipeline._dates import US_PER_DAY, check_horizon, period_grid
+from crmcore.pipeline._dates import MAX_HORIZON, US_PER_DAY, check_horizon, period_grid
 from crmcore.pipeline._deals import Deals, parse_deals
 from crmcore.pipeline._landing import Landing, landing_rules
 from crmcore.pipeline.stages import StageModel
@@ -50,6 +50,10 @@ IntpArray = npt.NDArray[np.intp]
 MAX_DRAWS: Final = 1_000_000
 # Elements (deals x draws) handled at once by default: a few arrays of this size stay ~100 MB.
 _CHUNK_ELEMENTS: Final = 1 << 21
+# Cells of the (draw, period) revenue table: 2**27 floats are 1 GiB.
+_MAX_CELLS: Final = 1 << 27
+# Landing days looked up in a day -> period table up to this many days, by binary search beyond.
+_DAY_TABLE: Final = 1 << 20
 _QUANTILES: Final = (0.1, 0.5, 0.9)
 
 
@@ -268,12 +272,22 @@ class _Grid:
     Without, it grows (doubling) until it covers the latest landing.
     """
 
-    def __init__(self, rules: Landing, period: str, horizon: int | None) -> None:
+    def __init__(self, rules: Landing, period: str, horizon: int | None, n_draws: int) -> None:
         self.first = rules.first_start
         self.period = period
         self.horizon = horizon
         self.offset = (rules.as_of_us - rules.first_us) / US_PER_DAY  # as_of, days after start
-        self.edges = self._edges(horizon if horizon is not None else 16)
+        # The revenue table has one column per period: bound it before it outgrows memory.
+        self.max_periods = max(1, min(MAX_HORIZON, _MAX_CELLS // n_draws))
+        if horizon is not None and horizon + 1 > self.max_periods:
+            raise ConfigError(
+                f"horizon == {horizon} with n_draws == {n_draws}: a table of {n_draws:,} draws "
+                f"x {horizon + 1:,} periods would not fit in memory; at most "
+                f"{_MAX_CELLS:,} cells (pass a shorter horizon or fewer draws)",
+                column="horizon",
+                value=horizon,
+            )
+        self.edges = self._edges(horizon if horizon is not None else min(16, self.max_periods))
 
     def _edges(self, n: int) -> FloatArray:
         starts = period_grid(self.first, self.period, n=n)
@@ -284,6 +298,21 @@ class _Grid:
         starts: pd.DatetimeIndex = period_grid(self.first, self.period, n=n)[:n]
         return starts
 
+    def _cover(self, t_max: float) -> None:
+        """Grow the grid (doubling) until it covers a landing ``t_max`` days after its start."""
+        n = len(self.edges) - 1
+        while self.edges[-1] <= t_max:
+            if n >= self.max_periods:
+                raise ConfigError(
+                    f"simulated landings reach {t_max:,.0f} days after the first period, more "
+                    f"than {self.max_periods:,} periods: the (draw, period) table would not "
+                    "fit in memory; pass horizon= (revenue after it is reported as later) or "
+                    "check the model's days to close",
+                    column="horizon",
+                )
+            n = min(2 * n, self.max_periods)
+            self.edges = self._edges(n)
+
     def periods_of(self, t: FloatArray) -> IntpArray:
         """Period of each landing time ``t`` (days from ``as_of``); ``t`` is overwritten."""
         if t.size == 0:
@@ -291,14 +320,11 @@ class _Grid:
         t += self.offset
         np.maximum(t, 0.0, out=t)  # rounding: nothing lands before the first period
         if self.horizon is None:
-            n = len(self.edges) - 1
-            while self.edges[-1] <= float(t.max()):
-                n *= 2
-                self.edges = self._edges(n)
+            self._cover(float(t.max()))
         else:
             np.minimum(t, self.edges[-1], out=t)  # everything beyond is "later"
         edges = self.edges
-        if np.all(edges == np.floor(edges)):
+        if edges[-1] <= _DAY_TABLE and np.all(edges == np.floor(edges)):
             # Periods start at midnight: look the whole day up in a day -> period table, much
             # faster than a binary search per landing.
             day_of = t.astype(np.int64)
@@ -497,7 +523,9 @@ def simulate_pipeline(
         Several currencies without rates, or a currency missing from ``rates``.
     ConfigError
         Missing ``as_of``, or a bad ``n_draws`` (above :data:`MAX_DRAWS` included), ``seed``,
-        ``period``, ``horizon``, ``duration``, ``shape``, ``chunk_size`` or ``progress``.
+        ``period``, ``horizon``, ``duration``, ``shape``, ``chunk_size`` or ``progress``; a
+        (draw, period) table beyond 2**27 cells (1 GiB) or 100 000 periods, which a
+        ``horizon`` avoids.
 
     Examples
     --------
@@ -543,7 +571,7 @@ def simulate_pipeline(
     )
     rules = landing_rules(deals, as_of=as_of, period=code, close_date=close_date)
     plan = _plan(deals, rules, model, duration=duration, shape=float(shape), decimals=decimals)
-    grid = _Grid(rules, code, horizon)
+    grid = _Grid(rules, code, horizon, int(n_draws))
     fixed_period = grid.periods_of(plan.fixed_days.copy())
     m = len(plan.amounts)
     per_chunk = chunk_size if chunk_size is not None else max(1, _CHUNK_ELEMENTS // max(m, 1))
