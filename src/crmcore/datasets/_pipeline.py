@@ -28,7 +28,7 @@ def _day_offsets(base: pd.Timestamp, days: npt.NDArray[np.int64]) -> npt.NDArray
     return out
 
 
-@renamed_parameters(n_owners="n_persons")
+@renamed_parameters(n_owners="n_people")
 def opportunities(
     n: int = 500,
     *,
@@ -36,7 +36,7 @@ def opportunities(
     as_of: str = "2025-01-01",
     stages: Sequence[str] = DEFAULT_STAGES,
     currencies: Sequence[str] = ("EUR",),
-    n_persons: int = 8,
+    n_people: int = 8,
     open_share: float = 0.6,
     win_share: float = 0.4,
     missing_close_share: float = 0.15,
@@ -67,7 +67,7 @@ def opportunities(
         Open stage names in funnel order; terminal stages are ``"won"`` and ``"lost"``.
     currencies
         Currency codes, drawn with decreasing frequency (the first is the most common).
-    n_persons
+    n_people
         Number of salespeople, ids ``"R01"`` ... (formerly ``n_owners``; the old keyword
         still works for one release, with a ``DeprecationWarning``).
     open_share, win_share, missing_close_share, overdue_share
@@ -97,7 +97,7 @@ def opportunities(
     """
     check_scalar(n, "n", kind=int, min_value=1)
     check_scalar(seed, "seed", kind=int, min_value=0)
-    check_scalar(n_persons, "n_persons", kind=int, min_value=1)
+    check_scalar(n_people, "n_people", kind=int, min_value=1)
     for name, share in (
         ("open_share", open_share),
         ("win_share", win_share),
@@ -132,9 +132,9 @@ def opportunities(
     amount = np.maximum(np.round(rng.lognormal(np.log(12_000.0), 0.9, size=n), 2), 1.0)
     cur_w = 1.0 / np.arange(1, len(curs) + 1) ** 2
     currency = np.asarray(curs, dtype=object)[rng.choice(len(curs), size=n, p=cur_w / cur_w.sum())]
-    width = max(2, len(str(n_persons)))
-    persons = np.asarray([f"R{i:0{width}d}" for i in range(1, n_persons + 1)], dtype=object)
-    person = persons[rng.integers(0, n_persons, size=n)]
+    width = max(2, len(str(n_people)))
+    persons = np.asarray([f"R{i:0{width}d}" for i in range(1, n_people + 1)], dtype=object)
+    person = persons[rng.integers(0, n_people, size=n)]
     # Dates, in whole days relative to as_of.
     created_open = -rng.integers(0, 181, size=n)
     created_closed = -rng.integers(30, 401, size=n)
