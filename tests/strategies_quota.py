@@ -71,3 +71,52 @@ def people_frames(draw: st.DrawFn, *, max_people: int = 12) -> pd.DataFrame:
             "start": start,
         }
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Exact splits (crmcore.money.largest_remainder)
+# --------------------------------------------------------------------------------------------
+
+#: Floats at the edges of the double range (subnormal, tiny, huge, the largest finite).
+EXTREME_FLOATS = [
+    5e-324,
+    2.2250738585072014e-308,
+    1e-300,
+    1e-150,
+    1e150,
+    1e307,
+    1.7976931348623157e308,
+]
+
+
+@st.composite
+def extreme_weights(draw: st.DrawFn, *, max_size: int = 10) -> list[float]:
+    """Float weights mixing every binary order of magnitude, exact ties and zeros."""
+    pool = st.one_of(
+        st.just(0.0),
+        st.sampled_from(EXTREME_FLOATS),
+        st.floats(5e-324, 1.7e308, allow_nan=False, allow_infinity=False),
+        st.sampled_from([0.1, 0.2, 0.3, 1 / 3, 0.6, 0.4, 1.0, 3.0]),
+    )
+    values = draw(st.lists(pool, min_size=1, max_size=max_size))
+    if draw(st.booleans()):  # repeat values: exact ties between rows
+        values = [values[draw(st.integers(0, len(values) - 1))] for _ in values]
+    if not any(v > 0 for v in values):
+        values[0] = draw(st.sampled_from(EXTREME_FLOATS))
+    return values
+
+
+def split_totals() -> st.SearchStrategy[int]:
+    """Totals from tiny to the largest accepted (|total| <= 2**62), negative ones included."""
+    return st.one_of(
+        st.integers(-100, 100),
+        st.integers(0, 10**12),
+        st.integers(2**53 - 5, 2**53 + 5),
+        st.integers(2**61, 2**62),
+        st.integers(-(2**62), -(2**61)),
+    )
+
+
+def split_weights() -> st.SearchStrategy[list[float] | list[int]]:
+    """Small integer weights, ordinary floats or extreme floats."""
+    return st.one_of(int_weights(), float_weights(), extreme_weights())

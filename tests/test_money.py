@@ -1,6 +1,9 @@
-"""Exact minor units: conversion and grouped largest-remainder splits."""
+"""Exact minor units: conversion, checked sums and the one exact largest-remainder routine."""
 
 from __future__ import annotations
+
+import math
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -8,9 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crmcore.errors import ConfigError, DataError
-from crmcore.money import from_minor_units, split_minor_units, to_minor_units
+from crmcore import money
+from crmcore.errors import ConfigError, DataError, InputTypeError
+from crmcore.money import from_minor_units, largest_remainder, split_minor_units, to_minor_units
+from crmcore.quota import apportion
 from helpers import call_unmutated
+from strategies_quota import EXTREME_FLOATS, split_totals, split_weights
 
 
 @pytest.mark.parametrize(
@@ -50,6 +56,32 @@ def test_to_minor_units_keeps_series_index_and_does_not_mutate() -> None:
 def test_to_minor_units_errors(amounts: list[object], match: str) -> None:
     with pytest.raises(DataError, match=match):
         to_minor_units(amounts)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("amount", [True, np.bool_(False), [1.0, True], pd.Series([True, False])])
+def test_to_minor_units_refuses_booleans(amount: object) -> None:
+    # Booleans are not amounts: True is not 1.00 (issue #14).
+    with pytest.raises(InputTypeError, match="booleans are not amounts"):
+        to_minor_units(amount)  # type: ignore[arg-type]
+
+
+def test_to_minor_units_errors_name_the_row_label() -> None:
+    s = pd.Series([1.0, 2.0, np.nan], index=["r10", "r20", "r30"])
+    with pytest.raises(DataError, match=r"non-finite value nan at row 'r30'") as info:
+        to_minor_units(s)
+    assert info.value.row == "r30"
+    with pytest.raises(DataError, match=r"value 1000000000000000.0 at row 'b' too large") as info:
+        to_minor_units(pd.Series([1.0, 1e15], index=["a", "b"]))
+    assert info.value.row == "b"
+    with pytest.raises(InputTypeError, match=r"boolean at row 'y'"):
+        to_minor_units(pd.Series([1.0, True], index=["x", "y"], dtype=object))
+
+
+def test_to_minor_units_reads_nullable_and_arrow_numbers() -> None:
+    s = pd.Series([1.5, 2.25], index=["a", "b"], dtype="Float64")
+    assert to_minor_units(s).tolist() == [150, 225]  # type: ignore[union-attr]
+    with pytest.raises(DataError, match=r"non-finite value nan at row 'b'"):
+        to_minor_units(pd.Series([1.5, None], index=["a", "b"], dtype="Float64"))
 
 
 def test_from_minor_units() -> None:
@@ -155,3 +187,208 @@ def test_sum_minor_units_is_exact_or_raises(values: list[int], data: st.DataObje
     else:
         with pytest.raises(DataError):
             sum_minor_units(values, groups=groups, n_groups=3)
+
+
+# --------------------------------------------------------------------------- largest_remainder
+
+
+def reference(total: int, weights: list[float] | list[int]) -> list[int]:
+    """Largest remainder in exact rational arithmetic (fractions.Fraction); ties: first row."""
+    w = [Fraction(x) for x in weights]
+    if total == 0:
+        return [0] * len(w)
+    sign, magnitude = (-1 if total < 0 else 1), abs(total)
+    big = sum(w)
+    quota = [magnitude * x / big for x in w]
+    parts = [math.floor(q) for q in quota]
+    order = sorted(range(len(w)), key=lambda i: (-(quota[i] - parts[i]), i))
+    for i in order[: magnitude - sum(parts)]:
+        parts[i] += 1
+    return [sign * p for p in parts]
+
+
+def grouped_reference(totals: list[int], weights: list[float], codes: list[int]) -> list[int]:
+    out = [0] * len(weights)
+    for g, total in enumerate(totals):
+        rows = [i for i, c in enumerate(codes) if c == g]
+        for i, part in zip(rows, reference(total, [weights[i] for i in rows]), strict=True):
+            out[i] = part
+    return out
+
+
+def test_issue_example_both_entry_points_agree() -> None:
+    # Quotas 7*w/21: 1.33, 1, 1, 1.33, 1.33, .33, .67. Floors 1, 1, 1, 1, 1, 0, 0 leave 2 units;
+    # remainders .33 (x3, exactly 7/21 as rationals... 4*7/21 = 4/3), 0, 0, .33, .33, .33, .67:
+    # the largest, 2/3, goes to row 6; then the tie at 1/3 among rows 0, 3, 4, 5: row 0 first.
+    # (7 * 3 / 21 lands just below 1 in float, which made the old float routine give all 1s.)
+    w = [4, 3, 3, 4, 4, 1, 2]
+    expected = [2, 1, 1, 1, 1, 0, 1]
+    assert split_minor_units(7, w).tolist() == expected
+    assert apportion(7, w, "hamilton").tolist() == expected
+    assert largest_remainder(7, w).tolist() == expected
+    assert reference(7, w) == expected
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "expected"),
+    [
+        (2**53 + 1, [1, 1], [2**52 + 1, 2**52]),  # the float routine gave a sum one too high
+        (2**60 + 3, [1, 1, 1], [(2**60 + 3) // 3 + 1, (2**60 + 3) // 3, (2**60 + 3) // 3]),
+        (-(2**62), [1, 2, 1], [-(2**60), -(2**61), -(2**60)]),
+        (10, [1e308, 1e308, 1.0], [5, 5, 0]),
+        (100, [1e307], [100]),
+        (3, [5e-324, 5e-324, 1e-323], [1, 1, 1]),  # subnormals 1 : 1 : 2: quotas .75, .75, 1.5
+        (1, [1e-300, 1.7976931348623157e308], [0, 1]),
+    ],
+)
+def test_exact_at_the_edges(total: int, weights: list[float], expected: list[int]) -> None:
+    got = split_minor_units(total, weights)
+    assert got.tolist() == expected
+    assert got.tolist() == reference(total, weights)
+    assert int(got.sum()) == total
+
+
+def test_sum_exact_above_2_53() -> None:
+    for total, n in ((2**53 + 1, 2), (2**60 + 3, 3), (2**62, 7), (2**62 - 1, 11)):
+        got = split_minor_units(total, np.ones(n))
+        assert int(got.sum(dtype=object)) == total
+        assert got.tolist() == reference(total, [1] * n)
+
+
+def test_ties_go_to_the_first_row_also_in_groups() -> None:
+    # Two groups interleaved; each has one unit to place between equal remainders.
+    got = largest_remainder([3, 5], [1, 2, 2, 2, 2, 2], groups=[1, 0, 1, 0, 0, 1])
+    # group 0: rows 1, 3, 4 (weights 2, 2, 2) get 3, 2... -> 3 units of 3 each 1; 3 remainder 0.
+    # group 1: rows 0, 2, 5 (weights 1, 2, 2) over 5: quotas 1, 2, 2 exactly -> no remainders.
+    assert got.tolist() == [1, 1, 2, 1, 1, 2]
+    tie = largest_remainder([4, 4], [1, 1, 1, 1, 1, 1], groups=[0, 1, 0, 1, 0, 1])
+    # each group: 4 / 3 = 1.33 -> one unit left, to the group's first row (rows 0 and 1).
+    assert tie.tolist() == [2, 2, 1, 1, 1, 1]
+
+
+def test_zero_weight_rows_and_zero_totals() -> None:
+    assert largest_remainder(5, [0.0, 2.0, 0.0, 3.0]).tolist() == [0, 2, 0, 3]
+    assert largest_remainder(0, [0, 0]).tolist() == [0, 0]
+    assert largest_remainder([0, 3], [0.0, 1e-300], groups=[0, 1]).tolist() == [0, 3]
+    assert largest_remainder(np.array([], dtype=np.int64), [], groups=[]).tolist() == []
+
+
+def test_large_single_group_paths_match_the_reference() -> None:
+    # A group too large for int64 sums (float mantissas) and one of many exact ties (the
+    # matrix and the one-by-one selection): both exact.
+    rng = np.random.default_rng(5)
+    w = rng.lognormal(0.0, 2.0, 3000)
+    for total in (10**9 + 7, 2**62 - 3):
+        assert largest_remainder(total, w).tolist() == reference(total, w.tolist())
+    equal = np.full(6000, 0.1)
+    got = largest_remainder(1_004_321, equal)
+    # 1,004,321 / 6,000 = 167.39: floors 167 (1,002,000) leave 2,321 units, one each to the
+    # first 2,321 rows (all remainders tie).
+    assert got.tolist() == [168] * 2321 + [167] * 3679
+    ints = rng.integers(1, 4, 5000)
+    assert largest_remainder(12_345, ints).tolist() == reference(12_345, ints.tolist())
+
+
+def test_many_groups_of_every_size() -> None:
+    rng = np.random.default_rng(11)
+    sizes = rng.integers(1, 40, 200)
+    codes = np.repeat(np.arange(sizes.size), sizes)
+    perm = rng.permutation(codes.size)
+    codes = codes[perm]
+    weights = rng.choice([0.1, 0.25, 1 / 3, 2.0, 7.0, 1e-200, 1e200], codes.size)
+    totals = rng.integers(-(10**15), 10**15, sizes.size)
+    got = largest_remainder(totals, weights, codes)
+    assert got.tolist() == grouped_reference(totals.tolist(), weights.tolist(), codes.tolist())
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (
+            (5, pd.Series([1.0, np.nan], index=["r1", "r30"])),
+            ConfigError,
+            r"NaN value nan at row 'r30'",
+        ),
+        (
+            (5, pd.Series([1.0, -2.0], index=["a", "b"])),
+            ConfigError,
+            r"negative value -2.0 at row 'b'",
+        ),
+        ((5, [1.0, np.inf]), ConfigError, r"infinite value inf at position 1"),
+        ((5, [True, False]), ConfigError, r"booleans"),
+        ((5, ["a"]), ConfigError, r"must be numbers"),
+        ((5, [1, 2**70]), ConfigError, r"exceed the int64 range"),
+        ((2**62 + 1, [1]), ConfigError, r"beyond \+-2\*\*62"),
+        ((-(2**62) - 1, [1]), ConfigError, r"beyond \+-2\*\*62"),
+        ((2.5, [1]), ConfigError, r"totals must be integers"),
+        (([1, 2], [1]), ConfigError, r"one integer when groups is None"),
+        ((5, [0.0, 0.0]), ConfigError, r"total 5 but no positive weight"),
+    ],
+)
+def test_largest_remainder_errors(
+    args: tuple[object, ...], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        largest_remainder(*args)  # type: ignore[arg-type]
+
+
+def test_largest_remainder_does_not_mutate() -> None:
+    w = pd.Series([3.0, 1e-300, 2.0], index=["a", "b", "c"])
+    got = call_unmutated(largest_remainder, np.array([10]), w)
+    assert got.tolist() == [6, 0, 4]
+
+
+@given(total=split_totals(), weights=split_weights())
+def test_both_entry_points_equal_the_fraction_reference(
+    total: int, weights: list[float] | list[int]
+) -> None:
+    expected = reference(total, weights)
+    assert split_minor_units(total, weights).tolist() == expected
+    assert largest_remainder(total, np.asarray(weights)).tolist() == expected
+    if total >= 0:  # apportion splits non-negative totals
+        assert apportion(total, weights, "hamilton").tolist() == expected
+
+
+@given(
+    groups=st.lists(st.tuples(split_totals(), split_weights()), min_size=1, max_size=6),
+    seed=st.integers(0, 2**16),
+)
+def test_grouped_split_equals_the_reference_in_any_row_order(
+    groups: list[tuple[int, list[float]]], seed: int
+) -> None:
+    totals = [t for t, _ in groups]
+    weights = [float(x) for _, w in groups for x in w]
+    codes = [g for g, (_, w) in enumerate(groups) for _ in w]
+    perm = np.random.default_rng(seed).permutation(len(weights))
+    w_p = [weights[i] for i in perm]
+    c_p = [codes[i] for i in perm]
+    got = split_minor_units(np.asarray(totals, dtype=np.int64), w_p, c_p)
+    assert got.tolist() == grouped_reference(totals, w_p, c_p)
+    sums = np.zeros(len(totals), dtype=object)
+    for part, c in zip(got.tolist(), c_p, strict=True):
+        sums[c] += part
+    assert sums.tolist() == totals
+
+
+@given(
+    total=st.integers(0, 2**62),
+    weights=st.lists(st.sampled_from(EXTREME_FLOATS), min_size=1, max_size=8),
+)
+def test_extreme_magnitudes_and_huge_totals(total: int, weights: list[float]) -> None:
+    got = largest_remainder(total, weights)
+    assert got.tolist() == reference(total, weights)
+    assert apportion(total, weights).tolist() == got.tolist()
+
+
+@given(
+    t=st.integers(0, 2**62),
+    a=st.integers(0, 2**62 - 1),
+    extra=st.integers(0, 2**62 - 1),
+)
+def test_wide_divmod_is_exact(t: int, a: int, extra: int) -> None:
+    big = min(a + extra, 2**62 - 1) or 1
+    a = min(a, big)
+    q, r = money._divmod_exact(
+        np.array([t, t], dtype=np.int64), np.array([a, a], dtype=np.int64), np.array([big, big])
+    )
+    assert (int(q[0]), int(r[0])) == divmod(t * a, big)
