@@ -446,14 +446,31 @@ def _top_of_one(keys: IntArray, k: int) -> IntArray:
 
 
 def _exact_group_weights(m: IntArray, shift: IntArray, g: IntArray) -> dict[int, int]:
-    """Exact ``sum(m << shift)`` per group as Python integers (one addition per exponent)."""
-    order = np.lexsort((shift, g))
-    gs, ss, ms = g[order], shift[order], m[order]
-    starts = np.flatnonzero(np.r_[True, (gs[1:] != gs[:-1]) | (ss[1:] != ss[:-1])])
+    """Exact ``sum(m << shift)`` per group as Python integers (one addition per exponent).
+
+    Mantissas are summed per (group, shift) bucket in three 21-bit limbs, each sum exact
+    (below ``2**53`` for fewer than ``2**32`` rows), then shifted and added in Python.
+    """
     mask = (1 << 21) - 1
-    limbs = [np.add.reduceat((ms >> (21 * j)) & mask, starts).tolist() for j in range(3)]
+    width = int(shift.max()) + 1
+    span = int(g.max()) + 1
+    if span * width <= 1 << 26:  # few buckets: count them directly
+        bucket = g * width + shift
+        sums = [
+            np.bincount(bucket, weights=(m >> (21 * j)) & mask, minlength=span * width)
+            for j in range(3)
+        ]
+        used = np.flatnonzero(np.bincount(bucket, minlength=span * width))
+        groups, shifts = (used // width).tolist(), (used % width).tolist()
+        limbs = [part[used].astype(np.int64).tolist() for part in sums]
+    else:
+        order = np.lexsort((shift, g))
+        gs, ss, ms = g[order], shift[order], m[order]
+        starts = np.flatnonzero(np.r_[True, (gs[1:] != gs[:-1]) | (ss[1:] != ss[:-1])])
+        limbs = [np.add.reduceat((ms >> (21 * j)) & mask, starts).tolist() for j in range(3)]
+        groups, shifts = gs[starts].tolist(), ss[starts].tolist()
     out: dict[int, int] = {}
-    for grp, sh, l0, l1, l2 in zip(gs[starts].tolist(), ss[starts].tolist(), *limbs, strict=True):
+    for grp, sh, l0, l1, l2 in zip(groups, shifts, *limbs, strict=True):
         out[grp] = out.get(grp, 0) + (((l2 << 42) + (l1 << 21) + l0) << sh)
     return out
 

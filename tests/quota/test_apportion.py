@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from fractions import Fraction
 
 import numpy as np
@@ -15,7 +14,14 @@ from hypothesis import strategies as st
 from crmcore.errors import ConfigError
 from crmcore.quota import METHODS, apportion, canonical_method
 from helpers import call_unmutated
-from strategies_quota import DIVISOR_METHODS, METHOD_NAMES, float_weights, int_weights, weights
+from strategies_quota import (
+    DIVISOR_METHODS,
+    METHOD_NAMES,
+    extreme_weights,
+    float_weights,
+    int_weights,
+    weights,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Exact reference implementations (slow, obviously correct): used on small inputs only.
@@ -394,17 +400,68 @@ def test_one_item_takes_the_largest_total(method: str) -> None:
     assert apportion(2**62, [0, 5.5], method).tolist() == [0, 2**62]
 
 
-def test_exact_float_sum_used_for_hamilton_ties() -> None:
-    # The exact sum of float weights (built from mantissas and exponents) equals the Fraction
-    # sum, also across extreme magnitudes and subnormals.
-    module = sys.modules["crmcore.quota.apportion"]
-    rng = np.random.default_rng(0)
-    for _ in range(50):
-        w = rng.lognormal(0.0, 8.0, int(rng.integers(1, 40)))
-        w[rng.random(w.size) < 0.2] = 0.0
-        assert module._exact_sum(w, None) == sum(Fraction(float(x)) for x in w)
-    w = np.array([5e-324, 1e308, 1.5e-300])
-    assert module._exact_sum(w, None) == sum(Fraction(float(x)) for x in w)
+@pytest.mark.parametrize("method", METHOD_NAMES)
+@pytest.mark.parametrize(
+    ("total", "w", "expected", "expected_zero_signpost"),
+    [
+        # Issue #14: a single huge weight gave -9223372036854775807, two of 1e308 overflowed.
+        (100, [1e307], [100], [100]),
+        # d(0) = 0 (Adams, Dean, Hill): every positive weight's first unit has infinite
+        # priority, however small the weight; the rest by priority, ties to the first item.
+        (10, [1e308, 1e308, 1.0], [5, 5, 0], [5, 4, 1]),
+        (7, [1.7976931348623157e308, 1.7976931348623157e308], [4, 3], [4, 3]),
+        (2**62, [1e-300, 1e307], [0, 2**62], [1, 2**62 - 1]),
+    ],
+)
+def test_extreme_weights(
+    method: str,
+    total: int,
+    w: list[float],
+    expected: list[int],
+    expected_zero_signpost: list[int],
+) -> None:
+    want = expected_zero_signpost if method in ("adams", "dean", "huntington_hill") else expected
+    assert apportion(total, w, method).tolist() == want
+    if total < 100:
+        assert want == reference(total, w, method)
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_weights_spanning_the_float_range_match_the_reference(method: str) -> None:
+    # 2**-1074 .. 2**1023: no float scale holds them all; ratios are exact all the same.
+    w = [5e-324, 1e-300, 3e-300, 1e-5, 1.0, 1e300, 1.7976931348623157e308]
+    for total in (3, 7, 40):
+        assert apportion(total, w, method).tolist() == reference(total, w, method)
+
+
+@pytest.mark.parametrize("method", METHOD_NAMES)
+def test_bounds_can_force_units_onto_tiny_weights(method: str) -> None:
+    # The huge weight is capped; the rest must go to the tiny ones, 1 : 3 between them.
+    w = [1e307, 1e-300, 3e-300]
+    got = apportion(12, w, method, maximum=[4, 100, 100])
+    assert got.sum() == 12
+    assert got[0] == 4
+    expected = reference(12, w, method, [0, 0, 0], [4, 100, 100])
+    if method == "hamilton":  # water-filling: 8 units over 1 : 3 exactly
+        expected = [4, 2, 6]
+    assert got.tolist() == expected
+
+
+def test_errors_name_the_row_label_of_a_series() -> None:
+    w = pd.Series([1.0, 2.0, np.nan], index=["r10", "r20", "r30"])
+    with pytest.raises(ConfigError, match=r"NaN value nan at row 'r30'") as info:
+        apportion(10, w)
+    assert info.value.row == "r30"
+    with pytest.raises(ConfigError, match=r"negative value -1.0 at row 'b'"):
+        apportion(10, pd.Series([1.0, -1.0], index=["a", "b"]))
+    with pytest.raises(ConfigError, match=r"infinite value inf at row 7"):
+        apportion(10, pd.Series([1.0, np.inf], index=[3, 7]))
+
+
+def test_total_just_above_the_limit_is_refused() -> None:
+    # 2**62 + 1 and 2**62 are the same float: the check is on the integer.
+    with pytest.raises(ConfigError, match=r"total == 4611686018427387905, must be <="):
+        apportion(2**62 + 1, [1, 1])
 
 
 def test_many_exact_ties_resolved_by_position() -> None:
@@ -475,6 +532,29 @@ def test_matches_the_exact_reference_for_large_totals(
         reference(total, w, method) if method == "hamilton" else reference_large(total, w, method)
     )
     assert apportion(total, w, method).tolist() == expected
+
+
+@given(w=extreme_weights(), total=st.integers(0, 40), method=st.sampled_from(METHOD_NAMES))
+def test_extreme_weights_match_the_exact_reference(w: list[float], total: int, method: str) -> None:
+    # Weights from 5e-324 to 1.8e308 in one call, exact ties included.
+    assert apportion(total, w, method).tolist() == reference(total, w, method)
+
+
+@given(data=st.data(), w=extreme_weights(max_size=6), method=st.sampled_from(METHOD_NAMES))
+def test_extreme_weights_within_bounds(data: st.DataObject, w: list[float], method: str) -> None:
+    n = len(w)
+    lo = np.asarray(data.draw(st.lists(st.integers(0, 3), min_size=n, max_size=n)))
+    hi = lo + np.asarray(data.draw(st.lists(st.integers(0, 12), min_size=n, max_size=n)))
+    eff_hi = np.where(np.asarray(w) > 0, hi, lo)
+    total = data.draw(st.integers(int(lo.sum()), int(eff_hi.sum())))
+    got = apportion(total, w, method, minimum=lo, maximum=hi)
+    assert int(got.sum()) == total
+    assert (got >= lo).all()
+    assert (got <= hi).all()
+    if method != "hamilton":
+        assert got.tolist() == reference(total, w, method, lo, hi)
+    else:
+        assert got.tolist() == reference_hamilton_bounded(total, w, lo.tolist(), hi.tolist())  # type: ignore[arg-type]
 
 
 @given(

@@ -14,7 +14,7 @@ Examples
 """
 
 from crmcore.money import from_minor_units, to_minor_units
-from crmcore.quota.apportion import METHODS, apportion, canonical_method
+from crmcore.quota._apportion import METHODS, apportion, canonical_method
 from crmcore.quota.plan import (
     QuotaPlan,
     allocate,

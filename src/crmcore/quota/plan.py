@@ -29,7 +29,7 @@ from crmcore._frames import (
 )
 from crmcore.errors import ConfigError, CRMError, DataError
 from crmcore.money import from_minor_units, split_minor_units
-from crmcore.quota.apportion import apportion, canonical_method
+from crmcore.quota._apportion import apportion, canonical_method
 
 __all__ = [
     "DEFAULT_GRADE_WEIGHTS",
