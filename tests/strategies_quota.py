@@ -53,6 +53,11 @@ def weights() -> st.SearchStrategy[list[int] | list[float]]:
     return st.one_of(int_weights(), float_weights())
 
 
+def int_percentages() -> st.SearchStrategy[list[int]]:
+    """Whole-number parts of a year (some zero, at least one positive), to make shares of."""
+    return st.lists(st.integers(0, 30), min_size=1, max_size=12).filter(any)
+
+
 @st.composite
 def people_frames(draw: st.DrawFn, *, max_people: int = 12) -> pd.DataFrame:
     """People with a region, a weight (some zero, at least one positive) and a start date."""

@@ -340,7 +340,8 @@ def _divmod_exact(t: IntArray, a: IntArray, big: IntArray) -> tuple[IntArray, In
     tf = t.astype(np.float64)
     bf = big.astype(np.float64)
     if bool((tf * bf < 2.0**62).all()):  # t * big <= 2**62 (1 + 2u) < 2**63: no overflow
-        return np.divmod(t * a, big)  # type: ignore[return-value]  # int64 arrays in, out
+        quotient, remainder = np.divmod(t * a, big)
+        return quotient, remainder
     # q = t a / big. For t < 2**49 the float t is exact and fl(t fl(a) / fl(big)) is within
     # 5.01 u q < 1/3 of q (u = 2**-53), so its floor q0 is floor(q) - 1, floor(q) or
     # floor(q) + 1: t a - q0 big lies in [-big, 2 big), inside int64, and its value modulo
@@ -574,7 +575,8 @@ def _split_general(totals: IntArray, m: IntArray, k: IntArray, g: IntArray) -> I
         rem[undecided] = frac_u[inv]
         rem_err = np.where(decided, delta, 2.0**-50)  # frac_u is within 2**-53 of the exact one
     left = totals - _group_sum(q, g, size)
-    return q + _general_extra(g, rem, rem_err, left, exact)
+    out: IntArray = q + _general_extra(g, rem, rem_err, left, exact)
+    return out
 
 
 def _general_extra(

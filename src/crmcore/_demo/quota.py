@@ -60,10 +60,10 @@ def section(seed: int = 0) -> str:
     # Grades from potential: top 20 % A, next 30 % B, rest C.
     rank = cust["potential"].rank(pct=True, method="first")
     cust["grade"] = np.where(rank > 0.8, "A", np.where(rank > 0.5, "B", "C"))
-    potential = potential_weights(cust, owner="person", grade="grade")
+    potential = potential_weights(cust, person="person", grade="grade")
     sales = transactions(N_CUSTOMERS, seed=seed)
     sales = sales[sales["date"].dt.year == 2024].merge(cust[["customer_id", "person"]])
-    weights = history_weights(sales, owner="person", potential=potential, blend=0.5)
+    weights = history_weights(sales, person="person", potential=potential, blend=0.5)
     people = team.assign(weight=team["person"].map(weights).fillna(0.0).to_numpy())
 
     plan = build_plan(
@@ -116,7 +116,7 @@ def section(seed: int = 0) -> str:
         .tolist()
     )
     after = reassign_accounts(
-        quotas, book, dict.fromkeys(moved, "S2"), account="customer_id", owner="person"
+        quotas, book, dict.fromkeys(moved, "S2"), account="customer_id", person="person"
     )
     rec = after.to_dict(orient="index")
     s1, s2 = rec["S1"], rec["S2"]

@@ -34,7 +34,14 @@ from crmcore._frames import check_scalar, first_true, show
 from crmcore.errors import ConfigError
 from crmcore.money import largest_remainder
 from crmcore.quota._divisor import NO_CAP, divisor_apportion
-from crmcore.quota._weights import FloatArray, IntArray, Weights, check_weights, scale_shift
+from crmcore.quota._weights import (
+    FloatArray,
+    IntArray,
+    Weights,
+    check_weights,
+    describe_position,
+    scale_shift,
+)
 
 __all__ = ["METHODS", "apportion", "canonical_method"]
 
@@ -108,84 +115,47 @@ def canonical_method(method: str) -> str:
 
 
 def _bound(value: Any, n: int, name: str, default: int) -> IntArray:
+    """Return one bound per weight as int64 (capped at ``NO_CAP``); errors name row labels."""
     if value is None:
         # A read-only broadcast view (no memory): callers only read bounds or copy them.
         return np.broadcast_to(np.int64(default), (n,))
+    labels = value.index if isinstance(value, pd.Series) else None
     raw = value.to_numpy() if isinstance(value, pd.Series) else value
     arr = np.asarray(raw)
     if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
         raise ConfigError(f"{name} must be integers, got {arr.dtype}", column=name)
     if arr.ndim == 0:
         arr = np.full(n, arr.item())
+        labels = None
     if arr.shape != (n,):
         raise ConfigError(
             f"{name} must be a scalar or have one value per weight ({n}), got shape {arr.shape}",
             column=name,
         )
     if arr.dtype.kind == "f":
-        bad = ~np.isfinite(arr) | (arr != np.round(arr))
-        pos = first_true(bad)
+        pos = first_true(~np.isfinite(arr) | (arr != np.round(arr)))
         if pos is not None:
+            where, row = describe_position(labels, pos)
             raise ConfigError(
-                f"{name} has value {show(arr[pos])} at position {pos}; expected whole numbers",
+                f"{name} has value {show(arr[pos])} {where}; expected whole numbers",
                 column=name,
-                row=pos,
+                row=row,
                 value=arr[pos],
             )
-    out = arr.astype(np.int64)
-    pos = first_true(out < 0)
+        arr = np.minimum(arr, float(NO_CAP))  # larger maxima change nothing
+    elif arr.dtype.kind == "u":
+        arr = np.minimum(arr, np.uint64(NO_CAP))
+    pos = first_true(arr < 0)
     if pos is not None:
+        where, row = describe_position(labels, pos)
         raise ConfigError(
-            f"{name} has negative value {show(out[pos])} at position {pos}; expected >= 0",
+            f"{name} has negative value {show(arr[pos])} {where}; expected >= 0",
             column=name,
-            row=pos,
-            value=out[pos],
+            row=row,
+            value=arr[pos],
         )
-    return np.minimum(out, NO_CAP)
-
-
-def _int_sum(values: IntArray) -> int:
-    """Exact sum of non-negative int64 values (Python ints only when int64 could overflow)."""
-    if values.size == 0:
-        return 0
-    if int(values.max()) <= np.iinfo(np.int64).max // max(values.size, 1):
-        return int(values.sum())
-    return int(values.sum(dtype=object))
-
-
-def _check_feasible(total: int, w: FloatArray, lo: IntArray, hi: IntArray) -> IntArray:
-    """Check the bounds; return the effective maxima (zero weights are held at their minimum)."""
-    pos = first_true(lo > hi)
-    if pos is not None:
-        raise ConfigError(
-            f"minimum {int(lo[pos])} exceeds maximum {int(hi[pos])} at position {pos}; "
-            "no apportionment can respect both",
-            column="minimum",
-            row=pos,
-            value=int(lo[pos]),
-        )
-    low = _int_sum(lo)
-    if low > total:
-        raise ConfigError(
-            f"minimum sums to {low}, more than total {total}; lower the minima or raise the total",
-            column="minimum",
-            value=low,
-        )
-    eff = hi if bool((w > 0).all()) else np.where(w > 0, hi, lo)
-    # Parts are non-negative: one part at or above the total settles feasibility without the
-    # exact (possibly arbitrary-precision) sum.
-    if int(eff.max()) >= total:
-        return eff.astype(np.int64, copy=False)
-    high = _int_sum(eff)
-    if high < total:
-        zero = " (zero-weight items count at their minimum)" if (w == 0).any() else ""
-        raise ConfigError(
-            f"maximum sums to {high}{zero}, less than total {total}; raise the maxima or lower "
-            "the total",
-            column="maximum",
-            value=high,
-        )
-    return eff.astype(np.int64, copy=False)
+    out: IntArray = np.minimum(arr, NO_CAP).astype(np.int64)
+    return out
 
 
 def _int_sum(values: IntArray) -> int:

@@ -29,7 +29,8 @@ BoolArray = npt.NDArray[np.bool_]
 SPAN_LIMIT = 900
 
 
-def _where(labels: pd.Index | None, pos: int) -> tuple[str, Hashable]:
+def describe_position(labels: pd.Index | None, pos: int) -> tuple[str, Hashable]:
+    """``("at row 'r30'", 'r30')`` for a labelled input, ``("at position 2", 2)`` otherwise."""
     if labels is None:
         return f"at position {pos}", pos
     return f"at row {show(labels[pos])}", labels[pos]
@@ -165,7 +166,7 @@ def check_weights(weights: Any) -> Weights:
             pos = first_true(mask)
             if pos is not None:
                 value = exact[pos] if exact is not None else flt[pos]
-                where, row = _where(labels, pos)
+                where, row = describe_position(labels, pos)
                 raise ConfigError(
                     f"weights has {what} value {show(value)} {where}; weights must be finite "
                     "and >= 0",
