@@ -141,7 +141,7 @@ BAD = [
      "ConfigError: conversion rate of stage 'b' == 1.5, must be in [0, 1]"),
     (["quota", "{team}", "--total", "lots"], "--total: 'lots' is not a number"),
     (["quota", "{team}", "--total", "-5"], "ConfigError: total == -500"),
-    (["quota", "--total", "100", "--seasonal", "50,40"], "ConfigError: distribution percentages"),
+    (["quota", "--total", "100", "--seasonal", "50,40"], "ConfigError: distribution sums to 90"),
     (["quota", "--total", "100"], "give a people/territories FILE"),
     (["quota", "{team}", "--total", "100", "--seasonal", "50,50", "--minimum", "1"],
      "--minimum/--maximum apply to a plain allocation"),

@@ -3,7 +3,7 @@
 Targets are integer minor units (cents) split by the classical apportionment methods
 (Hamilton, Jefferson/D'Hondt, Webster/Sainte-Laguë, Huntington-Hill, Adams, Dean), so every
 level of a plan adds up to the level above it exactly. One module per concern: weights and
-allocation (``allocate``), the calendar (``seasonality``), the plan (``plan``) and quota relief
+allocation (``allocation``), the calendar (``seasonality``), the plan (``plan``) and quota relief
 (``accounts``); the methods themselves live in the private ``_apportion`` and ``_divisor``.
 
 Examples
@@ -18,7 +18,7 @@ Examples
 from crmcore.money import from_minor_units, to_minor_units
 from crmcore.quota._apportion import METHODS, apportion, canonical_method
 from crmcore.quota.accounts import reassign_accounts
-from crmcore.quota.allocate import allocate, history_weights, potential_weights
+from crmcore.quota.allocation import allocate, history_weights, potential_weights
 from crmcore.quota.plan import QuotaPlan, build_plan, plan_pivot
 from crmcore.quota.seasonality import ramp_factors, seasonal_split
 

@@ -1,4 +1,4 @@
-"""Tests of crmcore.quota.allocate: potential and history weights, allocation by weight."""
+"""Tests of crmcore.quota.allocation: potential and history weights, allocation by weight."""
 
 from __future__ import annotations
 
