@@ -40,7 +40,7 @@ _INT64_MAX = 2**63 - 1
 # bound of a sum of |x| is off by far less than 2**10 at these magnitudes).
 _SAFE_BOUND = float(2**62)
 #: Largest |total| :func:`largest_remainder` splits (products of it with weights are exact).
-MAX_TOTAL = 2**62
+_MAX_TOTAL = 2**62
 
 
 def _where(labels: pd.Index | None, pos: int) -> tuple[str, Hashable]:
@@ -549,6 +549,9 @@ def _split_general(totals: IntArray, m: IntArray, k: IntArray, g: IntArray) -> I
       below the ``r``-th largest lower end surely is not. The rows in between are ranked by
       their exact remainders (ties: first row first).
     """
+    present, local = np.unique(g, return_inverse=True)
+    if present.size < totals.shape[0]:  # work on the groups of this path only
+        totals, g = totals[present], local.reshape(-1).astype(np.int64)
     size = totals.shape[0]
     big = np.iinfo(np.int64).max
     base = np.full(size, big, dtype=np.int64)
@@ -670,7 +673,7 @@ def _totals_array(total: Any) -> IntArray:
         isinstance(v, int) and not isinstance(v, bool) for v in arr.tolist()
     ):
         items = arr.tolist()
-        pos = first_true([abs(v) > MAX_TOTAL for v in items])
+        pos = first_true([abs(v) > _MAX_TOTAL for v in items])
         if pos is not None:
             raise ConfigError(
                 f"total {items[pos]} (group {pos}) is beyond +-2**62; split it first",
@@ -684,9 +687,9 @@ def _totals_array(total: Any) -> IntArray:
             f"totals must be integers (minor units), got dtype {arr.dtype}", column="total"
         )
     if arr.dtype.kind == "u":
-        beyond = arr > np.uint64(MAX_TOTAL)
+        beyond = arr > np.uint64(_MAX_TOTAL)
     else:
-        beyond = (arr > MAX_TOTAL) | (arr < -MAX_TOTAL)
+        beyond = (arr > _MAX_TOTAL) | (arr < -_MAX_TOTAL)
     pos = first_true(beyond)
     if pos is not None:
         raise ConfigError(
