@@ -50,6 +50,7 @@ def test_to_minor_units_keeps_series_index_and_does_not_mutate() -> None:
         ([1.0, np.nan], "non-finite value nan at position 1"),
         ([np.inf], "non-finite value inf at position 0"),
         ([1e15], "too large to convert exactly"),
+        ([1e307], "too large to convert exactly"),  # 1e307 * 100 overflows to inf first
         (["x"], "must be numbers"),
     ],
 )

@@ -159,7 +159,8 @@ def to_minor_units(
             row=row,
             value=flat[pos],
         )
-    scaled = flat * (10.0**decimals)
+    with np.errstate(over="ignore"):  # overflow to inf is refused just below
+        scaled = flat * (10.0**decimals)
     pos = first_true(np.abs(scaled) >= _EXACT_LIMIT)
     if pos is not None:
         where, row = _where(labels, pos)

@@ -221,3 +221,10 @@ def test_owner_is_the_deprecated_name_of_person() -> None:
         hist = history_weights(sales, owner="rep")
     pd.testing.assert_series_equal(hist, history_weights(sales, person="rep"))
     assert hist.index.name == "rep"
+
+
+def test_keys_mixing_types_are_a_clear_error() -> None:
+    # Issue #14: ids mixing 1 and "1" gave a foreign TypeError.
+    frame = pd.DataFrame({"person": [1, "1"], "weight": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"column 'person' of frame mixes 1 and '1' \(at row 1\)"):
+        allocate(frame, 100)

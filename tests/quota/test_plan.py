@@ -387,3 +387,12 @@ def test_plan_pivot_margins_are_exact_sums(rows: list[tuple[str, int, int]]) -> 
     assert (wide["total"].iloc[:-1] == body.sum(axis=1)).all()
     assert wide.loc["total", "total"] == t["quota_cents"].sum()
     assert body.index.is_monotonic_increasing
+
+
+def test_regions_mixing_types_are_a_clear_error() -> None:
+    people = pd.DataFrame({"region": [1, "1"], "person": ["a", "b"], "weight": [1.0, 2.0]})
+    with pytest.raises(DataError, match=r"column 'region' of people mixes 1 and '1'"):
+        build_plan(people, 100)
+    table = pd.DataFrame({"person": [1, "1"], "month": [1, 1], "quota_cents": [1, 2]})
+    with pytest.raises(DataError, match=r"cannot be sorted"):
+        plan_pivot(table)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from crmcore.errors import CRMError
-from crmcore.money import split_minor_units
+from crmcore.money import split_minor_units, sum_minor_units
 
 INTEGRAL_TOLERANCE = 64 * float(np.finfo(np.float64).eps)
 
@@ -138,12 +138,14 @@ def round_residual(
 ) -> npt.NDArray[np.int64]:
     """Add a 0/1 matrix on the ``eligible`` cells of ``base_i`` to meet both margins."""
     n, m = base_i.shape
+    # Floors never exceed their margin, and margins are at most 2**62: these sums cannot wrap.
     row_left = row_totals.astype(np.int64) - base_i.sum(axis=1)
     col_left = col_totals.astype(np.int64) - base_i.sum(axis=0)
-    if int(row_left.sum()) != int(col_left.sum()):
+    row_sum = int(sum_minor_units(row_totals.astype(np.int64), name="row totals")[0])
+    col_sum = int(sum_minor_units(col_totals.astype(np.int64), name="column totals")[0])
+    if row_sum != col_sum or int(row_left.sum()) != int(col_left.sum()):
         raise CRMError(
-            f"controlled rounding: row totals sum to {int(row_totals.sum())} but column totals "
-            f"to {int(col_totals.sum())}"
+            f"controlled rounding: row totals sum to {row_sum} but column totals to {col_sum}"
         )
     e = np.zeros((n, m), dtype=np.bool_)
     if (row_left < 0).any() or (col_left < 0).any():
@@ -202,7 +204,7 @@ def redistribute(
     for r in range(int(codes.max()) + 1 if codes.size else 0):  # a handful of regions
         members = np.flatnonzero(codes == r)
         month_total = group_total[r * n_months : (r + 1) * n_months]
-        region_sum = int(month_total.sum())
+        region_sum = int(sum_minor_units(month_total, name="quota_cents")[0])
         if region_sum == 0:
             continue
         years = split_minor_units(np.array([region_sum]), exact[members].sum(axis=1))

@@ -26,6 +26,7 @@ from crmcore._frames import (
 )
 from crmcore.errors import ConfigError, DataError
 from crmcore.quota._apportion import apportion, canonical_method
+from crmcore.quota._keys import key_order
 
 __all__ = ["DEFAULT_GRADE_WEIGHTS", "allocate", "history_weights", "potential_weights"]
 
@@ -245,7 +246,7 @@ def allocate(
     require_not_null(frame, key, arg="frame", key=key)
     require_unique(frame, key, arg="frame")
     canonical_method(method)
-    order = np.argsort(frame[key].to_numpy(), kind="stable")
+    order = key_order(frame, [key], arg="frame")
     ordered = frame.iloc[order]
     w = numeric_column(ordered, weight, arg="frame", key=key, allow_negative=False)
     if not (w > 0).any():

@@ -30,6 +30,7 @@ from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units, sum_minor_units
 from crmcore.quota._apportion import apportion, canonical_method
 from crmcore.quota._distribution import Distribution, period_shares
+from crmcore.quota._keys import key_order
 from crmcore.quota._rounding import drop_ramped, proportional_cells, redistribute, round_residual
 from crmcore.quota.seasonality import DEFAULT_RAMP, ramp_factors
 
@@ -238,7 +239,7 @@ class QuotaPlan:
         """
         grand = int(sum_minor_units(self.table["quota_cents"].to_numpy(dtype=np.int64))[0])
         for level in ("region", "person", "month"):
-            if int(self.by(level).sum()) != self.total:
+            if int(sum_minor_units(self.by(level).to_numpy())[0]) != self.total:
                 raise DataError(f"plan level {level!r} does not add up to total {self.total}")
         if grand != self.total:
             raise DataError(f"plan cells sum to {grand}, not total {self.total}")
@@ -416,7 +417,7 @@ def build_plan(
     check_scalar(total, "total", kind=int, min_value=0)
     method = canonical_method(method)
     labels, shares = _plan_periods(distribution, periods)
-    order = np.lexsort((people[person].to_numpy(), people[region].to_numpy()))
+    order = key_order(people, [region, person], arg="people")
     ppl = people.iloc[order]  # (region, person) order
     w = numeric_column(ppl, weight, arg="people", key=person, allow_negative=False)
     if not (w > 0).any():
