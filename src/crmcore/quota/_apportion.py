@@ -307,7 +307,8 @@ def apportion(
         Non-negative integer to split (e.g. a quota in cents), below ``2**62``.
     weights
         One non-negative weight per item, at least one positive. Integer weights are used
-        exactly; float weights exactly as the binary fractions they store.
+        exactly; float weights exactly as the binary fractions they store, from ``5e-324``
+        to ``1.8e308`` in one call. For a Series, errors name the row label.
     method
         ``"hamilton"`` (largest remainder, default), ``"jefferson"`` (= ``"dhondt"``),
         ``"webster"`` (= ``"sainte_lague"``), ``"huntington_hill"``, ``"adams"``, ``"dean"``;
@@ -340,9 +341,10 @@ def apportion(
     the total is smaller than the number of positive weights, the units go one each to the
     largest weights (ties: lower position first), the limit of the infinite priorities.
 
-    Ties are broken deterministically: of equal priorities (divisor methods) or equal remainders
-    (Hamilton), the item at the lower position gets the unit. Reordering the weights therefore
-    changes only which of exactly tied items wins.
+    Ties are broken deterministically, by the tie rule of
+    :func:`crmcore.money.largest_remainder`: of equal priorities (divisor methods) or equal
+    remainders (Hamilton), the item at the lower position gets the unit. Reordering the
+    weights therefore changes only which of exactly tied items wins.
 
     Examples
     --------
@@ -357,6 +359,8 @@ def apportion(
     (array([5, 3, 0]), array([4, 3, 1]))
     >>> apportion(100, [1, 1, 1], maximum=[20, 100, 100])
     array([20, 40, 40])
+    >>> apportion(10, [1e308, 1e308, 1.0], "dhondt")  # exact at the ends of the float range
+    array([5, 5, 0])
     """
     check_scalar(total, "total", kind=int, min_value=0, max_value=_MAX_TOTAL)
     total = int(total)
