@@ -311,8 +311,18 @@ def _binary_parts(values: npt.NDArray[Any]) -> tuple[IntArray, IntArray | None]:
 
 def _group_sum(values: IntArray, codes: IntArray, size: int) -> IntArray:
     """Exact int64 sums per group of values whose group sums are known to fit."""
-    out = np.zeros(size, dtype=np.int64)
-    np.add.at(out, codes, values)
+    return _per_group(np.add, values, codes, size, 0)
+
+
+def _per_group(
+    func: np.ufunc, values: IntArray, codes: IntArray, size: int, start: int
+) -> IntArray:
+    """``func`` reduced over each group's values (``start`` for groups without rows)."""
+    out = np.full(size, start, dtype=np.int64)
+    if size == 1 and values.size:  # one group: a plain reduction, no scatter
+        out[0] = func(start, func.reduce(values))
+    else:
+        func.at(out, codes, values)
     return out
 
 
@@ -550,16 +560,14 @@ def _split_general(totals: IntArray, m: IntArray, k: IntArray, g: IntArray) -> I
       below the ``r``-th largest lower end surely is not. The rows in between are ranked by
       their exact remainders (ties: first row first).
     """
-    present, local = np.unique(g, return_inverse=True)
-    if present.size < totals.shape[0]:  # work on the groups of this path only
-        totals, g = totals[present], local.reshape(-1).astype(np.int64)
+    present = np.bincount(g, minlength=totals.shape[0]) > 0
+    if not present.all():  # work on the groups of this path only
+        totals, g = totals[present], (np.cumsum(present) - 1)[g]
     size = totals.shape[0]
     big = np.iinfo(np.int64).max
-    base = np.full(size, big, dtype=np.int64)
-    np.minimum.at(base, g, k)
+    base = _per_group(np.minimum, k, g, size, big)
     shift = k - base[g]
-    top = np.full(size, -big, dtype=np.int64)
-    np.maximum.at(top, g, k + np.frexp(m.astype(np.float64))[1])
+    top = _per_group(np.maximum, k + np.frexp(m.astype(np.float64))[1], g, size, -big)
     weight = _exact_group_weights(m, shift, g)
     w_float = np.ones(size)
     for grp, total_weight in weight.items():
@@ -647,8 +655,7 @@ def _split_magnitudes(totals: IntArray, m: IntArray, k: IntArray | None, g: IntA
         shift = None
         scaled = m.astype(np.float64)
     else:
-        base = np.full(size, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(base, g, k)
+        base = _per_group(np.minimum, k, g, size, np.iinfo(np.int64).max)
         shift = k - base[g]
         scaled = np.ldexp(m.astype(np.float64), np.minimum(shift, 200))
     # The float sum is within a factor 1 + n u of the exact one: <= 2**61 means < 2**62.

@@ -85,8 +85,7 @@ def _first_units_only(total: int, weights: Weights, lo: IntArray, hi: IntArray) 
     gives them to the largest weights first (ties: lower position). ``None``: enough units.
     """
     pos = weights.positive
-    first = np.where(pos, np.clip(1, lo, hi), lo)
-    if total >= int(first.sum(dtype=object)):
+    if total >= _int_total(lo) + int(np.count_nonzero(pos & (lo == 0) & (hi >= 1))):
         return None
     out = lo.copy()
     eligible = np.flatnonzero(pos & (lo == 0) & (hi >= 1))
@@ -135,7 +134,7 @@ class _Problem:
         )
         scaled = weights.scaled(shift)
         self.w: FloatArray = scaled if self.positions is None else scaled[self.positions]
-        finite = self.w[np.isfinite(self.w)]
+        finite = self.w[np.isfinite(self.w)] if self.bracketed else self.w  # inf: saturated
         self.wsum = float(math.fsum(finite.tolist())) if finite.size < 4096 else float(finite.sum())
         block = min(self.w.size, _BLOCK)
         self._fbuf = np.empty(block, dtype=np.float64)

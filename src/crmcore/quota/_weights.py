@@ -53,8 +53,10 @@ class Weights:
         self.flt = flt
         self.exact = exact
         self.positive: BoolArray = (exact > 0) if exact is not None else (flt > 0)
-        self.mant, expo = np.frexp(flt)
-        self.expo = expo.astype(np.int64)
+        self._parts: tuple[FloatArray, IntArray] | None = None
+        # Binary exponents of the smallest and largest positive weight (frexp: x = f 2**e).
+        smallest = float(np.min(flt, where=self.positive, initial=math.inf))
+        self._span = (math.frexp(smallest)[1], math.frexp(float(flt.max()))[1])
 
     @property
     def size(self) -> int:
@@ -75,13 +77,20 @@ class Weights:
 
     def span(self) -> tuple[int, int]:
         """Smallest and largest binary exponent of the positive weights."""
-        e = self.expo[self.positive]
-        return int(e.min()), int(e.max())
+        return self._span
 
     def scaled(self, shift: int) -> FloatArray:
         """Weights times ``2**shift``; beyond float range they become 0 or inf (saturated)."""
+        low, high = self._span
+        if low + shift >= -1021 and high + shift <= 1023:  # exact: no result leaves range
+            fast: FloatArray = np.ldexp(self.flt, shift)
+            return fast
+        if self._parts is None:
+            mant, expo = np.frexp(self.flt)
+            self._parts = (mant, expo.astype(np.int64))
+        mant, expo = self._parts
         with np.errstate(over="ignore", under="ignore"):
-            out: FloatArray = np.ldexp(self.mant, self.expo + shift)
+            out: FloatArray = np.ldexp(mant, expo + shift)
         return out
 
 
