@@ -98,7 +98,7 @@ def _fit(
             return fit
         if method == "ets":
             raise DataError(
-                f"{hist.describe(i, by)} (first row {hist.first_rows[i]!r}): no ETS model could "
+                f"{hist.describe(i, by)} (first row {show(hist.first_rows[i])}): no ETS model could "
                 "be fitted; use method='auto' to fall back to seasonal naive or drift",
                 row=hist.first_rows[i],
             )

@@ -122,7 +122,7 @@ class History:
         column = by[0] if by else None
         value = None if self.keys is None else self.keys[by[0]].iloc[i]
         return DataError(
-            f"{self.describe(i, by)} (first row {self.first_rows[i]!r}) has {n} {name} "
+            f"{self.describe(i, by)} (first row {show(self.first_rows[i])}) has {n} {name} "
             f"period(s){where}; {what} needs at least {need}",
             column=column,
             row=self.first_rows[i],
@@ -311,7 +311,7 @@ def _tabulate(
     np.minimum.at(first, kept_codes, pos.astype(np.intp))
     row_positions = np.full(n_groups, len(history), dtype=np.intp)
     np.minimum.at(row_positions, codes, np.arange(len(history), dtype=np.intp))
-    first_rows: list[Any] = [history.index[p] for p in row_positions]
+    first_rows: list[Any] = [history.index[int(p)] for p in row_positions]
     if (first == width).any():
         i = int(np.argmax(first == width))
         raise DataError(
