@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from crmcore._frames import check_choice
+from crmcore._frames import check_choice, show
 from crmcore._periods import canonical_period
 from crmcore.errors import DataError
 from crmcore.forecast._history import History, read_history
@@ -30,7 +30,7 @@ def _profile(hist: History, m: int) -> np.ndarray:
     if len(bad):
         period = hist.periods()[hist.first[0] + bad[0]]
         raise DataError(
-            f"the history has net sales {y[bad[0]]!r} in period {period}; seasonal weights "
+            f"the history has net sales {show(y[bad[0]])} in period {period}; seasonal weights "
             "need non-negative sales per period",
             value=float(y[bad[0]]),
         )
