@@ -1,6 +1,6 @@
 """crmcore: CRM sales-management logic as a pure, tested, fast library.
 
-Five business areas, one subpackage each:
+Six business areas, one subpackage each:
 
 - :mod:`crmcore.segmentation` — RFM and BTYD summaries, RFM scores and segments, ABC / ABC-XYZ
   classes, customer grades;
@@ -8,6 +8,8 @@ Five business areas, one subpackage each:
   expected purchases, customer lifetime value, holdout checks and cohort retention;
 - :mod:`crmcore.pipeline` — stage models, weighted pipelines, landing schedules, learned stage
   odds, Monte-Carlo ranges, split credit, campaign ROI, opportunity lifecycle;
+- :mod:`crmcore.forecast` — sales forecasts from history with prediction intervals,
+  rolling-origin backtests and seasonal weights for quotas;
 - :mod:`crmcore.quota` — exact apportionment of targets across regions, people and months;
 - :mod:`crmcore.kpi` — attainment, scorecards, levels, commissions and sales KPIs.
 
@@ -22,7 +24,18 @@ Examples
 True
 """
 
-from crmcore import clv, datasets, errors, kpi, money, pipeline, privacy, quota, segmentation
+from crmcore import (
+    clv,
+    datasets,
+    errors,
+    forecast,
+    kpi,
+    money,
+    pipeline,
+    privacy,
+    quota,
+    segmentation,
+)
 
 __version__ = "0.1.0"
 
@@ -31,6 +44,7 @@ __all__ = [
     "clv",
     "datasets",
     "errors",
+    "forecast",
     "kpi",
     "money",
     "pipeline",
