@@ -115,7 +115,9 @@ def test_grouped_scores_equal_one_series_at_a_time() -> None:
     a = _quarters(GROWING)
     b = _quarters([5.0, 1, 5, 1, 6, 2, 6, 2, 7, 3, 7, 3])
     both = pd.concat([a.assign(team="a"), b.assign(team="b")], ignore_index=True)
-    grouped = backtest(both, period="Q", by="team", n_origins=1, methods=["drift", "seasonal_naive"])
+    grouped = backtest(
+        both, period="Q", by="team", n_origins=1, methods=["drift", "seasonal_naive"]
+    )
     assert grouped.scores.index.names == ["team", "method"]
     for team, frame in (("a", a), ("b", b)):
         alone = backtest(frame, period="Q", n_origins=1, methods=["drift", "seasonal_naive"])

@@ -18,8 +18,10 @@ quick_methods = st.sampled_from(["seasonal_naive", "drift", "auto"])
 
 
 @st.composite
-def monthly(draw: st.DrawFn, min_size: int = 3, max_size: int = 23) -> pd.DataFrame:
-    values = draw(st.lists(sales, min_size=min_size, max_size=max_size))
+def monthly(
+    draw: st.DrawFn, min_size: int = 3, max_size: int = 23, low: float = 0.0
+) -> pd.DataFrame:
+    values = draw(st.lists(st.floats(low, 1e6), min_size=min_size, max_size=max_size))
     start = draw(st.sampled_from(["2020-01", "2020-05", "2021-11"]))
     return pd.DataFrame(
         {"date": pd.period_range(start, periods=len(values), freq="M"), "amount": values}
@@ -47,21 +49,19 @@ def _usable(method: str, n: int) -> bool:
     return n >= 13 if method == "seasonal_naive" else True
 
 
-@given(history=monthly(min_size=24, max_size=48), start_quarter=st.booleans())
+@given(history=monthly(min_size=24, max_size=48, low=0.01), start_quarter=st.booleans())
 def test_weights_are_a_profile(history: pd.DataFrame, start_quarter: bool) -> None:
     period = "M"
     if start_quarter:
-        history = history.assign(date=history["date"].dt.asfreq("Q")).groupby(
-            "date", as_index=False
-        )["amount"].sum()
+        history = (
+            history.assign(date=history["date"].dt.asfreq("Q"))
+            .groupby("date", as_index=False)["amount"]
+            .sum()
+        )
         period = "Q"
         if len(history) < 8:
             return
-    try:
-        weights = call_unmutated(seasonal_weights, history, period=period)
-    except ValueError as err:  # a month with no sales around it in any year: named
-        assert "no sales around" in str(err)
-        return
+    weights = call_unmutated(seasonal_weights, history, period=period)
     assert len(weights) == (12 if period == "M" else 4)
     assert weights.sum() == pytest.approx(1.0, abs=1e-12)
     assert (weights >= 0).all()

@@ -1,4 +1,4 @@
-"""sales_forecast: hand-worked benchmark forecasts, ETS agreement with statsmodels, groups, quota."""
+"""sales_forecast: hand-worked benchmarks, ETS agreement with statsmodels, groups, quota."""
 
 from __future__ import annotations
 
@@ -40,9 +40,7 @@ def test_seasonal_naive_by_hand() -> None:
     # (FPP3 section 5.5: no parameter, m missing residuals). The h-step sd is 2 * sqrt(k + 1)
     # with k = (h - 1) // 4 whole seasons: 2 for h = 1..4, 2 * sqrt(2) for h = 5.
     history = _quarters([10.0, 20, 30, 40, 12, 22, 32, 42])
-    result = call_unmutated(
-        sales_forecast, history, period="Q", horizon=5, method="seasonal_naive"
-    )
+    result = call_unmutated(sales_forecast, history, period="Q", horizon=5, method="seasonal_naive")
     frame = result.forecast
     assert frame.index.astype(str).tolist() == ["2024Q1", "2024Q2", "2024Q3", "2024Q4", "2025Q1"]
     np.testing.assert_allclose(frame["forecast"], [12, 22, 32, 42, 12])

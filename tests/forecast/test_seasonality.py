@@ -109,14 +109,17 @@ def test_needs_two_full_seasons() -> None:
 def test_negative_net_sales_in_a_period() -> None:
     tx = pd.DataFrame(
         {
-            "date": [*pd.date_range("2022-01-31", periods=24, freq="ME"), pd.Timestamp("2022-03-15")],
+            "date": [
+                *pd.date_range("2022-01-31", periods=24, freq="ME"),
+                pd.Timestamp("2022-03-15"),
+            ],
             "amount": [1.0] * 24 + [-5.0],
         }
     )
-    with pytest.raises(DataError, match="negative value -5.0 at row 24"):
+    with pytest.raises(DataError, match=r"negative value -5\.0 at row 24"):
         seasonal_weights(tx)
     # Refunds allowed, the rows may be negative but not a period's net sales.
-    with pytest.raises(DataError, match="net sales -4.0 in period 2022-03"):
+    with pytest.raises(DataError, match=r"net sales -4\.0 in period 2022-03"):
         seasonal_weights(tx, refunds="allow")
     tx.loc[24, "amount"] = -0.5
     assert seasonal_weights(tx, refunds="allow").sum() == pytest.approx(1.0)

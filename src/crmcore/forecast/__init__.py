@@ -13,6 +13,7 @@ drift are crmcore's own and need nothing more.
 
 Examples
 --------
+>>> import pandas as pd
 >>> from crmcore.forecast import sales_forecast
 >>> history = pd.DataFrame({"date": pd.period_range("2024Q1", periods=4, freq="Q"),
 ...                         "amount": [100.0, 110, 120, 130]})

@@ -62,7 +62,7 @@ def check_levels(levels: object) -> tuple[float, ...]:
 
 
 def check_method(method: object) -> str:
-    """``method`` checked against the known methods."""
+    """Check ``method`` against the known methods and return it."""
     return str(check_choice(method, "method", METHODS))
 
 
@@ -72,7 +72,7 @@ def level_label(level: float) -> str:
 
 
 def _resolve(method: str, y: _Array, season: int) -> str:
-    """The method actually used for a series of this length (``auto`` resolved)."""
+    """Resolve ``auto`` to the method used for a series of this length."""
     if method != "auto":
         return method
     n = len(y)
@@ -84,27 +84,37 @@ def _resolve(method: str, y: _Array, season: int) -> str:
 
 
 def _fit(
-    hist: History, i: int, y: _Array, method: str, horizon: int, levels: Sequence[float], *,
-    by: Sequence[str], seed: int, where: str,
+    hist: History,
+    i: int,
+    y: _Array,
+    *,
+    method: str,
+    horizon: int,
+    levels: Sequence[float],
+    by: Sequence[str],
+    seed: int,
+    where: str,
 ) -> Fit:
     m = hist.season
     used = _resolve(method, y, m)
     need = minimum_length(used, m)
     if len(y) < need:
-        raise hist.too_short(i, by, len(y), need, _WHAT[method], where)
+        raise hist.too_short(i, by, n=len(y), need=need, what=_WHAT[method], where=where)
     if used == "ets":
         fit = fit_ets(y, m, horizon, levels, seed)
         if fit is not None:
             return fit
         if method == "ets":
             raise DataError(
-                f"{hist.describe(i, by)} (first row {show(hist.first_rows[i])}): no ETS model could "
-                "be fitted; use method='auto' to fall back to seasonal naive or drift",
+                f"{hist.describe(i, by)} (first row {show(hist.first_rows[i])}): no ETS model "
+                "could be fitted; use method='auto' to fall back to seasonal naive or drift",
                 row=hist.first_rows[i],
             )
         used = "seasonal_naive" if m > 1 and len(y) > m else "drift"
-    return seasonal_naive(y, m, horizon, levels) if used == "seasonal_naive" else drift(
-        y, m, horizon, levels
+    return (
+        seasonal_naive(y, m, horizon, levels)
+        if used == "seasonal_naive"
+        else drift(y, m, horizon, levels)
     )
 
 
@@ -129,7 +139,10 @@ def forecast_all(
     models: list[str] = []
     lengths = hist.lengths(end)
     for i in range(n_series):
-        fit = _fit(hist, i, hist.series(i, end), method, horizon, levels, by=by, seed=seed, where=where)
+        y = hist.series(i, end)
+        fit = _fit(
+            hist, i, y, method=method, horizon=horizon, levels=levels, by=by, seed=seed, where=where
+        )
         point[i], lower[i], upper[i], aicc[i] = fit.point, fit.lower, fit.upper, fit.aicc
         models.append(fit.model)
     if not hist.refunds:

@@ -77,14 +77,20 @@ def _fit_one(sm: Any, y: _Array, spec: tuple[str, str | None, bool, str | None],
     return model.fit(disp=False)
 
 
-def fit_ets(
-    y: _Array, season: int, horizon: int, levels: Sequence[float], seed: int
-) -> Fit | None:
-    """The AICc-best ETS model's forecast, or ``None`` when no candidate could be fitted."""
+def fit_ets(y: _Array, season: int, horizon: int, levels: Sequence[float], seed: int) -> Fit | None:
+    """Return the AICc-best ETS model's forecast, or ``None`` when no candidate could be fitted."""
     sm = import_optional("statsmodels.tsa.exponential_smoothing.ets", "forecast")
+    threadpoolctl = import_optional("threadpoolctl", "forecast")
     positive = bool((y > 0).all())
     best: tuple[float, Any, tuple[str, str | None, bool, str | None]] | None = None
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
+    # One BLAS thread: each L-BFGS-B step of statsmodels' fit solves a tiny system, and waking
+    # a pool of BLAS threads for it cost 6x the fit itself (measured: 8.1 s -> 1.2 s CPU per
+    # 60-month series, benchmarks/bench_forecast.py).
+    with (
+        warnings.catch_warnings(),
+        np.errstate(all="ignore"),
+        threadpoolctl.threadpool_limits(limits=1, user_api="blas"),
+    ):
         warnings.simplefilter("ignore")
         for spec in candidates(positive, season):
             try:

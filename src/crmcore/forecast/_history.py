@@ -98,26 +98,26 @@ class History:
         return self.values[i, self.first[i] : stop]
 
     def periods(self) -> pd.PeriodIndex:
-        """The grid as pandas Periods."""
+        """Return the grid as pandas Periods."""
         return to_period_index(self.grid, self.period)
 
     def future(self, horizon: int, end: int | None = None) -> pd.PeriodIndex:
-        """The ``horizon`` periods after grid position ``end - 1`` (default: after the grid)."""
+        """Return the ``horizon`` periods after grid position ``end - 1`` (default: the end)."""
         stop = len(self.grid) if end is None else end
         last = self.periods()[stop - 1]
         return pd.period_range(last + 1, periods=horizon, freq=last.freq)
 
     def describe(self, i: int, by: Sequence[str]) -> str:
-        """``"the history"`` or ``"the history of territory='North'"`` for messages."""
+        """Name series ``i`` for messages: ``the history of territory='North'``."""
         if self.keys is None:
             return "the history"
         pairs = ", ".join(f"{c}={show(self.keys[c].iloc[i])}" for c in by)
         return f"the history of {pairs}"
 
     def too_short(
-        self, i: int, by: Sequence[str], n: int, need: int, what: str, where: str = ""
+        self, i: int, by: Sequence[str], *, n: int, need: int, what: str, where: str = ""
     ) -> DataError:
-        """The error for a series with ``n`` periods where ``need`` are required."""
+        """Build the error for a series with ``n`` periods where ``need`` are required."""
         name = _NAMES[self.period]
         column = by[0] if by else None
         value = None if self.keys is None else self.keys[by[0]].iloc[i]
@@ -174,7 +174,7 @@ def _period_input(history: pd.DataFrame, date: str, code: str, codes: _IntArray)
             row=history.index[pos],
             value=column.iloc[pos],
         )
-    ordinals = column.array.asi8  # type: ignore[attr-defined]  # PeriodArray
+    ordinals = column.array.asi8
     dup = pd.DataFrame({"g": codes, "p": ordinals}).duplicated().to_numpy()
     pos = first_true(dup)
     if pos is not None:
@@ -262,7 +262,17 @@ def read_history(
             keep = (starts < last).to_numpy()
             last = period_range(last - pd.Timedelta(days=400), last, code)[-2]
     return _tabulate(
-        history, starts, amounts, codes, keys, n_groups, keep, last, code, incomplete, refunds
+        history,
+        starts=starts,
+        amounts=amounts,
+        codes=codes,
+        keys=keys,
+        n_groups=n_groups,
+        keep=keep,
+        last=last,
+        code=code,
+        incomplete=incomplete,
+        refunds=refunds,
     )
 
 
@@ -282,6 +292,7 @@ def _check_not_after(
 
 def _tabulate(
     history: pd.DataFrame,
+    *,
     starts: pd.Series,
     amounts: npt.NDArray[np.float64],
     codes: _IntArray,
@@ -323,7 +334,7 @@ def _tabulate(
         period=code,
         season=SEASON[code],
         grid=grid,
-        values=values.reshape(n_groups, width),
+        values=values.reshape(n_groups, width).astype(np.float64),
         first=first,
         keys=keys,
         first_rows=first_rows,

@@ -91,7 +91,7 @@ def seasonal_naive(y: _Array, season: int, horizon: int, levels: Sequence[float]
 
 
 def drift(y: _Array, season: int, horizon: int, levels: Sequence[float]) -> Fit:
-    """The last value plus ``h`` times the average change; sd = s * sqrt(h (1 + h / (T - 1))).
+    """Extend the last value by ``h`` times the average change; sd = s * sqrt(h (1 + h / (T - 1))).
 
     ``s`` is the standard deviation of the one-step residuals ``y[t] - y[t-1] - c`` with one
     estimated parameter, the average change ``c``. Needs at least 3 periods.

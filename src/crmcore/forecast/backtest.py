@@ -1,4 +1,4 @@
-"""Rolling-origin evaluation: would a forecast method have beaten the obvious on past data?"""
+"""Rolling-origin evaluation: how each forecast method would have done on past sales."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ class Backtest:
     scores
         Indexed by ``method`` (by the ``by`` columns, then ``method``, when grouped), sorted:
         ``mae``, ``rmse``, ``mase``, ``relative_mae`` (MAE divided by seasonal naive's MAE on
-        the same forecasts: below 1 beats it), ``coverage_<L>`` per level (share of actual
+        the same forecasts: below 1 beats it; NaN when seasonal naive made no error),
+        ``coverage_<L>`` per level (share of actual
         values inside the interval) and ``forecasts`` (how many were scored).
     forecasts
         One row per series, method, origin and step: the ``by`` columns, ``method``,
@@ -44,11 +45,12 @@ class Backtest:
 
     Examples
     --------
-    >>> history = pd.DataFrame({"date": pd.period_range("2020Q1", periods=12, freq="Q"),
-    ...                         "amount": [10.0, 20, 30, 40] * 3})
+    >>> import pandas as pd
+    >>> history = pd.DataFrame({"date": pd.period_range("2020Q1", periods=16, freq="Q"),
+    ...                         "amount": [10.0, 20, 30, 40] * 4})
     >>> bt = backtest(history, period="Q", n_origins=2, methods=["seasonal_naive"])
     >>> bt.origins.astype(str).tolist()
-    ['2021Q4', '2022Q1']
+    ['2021Q4', '2022Q4']
     >>> bt.scores[["mae", "relative_mae", "forecasts"]]
                     mae  relative_mae  forecasts
     method
@@ -103,6 +105,7 @@ def _scale(hist: History, end: int) -> _Array:
 
 def _long(
     hist: History,
+    *,
     methods: Sequence[str],
     ends: list[int],
     horizon: int,
@@ -260,6 +263,7 @@ def backtest(
 
     Examples
     --------
+    >>> import pandas as pd
     >>> history = pd.DataFrame({"date": pd.period_range("2020-01", periods=10, freq="M"),
     ...                         "amount": [10.0, 12, 14, 16, 18, 20, 22, 24, 26, 28]})
     >>> bt = backtest(history, horizon=2, n_origins=2, methods=["drift"], levels=[0.8])
@@ -295,10 +299,22 @@ def backtest(
         include_incomplete=include_incomplete,
         refunds=refunds,
     )
-    h = hist.season if horizon is None else int(check_scalar(horizon, "horizon", kind=int, min_value=1))
+    h = (
+        hist.season
+        if horizon is None
+        else int(check_scalar(horizon, "horizon", kind=int, min_value=1))
+    )
     s = h if step is None else int(check_scalar(step, "step", kind=int, min_value=1))
     ends = _origins(hist, h, s, int(n_origins))
-    long = _long(hist, method_list, ends, h, level_tuple, by_cols, int(seed))
+    long = _long(
+        hist,
+        methods=method_list,
+        ends=ends,
+        horizon=h,
+        levels=level_tuple,
+        by=by_cols,
+        seed=int(seed),
+    )
     scores = _scores(long, level_tuple).reset_index()
     _keyed(scores, hist, by_cols, scores.pop("series"))
     scores = scores.set_index([*by_cols, "method"]).sort_index()

@@ -43,7 +43,8 @@ class SalesForecast:
 
     Examples
     --------
-    >>> history = pd.DataFrame({"date": pd.date_range("2024-01-01", periods=5, freq="MS"),
+    >>> import pandas as pd
+    >>> history = pd.DataFrame({"date": pd.period_range("2024-01", periods=5, freq="M"),
     ...                         "amount": [10.0, 12, 14, 16, 18]})
     >>> result = sales_forecast(history, horizon=2, method="drift")
     >>> result.models[["model", "periods"]]
@@ -77,8 +78,9 @@ class SalesForecast:
 
         Examples
         --------
+        >>> import pandas as pd
         >>> history = pd.DataFrame({
-        ...     "date": list(pd.date_range("2024-01-01", periods=4, freq="MS")) * 2,
+        ...     "date": list(pd.period_range("2024-01", periods=4, freq="M")) * 2,
         ...     "territory": ["North"] * 4 + ["South"] * 4,
         ...     "amount": [10.0, 10, 10, 10, 5, 6, 7, 8]})
         >>> sales_forecast(history, by="territory", horizon=2, method="drift").totals()
@@ -103,7 +105,7 @@ def result_frame(
     levels: Sequence[float],
     by: Sequence[str],
 ) -> pd.DataFrame:
-    """The long frame: one row per series and period (series in key order, periods ascending)."""
+    """Build the long frame: one row per series and period, series in key order."""
     n_series, horizon = batch.point.shape
     columns: dict[str, object] = {}
     if hist.keys is not None:
@@ -215,21 +217,27 @@ def sales_forecast(
 
     Examples
     --------
-    >>> history = pd.DataFrame({"date": pd.date_range("2023-01-01", periods=14, freq="MS"),
-    ...                         "amount": [5.0, 7, 9, 6] * 3 + [5, 7]})
-    >>> result = sales_forecast(history, period="Q", horizon=3, levels=[0.8])
-    Traceback (most recent call last):
-    ...
-    crmcore.errors.DataError: the history (first row 0) has 4 quarterly period(s); any ...
-    >>> result = sales_forecast(history, horizon=3, method="seasonal_naive", levels=[0.8])
-    >>> result.forecast.round(2)
+    Transactions; 2 April does not complete April, so the history ends in March, and three
+    months are too few for anything but drift (the line from January's 100 to March's 150):
+
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({
+    ...     "date": pd.to_datetime(["2024-01-15", "2024-02-03", "2024-02-20", "2024-03-09",
+    ...                             "2024-04-02"]),
+    ...     "amount": [100.0, 60.0, 70.0, 150.0, 20.0]})
+    >>> result = sales_forecast(tx, horizon=2, levels=[0.8])
+    >>> result.forecast.round(1)
              forecast  lower_80  upper_80
     period
-    2024-03      9.0      9.0      9.0
-    2024-04      6.0      6.0      6.0
-    2024-05      5.0      5.0      5.0
-    >>> result.models["model"].tolist()
-    ['seasonal_naive']
+    2024-04     175.0     163.9     186.1
+    2024-05     200.0     181.9     218.1
+    >>> result.models["model"].tolist(), str(result.incomplete_period), result.excluded
+    (['drift'], '2024-04', 1)
+    >>> sales_forecast(tx.iloc[:3], horizon=2)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: the history (first row 0) has 1 monthly period(s); method='auto' \
+(its shortest fallback, drift) needs at least 3
     """
     by_cols = by_columns(by)
     check_method(method)
@@ -247,7 +255,12 @@ def sales_forecast(
         refunds=refunds,
     )
     batch = forecast_all(
-        hist, end=None, horizon=int(horizon), levels=level_tuple, method=method, by=by_cols,
+        hist,
+        end=None,
+        horizon=int(horizon),
+        levels=level_tuple,
+        method=method,
+        by=by_cols,
         seed=int(seed),
     )
     periods = hist.future(int(horizon))
