@@ -18,6 +18,7 @@ MODULES = [
     "crmcore.segmentation",
     "crmcore.clv",
     "crmcore.pipeline",
+    "crmcore.forecast",
     "crmcore.quota",
     "crmcore.kpi",
 ]
@@ -58,6 +59,7 @@ def test_subpackages_are_reexported() -> None:
     for name in (
         "segmentation",
         "pipeline",
+        "forecast",
         "quota",
         "kpi",
         "datasets",
