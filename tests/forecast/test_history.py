@@ -277,6 +277,12 @@ def test_bad_arguments() -> None:
         sales_forecast(frame, levels="80")
     with pytest.raises(ConfigError, match=re.escape("by=[] must be a column name")):
         sales_forecast(frame, by=[])
+    with pytest.raises(ConfigError, match="names column 'forecast', which is taken by the"):
+        sales_forecast(frame.assign(forecast=1), by="forecast")
+    with pytest.raises(ConfigError, match="names column 'date', which is taken by the"):
+        backtest(frame, by="date")
+    with pytest.raises(ConfigError, match="names column 't', which is given twice"):
+        sales_forecast(frame.assign(t=1), by=["t", "t"])
     with pytest.raises(ConfigError, match="include_incomplete must be True or False"):
         sales_forecast(frame, include_incomplete="yes")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="methods='auto' must be a non-empty list"):

@@ -130,15 +130,26 @@ class History:
         )
 
 
-def by_columns(by: str | Sequence[str] | None) -> tuple[str, ...]:
-    """``by`` as a tuple of column names (empty when ungrouped)."""
+def by_columns(by: str | Sequence[str] | None, *, reserved: Sequence[str] = ()) -> tuple[str, ...]:
+    """Return ``by`` as a tuple of column names (empty when ungrouped).
+
+    A name among ``reserved`` (the date and amount columns, the result's own columns) or given
+    twice is a :class:`~crmcore.errors.ConfigError`.
+    """
     if by is None:
         return ()
-    if isinstance(by, str):
-        return (by,)
-    cols = tuple(by)
+    cols = (by,) if isinstance(by, str) else tuple(by)
     if not cols or not all(isinstance(c, str) for c in cols):
         raise ConfigError(f"by={by!r} must be a column name or a list of column names", column="by")
+    for column in cols:
+        if column in reserved or cols.count(column) > 1:
+            raise ConfigError(
+                f"by={by!r} names column {column!r}, which is "
+                + ("given twice" if cols.count(column) > 1 else "taken by the input or result")
+                + "; group by other columns (rename it first)",
+                column="by",
+                value=column,
+            )
     return cols
 
 

@@ -278,8 +278,13 @@ def backtest(
     method
     drift   0.0          1.0          4
     """
-    by_cols = by_columns(by)
     level_tuple = check_levels(levels)
+    outputs = [
+        f"{kind}_{level_label(lv)}" for lv in level_tuple for kind in ("lower", "upper", "coverage")
+    ]
+    fixed = ["method", "origin", "period", "step", "model", "actual", "forecast", "naive"]
+    metrics = ["mae", "rmse", "mase", "relative_mae", "forecasts", "series", "scale"]
+    by_cols = by_columns(by, reserved=[date, amount, *fixed, *metrics, *outputs])
     if isinstance(methods, str) or not isinstance(methods, Sequence) or not methods:
         raise ConfigError(
             f"methods={show(methods)} must be a non-empty list of method names",

@@ -239,11 +239,15 @@ def sales_forecast(
     crmcore.errors.DataError: the history (first row 0) has 1 monthly period(s); method='auto' \
 (its shortest fallback, drift) needs at least 3
     """
-    by_cols = by_columns(by)
     check_method(method)
     check_scalar(horizon, "horizon", kind=int, min_value=1)
     check_scalar(seed, "seed", kind=int, min_value=0)
     level_tuple = check_levels(levels)
+    outputs = [f"{side}_{level_label(lv)}" for lv in level_tuple for side in ("lower", "upper")]
+    by_cols = by_columns(
+        by,
+        reserved=[date, amount, "forecast", "model", "periods", "first_period", "aicc", *outputs],
+    )
     hist = read_history(
         history,
         date=date,
