@@ -220,3 +220,31 @@ def test_two_group_columns() -> None:
     assert result.forecast["person"].tolist() == ["ann", "bob"]
     np.testing.assert_allclose(result.forecast["forecast"], [5.0, 0.0])
     assert result.totals().index.names == ["region", "person"]
+
+
+@pytest.mark.parametrize(
+    ("period", "dates", "method", "first", "model"),
+    [
+        # Weeks start on Monday (ISO 8601); one season is 52 weeks, so 8 weeks get drift.
+        ("W", pd.date_range("2024-01-01", periods=8, freq="W-SUN"), "auto", "2024-02-26", "drift"),
+        # Days: a season is a week; 12 days are more than one week, less than two: seasonal
+        # naive (two weeks would get ETS).
+        (
+            "D",
+            pd.date_range("2024-01-01", periods=12, freq="D"),
+            "auto",
+            "2024-01-13",
+            "seasonal_naive",
+        ),
+        # Years have no season: drift.
+        ("Y", pd.date_range("2019-12-31", periods=5, freq="YE"), "auto", "2024", "drift"),
+    ],
+)
+def test_other_periods(
+    period: str, dates: pd.DatetimeIndex, method: str, first: str, model: str
+) -> None:
+    history = pd.DataFrame({"date": dates, "amount": np.arange(1.0, len(dates) + 1)})
+    result = sales_forecast(history, period=period, horizon=2, method=method)
+    assert result.models["model"].tolist() == [model]
+    assert str(result.forecast.index[0]).startswith(first)
+    assert result.incomplete_period is None
