@@ -131,10 +131,9 @@ def _timed(func):  # type: ignore[no-untyped-def]
 def statsmodels_loop(values: np.ndarray) -> np.ndarray:
     """The hand-written loop: 15 ETSModel fits per series, smallest AICc, 80/95 % intervals."""
     from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+    from threadpoolctl import threadpool_limits
 
     from crmcore.forecast._ets import candidates  # the same candidate list, for a fair race
-
-    from threadpoolctl import threadpool_limits
 
     out = np.empty((values.shape[0], HORIZON, 5))
     # One BLAS thread, as crmcore does: the loop is timed at its best.
