@@ -13,7 +13,7 @@ import pytest
 from crmcore.errors import ConfigError, MissingDependencyError
 from crmcore.forecast import SalesForecast, sales_forecast
 from crmcore.forecast._ets import candidates
-from crmcore.quota import apportion
+from crmcore.quota import allocate, apportion
 from helpers import call_unmutated
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -189,6 +189,21 @@ def test_territory_forecasts_weigh_a_quota() -> None:
     quota = apportion(1_000_000, demand)
     assert quota.sum() == 1_000_000
     np.testing.assert_array_equal(quota, [361_702, 638_298])
+
+
+def test_territory_forecasts_feed_allocate() -> None:
+    months = pd.period_range("2023-01", periods=6, freq="M")
+    history = pd.DataFrame(
+        {
+            "date": list(months) * 2,
+            "territory": ["South"] * 6 + ["North"] * 6,
+            "amount": [30.0] * 6 + [10.0, 11, 12, 13, 14, 15],
+        }
+    )
+    demand = sales_forecast(history, by="territory", horizon=3, method="drift").totals()
+    plan = allocate(demand.rename("weight").reset_index(), 1_000_000, key="territory")
+    assert plan["quota_cents"].to_dict() == {"North": 361_702, "South": 638_298}
+    assert plan["share"].sum() == pytest.approx(1.0)
 
 
 def test_totals_need_groups() -> None:
