@@ -68,7 +68,15 @@ def test_drift_by_hand() -> None:
 
 
 def test_level_labels_follow_the_levels() -> None:
-    result = sales_forecast(_quarters([1.0, 2, 3]), period="Q", horizon=1, levels=(0.975, 0.5))
+    result = sales_forecast(
+        _quarters([1.0, 2, 3]), period="Q", horizon=1, levels=np.array([0.975, 0.5])
+    )
+    assert (
+        sales_forecast(_quarters([1.0, 2, 3]), period="Q", horizon=1, levels=0.9).forecast.columns[
+            1
+        ]
+        == "lower_90"
+    )
     assert list(result.forecast.columns) == [
         "forecast",
         "lower_50",

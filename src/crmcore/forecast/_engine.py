@@ -46,6 +46,8 @@ class Batch:
 def check_levels(levels: object) -> tuple[float, ...]:
     """Interval levels as a sorted tuple of distinct fractions in (0, 1)."""
     values = (levels,) if isinstance(levels, Real) else levels
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        values = values.tolist()
     if not isinstance(values, Sequence) or isinstance(values, str):
         raise ConfigError(
             f"levels={show(levels)} must be a sequence of fractions such as (0.8, 0.95)",
