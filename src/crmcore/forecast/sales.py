@@ -174,7 +174,7 @@ def sales_forecast(
     horizon
         Number of future periods (>= 1).
     levels
-        Prediction interval levels, fractions in (0, 1).
+        Prediction interval levels: fractions in (0, 1), one number or a sequence.
     by
         Column(s) naming separate series (person, territory, product): each is forecast on its
         own history (from its first period with sales to the common last period), so a group's
