@@ -10,7 +10,7 @@ import pytest
 
 from crmcore.errors import DataError
 from crmcore.forecast import seasonal_weights
-from crmcore.quota import seasonal_split
+from crmcore.quota import build_plan, seasonal_split
 from helpers import call_unmutated
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -89,8 +89,28 @@ def test_weights_split_a_target_with_quota() -> None:
         }
     )
     weights = seasonal_weights(history, period="Q")
-    split = seasonal_split(1_000_000, 100 * weights)
+    # The one-line recipe: quota takes the fractions as they are.
+    split = seasonal_split(1_000_000, seasonal_weights(history, period="Q"))
     assert split.tolist() == [100_000, 200_000, 300_000, 400_000]
+    assert split.index.tolist() == [1, 2, 3, 4]
+    pd.testing.assert_series_equal(split, seasonal_split(1_000_000, 100 * weights))
+
+
+def test_weights_are_a_plan_distribution() -> None:
+    history = _monthly(np.tile(np.arange(1.0, 13.0), 3))
+    people = pd.DataFrame(
+        {"region": ["N", "N", "S"], "person": ["a", "b", "c"], "weight": [2, 1, 1]}
+    )
+    plan = build_plan(people, 7_800_000, distribution=seasonal_weights(history))
+    assert plan.check()
+    months = plan.pivot().loc["total"].drop("total")
+    # Month m's share of the year is m / 78: 100,000 cents per unit of the pattern.
+    assert months.tolist() == [100_000 * m for m in range(1, 13)]
+    assert plan.table.groupby("person")["quota_cents"].sum().tolist() == [
+        3_900_000,
+        1_950_000,
+        1_950_000,
+    ]
 
 
 def test_transactions_are_summed_first() -> None:

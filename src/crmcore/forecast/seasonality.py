@@ -81,7 +81,8 @@ def seasonal_weights(
     factors). A growing business therefore does not push weight into the later months.
 
     The weights are what ``quota``'s seasonal split and plan builder take: "split this target
-    like last years' sales" is ``seasonal_split(total, 100 * seasonal_weights(history))``.
+    like last years' sales" is ``seasonal_split(total, seasonal_weights(history))`` (and
+    ``build_plan(people, total, distribution=seasonal_weights(history))``).
 
     Parameters
     ----------
