@@ -13,6 +13,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from matplotlib.figure import Figure
 from PIL import Image
 
@@ -25,19 +27,35 @@ from crmcore.pipeline import (
     simulate_pipeline,
 )
 from crmcore.quota import build_plan
-from crmcore.segmentation import rfm_scores, rfm_segments, rfm_summary
+from crmcore.segmentation import fit_rfm_bins, rfm_scores, rfm_segments, rfm_summary, score_rfm
 
 DPI = 80
 COLOURS = 128  # palette PNGs: a quarter of the size of full-colour ones, no visible loss
 STAGES = ["prospect", "qualification", "proposal", "negotiation"]
 
 
+def _bought_once() -> pd.DataFrame:
+    """The summary of docs/charts.md where 55 % of customers bought once (edges collapse)."""
+    rng = np.random.default_rng(3)
+    return pd.DataFrame(
+        {
+            "recency": rng.integers(0, 400, 500),
+            "frequency": np.where(rng.random(500) < 0.55, 1, rng.integers(2, 9, 500)),
+            "monetary": rng.gamma(2.0, 300.0, 500),
+        },
+        index=pd.Index(range(500), name="customer_id"),
+    )
+
+
 def _segmentation() -> dict[str, Figure]:
     summary = rfm_summary(datasets.transactions(1000, seed=1))
     scores = rfm_scores(summary)
     segments = rfm_segments(scores)
+    once = _bought_once()
+    edges = fit_rfm_bins(once)
     return {
         "rfm_heatmap": plot.rfm_heatmap(scores),
+        "rfm_heatmap_collapsed": plot.rfm_heatmap(score_rfm(once, edges), rfm_bins=edges),
         "rfm_heatmap_value": plot.rfm_heatmap(scores.join(summary["monetary"]), value="monetary"),
         "segment_sizes": plot.segment_sizes(segments),
         "pareto_curve": plot.pareto_curve(summary["monetary"]),

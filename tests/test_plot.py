@@ -203,7 +203,9 @@ def test_rfm_heatmap_value_matches_groupby(scores: pd.DataFrame, summary: pd.Dat
     for (r, f), v in joined.groupby(["r_score", "f_score"])["monetary"].sum().items():
         expected[r - 1, f - 1] = v
     np.testing.assert_allclose(ax.images[0].get_array(), expected)
-    assert len(ax.texts) == 36
+    assert len([t for t in ax.texts if t.get_gid() != "rfm-note"]) == 36
+    (note,) = [t.get_text() for t in ax.texts if t.get_gid() == "rfm-note"]
+    assert note == "No customer has R score 6.\nNo customer has F score 6."
 
 
 def test_rfm_heatmap_overrides_and_no_annotations() -> None:
@@ -213,8 +215,71 @@ def test_rfm_heatmap_overrides_and_no_annotations() -> None:
     )
     ax = render(fig).axes[0]
     assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("T", "freq", "rec")
-    assert len(ax.texts) == 0
+    # no cell annotations; the one text is the note that R 2 and F 1, 3 do not occur
+    assert [t.get_text() for t in ax.texts] == [
+        "No customer has R score 2.\nNo customer has F scores 1, 3."
+    ]
     assert ax.images[0].get_array().shape == (3, 3)
+
+
+def _collapsed_scores() -> tuple[pd.DataFrame, Any]:
+    """Scores whose frequency edges collapse: most customers bought once (edges 1, 2, 5)."""
+    from crmcore.segmentation import fit_rfm_bins, score_rfm
+
+    rng = np.random.default_rng(3)
+    n = 500
+    summary = pd.DataFrame(
+        {
+            "recency": rng.integers(0, 400, n),
+            "frequency": np.where(rng.random(n) < 0.55, 1, rng.integers(2, 9, n)),
+            "monetary": rng.gamma(2.0, 300.0, n),
+        },
+        index=pd.Index(range(n), name="customer_id"),
+    )
+    bins = fit_rfm_bins(summary)
+    return score_rfm(summary, bins), bins
+
+
+def test_rfm_heatmap_says_when_frequency_edges_give_fewer_scores() -> None:
+    scores, bins = _collapsed_scores()
+    assert bins.frequency == (1.0, 2.0, 5.0)  # 4 F scores; R reaches 5
+    assert scores["f_score"].max() == 4
+    assert scores["r_score"].max() == 5
+    # without the bins: a note names the F score nobody has (it used to be a silent 0 column)
+    plain = render(plot.rfm_heatmap(scores)).axes[0]
+    assert [t.get_text() for t in plain.texts if t.get_gid() == "rfm-note"] == [
+        "No customer has F score 5."
+    ]
+    # with the bins: the unreachable column is hatched, marked '-', not coloured, and explained
+    fig = render(call_unmutated(plot.rfm_heatmap, scores, rfm_bins=bins))
+    ax = fig.axes[0]
+    grid = ax.images[0].get_array()
+    assert grid.shape == (5, 5)
+    assert np.ma.getmaskarray(grid)[:, 4].all()  # NaN cells: no colour
+    expected = pd.crosstab(scores["r_score"], scores["f_score"]).to_numpy(dtype=float)
+    np.testing.assert_array_equal(grid[:, :4], expected)
+    cells = {k: v for k, v in _cells(ax).items() if k[1] <= 5 and "\n" not in v}
+    assert [cells[(r, 5)] for r in range(1, 6)] == ["-"] * 5
+    hatched = [p for p in ax.patches if p.get_hatch() == "///"]
+    assert sorted((p.get_x(), p.get_y()) for p in hatched) == [(3.5, r - 0.5) for r in range(5)]
+    (note,) = [t.get_text() for t in ax.texts if t.get_gid() == "rfm-note"]
+    assert note.replace("\n", " ") == (
+        "F scores above 4 cannot occur: the fitted frequency edges (1, 2, 5) give 4 scores "
+        "only (many customers share a value)."
+    )
+    # a full grid has no note
+    full = rfm_scores(rfm_summary(datasets.transactions(1000, seed=1)))
+    assert not [t for t in render(plot.rfm_heatmap(full)).axes[0].texts if t.get_gid()]
+
+
+def test_rfm_heatmap_rejects_scores_its_bins_cannot_give() -> None:
+    scores, bins = _collapsed_scores()
+    wrong = scores.assign(f_score=scores["f_score"].where(scores.index != 7, 5))
+    expected = r"column 'f_score' of scores has 5 at row 7, .* scores 1\.\.4 only"
+    with pytest.raises(DataError, match=expected):
+        plot.rfm_heatmap(wrong, rfm_bins=bins)
+    with pytest.raises(InputTypeError, match="rfm_bins must be an RFMBins"):
+        plot.rfm_heatmap(scores, rfm_bins=bins.to_dict())
 
 
 # ------------------------------------------------------------------------------------------
@@ -393,7 +458,14 @@ def test_landing_schedule_bars_and_band(pipeline_frames: tuple[pd.DataFrame, pd.
     assert ys.min() == pytest.approx(sim["p10"].min())
     assert ys.max() == pytest.approx(sim["p90"].max())
     (median,) = ax.lines
-    np.testing.assert_allclose(median.get_ydata(), sim["p50"].reindex(periods, fill_value=0.0))
+    # the median is drawn in the band's style: a step over each period's full width
+    p50 = sim["p50"].reindex(periods, fill_value=0.0).to_numpy()
+    assert median.get_drawstyle() == "steps-post"
+    assert median.get_marker() == "None"
+    np.testing.assert_allclose(median.get_xdata(), np.arange(len(periods) + 1) - 0.5)
+    np.testing.assert_allclose(median.get_ydata(), np.append(p50, p50[-1]))
+    band_x = np.concatenate([p.vertices[:, 0] for p in bands[0].get_paths()])
+    assert (band_x.min(), band_x.max()) == (-0.5, len(periods) - 0.5)
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels == [p.strftime("%Y-%m") for p in periods]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
@@ -426,6 +498,61 @@ def test_landing_schedule_without_simulation_and_until() -> None:
     longer = render(plot.landing_schedule(sched, sim, median=None)).axes[0]
     assert [p.get_height() for p in longer.patches] == [100.0, 0.0, 50.0, 25.0, 0.0]
     assert len(longer.lines) == 0
+
+
+def _weekly(n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    weeks = pd.date_range("2025-01-06", periods=n, freq="W-MON", name="period")
+    values = np.random.default_rng(1).gamma(2.0, 1000.0, n)
+    sched = pd.DataFrame({"expected_amount": values}, index=weeks)
+    sim = pd.DataFrame({"p10": values * 0.6, "p50": values, "p90": values * 1.5}, index=weeks)
+    return sched, sim
+
+
+def _overlapping_labels(fig: Figure, labels: list[Any]) -> list[tuple[str, str]]:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in labels if t.get_text()]
+    return [
+        (a, b)
+        for i, (a, box_a) in enumerate(boxes)
+        for b, box_b in boxes[i + 1 :]
+        if box_a.overlaps(box_b)
+    ]
+
+
+def test_landing_schedule_thins_130_weekly_labels_to_a_readable_axis() -> None:
+    sched, sim = _weekly(130)
+    fig = render(plot.landing_schedule(sched, sim))
+    ax = fig.axes[0]
+    assert len(ax.patches) == 130
+    ticks = set(ax.get_xticks(minor=True)) | set(ax.get_xticks())
+    assert ticks == set(range(130))  # every week keeps a tick
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    # ISO-week labels every 13 weeks (a quarter), from the first week
+    assert labels[:3] == ["2025-W02", "2025-W15", "2025-W28"]
+    assert len(labels) == 10
+    assert list(ax.get_xticks()) == list(range(0, 130, 13))
+    assert _overlapping_labels(fig, ax.get_xticklabels()) == []
+
+
+@pytest.mark.parametrize("n", [3, 12, 30, 60, 130, 400])
+def test_period_labels_never_overlap(n: int) -> None:
+    sched, sim = _weekly(n)
+    fig = render(plot.landing_schedule(sched, sim))
+    ax = fig.axes[0]
+    assert _overlapping_labels(fig, ax.get_xticklabels()) == []
+    assert len(ax.get_xticklabels()) >= min(n, 3)
+
+
+def test_period_labels_follow_the_period_style() -> None:
+    for freq, first in [("MS", "2025-01"), ("QS", "2025-Q1"), ("YS", "2025"), ("D", "2025-01-01")]:
+        idx = pd.date_range("2025-01-01", periods=4, freq=freq, name="period")
+        sched = pd.DataFrame({"expected_amount": [1.0, 2.0, 3.0, 4.0]}, index=idx)
+        ax = plot.landing_schedule(sched).axes[0]
+        assert ax.get_xticklabels()[0].get_text() == first, freq
 
 
 # ------------------------------------------------------------------------------------------
@@ -464,6 +591,10 @@ def test_quota_chart_heatmap_from_frame(quota_plan: Any) -> None:
     np.testing.assert_array_equal(ax.images[0].get_array(), pivot.to_numpy(dtype=float))
     assert fig.axes[1].get_ylabel() == "quota_cents"
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("month", "person")
+    # short labels stay level; the colour bar reads in compact amounts (12k, not 12000)
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {0.0}
+    assert _overlapping_labels(fig, ax.get_xticklabels()) == []
+    assert any(t.get_text().endswith("M") for t in fig.axes[1].get_yticklabels())
 
 
 def test_quota_chart_adds_repeated_pairs_and_keeps_first_seen_order() -> None:
@@ -898,3 +1029,34 @@ def test_charts_page_shows_every_image_and_every_chart() -> None:
     assert shown == committed
     for name in plot.__all__:
         assert f"## `{name}`" in page, f"docs/charts.md has no section for {name}"
+
+
+# ------------------------------------------------------------------------------------------
+# notebooks: figures display as returned, without %matplotlib inline
+# ------------------------------------------------------------------------------------------
+
+
+def test_every_chart_displays_itself_as_png(
+    scores: pd.DataFrame,
+    segments: pd.DataFrame,
+    funnel: pd.DataFrame,
+    pipeline_frames: tuple[pd.DataFrame, pd.DataFrame],
+    quota_plan: Any,
+    attained: pd.DataFrame,
+    team_scores: pd.DataFrame,
+) -> None:
+    calls = _calls(scores, segments, funnel, pipeline_frames, quota_plan, attained, team_scores)
+    for func, args, kwargs in calls:
+        fig = func(*args, **kwargs)
+        assert isinstance(fig, Figure)
+        png = fig._repr_png_()
+        assert png.startswith(PNG), func.__name__
+        assert len(png) > 5_000, func.__name__
+
+
+def test_ipython_shows_a_chart_as_an_image_without_matplotlib_inline() -> None:
+    formatters = pytest.importorskip("IPython.core.formatters")
+    fig = plot.pareto_curve([50, 20, 10, 8, 5, 4, 3])
+    data, _ = formatters.DisplayFormatter().format(fig)
+    assert data["image/png"].startswith(PNG)
+    assert data["text/plain"].startswith("<ChartFigure size")

@@ -2,17 +2,49 @@
 
 from __future__ import annotations
 
+import functools
+import io
+import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmcore._frames import import_optional
+from crmcore._periods import period_labels
 from crmcore.errors import ConfigError, InputTypeError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+
+@functools.cache
+def chart_figure_class() -> type[Figure]:
+    """Return the Figure subclass every chart is drawn on: it displays itself in Jupyter.
+
+    A bare :class:`~matplotlib.figure.Figure` made without pyplot has no rich display of its
+    own: unless the user has run ``%matplotlib inline`` (which registers a PNG formatter for
+    every Figure), a notebook cell ending in a chart prints ``<Figure size ... with 2 Axes>``.
+    ``_repr_png_`` renders the figure with the Agg canvas (tight bounding box, as the inline
+    backend does) whenever IPython asks for it; where the inline formatter is registered,
+    IPython uses that instead, so the figure is never shown twice. Built on first use because
+    matplotlib is an optional, lazily imported dependency.
+    """
+    from matplotlib.figure import Figure
+
+    class ChartFigure(Figure):
+        """A matplotlib Figure that IPython displays as a PNG image."""
+
+        def _repr_png_(self) -> bytes:
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", bbox_inches="tight")
+            return buffer.getvalue()
+
+    ChartFigure.__module__ = "crmcore.plot"
+    ChartFigure.__qualname__ = "ChartFigure"
+    return ChartFigure
 
 
 def new_axes(
@@ -24,7 +56,7 @@ def new_axes(
     from matplotlib.figure import Figure
 
     if ax is None:
-        fig = Figure(figsize=figsize, layout="constrained")
+        fig = chart_figure_class()(figsize=figsize, layout="constrained")
         new = fig.add_subplot(projection="polar" if polar else None)
         return fig, new
     if not isinstance(ax, Axes):
@@ -82,6 +114,82 @@ def period_label(value: Any) -> str:
         if value == value.normalize():
             return value.strftime("%Y-%m-%d")
     return str(value)
+
+
+def _period_code(index: pd.DatetimeIndex) -> str | None:
+    """Return the period (Y/Q/M/W/D) of a sorted index of period starts; None if not whole days."""
+    if len(index) == 0 or not (index == index.normalize()).all():
+        return None
+    wall = index.tz_localize(None) if index.tz is not None else index  # whole days on the clock
+    day_numbers = np.asarray(wall.to_numpy().astype("datetime64[D]"), dtype=np.int64)
+    days: npt.NDArray[np.int64] = day_numbers[1:] - day_numbers[:-1]
+    if (index.day == 1).all():
+        if (index.month == 1).all() and len(index) > 1:
+            return "Y"
+        if index.month.isin([1, 4, 7, 10]).all() and len(index) > 1 and (days >= 89).all():
+            return "Q"
+        return "M"
+    weekly = (index.day_of_week == index[0].day_of_week).all() and (days % 7 == 0).all()
+    if len(index) > 1 and weekly:
+        return "W"
+    return "D"
+
+
+def period_labels_for(periods: pd.Index) -> list[str]:
+    """Display labels for a chart's period axis, in :func:`crmcore._periods.period_labels` style.
+
+    A datetime index of period starts is labelled by the period it is in (``2025``,
+    ``2025-Q1``, ``2025-01``, ``2025-W03``, ``2025-01-15``), inferred from the dates; anything
+    else (months numbered 1..12, period names) is shown as written.
+    """
+    if isinstance(periods, pd.DatetimeIndex):
+        code = _period_code(periods)
+        if code is not None:
+            return [str(label) for label in period_labels(periods, code)]
+    return [period_label(p) for p in periods]
+
+
+#: Label steps that keep a period axis on calendar boundaries (quarters, years, ...).
+_NICE_STEPS = {
+    "D": (1, 2, 7, 14, 28),
+    "W": (1, 2, 4, 13, 26, 52),
+    "M": (1, 2, 3, 6, 12),
+    "Q": (1, 2, 4),
+    "Y": (1, 2, 5, 10),
+}
+
+
+def period_axis(axes: Axes, periods: pd.Index, *, width: float, axis: str = "x") -> list[str]:
+    """Label a category axis of periods at positions ``0..n-1``, readable at any length.
+
+    Every period keeps a minor tick; labels are rotated when they would not fit side by side,
+    and at most about three rotated labels per inch of axis are written, every ``k``-th one
+    from the first with ``k`` a calendar step where the periods are dates (13 weeks, 3 or 12
+    months), so 130 weekly periods read as 10 labels a quarter apart instead of an
+    overlapping band. Returns the labels of all periods.
+    """
+    labels = period_labels_for(periods)
+    positions = np.arange(len(labels))
+    longest = max((len(label) for label in labels), default=1)
+    # ~0.085 in per character of a 10 pt label; rotate when a row of labels would not fit
+    rotated = axis == "x" and len(labels) * (longest + 2) * 0.085 > width
+    per_inch = 3.0 if rotated else max(1.0, 11.0 / longest)
+    most = max(1, int(width * per_inch))
+    need = max(1, math.ceil(len(labels) / most))
+    code = _period_code(periods) if isinstance(periods, pd.DatetimeIndex) else None
+    nice = [k for k in _NICE_STEPS.get(code or "", ()) if k >= need]
+    step = nice[0] if nice else need
+    shown = positions[::step]
+    setter = axes.set_xticks if axis == "x" else axes.set_yticks
+    setter(shown, [labels[i] for i in shown])
+    if step > 1:
+        setter(positions, minor=True)
+    if rotated:
+        for tick in axes.get_xticklabels():
+            tick.set_rotation(60)
+            tick.set_horizontalalignment("right")
+            tick.set_rotation_mode("anchor")
+    return labels
 
 
 def finish(

@@ -332,6 +332,7 @@ def scorecard_chart(
             values = np.concatenate([row, row[:1]])
             polar.plot(closed, values, marker="o", markersize=3, linewidth=1.4, label=label)
         polar.set_xticks(angles, names, fontsize=8)
+        polar.tick_params(axis="x", pad=10)  # spoke names clear of the outer circle
         polar.set_rlabel_position(float(np.degrees(np.pi / len(columns))))
         polar.tick_params(axis="y", labelsize=7)
         polar.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.08, 1.05))

@@ -11,7 +11,16 @@ import pandas as pd
 from crmcore._frames import describe_row, numeric_column, require_columns, show
 from crmcore.errors import ConfigError, DataError
 from crmcore.pipeline import CloseSchedule, PipelineSimulation
-from crmcore.plot._style import amount_axis, finish, fmt_count, fmt_pct, new_axes, period_label
+from crmcore.plot._style import (
+    amount_axis,
+    finish,
+    fmt_count,
+    fmt_pct,
+    new_axes,
+    period_axis,
+    period_label,
+    period_labels_for,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -141,8 +150,9 @@ def landing_schedule(
     Bars are the expected (stage-weighted) revenue per period from
     :func:`crmcore.pipeline.close_schedule`. With ``simulation`` (the output of
     :func:`crmcore.pipeline.simulate_pipeline` for the same deals) a shaded band spans the
-    10th to 90th percentile of the revenue landing in each period and a line marks the median.
-    Periods of either frame are shown (missing ones count as 0 revenue), in time order.
+    10th to 90th percentile of the revenue landing in each period and a line marks the median,
+    both drawn as steps spanning each period. Periods of either frame are shown (missing ones
+    count as 0 revenue), in time order; long axes label every few periods (each keeps a tick).
 
     Parameters
     ----------
@@ -167,7 +177,8 @@ def landing_schedule(
     -------
     matplotlib.figure.Figure
         One bar per period in ``fig.axes[0].patches``; with ``simulation``, the band is a
-        ``PolyCollection`` in ``fig.axes[0].collections`` and the median a line.
+        ``PolyCollection`` in ``fig.axes[0].collections`` and the median a step line whose
+        ``ydata`` holds one level per period plus the last repeated (the right edge).
 
     Raises
     ------
@@ -227,6 +238,7 @@ def landing_schedule(
                 "of close_schedule and simulate_pipeline with the same period"
             ) from exc
     xlabel = "period"
+    labels = period_labels_for(periods)
     if until is not None:
         last = pd.Timestamp(until) if isinstance(periods, pd.DatetimeIndex) else until
         try:
@@ -240,7 +252,8 @@ def landing_schedule(
                 f"until={show(until)} is before the first period {periods[0]!r}", value=until
             )
         if not keep.all():
-            xlabel = f"period (to {period_label(periods[keep][-1])}; later periods not shown)"
+            last_shown = labels[int(np.flatnonzero(keep)[-1])]
+            xlabel = f"period (to {last_shown}; later periods not shown)"
         periods = periods[keep]
     bars = pd.Series(expected, index=schedule.index).reindex(periods, fill_value=0.0)
 
@@ -260,35 +273,42 @@ def landing_schedule(
     amount_axis(axes.yaxis)
     if simulation is not None:
         frame = pd.DataFrame(band, index=simulation.index).reindex(periods, fill_value=0.0)
+        # Band and median are both drawn as steps over each period's full width (edges at
+        # i - 0.5 and i + 0.5), so the median is a level inside its period's band, not a
+        # point on a line that cuts across the neighbouring periods' bands.
+        edges = np.arange(len(periods) + 1, dtype=np.float64) - 0.5
+
+        def steps(column: str) -> npt.NDArray[np.float64]:
+            values = frame[column].to_numpy(dtype=np.float64)
+            return np.append(values, values[-1:])
+
         handles.append(
             axes.fill_between(
-                x,
-                frame[low].to_numpy(),
-                frame[high].to_numpy(),
-                step="mid",
+                edges,
+                steps(low),
+                steps(high),
+                step="post",
                 color="tab:orange",
                 alpha=0.3,
+                linewidth=0,
                 zorder=1,
                 label=f"simulated {low.upper()}-{high.upper()}",
             )
         )
         if median is not None:
-            (line,) = axes.plot(
-                x,
-                frame[median].to_numpy(),
+            (line,) = axes.step(
+                edges,
+                steps(median),
+                where="post",
                 color="tab:orange",
-                marker="o",
-                markersize=3,
-                linewidth=1,
+                linewidth=1.5,
                 zorder=3,
                 label=f"simulated {median.upper()}",
             )
             handles.append(line)
         axes.legend(handles=handles, fontsize=8)
-    axes.set_xticks(x, [period_label(p) for p in periods])
-    if len(periods) > 8:
-        for tick in axes.get_xticklabels():
-            tick.set_rotation(60)
+    axes.set_xlim(-0.6, len(periods) - 0.4)
+    period_axis(axes, periods, width=float(axes.get_position().width * fig.get_figwidth()))
     return finish(
         fig,
         axes,

@@ -15,7 +15,14 @@ from crmcore._frames import (
     require_columns,
 )
 from crmcore.errors import DataError, InputTypeError
-from crmcore.plot._style import amount_axis, finish, fmt_number, new_axes, period_label
+from crmcore.plot._style import (
+    amount_axis,
+    finish,
+    fmt_number,
+    new_axes,
+    period_axis,
+    period_labels_for,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -131,17 +138,21 @@ def quota_chart(
     col = pd.Index(months).get_indexer(table[month].to_numpy())
     grid = np.zeros((len(people), len(months)))
     np.add.at(grid, (row, col), amounts)
-    month_labels = [
-        period_label(pd.Timestamp(m) if isinstance(m, np.datetime64) else m) for m in months
-    ]
+    month_index = (
+        pd.DatetimeIndex(months)
+        if len(months) and all(isinstance(m, np.datetime64 | pd.Timestamp) for m in months)
+        else pd.Index(months)
+    )
+    month_labels = period_labels_for(month_index)
     person_labels = [str(p) for p in people]
 
     if kind == "heatmap":
-        fig, axes = new_axes(ax, (max(6.0, 0.5 * len(months) + 2.5), 0.35 * len(people) + 2))
+        width = min(max(6.0, 0.5 * len(months) + 2.5), 12.0)
+        fig, axes = new_axes(ax, (width, 0.35 * len(people) + 2))
         image = axes.imshow(grid, cmap=cmap, aspect="auto")
-        axes.set_xticks(np.arange(len(months)), month_labels)
+        period_axis(axes, month_index, width=width - 2.5)
         axes.set_yticks(np.arange(len(people)), person_labels)
-        fig.colorbar(image, ax=axes, label=value)
+        amount_axis(fig.colorbar(image, ax=axes, label=value).ax.yaxis)
         return finish(
             fig,
             axes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Hashable, Sequence
 from typing import TYPE_CHECKING, Literal
 
@@ -10,14 +11,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._frames import check_choice, describe_row, numeric_column, require_columns, show
-from crmcore.errors import ConfigError, DataError
+from crmcore.errors import ConfigError, DataError, InputTypeError
 from crmcore.plot._style import amount_axis, finish, fmt_number, fmt_pct, new_axes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from crmcore.segmentation import SegmentMap
+    from crmcore.segmentation import RFMBins, SegmentMap
 
 __all__ = ["pareto_curve", "rfm_heatmap", "segment_sizes"]
 
@@ -30,6 +31,7 @@ def rfm_heatmap(
     r: str = "r_score",
     f: str = "f_score",
     bins: int | None = None,
+    rfm_bins: RFMBins | None = None,
     annotate: bool = True,
     cmap: str = "Blues",
     ax: Axes | None = None,
@@ -45,6 +47,12 @@ def rfm_heatmap(
     figure (``0`` for an empty cell when counting or summing, ``n/a`` for the mean of none).
     A colour bar is added next to the grid.
 
+    When most customers share one frequency (or recency), the fitted quantile edges collapse
+    and fewer scores than ``bins`` can occur (see :class:`~crmcore.segmentation.RFMBins`). The
+    chart says so under the grid instead of showing a silent row or column of zeros: given
+    ``rfm_bins``, the cells no score can reach are hatched and marked ``-`` and the note names
+    the fitted edges; without it, a note names the scores no customer has.
+
     Parameters
     ----------
     scores
@@ -59,7 +67,11 @@ def rfm_heatmap(
     r, f
         Names of the recency and frequency score columns.
     bins
-        Number of score levels (grid size); default the largest score present.
+        Number of score levels (grid size); default ``rfm_bins.bins``, else the largest score
+        present.
+    rfm_bins
+        The :class:`~crmcore.segmentation.RFMBins` the scores were computed with (from
+        :func:`~crmcore.segmentation.fit_rfm_bins`), to tell which scores its edges can give.
     annotate
         Write each cell's figure in it.
     cmap
@@ -73,7 +85,8 @@ def rfm_heatmap(
     -------
     matplotlib.figure.Figure
         The grid is ``fig.axes[0].images[0]`` (``bins x bins`` array, row ``i`` = R score
-        ``i + 1``); the colour bar is the last Axes.
+        ``i + 1``); the colour bar is the last Axes. A note about scores that do not occur is
+        the text of ``fig.axes[0]`` with the ``gid`` ``"rfm-note"``.
 
     Raises
     ------
@@ -100,12 +113,18 @@ def rfm_heatmap(
     [[1.0, 0.0, 0.0], [2.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
     >>> len(fig.axes), fig.axes[0].get_ylabel()
     (2, 'R score (recency)')
+    >>> [t.get_text() for t in fig.axes[0].texts if t.get_gid() == "rfm-note"]
+    ['No customer has F score 2.']
     """
     require_columns(scores, [r, f] if value is None else [r, f, value], arg="scores")
     check_choice(agg, "agg", ("sum", "mean"))
     rs = _whole_scores(scores, r, arg="scores")
     fs = _whole_scores(scores, f, arg="scores")
     top = int(max(rs.max(), fs.max()))
+    if rfm_bins is not None:
+        _check_rfm_bins(rfm_bins)
+        if bins is None:
+            bins = int(rfm_bins.bins)
     if bins is None:
         bins = top
     elif isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
@@ -121,6 +140,12 @@ def rfm_heatmap(
             value=arr[pos],
         )
     bins = int(bins)
+    reachable = (
+        (bins, bins)
+        if rfm_bins is None
+        else (len(rfm_bins.recency) + 1, len(rfm_bins.frequency) + 1)
+    )
+    _check_reachable(scores, rs, fs, reachable, (r, f))
     cell = (rs - 1) * bins + (fs - 1)
     counts = np.bincount(cell, minlength=bins * bins).astype(np.float64).reshape(bins, bins)
     if value is None:
@@ -143,26 +168,30 @@ def rfm_heatmap(
         default_title = f"{'Total' if agg == 'sum' else 'Mean'} {value} by R and F score"
 
     fig, axes = new_axes(ax, (5.2, 4.4))
-    image = axes.imshow(grid, origin="lower", cmap=cmap, aspect="auto")
+    unreachable = np.zeros((bins, bins), dtype=bool)
+    unreachable[reachable[0] :, :] = True
+    unreachable[:, reachable[1] :] = True
+    shown = np.where(unreachable, np.nan, grid)
+    image = axes.imshow(shown, origin="lower", cmap=cmap, aspect="auto")
     ticks = np.arange(bins)
     axes.set_xticks(ticks, [str(i + 1) for i in ticks])
     axes.set_yticks(ticks, [str(i + 1) for i in ticks])
+    _hatch_unreachable(axes, unreachable)
     if annotate:
-        finite = grid[np.isfinite(grid)]
-        middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
-        for i in range(bins):
-            for j in range(bins):
-                cell_value = float(grid[i, j])
-                dark = np.isfinite(cell_value) and cell_value > middle
-                axes.text(
-                    j,
-                    i,
-                    fmt_number(cell_value),
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if dark else "black",
-                )
+        _annotate_cells(axes, shown, unreachable)
+    note = _missing_scores_note(rs, fs, bins, rfm_bins)
+    if note:
+        axes.text(
+            0.0,
+            -0.16,
+            note,
+            transform=axes.transAxes,
+            ha="left",
+            va="top",
+            fontsize=8,
+            color="dimgray",
+            gid="rfm-note",
+        )
     bar = fig.colorbar(image, ax=axes, label=what)
     if value is not None:
         amount_axis(bar.ax.yaxis)
@@ -416,3 +445,102 @@ def _whole_scores(frame: pd.DataFrame, column: str, *, arg: str) -> npt.NDArray[
             value=frame[column].iloc[pos],
         )
     return values.astype(np.int64)
+
+
+def _check_rfm_bins(rfm_bins: object) -> None:
+    from crmcore.segmentation import RFMBins
+
+    if not isinstance(rfm_bins, RFMBins):
+        raise InputTypeError(
+            f"rfm_bins must be an RFMBins (from fit_rfm_bins) or None, "
+            f"got {type(rfm_bins).__name__}"
+        )
+
+
+def _check_reachable(
+    scores: pd.DataFrame,
+    rs: npt.NDArray[np.int64],
+    fs: npt.NDArray[np.int64],
+    reachable: tuple[int, int],
+    names: tuple[str, str],
+) -> None:
+    """Refuse a score that the given edges cannot produce (scores and bins do not belong)."""
+    for arr, limit, column in ((rs, reachable[0], names[0]), (fs, reachable[1], names[1])):
+        above = arr > limit
+        if above.any():
+            pos = int(np.argmax(above))
+            raise DataError(
+                f"column {column!r} of scores has {arr[pos]} at {describe_row(scores, pos)}, "
+                f"but the edges of rfm_bins give scores 1..{limit} only; pass the RFMBins "
+                "the scores were computed with",
+                column=column,
+                row=scores.index[pos],
+                value=arr[pos],
+            )
+
+
+def _hatch_unreachable(axes: Axes, unreachable: npt.NDArray[np.bool_]) -> None:
+    """Grey, hatched cells for the scores the fitted edges cannot give."""
+    from matplotlib.patches import Rectangle
+
+    for i, j in zip(*np.nonzero(unreachable), strict=True):
+        axes.add_patch(
+            Rectangle(
+                (j - 0.5, i - 0.5),
+                1.0,
+                1.0,
+                facecolor="whitesmoke",
+                edgecolor="silver",
+                hatch="///",
+                linewidth=0.0,
+            )
+        )
+
+
+def _annotate_cells(
+    axes: Axes, grid: npt.NDArray[np.float64], unreachable: npt.NDArray[np.bool_]
+) -> None:
+    finite = grid[np.isfinite(grid)]
+    middle = (finite.min() + finite.max()) / 2 if finite.size else 0.0
+    bins = grid.shape[0]
+    for i in range(bins):
+        for j in range(bins):
+            cell_value = float(grid[i, j])
+            dark = np.isfinite(cell_value) and cell_value > middle
+            axes.text(
+                j,
+                i,
+                "-" if unreachable[i, j] else fmt_number(cell_value),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "black",
+            )
+
+
+def _missing_scores_note(
+    rs: npt.NDArray[np.int64],
+    fs: npt.NDArray[np.int64],
+    bins: int,
+    rfm_bins: RFMBins | None,
+) -> str:
+    """One sentence per metric whose scores do not fill 1..bins, empty when all occur."""
+    notes = []
+    for letter, metric, arr in (("R", "recency", rs), ("F", "frequency", fs)):
+        if rfm_bins is not None:
+            edges = getattr(rfm_bins, metric)
+            if len(edges) + 1 < bins:
+                shown = ", ".join(fmt_number(e) for e in edges) or "none"
+                notes.append(
+                    f"{letter} scores above {len(edges) + 1} cannot occur: the fitted "
+                    f"{metric} edges ({shown}) give {len(edges) + 1} scores only "
+                    "(many customers share a value)."
+                )
+                continue
+        absent = sorted(set(range(1, bins + 1)) - set(np.unique(arr).tolist()))
+        if absent:
+            listed = ", ".join(str(a) for a in absent)
+            plural = "s" if len(absent) > 1 else ""
+            notes.append(f"No customer has {letter} score{plural} {listed}.")
+    # Short lines: the note sits under the grid and must not widen the figure's layout.
+    return "\n".join(textwrap.fill(note, width=52) for note in notes)
