@@ -19,6 +19,14 @@ factory=..., init=False, alias=...)``, and leading underscores stripped from par
 3. Read a Sphinx ``#:`` comment right above an undocumented module constant as its docstring
    (``DEFAULT_RAMP``, ``METHODS``), so documented constants appear on the API pages.
 
+4. Take each documented parameter's type and default from the signature. numpydoc lets one
+   entry name several parameters (``customer, date, amount``); griffe's numpy parser splits
+   the entry into one row per name but gives every row the type and default of the *first*
+   name it finds in the signature, so ``rfm_summary``'s ``date`` and ``amount`` showed
+   ``'customer_id'`` and a required parameter grouped after a frame showed type ``DataFrame``
+   and *required*. The signature is the truth: rows get the type and default of their own
+   parameter (``tests/test_docs_site.py`` checks every table against ``inspect.signature``).
+
 Loaded from mkdocs.yml; not part of the crmcore package.
 """
 
@@ -72,11 +80,12 @@ def _own_parameters(cls: griffe.Class, decorator: griffe.Expr) -> list[griffe.Pa
             continue
         value = member.value
         field: dict[str, Any] = {}
-        if isinstance(value, griffe.ExprCall) and value.canonical_path in _FIELD_CALLS:
+        is_field = isinstance(value, griffe.ExprCall) and value.canonical_path in _FIELD_CALLS
+        if is_field:
             field = _call_arguments(value)
         if str(field.get("init", "True")) == "False":
             continue
-        if field:
+        if is_field:  # attrs.field() without a default is a required parameter
             if "factory" in field:
                 default: str | griffe.Expr | None = griffe.ExprCall(field["factory"], [])
             else:
@@ -88,7 +97,7 @@ def _own_parameters(cls: griffe.Class, decorator: griffe.Expr) -> list[griffe.Pa
         parameters.append(
             griffe.Parameter(
                 name,
-                annotation=member.annotation,
+                annotation=_converter_input(cls, field.get("converter")) or member.annotation,
                 kind=griffe.ParameterKind.keyword_only
                 if keyword
                 else griffe.ParameterKind.positional_or_keyword,
@@ -97,6 +106,30 @@ def _own_parameters(cls: griffe.Class, decorator: griffe.Expr) -> list[griffe.Pa
             )
         )
     return parameters
+
+
+def _converter_input(cls: griffe.Class, converter: object) -> str | griffe.Expr | None:
+    """The annotation of a converter's argument: what ``__init__`` accepts for the field.
+
+    attrs gives the generated ``__init__`` that annotation (``Sequence[str] | str`` for a field
+    stored as ``tuple[str, ...]``); an unannotated or ``Any``/``object`` one says nothing, so
+    the field's own annotation is shown instead (None here).
+    """
+    if converter is None:
+        return None
+    target: Any = cls.module.members.get(str(converter))
+    try:
+        while target is not None and target.is_alias:
+            target = target.target
+    except (griffe.AliasResolutionError, griffe.CyclicAliasError):
+        return None
+    if not isinstance(target, griffe.Function):
+        return None
+    arguments = [p for p in target.parameters if p.name not in ("self", "cls")]
+    if not arguments or arguments[0].annotation is None:
+        return None
+    annotation = arguments[0].annotation
+    return None if str(annotation) in ("Any", "object") else annotation
 
 
 def _set_init(cls: griffe.Class) -> None:
@@ -182,6 +215,32 @@ def _comment_docstring(obj: griffe.Object) -> None:
     obj.docstring = griffe.Docstring(text, lineno=start + 1, endlineno=obj.lineno - 1, parent=obj)
 
 
+_PARAMETER_SECTIONS = (
+    griffe.DocstringSectionKind.parameters,
+    griffe.DocstringSectionKind.other_parameters,
+)
+
+
+def _signature_types_and_defaults(obj: griffe.Object) -> None:
+    """Give every documented parameter the type and default of its own signature parameter."""
+    if obj.docstring is None or not isinstance(obj, griffe.Function | griffe.Class):
+        return
+    try:
+        parameters = obj.parameters
+    except (AttributeError, KeyError, ValueError):
+        return
+    for section in obj.docstring.parsed:
+        if section.kind not in _PARAMETER_SECTIONS:
+            continue
+        for item in section.value:
+            if item.name not in parameters:
+                continue
+            own = parameters[item.name]
+            if own.annotation is not None:
+                item.annotation = own.annotation
+            item.value = own.default
+
+
 def _walk(obj: griffe.Object, seen: set[str]) -> None:
     if obj.path in seen:
         return
@@ -190,6 +249,7 @@ def _walk(obj: griffe.Object, seen: set[str]) -> None:
         _set_init(obj)
     _comment_docstring(obj)
     _rewrite_roles(obj)
+    _signature_types_and_defaults(obj)
     for member in obj.members.values():
         if not member.is_alias:
             _walk(member, seen)  # type: ignore[arg-type]
