@@ -125,7 +125,7 @@ def test_transactions_give_the_customer_section_with_the_library_figures(
     tx = tables["transactions"]
     page = build_report(tx)
     assert_self_contained(page)
-    assert sections(page) == ["customers"]
+    assert sections(page) == ["customers", "futures"]
     summary = rfm_summary(tx)
     shown = facts(page)
     assert shown["customers"] == f"{len(summary):,}"
@@ -134,12 +134,25 @@ def test_transactions_give_the_customer_section_with_the_library_figures(
     assert len(images(page)) == 3  # RFM grid, segment sizes, Pareto curve
     top = summary["monetary"].nlargest(1)
     assert f"<td>{top.index[0]}</td>" in page
+    # customer futures: the library's 12-month value, summed
+    from crmcore.clv import customer_lifetime_value, fit_bg_nbd, fit_gamma_gamma
+    from crmcore.segmentation import btyd_summary
+
+    weekly = btyd_summary(tx, amount="amount", period="W")
+    value = customer_lifetime_value(
+        fit_bg_nbd(weekly, time_unit="W"),
+        fit_gamma_gamma(weekly[weekly["frequency"] > 0]),
+        weekly,
+        months=12,
+        time_unit="W",
+    )
+    assert shown["expected value, next 12 months"] == f"{value.sum():,.0f}"
 
 
 def test_every_input_adds_its_sections(tables: dict[str, pd.DataFrame]) -> None:
     page = build_report(tables["transactions"], tables["deals"], tables["targets"])
     assert_self_contained(page)
-    assert sections(page) == ["customers", "team", "quotas"]
+    assert sections(page) == ["customers", "futures", "team", "quotas"]
     assert len(images(page)) == 3 + 1 + 1  # + attainment bars, quota heat map
     assert sections(build_report(deals=tables["deals"])) == ["team"]
     assert "Give --targets FILE" in build_report(deals=tables["deals"])
@@ -199,7 +212,7 @@ def test_command_writes_one_html_file(tmp_path: Path, tables: dict[str, pd.DataF
     assert printed.startswith(f"wrote {out} (")
     page = out.read_text(encoding="utf-8")
     assert_self_contained(page)
-    assert sections(page) == ["customers", "team", "quotas"]
+    assert sections(page) == ["customers", "futures", "team", "quotas"]
     assert "<h1>Q1 &lt;review&gt;</h1>" in page
 
 

@@ -36,7 +36,8 @@ def build_report(
 ) -> str:
     """Return the report page as HTML text, with the sections the inputs allow.
 
-    - ``transactions`` (customer, date, amount): customers, RFM segments, ABC classes.
+    - ``transactions`` (customer, date, amount): customers, RFM segments, ABC classes, and
+      customer futures (BG/NBD and Gamma-Gamma: who is still buying, the next year's value).
     - ``deals`` with a ``stage`` column: the pipeline (weighted and landing by month with
       ``model``); with ``status``, ``person`` and ``closed_at``: win rates per person and,
       with ``targets``, attainment.
@@ -59,9 +60,9 @@ def build_report(
         "nothing from the network and runs no script.",
     )
     if transactions is not None:
-        sections.customers(
-            page, transactions, customer=customer, date=date, amount=amount, as_of=as_of
-        )
+        columns = {"customer": customer, "date": date, "amount": amount, "as_of": as_of}
+        sections.customers(page, transactions, **columns)
+        sections.customer_futures(page, transactions, **columns)
     if deals is not None and "stage" in deals.columns:
         sections.pipeline(page, deals, model, as_of=_deals_as_of(deals, as_of))
     if deals is not None and {"status", "person", "closed_at"} <= set(deals.columns):

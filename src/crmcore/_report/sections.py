@@ -11,6 +11,14 @@ from typing import Any
 import pandas as pd
 
 from crmcore import plot
+from crmcore.clv import (
+    customer_lifetime_value,
+    expected_purchases,
+    fit_bg_nbd,
+    fit_gamma_gamma,
+    probability_alive,
+)
+from crmcore.errors import CRMError
 from crmcore._report.html import MISSING, Page
 from crmcore.kpi import attainment, win_rate
 from crmcore.pipeline import (
@@ -23,13 +31,14 @@ from crmcore.pipeline import (
 from crmcore.segmentation import (
     abc_classes,
     abc_summary,
+    btyd_summary,
     fit_rfm_bins,
     rfm_segments,
     rfm_summary,
     score_rfm,
 )
 
-__all__ = ["customers", "pipeline", "quotas", "team"]
+__all__ = ["customer_futures", "customers", "pipeline", "quotas", "team"]
 
 #: Periods of the landing schedule shown (a year of months).
 HORIZON = 12
@@ -97,6 +106,59 @@ def customers(
     part.table(
         top[["segment", "monetary", "frequency", "recency", "last_purchase"]],
         formats={"monetary": _money},
+    )
+
+
+def customer_futures(
+    page: Page,
+    transactions: pd.DataFrame,
+    *,
+    customer: str,
+    date: str,
+    amount: str,
+    as_of: Any,
+) -> None:
+    """Add customer futures: BG/NBD and Gamma-Gamma fitted on weekly purchase histories."""
+    part = page.section("Customer futures", "futures")
+    summary = btyd_summary(
+        transactions, customer=customer, date=date, amount=amount, as_of=as_of, period="W"
+    )
+    try:
+        purchases = fit_bg_nbd(summary, time_unit="W")
+        spend = fit_gamma_gamma(summary[summary["frequency"] > 0])
+        value = customer_lifetime_value(purchases, spend, summary, months=12, time_unit="W")
+    except CRMError as exc:
+        part.note(f"The customer models could not be fitted on these purchases: {exc}")
+        return
+    alive = probability_alive(purchases, summary)
+    future = pd.DataFrame(
+        {
+            "p_alive": alive,
+            "expected_purchases_52w": expected_purchases(purchases, summary, 52.0),
+            "clv_12_months": value,
+            "repeat_weeks": summary["frequency"],
+        }
+    )
+    part.facts(
+        {
+            "expected value, next 12 months": _money(value.sum()),
+            "customers likely active (P(alive) > 50 %)": f"{int((alive > 0.5).sum()):,}",
+            "customers": f"{len(summary):,}",
+        }
+    )
+    part.note(
+        "Buy-till-you-die models on weekly purchase histories: BG/NBD for how often and how "
+        "long customers keep buying, Gamma-Gamma for how much they spend; the value of the "
+        "next 12 months is discounted at 1 % a month."
+    )
+    part.heading("Top 10 customers by expected value")
+    part.table(
+        future.nlargest(10, "clv_12_months"),
+        formats={
+            "p_alive": _pct,
+            "expected_purchases_52w": lambda v: f"{float(v):.1f}",
+            "clv_12_months": _money,
+        },
     )
 
 
