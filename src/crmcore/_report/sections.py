@@ -11,6 +11,7 @@ from typing import Any
 import pandas as pd
 
 from crmcore import plot
+from crmcore._report.html import MISSING, Page
 from crmcore.clv import (
     customer_lifetime_value,
     expected_purchases,
@@ -19,7 +20,6 @@ from crmcore.clv import (
     probability_alive,
 )
 from crmcore.errors import CRMError
-from crmcore._report.html import MISSING, Page
 from crmcore.kpi import attainment, win_rate
 from crmcore.pipeline import (
     StageModel,
