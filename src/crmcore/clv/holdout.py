@@ -16,6 +16,7 @@ from crmcore._frames import (
     require_not_null,
     resolve_as_of,
 )
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.clv._calendar import end_of_day, ordinals
 from crmcore.clv._dispatch import CONTINUOUS, check_model, conditional_purchases
 from crmcore.clv._inputs import read_columns
@@ -189,6 +190,9 @@ class HoldoutReport:
     >>> r.total_error
     -0.1
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     table: pd.DataFrame
     actual_total: float

@@ -17,6 +17,7 @@ import attrs
 
 from crmcore._config import check_config_keys
 from crmcore._frames import check_choice, show
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 
 __all__ = [
@@ -77,6 +78,9 @@ class FitDiagnostics:
     >>> d.standard_errors["r"], FitDiagnostics.from_dict(d.to_dict()) == d
     (0.1, True)
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     log_likelihood: float = attrs.field(converter=float)
     n_customers: int = attrs.field(converter=int)
@@ -203,6 +207,9 @@ class BGNBD(_Model):
     True
     """
 
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
+
     PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     r: float = attrs.field(converter=_positive)
     alpha: float = attrs.field(converter=_positive)
@@ -236,6 +243,9 @@ class MBGNBD(_Model):
     >>> MBGNBD(r=0.5, alpha=6.0, a=0.9, b=3.0).params["b"]
     3.0
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
     r: float = attrs.field(converter=_positive)
@@ -273,6 +283,9 @@ class ParetoNBD(_Model):
     0.61
     """
 
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
+
     PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
     r: float = attrs.field(converter=_positive)
     alpha: float = attrs.field(converter=_positive)
@@ -308,6 +321,9 @@ class BGBB(_Model):
     2.783
     """
 
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
+
     PARAMETERS: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
     alpha: float = attrs.field(converter=_positive)
     beta: float = attrs.field(converter=_positive)
@@ -341,6 +357,9 @@ class GammaGamma(_Model):
     3.74
     """
 
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
+
     PARAMETERS: ClassVar[tuple[str, ...]] = ("p", "q", "v")
     p: float = attrs.field(converter=_positive)
     q: float = attrs.field(converter=_positive)
@@ -372,6 +391,9 @@ class ShiftedBetaGeometric(_Model):
     >>> ShiftedBetaGeometric(alpha=0.704, beta=1.182).params
     {'alpha': 0.704, 'beta': 1.182}
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     PARAMETERS: ClassVar[tuple[str, ...]] = ("alpha", "beta")
     alpha: float = attrs.field(converter=_positive)

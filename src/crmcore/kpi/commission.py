@@ -21,6 +21,7 @@ import pandas as pd
 
 from crmcore._config import as_float, check_config_keys, opt_float
 from crmcore._frames import check_choice, check_scalar, first_true, show
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.kpi._commission import (
     Sales,
@@ -171,6 +172,9 @@ class CommissionPlan:
     >>> CommissionPlan.from_dict(plan.to_dict()) == plan
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     tiers: tuple[tuple[float, float], ...] = attrs.field(converter=_tiers)
     mode: str = "marginal"

@@ -21,6 +21,7 @@ import pandas as pd
 from crmcore._compat import renamed_parameters
 from crmcore._config import as_float, check_config_keys, opt_float
 from crmcore._frames import check_choice
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 from crmcore.kpi._scoring import score, score_frame
 
@@ -93,6 +94,9 @@ class Metric:
     >>> Metric.from_dict(m.to_dict()) == m
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     column: str
     weight: float = attrs.field(converter=as_float)
@@ -245,6 +249,9 @@ class Scorecard:
     ...
     crmcore.errors.ConfigError: scorecard weights sum to 0.7, expected 1 (within 1e-09); ...
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     metrics: tuple[Metric, ...] = attrs.field(converter=_metrics)
     normalise_weights: bool = False

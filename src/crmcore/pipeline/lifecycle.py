@@ -36,6 +36,7 @@ from crmcore._frames import (
     require_not_null,
     show,
 )
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, IllegalTransitionError
 from crmcore.pipeline._dates import date_column
 
@@ -151,6 +152,9 @@ class Lifecycle:
     >>> Lifecycle.from_dict(reopen.to_dict()) == reopen
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     states: tuple[str, ...] = attrs.field(default=_STATES, converter=_names)
     transitions: tuple[tuple[str, str], ...] = attrs.field(default=_TRANSITIONS, converter=_pairs)

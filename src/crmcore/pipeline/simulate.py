@@ -31,6 +31,7 @@ import pandas as pd
 from crmcore._compat import renamed_parameters
 from crmcore._frames import check_choice, check_scalar, require_columns, show
 from crmcore._periods import canonical_period
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, InputTypeError
 from crmcore.money import from_minor_units
 from crmcore.pipeline._dates import MAX_HORIZON, US_PER_DAY, check_horizon, period_grid
@@ -70,6 +71,9 @@ class Percentiles:
     >>> p.to_dict()["p90"]
     36.0
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     mean: float
     p10: float
@@ -132,6 +136,8 @@ class PipelineSimulation:
     period
     2025-01-01   40.0  140.0
     """
+
+    _repr_html_ = attrs_repr_html
 
     table: pd.DataFrame = attrs.field(eq=attrs.cmp_using(eq=_same_frame), hash=False)
     total: Percentiles

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from crmcore._config import check_config_keys
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 
 __all__ = ["StageModel"]
@@ -89,6 +90,9 @@ class StageModel:
     >>> StageModel.from_dict(m.to_dict()) == m
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     stages: tuple[str, ...] = attrs.field(converter=_as_name_tuple)
     win_probabilities: tuple[float, ...] = attrs.field(converter=_as_float_tuple)

@@ -20,6 +20,7 @@ import pandas as pd
 from crmcore._compat import renamed_parameters
 from crmcore._frames import check_choice, first_true
 from crmcore._periods import canonical_period
+from crmcore._repr import attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units
 from crmcore.pipeline._dates import check_horizon, from_micros, period_grid
@@ -91,6 +92,8 @@ class CloseSchedule:
     >>> schedule.later_expected_amount, schedule.excluded_lost
     (50.0, 1)
     """
+
+    _repr_html_ = attrs_repr_html
 
     table: pd.DataFrame = attrs.field(eq=attrs.cmp_using(eq=_same_frame), hash=False)
     later_count: int

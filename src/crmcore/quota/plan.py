@@ -26,6 +26,7 @@ from crmcore._frames import (
     require_unique,
     show,
 )
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units, sum_minor_units
 from crmcore.quota._apportion import apportion, canonical_method
@@ -174,6 +175,9 @@ class QuotaPlan:
     >>> plan.check()
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     table: pd.DataFrame
     total: int

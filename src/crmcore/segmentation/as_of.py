@@ -22,6 +22,7 @@ from crmcore._frames import (
     resolve_as_of,
 )
 from crmcore._periods import canonical_period, period_start
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 from crmcore.segmentation._dates import numpy_dates, wall_clock
 
@@ -57,6 +58,9 @@ class AsOfCut:
     >>> cut.n_excluded, cut.kept.index.tolist(), cut.excluded.index.tolist()
     (1, [0], [1])
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     kept: pd.DataFrame = attrs.field(eq=False, repr=False)
     excluded: pd.DataFrame = attrs.field(eq=False, repr=False)

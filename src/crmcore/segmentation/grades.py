@@ -23,6 +23,7 @@ from crmcore._frames import (
     require_not_null,
     show,
 )
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes
 
@@ -123,6 +124,9 @@ class GradeRules:
     >>> GradeRules.from_dict(GradeRules().to_dict()) == GradeRules()
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     value_method: Literal["abc", "quantile", "threshold"] = "abc"
     value_cutoff: float = 0.8

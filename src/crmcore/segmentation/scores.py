@@ -28,6 +28,7 @@ from crmcore._frames import (
     require_unique,
     show,
 )
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, InputTypeError
 
 __all__ = ["RFMBins", "fit_rfm_bins", "rfm_scores", "score_rfm"]
@@ -108,6 +109,9 @@ class RFMBins:
     >>> RFMBins.from_dict(b.to_dict()) == b
     True
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     bins: int = attrs.field()
     recency: tuple[float, ...] = attrs.field(converter=_recency_edges)

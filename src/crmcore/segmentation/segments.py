@@ -54,6 +54,7 @@ from crmcore._frames import (
     require_not_null,
     show,
 )
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, SchemaError
 
 __all__ = [
@@ -133,6 +134,9 @@ class SegmentRule:
     >>> rule.matches(5, 4, 1), rule.matches(3, 5, 5)
     (True, False)
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     segment: str
     r: tuple[int, ...] | None = attrs.field(default=None, converter=_as_scores)
@@ -284,6 +288,9 @@ class SegmentMap:
     crmcore.errors.ConfigError: segment map leaves 4 score combination(s) without a segment: \
 (r=1, f=1, m=1), (r=1, f=1, m=2), (r=1, f=2, m=1), (r=1, f=2, m=2); add a rule covering them
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     rules: tuple[SegmentRule, ...] = attrs.field(converter=_as_rules)
     bins: int = 5
