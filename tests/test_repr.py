@@ -89,9 +89,7 @@ def instances() -> dict[str, Any]:
 def long_floats(text: str) -> list[str]:
     """Decimal numbers in ``text`` with more than 6 significant digits."""
     found = re.findall(r"(?<![\w.])\d+\.\d+(?:e[-+]\d+)?", text)
-    return [
-        f for f in found if len(re.sub(r"\D", "", f.split("e")[0]).lstrip("0").rstrip("0")) > 6
-    ]
+    return [f for f in found if len(re.sub(r"\D", "", f.split("e")[0]).lstrip("0").rstrip("0")) > 6]
 
 
 @pytest.mark.parametrize("name", sorted(instances()))
