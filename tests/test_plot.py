@@ -1060,3 +1060,15 @@ def test_ipython_shows_a_chart_as_an_image_without_matplotlib_inline() -> None:
     data, _ = formatters.DisplayFormatter().format(fig)
     assert data["image/png"].startswith(PNG)
     assert data["text/plain"].startswith("<ChartFigure size")
+
+
+def test_a_chart_pickles_and_still_displays_itself() -> None:
+    import pickle
+
+    fig = plot.pareto_curve([50, 20, 10, 8, 5, 4, 3])
+    again = pickle.loads(pickle.dumps(fig))
+    assert type(again) is type(fig)
+    assert again._repr_png_().startswith(PNG)
+    assert [t.get_text() for t in again.axes[0].get_legend().get_texts()] == [
+        t.get_text() for t in fig.axes[0].get_legend().get_texts()
+    ]

@@ -42,9 +42,17 @@ def chart_figure_class() -> type[Figure]:
             self.savefig(buffer, format="png", bbox_inches="tight")
             return buffer.getvalue()
 
-    ChartFigure.__module__ = "crmcore.plot"
+    # Found again by pickle through this module's __getattr__ (figures pickle and unpickle).
+    ChartFigure.__module__ = __name__
     ChartFigure.__qualname__ = "ChartFigure"
     return ChartFigure
+
+
+def __getattr__(name: str) -> Any:
+    """Give ``ChartFigure`` on first access (it needs matplotlib, imported lazily)."""
+    if name == "ChartFigure":
+        return chart_figure_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def new_axes(
