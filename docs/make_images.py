@@ -110,7 +110,21 @@ def _quota_and_kpi() -> dict[str, Figure]:
     }
 
 
-BUILDERS: tuple[Callable[[], dict[str, Figure]], ...] = (_segmentation, _pipeline, _quota_and_kpi)
+def _forecast() -> dict[str, Figure]:
+    from crmcore.forecast import sales_forecast
+    from crmcore.kpi import revenue_by_period
+
+    sales = datasets.transactions(1000, seed=1)
+    result = sales_forecast(sales, horizon=6)
+    return {"forecast_chart": plot.forecast_chart(result, revenue_by_period(sales)["revenue"])}
+
+
+BUILDERS: tuple[Callable[[], dict[str, Figure]], ...] = (
+    _segmentation,
+    _pipeline,
+    _forecast,
+    _quota_and_kpi,
+)
 
 
 def save_small(fig: Figure, path: Path) -> Path:

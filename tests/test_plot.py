@@ -556,6 +556,66 @@ def test_period_labels_follow_the_period_style() -> None:
 
 
 # ------------------------------------------------------------------------------------------
+# forecast_chart
+# ------------------------------------------------------------------------------------------
+
+FORECAST = pd.DataFrame(
+    {
+        "forecast": [10.0, 11.0, 12.0],
+        "lower_80": [8.0, 8.5, 9.0],
+        "upper_80": [12.0, 13.5, 15.0],
+        "lower_95": [7.0, 7.0, 7.0],
+        "upper_95": [13.0, 15.0, 17.0],
+    },
+    index=pd.period_range("2025-01", periods=3, freq="M", name="period"),
+)
+PAST = pd.Series([9.0, 0.0, 10.0], index=pd.period_range("2024-10", periods=3, freq="M"))
+
+
+def test_forecast_chart_history_bars_band_and_line() -> None:
+    ax = render(call_unmutated(plot.forecast_chart, FORECAST, PAST)).axes[0]
+    assert [p.get_height() for p in ax.patches] == [9.0, 0.0, 10.0]
+    (band,) = ax.collections
+    ys = np.concatenate([p.vertices[:, 1] for p in band.get_paths()])
+    assert (ys.min(), ys.max()) == (8.0, 15.0)
+    (line,) = ax.lines
+    assert list(line.get_xdata()) == [3.0, 4.0, 5.0]
+    assert list(line.get_ydata()) == [10.0, 11.0, 12.0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["2024-10", "2024-11", "2024-12", "2025-01", "2025-02", "2025-03"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "history",
+        "80 % interval",
+        "forecast",
+    ]
+    wide = render(plot.forecast_chart(FORECAST, level=95)).axes[0]
+    ys = np.concatenate([p.vertices[:, 1] for p in wide.collections[0].get_paths()])
+    assert (ys.min(), ys.max()) == (7.0, 17.0)
+    assert len(wide.patches) == 0
+
+
+def test_forecast_chart_of_a_sales_forecast_result() -> None:
+    from crmcore.forecast import sales_forecast
+    from crmcore.kpi import revenue_by_period
+
+    tx = datasets.transactions(300, seed=2)
+    result = sales_forecast(tx, horizon=4)
+    past = revenue_by_period(tx)["revenue"]
+    ax = render(plot.forecast_chart(result, past)).axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), result.forecast["forecast"])
+    assert len(ax.patches) == len(past)
+    deals = datasets.deals(200, n_people=2, seed=1)
+    won = deals[deals["status"] == "won"]
+    by_person = sales_forecast(won, date="closed_at", by="person", horizon=2)
+    with pytest.raises(ConfigError, match="several series"):
+        plot.forecast_chart(by_person)
+    with pytest.raises(InputTypeError, match="SalesForecast or a DataFrame"):
+        plot.forecast_chart([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="lower_90"):
+        plot.forecast_chart(FORECAST, level=90)
+
+
+# ------------------------------------------------------------------------------------------
 # quota_chart
 # ------------------------------------------------------------------------------------------
 
@@ -732,6 +792,7 @@ def _calls(
         (plot.quota_chart, (quota_plan,), {"kind": "heatmap"}),
         (plot.attainment_bars, (attained,), {}),
         (plot.scorecard_chart, (team_scores,), {}),
+        (plot.forecast_chart, (FORECAST, PAST), {}),
     ]
 
 
@@ -967,6 +1028,7 @@ def test_missing_matplotlib_raises_with_pip_hint(
         "quota_chart": (quota_plan,),
         "attainment_bars": (attained,),
         "scorecard_chart": (team_scores,),
+        "forecast_chart": (FORECAST, PAST),
     }[chart.__name__]
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(MissingDependencyError, match=re.escape("pip install 'crmcore[plot]'")):

@@ -125,13 +125,13 @@ def test_transactions_give_the_customer_section_with_the_library_figures(
     tx = tables["transactions"]
     page = build_report(tx)
     assert_self_contained(page)
-    assert sections(page) == ["customers", "futures"]
+    assert sections(page) == ["customers", "futures", "forecast"]
     summary = rfm_summary(tx)
     shown = facts(page)
     assert shown["customers"] == f"{len(summary):,}"
     assert shown["purchases"] == f"{len(tx):,}"
     assert shown["revenue"] == f"{summary['monetary'].sum():,.0f}"
-    assert len(images(page)) == 3  # RFM grid, segment sizes, Pareto curve
+    assert len(images(page)) == 4  # RFM grid, segment sizes, Pareto curve, forecast
     top = summary["monetary"].nlargest(1)
     assert f"<td>{top.index[0]}</td>" in page
     # customer futures: the library's 12-month value, summed
@@ -152,8 +152,8 @@ def test_transactions_give_the_customer_section_with_the_library_figures(
 def test_every_input_adds_its_sections(tables: dict[str, pd.DataFrame]) -> None:
     page = build_report(tables["transactions"], tables["deals"], tables["targets"])
     assert_self_contained(page)
-    assert sections(page) == ["customers", "futures", "team", "quotas"]
-    assert len(images(page)) == 3 + 1 + 1  # + attainment bars, quota heat map
+    assert sections(page) == ["customers", "futures", "forecast", "team", "quotas"]
+    assert len(images(page)) == 4 + 1 + 1  # + attainment bars, quota heat map
     assert sections(build_report(deals=tables["deals"])) == ["team"]
     assert "Give --targets FILE" in build_report(deals=tables["deals"])
     assert sections(build_report(targets=tables["targets"])) == ["quotas"]
@@ -212,7 +212,7 @@ def test_command_writes_one_html_file(tmp_path: Path, tables: dict[str, pd.DataF
     assert printed.startswith(f"wrote {out} (")
     page = out.read_text(encoding="utf-8")
     assert_self_contained(page)
-    assert sections(page) == ["customers", "futures", "team", "quotas"]
+    assert sections(page) == ["customers", "futures", "forecast", "team", "quotas"]
     assert "<h1>Q1 &lt;review&gt;</h1>" in page
 
 

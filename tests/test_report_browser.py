@@ -61,7 +61,14 @@ def test_the_report_paints_and_requests_nothing(report_file: Path, tmp_path: Pat
     assert tuple(pixels[20, 640]) == (0x39, 0x49, 0xAB)
     dom, _ = dump_dom(report_file.as_uri(), budget_ms=5_000)
     assert dom.count("<img") >= 5
-    for title in ("Customers", "Customer futures", "Pipeline", "Team performance", "Quotas"):
+    for title in (
+        "Customers",
+        "Customer futures",
+        "Sales forecast",
+        "Pipeline",
+        "Team performance",
+        "Quotas",
+    ):
         assert f"<h2>{title}</h2>" in dom
 
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from crmcore import datasets
 from crmcore._repr import attrs_repr, attrs_repr_html, short
 
-AREAS = ("segmentation", "pipeline", "quota", "kpi", "clv")
+AREAS = ("segmentation", "pipeline", "forecast", "quota", "kpi", "clv")
 # results that keep their own multi-line repr (it shows the table, doctested in their pages)
 OWN_REPR = {"CloseSchedule", "PipelineSimulation"}
 
@@ -47,6 +47,7 @@ def test_every_public_config_and_result_uses_the_shared_display(cls: type) -> No
 
 def instances() -> dict[str, Any]:
     from crmcore.clv import fit_bg_nbd, fit_gamma_gamma
+    from crmcore.forecast import sales_forecast
     from crmcore.kpi import CommissionPlan, Metric, Scorecard
     from crmcore.pipeline import Lifecycle, StageModel, close_schedule, simulate_pipeline
     from crmcore.quota import build_plan
@@ -83,6 +84,7 @@ def instances() -> dict[str, Any]:
         "CommissionPlan": CommissionPlan(tiers=[(0.0, 0.03), (1.0, 0.05)]),
         "BGNBD": fit_bg_nbd(weekly),
         "GammaGamma": fit_gamma_gamma(weekly[weekly["frequency"] > 0]),
+        "SalesForecast": sales_forecast(tx, horizon=3),
     }
 
 

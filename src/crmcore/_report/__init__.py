@@ -37,7 +37,8 @@ def build_report(
     """Return the report page as HTML text, with the sections the inputs allow.
 
     - ``transactions`` (customer, date, amount): customers, RFM segments, ABC classes, and
-      customer futures (BG/NBD and Gamma-Gamma: who is still buying, the next year's value).
+      customer futures (BG/NBD and Gamma-Gamma: who is still buying, the next year's value),
+      and the sales forecast for the next six months.
     - ``deals`` with a ``stage`` column: the pipeline (weighted and landing by month with
       ``model``); with ``status``, ``person`` and ``closed_at``: win rates per person and,
       with ``targets``, attainment.
@@ -63,6 +64,7 @@ def build_report(
         columns = {"customer": customer, "date": date, "amount": amount, "as_of": as_of}
         sections.customers(page, transactions, **columns)
         sections.customer_futures(page, transactions, **columns)
+        sections.sales_forecast(page, transactions, date=date, amount=amount, as_of=as_of)
     if deals is not None and "stage" in deals.columns:
         sections.pipeline(page, deals, model, as_of=_deals_as_of(deals, as_of))
     if deals is not None and {"status", "person", "closed_at"} <= set(deals.columns):

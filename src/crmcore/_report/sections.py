@@ -20,7 +20,8 @@ from crmcore.clv import (
     probability_alive,
 )
 from crmcore.errors import CRMError
-from crmcore.kpi import attainment, win_rate
+from crmcore.forecast import sales_forecast as forecast_sales
+from crmcore.kpi import attainment, revenue_by_period, win_rate
 from crmcore.pipeline import (
     StageModel,
     close_schedule,
@@ -38,7 +39,10 @@ from crmcore.segmentation import (
     score_rfm,
 )
 
-__all__ = ["customer_futures", "customers", "pipeline", "quotas", "team"]
+__all__ = ["customer_futures", "customers", "pipeline", "quotas", "sales_forecast", "team"]
+
+#: Months forecast ahead.
+FORECAST_MONTHS = 6
 
 #: Periods of the landing schedule shown (a year of months).
 HORIZON = 12
@@ -160,6 +164,37 @@ def customer_futures(
             "clv_12_months": _money,
         },
     )
+
+
+def sales_forecast(
+    page: Page, transactions: pd.DataFrame, *, date: str, amount: str, as_of: Any
+) -> None:
+    """Add the sales forecast: monthly sales ahead, with 80 % and 95 % intervals."""
+    part = page.section("Sales forecast", "forecast")
+    try:
+        result = forecast_sales(
+            transactions, date=date, amount=amount, horizon=FORECAST_MONTHS, as_of=as_of
+        )
+    except CRMError as exc:
+        part.note(f"The sales could not be forecast: {exc}")
+        return
+    past = revenue_by_period(transactions, date=date, amount=amount)["revenue"]
+    past = past[pd.DatetimeIndex(past.index).to_period("M") <= result.last_period]
+    model = result.models["model"].iloc[0]
+    part.note(
+        f"Monthly sales for the next {FORECAST_MONTHS} months from "
+        f"{int(result.models['periods'].iloc[0])} months of history (model {model}, chosen "
+        "automatically), with 80 % and 95 % prediction intervals."
+        + (
+            f" The incomplete month {result.incomplete_period} is left out."
+            if result.incomplete_period is not None
+            else ""
+        )
+    )
+    part.figures((plot.forecast_chart(result, past), "Sales by month and the forecast"))
+    table = result.forecast.copy()
+    table.index = table.index.astype(str)
+    part.table(table, formats=dict.fromkeys(table.columns, _money))
 
 
 def pipeline(page: Page, deals: pd.DataFrame, model: StageModel | None, *, as_of: Any) -> None:

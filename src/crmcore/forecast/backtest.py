@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._frames import check_scalar, show
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 from crmcore.forecast._engine import check_levels, check_method, forecast_all, level_label
 from crmcore.forecast._history import History, by_columns, read_history
@@ -56,6 +57,9 @@ class Backtest:
     method
     seasonal_naive  0.0           NaN          8
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     scores: pd.DataFrame
     forecasts: pd.DataFrame

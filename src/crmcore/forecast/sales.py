@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmcore._frames import check_scalar
+from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 from crmcore.forecast._engine import Batch, check_levels, check_method, forecast_all, level_label
 from crmcore.forecast._history import History, by_columns, read_history
@@ -53,6 +54,9 @@ class SalesForecast:
     >>> result.forecast["forecast"].tolist()
     [20.0, 22.0]
     """
+
+    __repr__ = attrs_repr
+    _repr_html_ = attrs_repr_html
 
     forecast: pd.DataFrame
     models: pd.DataFrame

@@ -19,6 +19,7 @@ Examples
 'cumulative share of value'
 """
 
+from crmcore.plot.forecast import forecast_chart
 from crmcore.plot.kpi import attainment_bars, scorecard_chart
 from crmcore.plot.pipeline import funnel_chart, landing_schedule
 from crmcore.plot.quota import quota_chart
@@ -26,6 +27,7 @@ from crmcore.plot.segmentation import pareto_curve, rfm_heatmap, segment_sizes
 
 __all__ = [
     "attainment_bars",
+    "forecast_chart",
     "funnel_chart",
     "landing_schedule",
     "pareto_curve",
