@@ -189,15 +189,39 @@ class TestSplitCreditProperties:
         got = out.xs("overlay", level="split_type")["credited_cents"].groupby(level=0).sum()
         np.testing.assert_array_equal(got.reindex(share_sum.index).to_numpy(), expected)
 
-    @given(credit_cases())
-    def test_percent_scale_is_fraction_times_100(
-        self, case: tuple[pd.DataFrame, pd.DataFrame]
-    ) -> None:
-        deals, splits = case
-        revenue = splits[splits["split_type"] == "revenue"]
-        a = split_credit(deals, revenue)
-        b = split_credit(deals, revenue.assign(share=revenue["share"] * 100), scale="percent")
+    @given(st.data())
+    def test_percent_scale_is_fraction_times_100(self, data: st.DataObject) -> None:
+        # Shares written as decimals (millionths of a deal), once as fractions and once as
+        # percents: the same decimal share must credit the same cents, ties included. (A share
+        # such as 34/165 has no exact decimal form, and 100 * (34/165) in float is a different
+        # number from the percent a user would type, so such shares are not compared.)
+        n = data.draw(st.integers(1, 5))
+        cents = data.draw(st.lists(st.integers(-(10**9), 10**9), min_size=n, max_size=n))
+        rows: list[tuple[int, str, int]] = []
+        for deal in range(n):
+            k = data.draw(st.integers(1, 6))
+            cuts = sorted(
+                data.draw(st.lists(st.integers(0, 10**6), min_size=k - 1, max_size=k - 1))
+            )
+            parts = np.diff([0, *cuts, 10**6])
+            rows.extend((deal, f"p{i}", int(m)) for i, m in enumerate(parts))
+        deals = pd.DataFrame({"opportunity_id": range(n), "amount": np.asarray(cents) / 100.0})
+        millionths = pd.DataFrame(rows, columns=["opportunity_id", "person", "m"])
+        as_fraction = millionths.assign(share=[float(f"{m / 10**6:.6f}") for m in millionths["m"]])
+        as_percent = millionths.assign(share=[float(f"{m / 10**4:.4f}") for m in millionths["m"]])
+        a = split_credit(deals, as_fraction.drop(columns="m"))
+        b = split_credit(deals, as_percent.drop(columns="m"), scale="percent")
         pd.testing.assert_series_equal(a["credited_cents"], b["credited_cents"])
+
+    def test_percent_and_fraction_tie_the_same_way(self) -> None:
+        # 425 cents at 21.5758 % and 25.5758 %: both remainders are 0.697 in decimal.
+        deals = _deals([3], [4.25])
+        fr = [0.020606, 0.058182, 0.147879, 0.215758, 0.255758, 0.301817]
+        a = split_credit(deals, _splits([3] * 6, [f"p{i}" for i in range(6)], fr))
+        pc = [0.020606e2, 5.8182, 14.7879, 21.5758, 25.5758, 30.1817]
+        b = split_credit(deals, _splits([3] * 6, [f"p{i}" for i in range(6)], pc), scale="percent")
+        np.testing.assert_array_equal(a["credited_cents"], b["credited_cents"])
+        assert a["credited_cents"].sum() == 425
 
     @given(credit_cases(), st.integers(0, 2**32 - 1))
     def test_row_order_changes_nothing(
