@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -17,9 +19,15 @@ from crmcore._frames import (
     require_columns,
     show,
 )
-from crmcore.errors import ColumnTypeError, DataError
+from crmcore.errors import ColumnTypeError, ConfigError, CurrencyError, DataError
 from crmcore.money import from_minor_units, to_minor_units
 from crmcore.segmentation._dates import numpy_dates
+from crmcore.segmentation._parse import (
+    GROUPING_SEPARATORS,
+    read_amounts,
+    read_dates,
+    read_ids,
+)
 
 __all__ = ["REPORT_COLUMNS", "clean_transactions"]
 
@@ -54,61 +62,94 @@ def _stripped(series: pd.Series) -> pd.Series:
     return series
 
 
-def _parse_amounts(series: pd.Series) -> tuple[npt.NDArray[np.float64], _BoolArray]:
-    """Amounts as float64 and a mask of values that are not finite numbers (NaN where bad)."""
-    if pd.api.types.is_bool_dtype(series.dtype):
-        return np.full(len(series), np.nan), np.ones(len(series), dtype=bool)
-    if pd.api.types.is_numeric_dtype(series.dtype):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    else:
-        values = np.array(
-            pd.to_numeric(_stripped(series), errors="coerce").to_numpy(
-                dtype=np.float64, na_value=np.nan
+@attrs.frozen(kw_only=True)
+class _Reading:
+    """How the export's text is read (the options of :func:`clean_transactions`)."""
+
+    dayfirst: bool | None = None
+    date_format: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    symbols: Mapping[str, str] = attrs.field(factory=dict)
+    currency: str | None = None
+    casefold_ids: bool = False
+
+
+def _check_reading(transactions: pd.DataFrame, **options: Any) -> _Reading:
+    """Validate the reading options, naming the option and the value at fault."""
+    dayfirst = options["dayfirst"]
+    if dayfirst is not None and not isinstance(dayfirst, bool):
+        raise ConfigError(
+            f"dayfirst={dayfirst!r} must be True, False or None", column="dayfirst", value=dayfirst
+        )
+    date_format = options["date_format"]
+    if date_format is not None:
+        if not isinstance(date_format, str) or "%" not in date_format:
+            raise ConfigError(
+                f"date_format={date_format!r} must be a strftime format such as '%d.%m.%Y'",
+                column="date_format",
+                value=date_format,
             )
+        if dayfirst is not None:
+            raise ConfigError(
+                "give date_format or dayfirst, not both: the format already says where the day is",
+                column="dayfirst",
+                value=dayfirst,
+            )
+    decimal = check_choice(options["decimal"], "decimal", (".", ","))
+    thousands = options["thousands"]
+    if thousands is not None and (
+        thousands not in (*GROUPING_SEPARATORS, "") or thousands == decimal
+    ):
+        raise ConfigError(
+            f"thousands={thousands!r} must be None (any usual separator), '' (none) or one of "
+            f"{', '.join(repr(c) for c in GROUPING_SEPARATORS)}, and differ from decimal="
+            f"{decimal!r}",
+            column="thousands",
+            value=thousands,
         )
-        is_bool = np.fromiter(
-            (isinstance(v, bool | np.bool_) for v in series.to_numpy(dtype=object)),
-            dtype=bool,
-            count=len(series),
+    symbols = options["symbols"] if options["symbols"] is not None else {}
+    if not isinstance(symbols, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and k and v for k, v in symbols.items()
+    ):
+        raise ConfigError(
+            f"symbols={symbols!r} must map currency symbols to currency codes, e.g. {{'¥': 'CNY'}}",
+            column="symbols",
         )
-        values[is_bool] = np.nan
-    bad = ~np.isfinite(values)
-    return values, bad
-
-
-def _parse_dates(frame: pd.DataFrame, column: str, alive: _BoolArray, key: str) -> _BoolArray:
-    """Mask of the ``alive`` rows whose ``column`` value does not parse as a date.
-
-    Naive and tz-aware dates mixed are not "unparseable": they raise (``datetime_column``'s
-    ``DataError``), because cleaning cannot choose a time zone for the caller.
-    """
-    series = frame[column]
-    dtype = series.dtype
-    none = np.zeros(len(series), dtype=bool)
-    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        return none
-    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
-        return series.notna().to_numpy(dtype=bool) & alive
-    text = _stripped(series)
-    live = pd.DataFrame({key: frame[key], column: text}).iloc[np.flatnonzero(alive)]
-    if len(live) == 0:
-        return none
-    try:
-        datetime_column(live, column, arg="transactions", key=key)
-    except ColumnTypeError:
-        pass
-    else:
-        return none
-    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
-    bad: _BoolArray = parsed.isna().to_numpy(dtype=bool) & alive
-    return bad
+    currency = options["currency"]
+    if currency is not None:
+        if not isinstance(currency, str) or not currency:
+            raise ConfigError(
+                f"currency={currency!r} must be the name of the column to add", column="currency"
+            )
+        if currency in transactions.columns:
+            raise ConfigError(
+                f"currency={currency!r}: transactions already has a column {currency!r}; name "
+                "a new column for the currency of each amount",
+                column="currency",
+                value=currency,
+            )
+    casefold = options["casefold_ids"]
+    if not isinstance(casefold, bool):
+        raise ConfigError(f"casefold_ids={casefold!r} must be True or False", column="casefold_ids")
+    return _Reading(
+        dayfirst=dayfirst,
+        date_format=date_format,
+        decimal=decimal,
+        thousands=thousands,
+        symbols=dict(symbols),
+        currency=currency,
+        casefold_ids=casefold,
+    )
 
 
 class _Run:
     """One cleaning run: the input, which rows are still alive, and the report rows so far.
 
-    Each step below reads the rows still alive, records what it removes or changes (one report
-    row per input row, for the step that acted) and marks removed rows dead.
+    Each step below reads the rows still alive, records what it removes or changes and marks
+    removed rows dead. What was read from the export's text is kept here per input row: the
+    ids, the date text for the ISO 8601 parser, the dates (once every kept row has one), the
+    amounts and their currencies.
     """
 
     def __init__(self, frame: pd.DataFrame, *, customer: str, date: str, amount: str) -> None:
@@ -116,19 +157,28 @@ class _Run:
         self.customer = customer
         self.date = date
         self.amount = amount
-        self.alive = np.ones(len(frame), dtype=bool)
+        n = len(frame)
+        self.alive = np.ones(n, dtype=bool)
         self.parts: list[pd.DataFrame] = []
+        self.ids: npt.NDArray[np.object_] = frame[customer].to_numpy(dtype=object).copy()
+        self.ids_changed = np.zeros(n, dtype=bool)
+        self.date_text: pd.Series = frame[date]
+        # parsed dates of the rows alive after the unparseable step, indexed by position
+        self.dates: pd.Series = pd.Series(pd.DatetimeIndex([]))
+        self.values = np.full(n, np.nan)
+        self.labels: npt.NDArray[np.object_] = np.full(n, None, dtype=object)
 
     def record(
         self,
         positions: npt.NDArray[np.intp],
         *,
         action: str,
-        reason: str | list[str],
+        reason: str | list[str] | npt.NDArray[np.object_],
         column: str,
         new_value: object = None,
+        value: npt.NDArray[Any] | None = None,
     ) -> None:
-        """Add report rows for the input rows at ``positions``."""
+        """Add report rows for the input rows at ``positions`` (``value``: the raw values)."""
         if len(positions) == 0:
             return
         frame = self.frame
@@ -140,7 +190,11 @@ class _Run:
                     "action": action,
                     "reason": reason,
                     "column": column,
-                    "value": frame[column].iloc[positions].to_numpy(dtype=object),
+                    "value": (
+                        frame[column].iloc[positions].to_numpy(dtype=object)
+                        if value is None
+                        else np.asarray(value, dtype=object)
+                    ),
                     "new_value": new_value,
                 }
             )
@@ -157,10 +211,18 @@ class _Run:
         """Describe the input row at ``pos`` for an error message (label and customer)."""
         return describe_row(self.frame, pos, self.customer)
 
+    def dates_at(self, positions: npt.NDArray[np.intp]) -> pd.Series:
+        """Return the parsed dates of the kept rows at ``positions``, with their index labels."""
+        out = self.dates.loc[pd.Index(positions)]
+        out.index = self.frame.index[positions]
+        return out
+
     def report(self) -> pd.DataFrame:
-        """Build the report: one row per removed or changed input row, in input order."""
+        """Build the report: removed rows, and changes of the rows kept, in input order."""
         if self.parts:
             report = pd.concat(self.parts, ignore_index=True)
+            kept = self.alive[report["position"].to_numpy(dtype=np.intp)]
+            report = report[(report["action"] == "removed").to_numpy(dtype=bool) | kept]
             report = report.sort_values("position", kind="stable").drop(columns="position")
             report = report.reset_index(drop=True)
         else:
@@ -230,17 +292,131 @@ def _drop_missing(run: _Run, missing: str) -> None:
         run.remove(np.flatnonzero(gone), reason="missing value", column=col)
 
 
-def _parse(run: _Run) -> tuple[_BoolArray, npt.NDArray[np.float64], _BoolArray]:
-    """Read dates and amounts: the unparseable dates, the amounts and the unparseable amounts.
+def _read_id_text(run: _Run, live: npt.NDArray[np.intp], reading: _Reading) -> None:
+    """Ids: surrounding spaces removed (and case folded on request), each change reported."""
+    got = read_ids(run.frame[run.customer].iloc[live], casefold=reading.casefold_ids)
+    run.ids[live] = got.values
+    run.ids_changed[live] = got.changed
+    run.record(
+        live[got.changed],
+        action="changed",
+        reason=got.reasons[got.changed],
+        column=run.customer,
+        new_value=got.new[got.changed],
+    )
 
-    The seam for export formats: options that change how text is read (day-first dates, a
-    date format, decimal and thousands separators, currency symbols) belong in
-    :func:`_parse_dates` and :func:`_parse_amounts`; a value they rewrite is reported as a
-    ``changed`` row through :meth:`_Run.record`.
+
+def _read_date_text(run: _Run, live: npt.NDArray[np.intp], reading: _Reading) -> _BoolArray:
+    """Dates in local forms rewritten as ISO 8601 text (reported); the unreadable ones."""
+    column = run.date
+    got = read_dates(
+        run.frame[column].iloc[live], dayfirst=reading.dayfirst, date_format=reading.date_format
+    )
+    frame = run.frame
+    if got.ambiguous is not None:
+        pos = int(live[got.ambiguous])
+        value = frame[column].iloc[pos]
+        raise DataError(
+            f"column {column!r} of transactions has date {show(value)} at {run.where(pos)}, "
+            "which reads as a date both day-first and month-first; pass dayfirst=True or "
+            "dayfirst=False (or date_format=...) to say which",
+            column=column,
+            row=frame.index[pos],
+            value=value,
+        )
+    if got.conflict is not None:
+        d, m = (int(live[p]) for p in got.conflict)
+        raise DataError(
+            f"column {column!r} of transactions mixes day-first dates "
+            f"({show(frame[column].iloc[d])} at {run.where(d)}) and month-first dates "
+            f"({show(frame[column].iloc[m])} at {run.where(m)}); pass dayfirst=True or "
+            "dayfirst=False to say which (dates of the other form are then unparseable)",
+            column=column,
+            row=frame.index[m],
+            value=frame[column].iloc[m],
+        )
+    if got.text is not None:  # a text column: the parser reads the rewritten text
+        text = frame[column].to_numpy(dtype=object).copy()
+        text[live] = got.text
+        run.date_text = pd.Series(text, index=frame.index, dtype=object)
+    run.record(
+        live[got.changed],
+        action="changed",
+        reason=got.reasons[got.changed],
+        column=column,
+        new_value=got.new[got.changed],
+    )
+    bad = np.zeros(len(frame), dtype=bool)
+    bad[live] = got.bad
+    return bad
+
+
+def _parse_dates(run: _Run, live: npt.NDArray[np.intp]) -> _BoolArray:
+    """Mask of the ``live`` rows whose (rewritten) date does not parse as a date.
+
+    Naive and tz-aware dates mixed are not "unparseable": they raise (``datetime_column``'s
+    ``DataError``), because cleaning cannot choose a time zone for the caller.
     """
-    bad_date = _parse_dates(run.frame, run.date, run.alive, run.customer)
-    values, bad_amount = _parse_amounts(run.frame[run.amount])
-    return bad_date, values, bad_amount & run.alive & ~bad_date
+    series = run.date_text
+    dtype = series.dtype
+    none = np.zeros(len(series), dtype=bool)
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return none
+    if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        bad = none.copy()
+        bad[live] = True
+        return bad
+    key = run.customer
+    frame = pd.DataFrame({key: run.frame[key], run.date: series}).iloc[live]
+    if len(frame) == 0:
+        return none
+    try:
+        datetime_column(frame, run.date, arg="transactions", key=key)
+    except ColumnTypeError:
+        pass
+    else:
+        return none
+    parsed = pd.to_datetime(frame[run.date], errors="coerce", format="ISO8601")
+    bad = none.copy()
+    bad[live] = parsed.isna().to_numpy(dtype=bool)
+    return bad
+
+
+def _read_amount_text(run: _Run, live: npt.NDArray[np.intp], reading: _Reading) -> _BoolArray:
+    """Amounts in export styles read as numbers (reported); the unreadable ones."""
+    got = read_amounts(
+        run.frame[run.amount].iloc[live],
+        decimal=reading.decimal,
+        thousands=reading.thousands,
+        symbols=reading.symbols,
+    )
+    run.values[live] = got.values
+    run.labels[live] = got.labels
+    run.record(
+        live[got.changed],
+        action="changed",
+        reason=got.reasons[got.changed],
+        column=run.amount,
+        new_value=got.new[got.changed],
+    )
+    bad = np.zeros(len(run.frame), dtype=bool)
+    bad[live] = got.bad
+    return bad
+
+
+def _parse(run: _Run, reading: _Reading) -> tuple[_BoolArray, _BoolArray]:
+    """Read ids, dates and amounts; return the unparseable dates and amounts.
+
+    The seam for export formats: what is read here from text (ids with spaces, dates in local
+    forms, amounts with separators and currencies; see :mod:`._parse`) is kept on the run,
+    and every value rewritten is reported as a ``changed`` row through :meth:`_Run.record`.
+    """
+    live = np.flatnonzero(run.alive)
+    _read_id_text(run, live, reading)
+    bad_date = _read_date_text(run, live, reading)
+    bad_date |= _parse_dates(run, live)
+    bad_amount = _read_amount_text(run, live, reading)
+    return bad_date & run.alive, bad_amount & run.alive & ~bad_date
 
 
 def _drop_unparseable(
@@ -262,40 +438,101 @@ def _drop_unparseable(
         run.remove(np.flatnonzero(bad), reason=f"unparseable {what}", column=col)
 
 
+def _check_currencies(run: _Run, currency: str | None) -> None:
+    """Step 3: one currency per amount column, unless a ``currency`` column is asked for.
+
+    Amounts without a currency marker are in the column's currency when there is one; with
+    several currencies each kept amount must name its own.
+    """
+    live = np.flatnonzero(run.alive)
+    labels = run.labels[live]
+    marked = np.array([label is not None for label in labels], dtype=bool) if len(live) else labels
+    codes, found = pd.factorize(labels[marked], sort=False)
+    if len(found) <= 1:
+        run.labels[live] = found[0] if len(found) else None
+        return
+    frame, column = run.frame, run.amount
+    a = int(live[marked][int(np.argmax(codes == 0))])
+    b = int(live[marked][int(np.argmax(codes == 1))])
+    if currency is None:
+        raise CurrencyError(
+            f"column {column!r} of transactions mixes currencies {show(found[0])} "
+            f"({show(frame[column].iloc[a])} at {run.where(a)}) and {show(found[1])} "
+            f"({show(frame[column].iloc[b])} at {run.where(b)}); pass currency='currency' to "
+            "keep each amount's currency in a column of that name (or clean one currency at "
+            "a time); symbols={'$': 'USD'} says what a symbol stands for",
+            column=column,
+            row=frame.index[b],
+            value=frame[column].iloc[b],
+        )
+    pos = first_true(~marked)
+    if pos is not None:
+        at = int(live[pos])
+        raise CurrencyError(
+            f"column {column!r} of transactions has amount {show(frame[column].iloc[at])} "
+            f"without a currency at {run.where(at)}, while the column mixes "
+            f"{', '.join(show(c) for c in found)}; write the currency of every amount",
+            column=column,
+            row=frame.index[at],
+            value=frame[column].iloc[at],
+        )
+
+
+def _read_dates(run: _Run) -> None:
+    """Parse the dates of the rows still alive (all readable by now) onto the run."""
+    live = np.flatnonzero(run.alive)
+    text = pd.DataFrame(
+        {run.customer: run.frame[run.customer].iloc[live], run.date: run.date_text.iloc[live]}
+    )
+    if len(text) == 0:
+        run.dates = pd.Series(pd.DatetimeIndex([]), index=pd.RangeIndex(0))
+        return
+    dates = datetime_column(text, run.date, arg="transactions", key=run.customer)
+    dates.index = pd.Index(live)
+    run.dates = dates
+
+
 def _drop_duplicates(run: _Run) -> None:
-    """Step 3: remove rows identical in every column to an earlier surviving row."""
+    """Step 4: remove rows equal in every column, once read, to an earlier surviving row."""
     if not run.alive.any():
         return
     live = np.flatnonzero(run.alive)
     subset = run.frame.iloc[live]
-    groups = subset.groupby(list(subset.columns), dropna=False, sort=False).ngroup().to_numpy()
+    read = {run.customer: run.ids[live], run.amount: run.values[live]}
+    keys = [
+        pd.Series(read[c], index=subset.index) if c in read else subset[c]
+        for c in subset.columns
+        if c != run.date
+    ]
+    keys.append(pd.Series(run.dates.loc[pd.Index(live)].array, index=subset.index))
+    keys.append(pd.Series(run.labels[live], index=subset.index, dtype=object))
+    groups = subset.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     first_pos = np.full(int(groups.max()) + 1, len(run.frame), dtype=np.intp)
     np.minimum.at(first_pos, groups, live)  # first occurrence of each distinct row
     earlier = first_pos[groups]
     is_dup = earlier != live
-    labels = run.frame.index[earlier[is_dup]]
-    reasons = [f"exact duplicate of row {label}" for label in labels]
-    run.remove(live[is_dup], reason=reasons, column=run.customer)
-
-
-def _parsed_dates(run: _Run, positions: npt.NDArray[np.intp]) -> pd.Series:
-    """Return the dates of the rows at ``positions`` (all parseable by now) as datetime64."""
-    frame = run.frame.iloc[positions]
-    text = pd.DataFrame({run.customer: frame[run.customer], run.date: _stripped(frame[run.date])})
-    return datetime_column(text, run.date, arg="transactions", key=run.customer)
+    dup, first = live[is_dup], earlier[is_dup]
+    exact = np.ones(len(dup), dtype=bool)
+    for c in (run.customer, run.date, run.amount):
+        raw = run.frame[c].to_numpy(dtype=object)
+        exact &= np.asarray(raw[dup] == raw[first], dtype=bool)
+    labels = pd.Index(run.frame.index[first]).astype(str).to_numpy(dtype=object)
+    reasons = np.where(exact, "exact duplicate of row ", "duplicate, once read, of row ") + labels
+    run.remove(dup, reason=list(reasons), column=run.customer)
 
 
 def _net(run: _Run, values: npt.NDArray[np.float64], decimals: int) -> npt.NDArray[np.float64]:
-    """Net each refund against its customer's earlier purchases; return the new amounts."""
+    """Net each refund against its customer's earlier purchases (in the same currency)."""
     live = np.flatnonzero(run.alive)
-    sub = run.frame.iloc[live]
-    codes, _ = pd.factorize(sub[run.customer], sort=False)
-    dates = numpy_dates(_parsed_dates(run, live))
+    customers, _ = pd.factorize(run.ids[live], sort=False)
+    currencies, found = pd.factorize(run.labels[live], sort=False, use_na_sentinel=False)
+    codes = customers.astype(np.int64) * max(len(found), 1) + currencies
+    dates = numpy_dates(run.dates_at(live))
     if isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
     ticks = dates.to_numpy().view(np.int64)  # in the column's own unit: any date range works
     cents = np.asarray(to_minor_units(values[live], decimals, name=run.amount), dtype=np.int64)
-    remaining, leftover = _net_refunds(codes.astype(np.intp), ticks, cents)
+    remaining, leftover = _net_refunds(pd.factorize(codes)[0].astype(np.intp), ticks, cents)
     is_refund = cents < 0
     unmatched = is_refund & (leftover > 0)
     run.record(
@@ -326,6 +563,7 @@ def _net(run: _Run, values: npt.NDArray[np.float64], decimals: int) -> npt.NDArr
         reason="reduced by refunds of the same customer",
         column=run.amount,
         new_value=new.astype(object),
+        value=values[live[reduced]],
     )
     new_amounts = values.copy()
     new_amounts[live[reduced]] = new
@@ -336,7 +574,7 @@ def _net(run: _Run, values: npt.NDArray[np.float64], decimals: int) -> npt.NDArr
 def _handle_refunds(
     run: _Run, values: npt.NDArray[np.float64], refunds: str, decimals: int
 ) -> npt.NDArray[np.float64]:
-    """Step 4: keep, drop, net or refuse negative amounts; return the amounts after it."""
+    """Step 5: keep, drop, net or refuse negative amounts; return the amounts after it."""
     refund = run.alive & (np.nan_to_num(values) < 0)
     if not refund.any() or refunds == "keep":
         return values
@@ -356,15 +594,21 @@ def _handle_refunds(
     return _net(run, values, decimals)
 
 
-def _clean_rows(run: _Run, amounts: npt.NDArray[np.float64]) -> pd.DataFrame:
-    """Return the kept rows: dates as datetime64, amounts as float64, the rest as given."""
+def _clean_rows(run: _Run, amounts: npt.NDArray[np.float64], currency: str | None) -> pd.DataFrame:
+    """Return the kept rows with ids, dates and amounts as read (and currencies if asked)."""
     keep = np.flatnonzero(run.alive)
     clean = run.frame.iloc[keep].copy()
+    if run.ids_changed[keep].any():
+        ids = pd.Series(run.ids[keep], index=clean.index, dtype=object)
+        dtype = run.frame[run.customer].dtype
+        clean[run.customer] = ids if pd.api.types.is_object_dtype(dtype) else ids.astype(dtype)
     if len(clean):
-        clean[run.date] = _parsed_dates(run, keep)
+        clean[run.date] = run.dates_at(keep)
     else:
         clean[run.date] = pd.Series(pd.to_datetime([]), index=clean.index)
     clean[run.amount] = amounts[keep]
+    if currency is not None:
+        clean[currency] = pd.Series(run.labels[keep], index=clean.index, dtype=object)
     return clean
 
 
@@ -379,6 +623,13 @@ def clean_transactions(
     unparseable: Literal["drop", "error"] = "drop",
     refunds: Literal["keep", "drop", "net", "error"] = "keep",
     decimals: int = 2,
+    dayfirst: bool | None = None,
+    date_format: str | None = None,
+    decimal: Literal[".", ","] = ".",
+    thousands: str | None = None,
+    symbols: Mapping[str, str] | None = None,
+    currency: str | None = None,
+    casefold_ids: bool = False,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Clean a transaction export and report every row removed or changed, and why.
 
@@ -386,59 +637,116 @@ def clean_transactions(
 
     1. **missing**: a missing customer id, date or amount (NA, NaN, NaT, empty or blank
        text). ``"drop"`` removes the row, ``"error"`` raises.
-    2. **unparseable**: a date that is not a date (text that is not ISO 8601, numbers) or an
+    2. **reading** the text of real exports (every value rewritten is a ``changed`` row):
+
+       - *ids*: text ids lose surrounding spaces (``" C7 "`` → ``"C7"``); with
+         ``casefold_ids=True`` they are also case-folded (``"Ann"`` → ``"ann"``).
+       - *dates*: ISO 8601 text as it is; ``2024/01/09`` and ``2024.01.09`` (year first);
+         ``2024年1月9日`` and ``2024년 1월 9일``; ``05.01.2024``, ``05/01/2024`` and
+         ``05-01-2024`` day-first with ``dayfirst=True``, month-first with
+         ``dayfirst=False``. With ``dayfirst=None`` (the default) such a date is read only
+         when one reading alone is a date (``13.01.2024``, reported as "the only reading");
+         a date that reads both ways (``01.02.2024``) raises, and so does a column needing
+         both forms. Each form may end with a time ``HH:MM[:SS]``. ``date_format`` (a
+         strftime format) reads every date text with that format only.
+       - *amounts*: numbers as they are, and text in CLDR number styles: the ``decimal``
+         mark (``"."`` or ``","``); grouping by ``thousands`` (default ``None``: any of
+         ``,`` ``.`` ``'`` U+2019, a space or a no-break space that is not the decimal
+         mark), in groups of three or the Indian 2-2-3 (``12,34,567``), one separator per
+         value; a currency symbol or ISO 4217 code before or after the number (``¥80``,
+         ``$1,200``, ``80 CNY``, ``1.200,50 €``); negatives written ``-80``, U+2212 MINUS
+         SIGN, ``(80)`` (accounting) or ``80-`` (trailing minus). Text that fits none
+         of these (``1,5`` with ``decimal="."``, ``1.200,50`` without ``decimal=","``) is
+         unparseable, never guessed.
+       - *currencies*: an amount column holds one currency. Symbols that name one currency
+         become its code (``€`` EUR, ``元`` CNY, ``HK$`` HKD, ...); ``$``, ``¥`` and ``kr``,
+         which name several, stay as written unless ``symbols`` maps them
+         (``symbols={"¥": "CNY"}``). Two currencies in one column raise
+         :class:`~crmcore.errors.CurrencyError` unless ``currency`` names a column to add,
+         holding each kept amount's currency (then every amount must name its own).
+    3. **unparseable**: a date that could not be read (text in no form above, numbers) or an
        amount that is not a finite number (text such as ``"n/a"``, booleans, infinities).
        ``"drop"`` or ``"error"``.
-    3. **duplicates**: a row identical to an earlier row in *every* column (an exact
-       duplicate; index labels do not count). ``"drop"`` keeps the first occurrence and
-       removes the others, ``"keep"`` keeps all.
-    4. **refunds** (negative amounts): ``"keep"`` leaves them (summaries then need
+    4. **duplicates**: a row equal to an earlier row in *every* column once ids, dates and
+       amounts are read (index labels do not count); the reason says "exact duplicate"
+       when the text was identical too. ``"drop"`` keeps the first occurrence and removes
+       the others, ``"keep"`` keeps all.
+    5. **refunds** (negative amounts): ``"keep"`` leaves them (summaries then need
        ``refunds="allow"``); ``"drop"`` removes them; ``"error"`` raises; ``"net"`` removes
-       each refund row and subtracts its amount from the same customer's purchases made at
-       or before it, the latest purchase first (computed exactly in minor units at
-       ``decimals``). A purchase reduced to zero is removed ("cancelled by refund"), one
-       partly reduced is changed (its new amount is in ``new_value``). Refund amounts that
-       find no earlier purchase (more refunded than bought before) cannot be netted; they are
-       removed with the rest of the refund row and the amount is named in the reason.
+       each refund row and subtracts its amount from the same customer's purchases (in the
+       same currency) made at or before it, the latest purchase first (computed exactly in
+       minor units at ``decimals``). A purchase reduced to zero is removed ("cancelled by
+       refund"), one partly reduced is changed (its new amount is in ``new_value``). Refund
+       amounts that find no earlier purchase (more refunded than bought before) cannot be
+       netted; they are removed with the rest of the refund row and the amount is named in
+       the reason.
 
     Reconciliation: ``len(clean) + (report["action"] == "removed").sum() == len(transactions)``;
-    each input row is in ``clean`` or in the report as removed, never both; changed rows are
-    in both. With ``refunds="net"`` the amounts reconcile per customer:
-    ``sum(clean amounts) = sum(input purchases) + sum(refunds) + unmatched refund amount``.
+    each input row is in ``clean`` or in the report as removed, once, never both; changed rows
+    are rows of ``clean`` (a row removed later in the run shows only its removal). With
+    ``refunds="net"`` the amounts reconcile per customer: ``sum(clean amounts) =
+    sum(input purchases) + sum(refunds) + unmatched refund amount``.
 
     Parameters
     ----------
     transactions
-        The raw table; other columns are carried along unchanged.
+        The raw table; not modified. Other columns are carried along unchanged.
     customer, date, amount
         Column names.
     duplicates, missing, unparseable, refunds
         What to do with each kind of problem (see above).
     decimals
         Minor-unit digits of the currency, used by ``refunds="net"`` (default 2).
+    dayfirst
+        ``True``: ``05.01.2024`` is 5 January; ``False``: 1 May; ``None`` (default): only
+        dates that read one way are read, the others raise.
+    date_format
+        A strftime format (``"%d.%m.%Y %H:%M"``) every date text must fit; not with
+        ``dayfirst``.
+    decimal
+        The decimal mark of amount text, ``"."`` (default) or ``","``.
+    thousands
+        The grouping separator of amount text: ``None`` (default) any usual one that is not
+        ``decimal``, ``""`` none, or one of ``,`` ``.`` ``'`` U+2019 and a space (which also
+        accepts U+00A0 and U+202F).
+    symbols
+        What currency symbols stand for, e.g. ``{"$": "USD", "¥": "CNY"}``; added to (and
+        overriding) the built-in symbols.
+    currency
+        The name of a column added to ``clean`` with the currency of each amount (a code, or
+        a symbol as written; ``None`` when no amount names one); allows several currencies.
+    casefold_ids
+        Also case-fold text ids (``str.casefold``), so ``"ANN"`` and ``"ann"`` are one
+        customer. Default ``False``.
 
     Returns
     -------
     clean : pandas.DataFrame
-        The kept rows in input order with their original index labels; ``date`` converted to
-        datetime64 and ``amount`` to float64, other columns as given.
+        The kept rows in input order with their original index labels; ``customer`` as read,
+        ``date`` converted to datetime64 and ``amount`` to float64, other columns as given,
+        and the ``currency`` column when asked for.
     report : pandas.DataFrame
-        One row per removed or changed input row, in input order, with columns ``row`` (the
-        original index label), ``action`` (``"removed"`` or ``"changed"``), ``reason`` (text),
-        ``column`` (the column at fault), ``value`` (its original value) and ``new_value``
-        (the new amount of a changed row, else ``None``).
+        One row per removed input row and per value rewritten in a kept row, in input order,
+        with columns ``row`` (the original index label), ``action`` (``"removed"`` or
+        ``"changed"``), ``reason`` (text), ``column`` (the column at fault), ``value`` (its
+        original value) and ``new_value`` (the value read or the new amount of a changed
+        row, else ``None``).
 
     Raises
     ------
     SchemaError
         A column is missing or the table is empty.
     DataError
-        With ``missing="error"`` or ``refunds="error"``: the first offending row; also naive
-        and tz-aware dates mixed (cleaning cannot choose a time zone for you).
+        With ``missing="error"`` or ``refunds="error"``: the first offending row; a date that
+        reads both day-first and month-first (or a column needing both) without
+        ``dayfirst``; naive and tz-aware dates mixed (cleaning cannot choose a time zone).
+    CurrencyError
+        Two currencies in the amount column without ``currency``, or an amount without a
+        currency among several.
     ColumnTypeError
         With ``unparseable="error"``: the first unparseable value.
     ConfigError
-        An unknown option.
+        An unknown or inconsistent option.
 
     Examples
     --------
@@ -463,6 +771,30 @@ def clean_transactions(
     4    4  removed                         unparseable date         date
     >>> report["new_value"].tolist()[:2], len(clean) + int((report["action"] == "removed").sum())
     ([20.0, None], 6)
+
+    A European export: day-first dates, decimal commas, the euro sign.
+
+    >>> export = pd.DataFrame({
+    ...     "customer_id": [" K-7", "K-7"],
+    ...     "date": ["05.01.2024", "2024年1月9日"],
+    ...     "amount": ["1.200,50 €", "(80,00 €)"],
+    ... })
+    >>> clean, report = clean_transactions(export, dayfirst=True, decimal=",", refunds="net")
+    >>> clean
+      customer_id       date  amount
+    0         K-7 2024-01-05  1120.5
+    >>> report[["row", "action", "column", "value", "new_value"]]
+      row   action       column       value            new_value
+    0   0  changed  customer_id         K-7                  K-7
+    1   0  changed         date  05.01.2024  2024-01-05 00:00:00
+    2   0  changed       amount  1.200,50 €               1200.5
+    3   0  changed       amount      1200.5               1120.5
+    4   1  removed       amount   (80,00 €)                 None
+    >>> for reason in report["reason"][:3]:
+    ...     print(reason)
+    id: surrounding spaces removed
+    date read day-first (dayfirst=True)
+    amount read with currency '€' (EUR), thousands separator '.', decimal comma
     """
     require_columns(transactions, [customer, date, amount], arg="transactions")
     check_choice(duplicates, "duplicates", ("drop", "keep"))
@@ -470,11 +802,23 @@ def clean_transactions(
     check_choice(unparseable, "unparseable", ("drop", "error"))
     check_choice(refunds, "refunds", ("keep", "drop", "net", "error"))
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
+    reading = _check_reading(
+        transactions,
+        dayfirst=dayfirst,
+        date_format=date_format,
+        decimal=decimal,
+        thousands=thousands,
+        symbols=symbols,
+        currency=currency,
+        casefold_ids=casefold_ids,
+    )
     run = _Run(transactions, customer=customer, date=date, amount=amount)
     _drop_missing(run, missing)
-    bad_date, values, bad_amount = _parse(run)
+    bad_date, bad_amount = _parse(run, reading)
     _drop_unparseable(run, bad_date, bad_amount, unparseable)
+    _check_currencies(run, currency)
+    _read_dates(run)
     if duplicates == "drop":
         _drop_duplicates(run)
-    amounts = _handle_refunds(run, values, refunds, decimals)
-    return _clean_rows(run, amounts), run.report()
+    amounts = _handle_refunds(run, run.values, refunds, decimals)
+    return _clean_rows(run, amounts, currency), run.report()
