@@ -119,8 +119,8 @@ class _Read:
 
     bad: BoolArray  # the value cannot be read
     changed: BoolArray  # the value was read by rewriting its text (reported)
-    reasons: ObjArray  # why, for changed rows (None elsewhere)
-    new: ObjArray  # the value read, for changed rows (None elsewhere)
+    reasons: ObjArray  # why, one entry per changed row (in row order)
+    new: ObjArray  # the value read, one entry per changed row (in row order)
 
 
 @attrs.frozen(kw_only=True)
@@ -128,7 +128,9 @@ class AmountsRead(_Read):
     """Amounts read from a column: ``values`` (float64, NaN where bad) and currency ``labels``."""
 
     values: npt.NDArray[np.float64]
-    labels: ObjArray  # the currency of each amount (ISO code or marker as written), or None
+    # the currency of each amount (ISO code or marker as written, None where not written);
+    # None when no amount names a currency
+    labels: ObjArray | None
 
 
 @attrs.frozen(kw_only=True)
@@ -150,7 +152,7 @@ class DatesRead(_Read):
 class IdsRead(_Read):
     """Ids read from a column: ``values`` per row (stripped, optionally case-folded)."""
 
-    values: ObjArray
+    values: npt.NDArray[Any]  # object for text ids, else the column's own values
 
 
 def _distinct(series: pd.Series) -> tuple[npt.NDArray[np.intp], ObjArray]:
@@ -196,17 +198,19 @@ def _groupers(decimal: str, thousands: str | None) -> str:
 
 
 def _number_pattern(decimal: str, groupers: str) -> str:
-    """Return a full-match number pattern: groups of 3 (or Indian 2-2-3), one separator."""
-    d = re.escape(decimal)
-    if groupers:
-        g = "[" + "".join(re.escape(c) for c in groupers) + "]"
-        integer = (
-            rf"(?:\d+|\d{{1,3}}(?P<g>{g})\d{{3}}(?:(?P=g)\d{{3}})*"
-            rf"|\d{{1,2}}(?P<h>{g})\d{{2}}(?:(?P=h)\d{{2}})*(?P=h)\d{{3}})"
-        )
-    else:
-        integer = r"\d+"
-    return rf"^(?:{integer}(?:{d}\d+)?|{d}\d+)$"
+    """Return a full-match number pattern: groups of 3 (or Indian 2-2-3), one separator.
+
+    Written without back-references, so that pyarrow's RE2 engine (pandas' string methods on
+    Arrow-backed text) and Python's ``re`` read it the same way.
+    """
+    alternatives = ["[0-9]+"]
+    for c in groupers:
+        g = f"[{c}]"
+        alternatives.append(f"[0-9]{{1,3}}(?:{g}[0-9]{{3}})+")
+        alternatives.append(f"[0-9]{{1,2}}(?:{g}[0-9]{{2}})*{g}[0-9]{{3}}")
+    integer = "|".join(alternatives)
+    d = f"[{decimal}]"
+    return f"^(?:(?:{integer})(?:{d}[0-9]+)?|{d}[0-9]+)$"
 
 
 def _marker_labels(markers: pd.Series, symbols: Mapping[str, str]) -> pd.Series:
@@ -241,32 +245,39 @@ def _amount_reasons(parts: pd.DataFrame) -> pd.Series:
     return pd.Series(texts[keys], index=parts.index, dtype=object)
 
 
+def _groups(text: pd.Series, pattern: re.Pattern[str]) -> dict[str, ObjArray]:
+    """Return the named groups of ``pattern`` matched at each text's start (None: no match).
+
+    One Python match per text; the texts are the distinct values of a column.
+    """
+    empty = (None,) * pattern.groups
+    rows = [m.groups() if (m := pattern.match(x)) else empty for x in text.tolist()]
+    table = np.empty((len(rows), pattern.groups), dtype=object)
+    if rows:
+        table[:] = rows
+    return {name: table[:, i - 1] for name, i in pattern.groupindex.items()}
+
+
 def _read_amount_text(
     text: pd.Series, decimal: str, thousands: str | None, symbols: Mapping[str, str]
 ) -> tuple[npt.NDArray[np.float64], BoolArray, ObjArray, ObjArray]:
     """Values, changed mask, reasons and currency labels of distinct amount texts."""
     s = text.str.strip()
     plain = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    m = s.str.extract(_AMOUNT)
+    m = _groups(s, _AMOUNT)
     groupers = _groupers(decimal, thousands)
-    pattern = _number_pattern(decimal, groupers)
-    num = m["num"]
-    ok = np.array(num.str.fullmatch(pattern).to_numpy(dtype=bool, na_value=False), dtype=bool)
-    canon = num.str.replace(f"[{re.escape(groupers)}]", "", regex=True) if groupers else num
+    num = pd.Series(m["num"])  # pandas picks its string dtype (Arrow-backed when available)
+    ok = np.array(num.str.fullmatch(_number_pattern(decimal, groupers)), dtype=bool)
+    canon = num.str.replace(f"[{groupers}]", "", regex=True) if groupers else num
     canon = canon.str.replace(decimal, ".", regex=False)
     magnitude = pd.to_numeric(canon.where(ok), errors="coerce").to_numpy(dtype=np.float64)
-
-    def has(group: str) -> BoolArray:
-        return np.asarray(m[group].notna().to_numpy(dtype=bool), dtype=bool)
-
-    def minus(group: str) -> BoolArray:
-        return np.asarray(m[group].isin(list(_MINUS)).to_numpy(dtype=bool), dtype=bool)
-
-    paren = has("open") & has("close")
-    signs = has("sign1").astype(np.int64) + has("sign2") + has("sign3")
-    ok &= (has("open") == has("close")) & (signs <= np.where(paren, 0, 1))
-    ok &= ~(has("cur1") & has("cur2"))
-    negative = paren | minus("sign1") | minus("sign2") | minus("sign3")
+    has = {k: pd.notna(v) for k, v in m.items()}
+    minus = {k: np.isin(m[k], list(_MINUS)) for k in ("sign1", "sign2", "sign3")}
+    paren = has["open"] & has["close"]
+    signs = has["sign1"].astype(np.int64) + has["sign2"] + has["sign3"]
+    ok &= (has["open"] == has["close"]) & (signs <= np.where(paren, 0, 1))
+    ok &= ~(has["cur1"] & has["cur2"])
+    negative = paren | minus["sign1"] | minus["sign2"] | minus["sign3"]
     values = np.where(negative, -magnitude, magnitude)
     if decimal == ".":  # other number text that Python reads the same way ("1e3")
         fallback = ~ok & np.isfinite(plain)
@@ -274,37 +285,29 @@ def _read_amount_text(
         ok |= fallback
     values = np.where(ok, values, np.nan)
     changed = ok & ~(values == plain)
-    marker = m["cur1"].fillna(m["cur2"]).where(pd.Series(ok, index=s.index))
+    marker = pd.Series(np.where(has["cur1"], m["cur1"], m["cur2"]), dtype=object).where(ok)
     labels = _marker_labels(marker, symbols)
+    reasons = _none(len(s))
     if changed.any():
-        grouper = (
-            num.str.extract(pattern)[["g", "h"]].bfill(axis=1).iloc[:, 0]
-            if groupers
-            else pd.Series(np.nan, index=s.index, dtype=object)
-        )
-        unicode_minus = (m[["sign1", "sign2", "sign3"]] == "\u2212").any(axis=1).to_numpy(bool)
+        seps = num[changed].str.replace("[0-9]", "", regex=True)
+        first = seps.str[0]
+        unicode_minus = (m["sign1"] == "\u2212") | (m["sign2"] == "\u2212")
         how = np.select(
-            [paren, has("sign3"), unicode_minus],
-            [
-                "parentheses as minus",
-                "trailing minus",
-                "minus sign U+2212",
-            ],
+            [paren, has["sign3"], unicode_minus],
+            ["parentheses as minus", "trailing minus", "minus sign U+2212"],
             default="",
-        )
+        )[changed]
         parts = pd.DataFrame(
             {
-                "marker": marker,
-                "label": labels,
-                "grouper": grouper,
-                "comma": (decimal == ",") & num.str.contains(",", regex=False).fillna(False),
-                "negative": pd.Series(how, index=s.index).replace("", np.nan),
-            }
+                "marker": marker[changed].to_numpy(dtype=object),
+                "label": labels[changed].to_numpy(dtype=object),
+                "grouper": first.where(first != decimal).to_numpy(dtype=object),
+                "comma": (decimal == ",") & seps.str.contains(",", regex=False).to_numpy(bool),
+                "negative": np.where(how == "", None, how),
+            },
+            dtype=object,
         )
-        reasons = _none(len(s))
-        reasons[changed] = _amount_reasons(parts[changed]).to_numpy(dtype=object)
-    else:
-        reasons = _none(len(s))
+        reasons[changed] = _amount_reasons(parts).to_numpy(dtype=object)
     return values, changed, reasons, _only(labels.notna().to_numpy(dtype=bool), labels)
 
 
@@ -335,7 +338,7 @@ def read_amounts(
     >>> got = read_amounts(pd.Series(["¥1,200.50", "80 CNY", "(3.5)", "12"]))
     >>> got.values.tolist(), got.changed.tolist(), got.labels.tolist()
     ([1200.5, 80.0, -3.5, 12.0], [True, True, True, False], ['¥', 'CNY', None, None])
-    >>> got.reasons[0]
+    >>> got.reasons[0]  # one reason per changed row
     "amount read with currency '¥', thousands separator ','"
     """
     n = len(series)
@@ -344,20 +347,20 @@ def read_amounts(
         return AmountsRead(
             bad=np.ones(n, dtype=bool),
             changed=np.zeros(n, dtype=bool),
-            reasons=_none(n),
-            new=_none(n),
+            reasons=_none(0),
+            new=_none(0),
             values=np.full(n, np.nan),
-            labels=_none(n),
+            labels=None,
         )
     if pd.api.types.is_numeric_dtype(dtype):
         values = np.asarray(series.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
         return AmountsRead(
             bad=~np.isfinite(values),
             changed=np.zeros(n, dtype=bool),
-            reasons=_none(n),
-            new=_none(n),
+            reasons=_none(0),
+            new=_none(0),
             values=values,
-            labels=_none(n),
+            labels=None,
         )
     codes, uniques = _distinct(series)
     k = len(uniques)
@@ -379,14 +382,14 @@ def read_amounts(
         values[is_bool] = np.nan
     bad = ~np.isfinite(values)
     row_changed = np.asarray(_spread(codes, changed, False), dtype=bool) & ~bad
-    new = _only(row_changed, values)
+    marked = np.array([label is not None for label in labels], dtype=bool)
     return AmountsRead(
         bad=bad,
         changed=row_changed,
-        reasons=_only(row_changed, _spread(codes, reasons, None)),
-        new=new,
+        reasons=reasons[codes[row_changed]],
+        new=values[row_changed].astype(object),
         values=values,
-        labels=_only(~bad, _spread(codes, labels, None)),
+        labels=_only(~bad, _spread(codes, labels, None)) if marked.any() else None,
     )
 
 
@@ -507,18 +510,18 @@ def read_dates(
     is_text = (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)) and (
         pd.api.types.infer_dtype(series, skipna=True) in text_kinds
     )
-    plain = series.to_numpy(dtype=object)
     none = np.zeros(n, dtype=bool)
     if not is_text:
         return DatesRead(
             bad=none,
             changed=none,
-            reasons=_none(n),
-            new=_none(n),
+            reasons=_none(0),
+            new=_none(0),
             text=None,
             ambiguous=None,
             conflict=None,
         )
+    plain = series.to_numpy(dtype=object)
     codes, uniques = _distinct(series)
     is_str = _is_str(uniques)
     s = pd.Series(uniques[is_str], dtype=object).str.strip()
@@ -573,8 +576,8 @@ def read_dates(
     return DatesRead(
         bad=np.asarray(_spread(codes, full(bad_u), False), dtype=bool),
         changed=changed,
-        reasons=_only(changed, _spread(codes, reasons_u, None)),
-        new=_only(changed, _spread(codes, new_u, None)),
+        reasons=reasons_u[codes[changed]],
+        new=new_u[codes[changed]],
         text=np.where(codes >= 0, _spread(codes, text_u, None), plain),
         ambiguous=_first_row(codes, full(ambiguous_u)),
         conflict=None if p_d is None or p_m is None else (p_d, p_m),
@@ -593,19 +596,19 @@ def read_ids(series: pd.Series, *, casefold: bool = False) -> IdsRead:
     >>> import pandas as pd
     >>> got = read_ids(pd.Series([" A7", "B8", 9]), casefold=True)
     >>> got.values.tolist(), got.reasons.tolist()
-    (['a7', 'b8', 9], ['id: surrounding spaces removed; case folded', 'id: case folded', None])
+    (['a7', 'b8', 9], ['id: surrounding spaces removed; case folded', 'id: case folded'])
     """
     n = len(series)
-    plain = series.to_numpy(dtype=object)
     dtype = series.dtype
     if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)):
         return IdsRead(
             bad=np.zeros(n, dtype=bool),
             changed=np.zeros(n, dtype=bool),
-            reasons=_none(n),
-            new=_none(n),
-            values=plain,
+            reasons=_none(0),
+            new=_none(0),
+            values=series.to_numpy(),
         )
+    plain = series.to_numpy(dtype=object)
     codes, uniques = _distinct(series)
     is_str = _is_str(uniques)
     text = pd.Series(uniques[is_str], dtype=object)
@@ -633,7 +636,7 @@ def read_ids(series: pd.Series, *, casefold: bool = False) -> IdsRead:
     return IdsRead(
         bad=np.zeros(n, dtype=bool),
         changed=changed,
-        reasons=_only(changed, _spread(codes, reasons_u, None)),
-        new=_only(changed, values),
+        reasons=reasons_u[codes[changed]],
+        new=values[changed],
         values=values,
     )

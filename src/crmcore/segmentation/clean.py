@@ -159,14 +159,16 @@ class _Run:
         self.amount = amount
         n = len(frame)
         self.alive = np.ones(n, dtype=bool)
-        self.parts: list[pd.DataFrame] = []
-        self.ids: npt.NDArray[np.object_] = frame[customer].to_numpy(dtype=object).copy()
+        self.parts: list[dict[str, npt.NDArray[Any]]] = []  # report rows, column by column
+        self.ids: npt.NDArray[Any] = frame[customer].to_numpy()  # replaced when ids are read
         self.ids_changed = np.zeros(n, dtype=bool)
         self.date_text: pd.Series = frame[date]
-        # parsed dates of the rows alive after the unparseable step, indexed by position
+        # parsed dates of the rows alive after the unparseable step; date_row maps a position
+        # to its entry there
         self.dates: pd.Series = pd.Series(pd.DatetimeIndex([]))
+        self.date_row = np.full(n, -1, dtype=np.intp)
         self.values = np.full(n, np.nan)
-        self.labels: npt.NDArray[np.object_] = np.full(n, None, dtype=object)
+        self.labels: npt.NDArray[np.object_] | None = None  # currency per row, if any named
 
     def record(
         self,
@@ -182,22 +184,27 @@ class _Run:
         if len(positions) == 0:
             return
         frame = self.frame
+        n = len(positions)
+
+        def objects(values: Any) -> npt.NDArray[np.object_]:
+            out = np.empty(n, dtype=object)
+            out[:] = values
+            return out
+
         self.parts.append(
-            pd.DataFrame(
-                {
-                    "position": positions,
-                    "row": frame.index[positions].to_numpy(dtype=object),
-                    "action": action,
-                    "reason": reason,
-                    "column": column,
-                    "value": (
-                        frame[column].iloc[positions].to_numpy(dtype=object)
-                        if value is None
-                        else np.asarray(value, dtype=object)
-                    ),
-                    "new_value": new_value,
-                }
-            )
+            {
+                "position": np.asarray(positions, dtype=np.intp),
+                "row": frame.index[positions].to_numpy(dtype=object),
+                "action": objects(action),
+                "reason": objects(reason),
+                "column": objects(column),
+                "value": (
+                    frame[column].iloc[positions].to_numpy(dtype=object)
+                    if value is None
+                    else objects(value)
+                ),
+                "new_value": objects(new_value),
+            }
         )
 
     def remove(
@@ -213,22 +220,23 @@ class _Run:
 
     def dates_at(self, positions: npt.NDArray[np.intp]) -> pd.Series:
         """Return the parsed dates of the kept rows at ``positions``, with their index labels."""
-        out = self.dates.loc[pd.Index(positions)]
+        out = self.dates.iloc[self.date_row[positions]]
         out.index = self.frame.index[positions]
         return out
 
     def report(self) -> pd.DataFrame:
         """Build the report: removed rows, and changes of the rows kept, in input order."""
-        if self.parts:
-            report = pd.concat(self.parts, ignore_index=True)
-            kept = self.alive[report["position"].to_numpy(dtype=np.intp)]
-            report = report[(report["action"] == "removed").to_numpy(dtype=bool) | kept]
-            report = report.sort_values("position", kind="stable").drop(columns="position")
-            report = report.reset_index(drop=True)
-        else:
-            report = pd.DataFrame({c: pd.Series([], dtype=object) for c in REPORT_COLUMNS})
-        report["action"] = report["action"].astype(object)
-        return report[list(REPORT_COLUMNS)]
+        if not self.parts:
+            return pd.DataFrame({c: pd.Series([], dtype=object) for c in REPORT_COLUMNS})
+        joined = {c: np.concatenate([p[c] for p in self.parts]) for c in self.parts[0]}
+        positions = joined["position"]
+        shown = (joined["action"] == "removed") | self.alive[positions]  # not: changes of
+        order = np.flatnonzero(shown)  # rows removed later in the run
+        order = order[np.argsort(positions[order], kind="stable")]
+        # object columns: pandas would infer string and datetime dtypes from the arrays
+        return pd.DataFrame(
+            {c: pd.Series(joined[c][order], dtype=object) for c in REPORT_COLUMNS}, copy=False
+        )
 
 
 def _net_refunds(
@@ -295,14 +303,17 @@ def _drop_missing(run: _Run, missing: str) -> None:
 def _read_id_text(run: _Run, live: npt.NDArray[np.intp], reading: _Reading) -> None:
     """Ids: surrounding spaces removed (and case folded on request), each change reported."""
     got = read_ids(run.frame[run.customer].iloc[live], casefold=reading.casefold_ids)
-    run.ids[live] = got.values
-    run.ids_changed[live] = got.changed
+    if got.changed.any():
+        ids = run.ids.astype(object)  # a copy: the input's own array is never written
+        ids[live] = got.values
+        run.ids = ids
+        run.ids_changed[live] = got.changed
     run.record(
         live[got.changed],
         action="changed",
-        reason=got.reasons[got.changed],
+        reason=got.reasons,
         column=run.customer,
-        new_value=got.new[got.changed],
+        new_value=got.new,
     )
 
 
@@ -342,9 +353,9 @@ def _read_date_text(run: _Run, live: npt.NDArray[np.intp], reading: _Reading) ->
     run.record(
         live[got.changed],
         action="changed",
-        reason=got.reasons[got.changed],
+        reason=got.reasons,
         column=column,
-        new_value=got.new[got.changed],
+        new_value=got.new,
     )
     bad = np.zeros(len(frame), dtype=bool)
     bad[live] = got.bad
@@ -391,13 +402,15 @@ def _read_amount_text(run: _Run, live: npt.NDArray[np.intp], reading: _Reading) 
         symbols=reading.symbols,
     )
     run.values[live] = got.values
-    run.labels[live] = got.labels
+    if got.labels is not None:
+        run.labels = np.full(len(run.frame), None, dtype=object)
+        run.labels[live] = got.labels
     run.record(
         live[got.changed],
         action="changed",
-        reason=got.reasons[got.changed],
+        reason=got.reasons,
         column=run.amount,
-        new_value=got.new[got.changed],
+        new_value=got.new,
     )
     bad = np.zeros(len(run.frame), dtype=bool)
     bad[live] = got.bad
@@ -444,6 +457,8 @@ def _check_currencies(run: _Run, currency: str | None) -> None:
     Amounts without a currency marker are in the column's currency when there is one; with
     several currencies each kept amount must name its own.
     """
+    if run.labels is None:
+        return
     live = np.flatnonzero(run.alive)
     labels = run.labels[live]
     marked = np.array([label is not None for label in labels], dtype=bool) if len(live) else labels
@@ -488,8 +503,8 @@ def _read_dates(run: _Run) -> None:
         run.dates = pd.Series(pd.DatetimeIndex([]), index=pd.RangeIndex(0))
         return
     dates = datetime_column(text, run.date, arg="transactions", key=run.customer)
-    dates.index = pd.Index(live)
-    run.dates = dates
+    run.dates = dates.reset_index(drop=True)
+    run.date_row[live] = np.arange(len(live))
 
 
 def _drop_duplicates(run: _Run) -> None:
@@ -499,13 +514,13 @@ def _drop_duplicates(run: _Run) -> None:
     live = np.flatnonzero(run.alive)
     subset = run.frame.iloc[live]
     read = {run.customer: run.ids[live], run.amount: run.values[live]}
-    keys = [
-        pd.Series(read[c], index=subset.index) if c in read else subset[c]
-        for c in subset.columns
-        if c != run.date
+    # arrays, not Series: grouping by Series would first align each on the index
+    keys: list[Any] = [
+        read[c] if c in read else subset[c].array for c in subset.columns if c != run.date
     ]
-    keys.append(pd.Series(run.dates.loc[pd.Index(live)].array, index=subset.index))
-    keys.append(pd.Series(run.labels[live], index=subset.index, dtype=object))
+    keys.append(run.dates.array[run.date_row[live]])
+    if run.labels is not None:
+        keys.append(run.labels[live])
     groups = subset.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()
     first_pos = np.full(int(groups.max()) + 1, len(run.frame), dtype=np.intp)
     np.minimum.at(first_pos, groups, live)  # first occurrence of each distinct row
@@ -514,8 +529,9 @@ def _drop_duplicates(run: _Run) -> None:
     dup, first = live[is_dup], earlier[is_dup]
     exact = np.ones(len(dup), dtype=bool)
     for c in (run.customer, run.date, run.amount):
-        raw = run.frame[c].to_numpy(dtype=object)
-        exact &= np.asarray(raw[dup] == raw[first], dtype=bool)
+        raw = run.frame[c]
+        same = raw.iloc[dup].to_numpy(dtype=object) == raw.iloc[first].to_numpy(dtype=object)
+        exact &= np.asarray(same, dtype=bool)
     labels = pd.Index(run.frame.index[first]).astype(str).to_numpy(dtype=object)
     reasons = np.where(exact, "exact duplicate of row ", "duplicate, once read, of row ") + labels
     run.remove(dup, reason=list(reasons), column=run.customer)
@@ -525,8 +541,10 @@ def _net(run: _Run, values: npt.NDArray[np.float64], decimals: int) -> npt.NDArr
     """Net each refund against its customer's earlier purchases (in the same currency)."""
     live = np.flatnonzero(run.alive)
     customers, _ = pd.factorize(run.ids[live], sort=False)
-    currencies, found = pd.factorize(run.labels[live], sort=False, use_na_sentinel=False)
-    codes = customers.astype(np.int64) * max(len(found), 1) + currencies
+    codes = customers.astype(np.int64)
+    if run.labels is not None:
+        currencies, found = pd.factorize(run.labels[live], sort=False, use_na_sentinel=False)
+        codes = codes * len(found) + currencies
     dates = numpy_dates(run.dates_at(live))
     if isinstance(dates.dtype, pd.DatetimeTZDtype):
         dates = dates.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -608,7 +626,8 @@ def _clean_rows(run: _Run, amounts: npt.NDArray[np.float64], currency: str | Non
         clean[run.date] = pd.Series(pd.to_datetime([]), index=clean.index)
     clean[run.amount] = amounts[keep]
     if currency is not None:
-        clean[currency] = pd.Series(run.labels[keep], index=clean.index, dtype=object)
+        labels = run.labels[keep] if run.labels is not None else None
+        clean[currency] = pd.Series(labels, index=clean.index, dtype=object)
     return clean
 
 
