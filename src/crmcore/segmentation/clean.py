@@ -626,7 +626,7 @@ def _clean_rows(run: _Run, amounts: npt.NDArray[np.float64], currency: str | Non
         clean[run.date] = pd.Series(pd.to_datetime([]), index=clean.index)
     clean[run.amount] = amounts[keep]
     if currency is not None:
-        labels = run.labels[keep] if run.labels is not None else None
+        labels = run.labels[keep] if run.labels is not None else np.full(len(keep), None)
         clean[currency] = pd.Series(labels, index=clean.index, dtype=object)
     return clean
 
