@@ -82,4 +82,7 @@ COMMANDS = [
     "quota",
     "scorecard",
     "commission",
+    "clean",
+    "pseudonymize",
+    "mask",
 ]

@@ -1,15 +1,17 @@
-"""Segmentation commands: ``rfm``, ``segments``, ``abc`` and ``grades``."""
+"""Segmentation commands: ``rfm``, ``segments``, ``abc``, ``grades`` and ``clean``."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any, TextIO
 
 import pandas as pd
 
 from crmcore._frames import require_columns, require_not_null, require_unique
-from crmcore.cli._io import EXIT_OK, config_from_file, emit, read_table
+from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table
 from crmcore.cli._options import add_command, add_out, from_options, numbers, split
+from crmcore.cli._raw import read_cells, write_cells
 from crmcore.errors import ConfigError
 from crmcore.segmentation import (
     RF_GRID_10,
@@ -19,6 +21,7 @@ from crmcore.segmentation import (
     abc_classes,
     abc_summary,
     abc_xyz,
+    clean_transactions,
     customer_grades,
     grade_inputs,
     grade_summary,
@@ -33,11 +36,12 @@ SEGMENT_MAPS: dict[str, SegmentMap] = {"11": SEGMENTS_11, "grid": RF_GRID_10}
 
 
 def add_parser(sub: Any) -> None:
-    """Add the ``rfm``, ``segments``, ``abc`` and ``grades`` commands to ``sub``."""
+    """Add the ``rfm``, ``segments``, ``abc``, ``grades`` and ``clean`` commands to ``sub``."""
     _add_rfm(sub)
     _add_segments(sub)
     _add_abc(sub)
     _add_grades(sub)
+    _add_clean(sub)
 
 
 def _add_rfm_columns(parser: argparse.ArgumentParser) -> None:
@@ -273,4 +277,101 @@ def _run_grades(args: argparse.Namespace, stream: TextIO) -> int:
     grades = customer_grades(grade_inputs(value, potential), rules, value="value")
     result = grade_summary(grades) if args.summary else grades
     emit(result, args.out, stream)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# clean
+
+
+def _add_clean(sub: Any) -> None:
+    cmd = add_command(
+        sub,
+        "clean",
+        _run_clean,
+        help="clean a transaction export and report every row removed or changed",
+        description="Read a transaction export as written (CSV cells as text) and clean it: "
+        "missing values, unreadable dates and amounts, duplicates and refunds, with dates in "
+        "local forms (--dayfirst, --date-format), amounts with separators and currency signs "
+        "(--decimal, --thousands) and ids stripped of spaces. --report writes one row per row "
+        "removed or value changed.",
+        examples=[
+            "export.csv --dayfirst --decimal , --out clean.csv --report report.csv",
+            "orders.csv --customer client --refunds net --currency currency --out -",
+        ],
+    )
+    cmd.add_argument("file", help="transactions, .csv or .parquet; - is standard input")
+    cmd.add_argument("--customer", default="customer_id", help="customer column (customer_id)")
+    cmd.add_argument("--date", default="date", help="date column (date)")
+    cmd.add_argument("--amount", default="amount", help="amount column (amount)")
+    cmd.add_argument("--sep", default=",", help="field separator of a CSV file (,)")
+    cmd.add_argument("--encoding", default="utf-8", help="text encoding of a CSV file (utf-8)")
+    day = cmd.add_mutually_exclusive_group()
+    day.add_argument("--dayfirst", action="store_true", default=None, help="05.01.2024 is 5 Jan")
+    day.add_argument(
+        "--monthfirst", dest="dayfirst", action="store_false", help="05.01.2024 is 1 May"
+    )
+    cmd.add_argument("--date-format", default=None, help="strftime format of every date")
+    cmd.add_argument("--decimal", default=".", choices=[".", ","], help="decimal mark (.)")
+    cmd.add_argument("--thousands", default=None, help="grouping separator (any usual one)")
+    cmd.add_argument("--symbols", default=None, help="what symbols mean: '¥=CNY,$=USD'")
+    cmd.add_argument("--currency", default=None, help="add this column with each currency")
+    cmd.add_argument("--casefold-ids", action="store_true", help="also case-fold text ids")
+    for option, choices, default in (
+        ("--missing", ["drop", "error"], "drop"),
+        ("--unparseable", ["drop", "error"], "drop"),
+        ("--duplicates", ["drop", "keep"], "drop"),
+        ("--refunds", ["keep", "drop", "net", "error"], "keep"),
+    ):
+        cmd.add_argument(option, choices=choices, default=default, help=f"({default})")
+    cmd.add_argument("--decimals", type=int, default=2, help="minor-unit digits for --refunds net")
+    cmd.add_argument("--out", metavar="FILE", help="write the clean rows (.csv, .parquet, -)")
+    cmd.add_argument("--report", metavar="FILE", help="write the report (.csv, .parquet, -)")
+
+
+def _symbols(text: str | None) -> dict[str, str] | None:
+    if text is None:
+        return None
+    pairs: dict[str, str] = {}
+    for part in split(text):
+        symbol, sep, code = part.partition("=")
+        if not sep or not symbol.strip() or not code.strip():
+            raise CLIError(f"--symbols: expected SYMBOL=CODE pairs, got {part!r}")
+        pairs[symbol.strip()] = code.strip()
+    return pairs
+
+
+def _run_clean(args: argparse.Namespace, stream: TextIO) -> int:
+    if args.out == "-" and args.report == "-":
+        raise CLIError("--out and --report cannot both be - (standard output)")
+    raw = read_cells(args.file, encoding=args.encoding, sep=args.sep)
+    clean, report = clean_transactions(
+        raw,
+        customer=args.customer,
+        date=args.date,
+        amount=args.amount,
+        missing=args.missing,
+        unparseable=args.unparseable,
+        duplicates=args.duplicates,
+        refunds=args.refunds,
+        decimals=args.decimals,
+        dayfirst=args.dayfirst,
+        date_format=args.date_format,
+        decimal=args.decimal,
+        thousands=args.thousands,
+        symbols=_symbols(args.symbols),
+        currency=args.currency,
+        casefold_ids=args.casefold_ids,
+    )
+    removed = int((report["action"] == "removed").sum())
+    changed = int((report["action"] == "changed").sum())
+    note = f"kept {len(clean)} of {len(raw)} rows; {removed} removed, {changed} values changed"
+    if args.report:  # values of several types as text, so that Parquet can hold them too
+        text = {"value": "string", "new_value": "string"}
+        write_cells(report.astype(text), args.report, stream)
+    if args.out:
+        write_cells(clean, args.out, stream)
+    if not args.out:
+        emit(clean, None, stream)
+    print(note, file=sys.stderr if args.out == "-" or args.report == "-" else stream)
     return EXIT_OK
