@@ -797,5 +797,9 @@ def test_an_export_cleans_like_the_table_it_was_made_from(
     assert set(changed) <= set(got.index)
     order = list(export.index)
     assert [order.index(r) for r in got.index] == sorted(order.index(r) for r in got.index)
-    want, _ = clean_transactions(table[export["customer_id"].notna()], refunds=refunds)  # type: ignore[arg-type]
+    kept = table[export["customer_id"].notna()]
+    if kept.empty:  # every row lost its id: nothing to compare with (an empty table is an error)
+        assert got.empty
+        return
+    want, _ = clean_transactions(kept, refunds=refunds)  # type: ignore[arg-type]
     pd.testing.assert_frame_equal(got, want, check_dtype=False)
