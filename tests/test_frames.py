@@ -28,7 +28,12 @@ def tx(**cols: object) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("frame", "cols", "exc", "match"),
     [
-        ([1, 2], ["a"], InputTypeError, "transactions must be a pandas DataFrame, got list"),
+        (
+            [1, 2],
+            ["a"],
+            InputTypeError,
+            r"transactions must be a pandas DataFrame \(or polars/pyarrow table\), got list",
+        ),
         (
             tx(),
             ["date"],
@@ -217,7 +222,10 @@ def test_weights_array_round_trip(weights: list[float]) -> None:
 
 
 def test_import_optional() -> None:
-    with pytest.raises(MissingDependencyError, match=r"pip install 'crmcore\[plot\]'"):
+    with pytest.raises(
+        MissingDependencyError,
+        match=r"pip install surely_not_a_module_name \(from a crmcore source checkout: pip install -e '\.\[plot\]'\)",
+    ):
         fr.import_optional("surely_not_a_module_name", "plot")
     with pytest.raises(ImportError):
         fr.import_optional("surely_not_a_module_name", "plot")
