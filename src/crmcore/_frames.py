@@ -42,6 +42,7 @@ __all__ = [
     "require_unique",
     "resolve_as_of",
     "show",
+    "utc_offsets",
     "weights_array",
 ]
 
@@ -458,6 +459,29 @@ def datetime_column(
 _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
+def utc_offsets(series: pd.Series) -> pd.Series:
+    """The UTC offset written at the end of each text date (``+0100``), missing where none.
+
+    ``Z`` reads as ``+0000``; ``+01``, ``+0100`` and ``+01:00`` as ``+0100``. Values that are
+    not text have no offset here (their time zone, if any, is their own).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> utc_offsets(pd.Series(["2024-01-05T09:00+01:00", "2024-01-05T09:00Z", "2024-01-05"]))
+    0    +0100
+    1    +0000
+    2      NaN
+    dtype: str
+    """
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        text = series
+    else:  # only text can carry a written offset
+        text = series.where(series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool))
+    found = text.astype("str").str.strip().str.extract(_OFFSET, expand=False)
+    return found.str.replace("Z", "+00:00").str.replace(":", "").str.ljust(5, "0")
+
+
 def _check_offsets(frame: pd.DataFrame, column: str, *, arg: str, key: str | None) -> None:
     """Raise a DataError when text dates mix UTC offsets, or offsets and none (pandas refuses).
 
@@ -472,15 +496,10 @@ def _check_offsets(frame: pd.DataFrame, column: str, *, arg: str, key: str | Non
 '2024-01-05T09:00+01:00' at row 0 and '2024-07-05T09:00+02:00' at row 1; ...
     """
     series = frame[column]
-    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
-        text = series
-    else:  # on this error path only: which of the mixed objects are text
-        text = series.where(series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool))
-    found = text.str.strip().str.extract(_OFFSET, expand=False)
-    if found.isna().all():
+    offsets = utc_offsets(series)
+    if offsets.isna().all():
         return
-    offsets = found.str.replace("Z", "+00:00").str.replace(":", "").str.ljust(5, "0")
-    has_text = text.notna().to_numpy()
+    has_text = (series.notna() & series.map(lambda v: isinstance(v, str))).to_numpy(dtype=bool)
     aware = offsets.notna().to_numpy()
     naive = first_true(has_text & ~aware)
     first = int(aware.argmax())  # some offset was found just above

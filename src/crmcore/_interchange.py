@@ -120,7 +120,7 @@ def to_pandas(obj: object) -> pd.DataFrame | None:
     name = type(obj).__name__
     if package == "polars" and name in ("DataFrame", "LazyFrame"):
         _pyarrow(f"polars {name}")
-        frame = obj.collect() if name == "LazyFrame" else obj  # type: ignore[attr-defined]  # polars
+        frame: Any = obj.collect() if name == "LazyFrame" else obj  # type: ignore[attr-defined]  # polars
         return arrow_to_pandas(frame.to_arrow())
     if package == "pyarrow" and name in ("Table", "RecordBatch"):
         pa = _pyarrow(f"pyarrow {name}")

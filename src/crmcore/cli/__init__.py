@@ -26,7 +26,7 @@ from typing import TextIO
 from crmcore import __version__
 from crmcore.cli import demo, kpi, pipeline, quota, report, segmentation
 from crmcore.cli._io import EXIT_BAD_INPUT, EXIT_ERROR, CLIError, first_line
-from crmcore.cli._options import Handler, formatter
+from crmcore.cli._options import Handler, formatter, shell_hint
 from crmcore.errors import CRMError
 
 __all__ = ["build_parser", "main"]
@@ -108,8 +108,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return EXIT_ERROR
     except (CRMError, CLIError) as exc:
         text = first_line(exc) if str(exc) else ""
-        message = f"{type(exc).__name__}: {text}" if isinstance(exc, CRMError) else text
-        print(f"crmcore {args.command}: error: {message}", file=sys.stderr)
+        if isinstance(exc, CRMError):  # the library's hints, in the command's own options
+            text = f"{type(exc).__name__}: {shell_hint(text, args.command_parser)}"
+        print(f"crmcore {args.command}: error: {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:
         # Not a crmcore error: a bug or an input the core did not anticipate. Still one line

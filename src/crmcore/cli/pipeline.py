@@ -7,8 +7,18 @@ from typing import Any, TextIO
 
 import numpy as np
 
+from crmcore._periods import canonical_period
 from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table, write_config
-from crmcore.cli._options import add_command, add_out, fx, numbers, split
+from crmcore.cli._options import (
+    add_command,
+    add_deprecated,
+    add_out,
+    add_reading,
+    fx,
+    numbers,
+    reading,
+    split,
+)
 from crmcore.pipeline import (
     StageModel,
     close_schedule,
@@ -59,6 +69,17 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     cols.add_argument("--stage", default="stage", help="stage column (stage)")
     cols.add_argument("--amount", default="amount", help="amount column (amount)")
+    add_reading(parser)
+
+
+def _deals(args: argparse.Namespace) -> Any:
+    """Read the opportunities: ids, stages and currencies as text, close dates as dates."""
+    return read_table(
+        args.file,
+        reading(args),
+        text=[args.opportunity, args.stage, getattr(args, "currency", None)],
+        dates=[getattr(args, "close_date", None)],
+    )
 
 
 def _stage_model(args: argparse.Namespace) -> StageModel:
@@ -74,8 +95,11 @@ def _stage_model(args: argparse.Namespace) -> StageModel:
     stages = split(args.stages)
     terminal = {"won": args.won, "lost": args.lost}
     if args.history is not None:
+        history = read_table(
+            args.history, reading(args), text=[args.opportunity, args.stage], dates=[args.at]
+        )
         return estimate_stage_model(
-            read_table(args.history),
+            history,
             stages=stages,
             opportunity=args.opportunity,
             stage=args.stage,
@@ -131,7 +155,7 @@ def _add_funnel(sub: Any) -> None:
             "deals.csv --stages prospect,bid,negotiation --history log.csv --as-of 2025-01-01",
         ],
     )
-    funnel.add_argument("file", help="opportunities, .csv or .parquet")
+    funnel.add_argument("file", help="opportunities, .csv or .parquet (-: standard input)")
     _add_model_options(funnel)
     funnel.add_argument("--as-of", help="history: end of the observation (latest entry)")
     funnel.add_argument("--currency", help="currency column (none)")
@@ -143,7 +167,7 @@ def _add_funnel(sub: Any) -> None:
 
 
 def _run_funnel(args: argparse.Namespace, stream: TextIO) -> int:
-    deals = read_table(args.file)
+    deals = _deals(args)
     model = _stage_model(args)
     write_config(model, args.save_model)
     func = pipeline_by_stage if args.by_stage else weighted_pipeline
@@ -158,7 +182,7 @@ def _run_funnel(args: argparse.Namespace, stream: TextIO) -> int:
         reporting_currency=args.reporting_currency,
         decimals=args.decimals,
     )
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 
@@ -183,9 +207,14 @@ def _add_forecast(sub: Any) -> None:
             )
         ],
     )
-    forecast.add_argument("file", help="opportunities, .csv or .parquet")
+    forecast.add_argument("file", help="opportunities, .csv or .parquet (-: standard input)")
     forecast.add_argument("--as-of", required=True, help="forecast date (required)")
-    forecast.add_argument("--freq", default="MS", help="period: MS months, QS quarters, ... (MS)")
+    forecast.add_argument(
+        "--period",
+        default="M",
+        help="period: D, W, M, Q or Y (pandas aliases such as MS, QS accepted) (M)",
+    )
+    add_deprecated(forecast, "--freq", "--period", dest="period")
     forecast.add_argument("--close-date", help="own close date column (none)")
     forecast.add_argument(
         "--overdue",
@@ -206,7 +235,8 @@ def _add_forecast(sub: Any) -> None:
 
 
 def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
-    deals = read_table(args.file)
+    deals = _deals(args)
+    period = canonical_period(args.period)
     model = _stage_model(args)
     write_config(model, args.save_model)
     columns = {
@@ -216,7 +246,7 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
         "close_date": args.close_date,
     }
     result = close_schedule(
-        deals, model, as_of=args.as_of, period=args.freq, overdue=args.overdue, **columns
+        deals, model, as_of=args.as_of, period=period, overdue=args.overdue, **columns
     ).table
     if args.draws is not None:
         ranges = simulate_pipeline(
@@ -225,7 +255,7 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
             as_of=args.as_of,
             n_draws=args.draws,
             seed=args.seed,
-            period=args.freq,
+            period=period,
             duration=args.duration,
             **columns,
         ).table
@@ -234,5 +264,6 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
         for col in ("count", "overdue"):
             result[col] = result[col].astype(np.int64)
         result.index.name = "period"
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, period=period, max_rows=args.max_rows)
     return EXIT_OK
+
