@@ -167,9 +167,11 @@ def test_period_aliases_in_rfm_and_abc(files: dict[str, Path], period: str) -> N
              "--deal", "opportunity_id"],
             ["commission", "{deals}", "--status", "status", "--tiers", "0:0.04", "--period", "Q",
              "--opportunity", "opportunity_id"],
-            "crmcore commission: note: --freq is deprecated, write --period (the old spelling "
-            "goes in crmcore 0.3)\ncrmcore commission: note: --deal is deprecated, write "
-            "--opportunity",
+            (
+                "crmcore commission: note: --freq is deprecated, write --period (the old "
+                "spelling goes in crmcore 0.3)\ncrmcore commission: note: --deal is deprecated, "
+                "write --opportunity"
+            ),
         ),
         (
             ["commission", "{deals}", "--status", "status", "--tiers", "0:0.03,1:0.05",

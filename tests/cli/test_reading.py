@@ -32,7 +32,7 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 def test_a_cell_n_a_is_named_as_written(orders: Path, tmp_path: Path) -> None:
     text = orders.read_text().splitlines()
-    text[6] = ",".join(text[6].split(",")[:2] + ["n/a"])
+    text[6] = ",".join([*text[6].split(",")[:2], "n/a"])
     bad = tmp_path / "bad.csv"
     bad.write_text("\n".join(text) + "\n")
     line = one_error_line(run("rfm", str(bad), *ORDERS))
@@ -45,7 +45,7 @@ def test_a_cell_n_a_is_named_as_written(orders: Path, tmp_path: Path) -> None:
 
 def test_an_empty_cell_is_a_missing_value(orders: Path, tmp_path: Path) -> None:
     text = orders.read_text().splitlines()
-    text[3] = ",".join(text[3].split(",")[:2] + [""])
+    text[3] = ",".join([*text[3].split(",")[:2], ""])
     bad = tmp_path / "gap.csv"
     bad.write_text("\n".join(text) + "\n")
     line = one_error_line(run("rfm", str(bad), *ORDERS))

@@ -179,17 +179,29 @@ def add_deprecated(
 
 
 # A keyword argument as the library's messages write it: name='text', name=<column>, name=True.
-_KEYWORD = re.compile(r"(?<![\w-])([a-z][a-z_]*)=('[^']*'|<[^>]*>|True|None|\{[^}]*\}|(?= ))")
+_KEYWORD = re.compile(r"(?<![\w(-])([a-z][a-z_]*)=('[^']*'|<[^>]*>|True|None|\{[^}]*\}|(?= ))")
 
 
 def shell_hint(message: str, parser: argparse.ArgumentParser) -> str:
     """Rewrite the library's ``name='value'`` hints as the command's own options.
 
     ``pass overdue='as_of'`` becomes ``pass --overdue as_of`` when the command has that
-    option (matched by the option's destination, its spelling, or a ``library name`` noted on
-    it); a hint about a keyword the command has no option for is left as it is.
+    option (matched by the option's destination, its spelling, or a library name noted in
+    :data:`LIBRARY_NAMES`); a hint about a keyword the command has no option for is left as
+    it is. Row descriptions (``row 3 (customer_id=7)``) are not hints and stay. An alternative
+    that only a Python caller can take (``, or ... clean_transactions(...)``) is dropped.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser()
+    >>> _ = parser.add_argument("--refunds")
+    >>> shell_hint("negative value at row 1 (refunds=2) (pass refunds='allow', or treat them "
+    ...            "first with clean_transactions(..., refunds='drop'))", parser)
+    'negative value at row 1 (refunds=2) (pass --refunds allow)'
     """
     options = _library_names(parser)
+    message = _PYTHON_ONLY.sub("", message)
 
     def replace(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
@@ -199,6 +211,8 @@ def shell_hint(message: str, parser: argparse.ArgumentParser) -> str:
         option = max(action.option_strings, key=len)
         if action.nargs == 0:  # a flag
             return option
+        if value == "None" and action.dest in NONE_SPELLING:
+            return f"{option} {NONE_SPELLING[action.dest]}"
         if value.startswith("'"):
             return f"{option} {value.strip(chr(39))}"
         return f"{option} {action.metavar or action.dest.upper()}"
@@ -218,6 +232,12 @@ def _library_names(parser: argparse.ArgumentParser) -> dict[str, argparse.Action
             names.setdefault(alias, action)
     return names
 
+
+# ", or <an alternative calling a Python function>" up to the end of its parenthesis/sentence.
+_PYTHON_ONLY = re.compile(r",? or [^;()]*\b\w+\(\.\.\.[^)]*\)")
+
+#: How an option says the library's ``None`` (option dest -> option value).
+NONE_SPELLING: dict[str, str] = {"open_values": "*"}
 
 #: Library keyword names of options spelled otherwise in the shell (option dest -> keywords).
 LIBRARY_NAMES: dict[str, tuple[str, ...]] = {
