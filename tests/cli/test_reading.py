@@ -236,6 +236,15 @@ def test_dates_with_and_without_offsets_exit_2_naming_two_values(tmp_path: Path)
     )
 
 
+def test_rows_after_as_of_are_left_out_on_request_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("customer_id,date,amount\n1,2024-01-01,10\n1,2024-03-02,4\n2,2024-04-01,1\n")
+    result = run("rfm", str(path), "--as-of", "2024-02-01", "--after-as-of", "exclude")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "crmcore: note: 2 row(s) after --as-of 2024-02-01 left out\n"
+    assert len(result.stdout.splitlines()) == 3  # customer 1 only
+
+
 # --------------------------------------------------------------------------------------------
 # hints speak the command line
 
@@ -244,6 +253,8 @@ def test_dates_with_and_without_offsets_exit_2_naming_two_values(tmp_path: Path)
     ("args", "expected"),
     [
         (["rfm", "{refunds}"], "pass --refunds allow to count refunds"),
+        (["rfm", "{refunds}", "--refunds", "allow", "--as-of", "2024-01-01"],
+         "Leave them out with --after-as-of exclude (their number is reported), or choose"),
         (["forecast", "{late}", *RATES, "--as-of", "2025-01-01", "--close-date", "close_date",
           "--overdue", "error"], "or pass --overdue as_of"),
         (["funnel", "{opps}", *RATES, "--fx", "USD=1"], "pass --currency CURRENCY"),
@@ -270,4 +281,4 @@ def test_hints_name_options_not_python_keywords(
     line = one_error_line(run(*argv))
     assert expected in line
     hints = re.sub(r"\(\w+=[^)]*\)", "", line)  # without row descriptions: (customer_id='1')
-    assert not re.search(r"[a-z_]+=|\w\(", hints), line
+    assert not re.search(r"[a-z_]+=|\w\((?!s\))", hints), line  # no keyword, no call

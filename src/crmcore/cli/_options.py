@@ -179,7 +179,10 @@ def add_deprecated(
 
 
 # A keyword argument as the library's messages write it: name='text', name=<column>, name=True.
-_KEYWORD = re.compile(r"(?<![\w(-])([a-z][a-z_]*)=('[^']*'|<[^>]*>|True|None|\{[^}]*\}|(?= ))")
+_KEYWORD = re.compile(
+    r"(?<![\w(-])([a-z][a-z_]*)="
+    r"('[^']*'|<[^>]*>|True|None|\{[^}]*\}|\d{4}-\d\d-\d\d(?: \d\d:\d\d:\d\d)?|(?= ))"
+)
 
 
 def shell_hint(message: str, parser: argparse.ArgumentParser) -> str:
@@ -202,6 +205,9 @@ def shell_hint(message: str, parser: argparse.ArgumentParser) -> str:
     """
     options = _library_names(parser)
     message = _PYTHON_ONLY.sub("", message)
+    for pattern, replacement, option in PYTHON_HINTS:
+        if option in parser._option_string_actions:
+            message = pattern.sub(replacement, message)
 
     def replace(match: re.Match[str]) -> str:
         name, value = match.group(1), match.group(2)
@@ -213,7 +219,7 @@ def shell_hint(message: str, parser: argparse.ArgumentParser) -> str:
             return option
         if value == "None" and action.dest in NONE_SPELLING:
             return f"{option} {NONE_SPELLING[action.dest]}"
-        if value.startswith("'"):
+        if value.startswith("'") or value[:1].isdigit():
             return f"{option} {value.strip(chr(39))}"
         return f"{option} {action.metavar or action.dest.upper()}"
 
@@ -235,6 +241,18 @@ def _library_names(parser: argparse.ArgumentParser) -> dict[str, argparse.Action
 
 # ", or <an alternative calling a Python function>" up to the end of its parenthesis/sentence.
 _PYTHON_ONLY = re.compile(r",? or [^;()]*\b\w+\(\.\.\.[^)]*\)")
+
+#: Hints naming a Python-only step, and the option that does it in the shell.
+PYTHON_HINTS: list[tuple[re.Pattern[str], str, str]] = [
+    (
+        re.compile(
+            r"Leave them out explicitly with cut_at_as_of\(.*?\) and summarise its \.kept "
+            r"rows \(the result counts and holds the excluded rows\)"
+        ),
+        "Leave them out with --after-as-of exclude (their number is reported)",
+        "--after-as-of",
+    ),
+]
 
 #: How an option says the library's ``None`` (option dest -> option value).
 NONE_SPELLING: dict[str, str] = {"open_values": "*"}

@@ -9,7 +9,7 @@ import pandas as pd
 
 from crmcore._frames import require_columns, require_not_null, require_unique
 from crmcore._periods import canonical_period
-from crmcore.cli._io import EXIT_OK, config_from_file, emit, read_table
+from crmcore.cli._io import EXIT_OK, config_from_file, emit, note, read_table
 from crmcore.cli._options import (
     add_command,
     add_out,
@@ -29,6 +29,7 @@ from crmcore.segmentation import (
     abc_summary,
     abc_xyz,
     customer_grades,
+    cut_at_as_of,
     grade_inputs,
     grade_summary,
     item_totals,
@@ -65,22 +66,29 @@ def _add_rfm_columns(parser: argparse.ArgumentParser) -> None:
         "--after-as-of",
         default="error",
         choices=["error", "exclude"],
-        help="purchases after --as-of (error)",
+        help="purchases after --as-of: error, or exclude (and say how many) (error)",
     )
     add_reading(parser)
 
 
 def _summary(args: argparse.Namespace) -> pd.DataFrame:
     transactions = read_table(args.file, reading(args), text=[args.customer], dates=[args.date])
+    period = canonical_period(args.period)
+    if args.after_as_of == "exclude" and args.as_of is not None:
+        cut = cut_at_as_of(
+            transactions, as_of=args.as_of, customer=args.customer, date=args.date, period=period
+        )
+        if cut.n_excluded:
+            note(f"{cut.n_excluded} row(s) after --as-of {args.as_of} left out")
+        transactions = cut.kept
     return rfm_summary(
         transactions,
         customer=args.customer,
         date=args.date,
         amount=args.amount,
         as_of=args.as_of,
-        period=canonical_period(args.period),  # type: ignore[arg-type]  # a code
+        period=period,  # type: ignore[arg-type]  # a period code
         refunds=args.refunds,
-        after_as_of=args.after_as_of,
     )
 
 
