@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from pathlib import Path
-
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd

@@ -224,7 +224,8 @@ def test_weights_array_round_trip(weights: list[float]) -> None:
 def test_import_optional() -> None:
     with pytest.raises(
         MissingDependencyError,
-        match=r"pip install surely_not_a_module_name \(from a crmcore source checkout: pip install -e '\.\[plot\]'\)",
+        match=r"pip install surely_not_a_module_name \(from a crmcore source checkout: "
+        r"pip install -e '\.\[plot\]'\)",
     ):
         fr.import_optional("surely_not_a_module_name", "plot")
     with pytest.raises(ImportError):

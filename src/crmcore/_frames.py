@@ -460,7 +460,7 @@ _OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$"
 
 
 def utc_offsets(series: pd.Series) -> pd.Series:
-    """The UTC offset written at the end of each text date (``+0100``), missing where none.
+    """Return the UTC offset written at the end of each text date (``+0100``), else missing.
 
     ``Z`` reads as ``+0000``; ``+01``, ``+0100`` and ``+01:00`` as ``+0100``. Values that are
     not text have no offset here (their time zone, if any, is their own).
@@ -722,7 +722,7 @@ checkout: pip install -e '.[plot]')
     try:
         return importlib.import_module(module)
     except ImportError:
-        package = _PIP_NAMES.get(module, module.split(".")[0])
+        package = _PIP_NAMES.get(module, module.split(".", 1)[0])
         raise MissingDependencyError(
             f"this feature needs {module!r}, which is not installed; install it with: "
             f"pip install {package} (from a crmcore source checkout: pip install -e '.[{extra}]')"

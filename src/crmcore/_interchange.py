@@ -56,13 +56,13 @@ def _package(obj: object) -> str:
 
 def _pyarrow(what: str) -> Any:
     try:
-        import pyarrow
+        import pyarrow as pa
     except ImportError:
         raise MissingDependencyError(
             f"converting a {what} to pandas needs 'pyarrow', which is not installed; install it "
             "with: pip install pyarrow (from a crmcore source checkout: pip install -e '.[arrow]')"
         ) from None
-    return pyarrow
+    return pa
 
 
 def arrow_to_pandas(table: Any) -> pd.DataFrame:

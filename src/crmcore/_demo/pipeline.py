@@ -63,7 +63,7 @@ def section(seed: int = 0) -> str:
     ]
     rollup = forecast_rollup(deals)
     cats = rollup.loc["total"]
-    omitted_open = all_open - float(cats["open_pipeline"])
+    omitted_open = all_open - float(cats["open_pipeline"])  # type: ignore[arg-type]  # a number
     lines += [
         "Forecast categories (Salesforce cumulative roll-ups):",
         f"  Closed          {cats['closed']:>14,.2f}",

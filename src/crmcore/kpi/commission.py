@@ -541,7 +541,7 @@ class _StatusRule:
 
 
 def _won_only(frame: pd.DataFrame, status: _StatusRule, *, key: str) -> pd.DataFrame:
-    """The won rows; any status that is not won, lost or open is an error naming its row."""
+    """Keep the won rows; a status that is not won, lost or open is an error naming its row."""
     column = str(status.column)
     frame = require_columns(frame, [column], arg="opportunities")
     is_won, _, _ = status_masks(
@@ -639,8 +639,9 @@ def commission_lines(
         Non-numeric amounts or non-date dates.
     DataError
         Missing or duplicated opportunity ids, NaN or negative amounts, missing dates, an
-        unknown status or none won (with ``status``), a cancellation before the close, missing or non-positive targets, cumulative sales of a
-        person and period above 9e12 minor units, sums past 2**63.
+        unknown status or none won (with ``status``), a cancellation before the close, missing
+        or non-positive targets, cumulative sales of a person and period above 9e12 minor
+        units, sums past 2**63.
     ConfigError
         ``plan`` is not a plan, an unknown ``period`` (or an old ``period=<column>``), targets
         missing for an attainment plan.
