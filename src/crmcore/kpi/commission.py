@@ -20,7 +20,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._config import as_float, check_config_keys, opt_float
-from crmcore._frames import check_choice, check_scalar, first_true, require_columns, show
+from crmcore._frames import (
+    check_choice,
+    check_scalar,
+    first_true,
+    require_columns,
+    require_frame,
+    show,
+)
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.kpi._commission import (
@@ -482,6 +489,7 @@ def _lines(
             f"plan must be a CommissionPlan, got {type(plan).__name__}", column="plan"
         )
     code = period_code(period, allowed=PERIODS)
+    opportunities = require_frame(opportunities, arg="opportunities")
     if status.column is not None:
         opportunities = _won_only(opportunities, status, key=opportunity)
     sales = read_sales(
