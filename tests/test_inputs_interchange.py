@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 import numpy as np
 import pandas as pd
 import pytest
@@ -186,7 +187,17 @@ def test_every_public_function_takes_polars_and_arrow_tables(
         frame = convert(test_contract._get(args, kwargs, key), kind)
         new_args, new_kwargs = test_contract._replace(new_args, new_kwargs, key, frame)
     got = func(*new_args, **new_kwargs)
-    test_contract._assert_same(expected, got)
+    assert_same_result(expected, got)
+
+
+def assert_same_result(expected: Any, got: Any) -> None:
+    """Results equal: frames exactly (dtypes too), result objects field by field."""
+    if attrs.has(type(expected)):
+        assert type(got) is type(expected)
+        for field in attrs.fields(type(expected)):
+            assert_same_result(getattr(expected, field.name), getattr(got, field.name))
+    else:
+        test_contract._assert_same(expected, got)
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,4 +315,4 @@ def test_same_result_from_pandas_polars_and_arrow(
         if isinstance(expected, tuple) and isinstance(expected[0], str):
             assert got == expected
         else:
-            test_contract._assert_same(expected, got)
+            assert_same_result(expected, got)

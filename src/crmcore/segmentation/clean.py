@@ -464,7 +464,7 @@ def clean_transactions(
     >>> report["new_value"].tolist()[:2], len(clean) + int((report["action"] == "removed").sum())
     ([20.0, None], 6)
     """
-    require_columns(transactions, [customer, date, amount], arg="transactions")
+    transactions = require_columns(transactions, [customer, date, amount], arg="transactions")
     check_choice(duplicates, "duplicates", ("drop", "keep"))
     check_choice(missing, "missing", ("drop", "error"))
     check_choice(unparseable, "unparseable", ("drop", "error"))
