@@ -271,7 +271,7 @@ PLAN = kpi.CommissionPlan(tiers=[(0, 0.04), (50_000, 0.06)])
 
 PROPERTY_CASES: list[tuple[str, Any, Callable[[pd.DataFrame], Any]]] = [
     ("rfm_summary", transactions(), lambda f: segmentation.rfm_summary(f, period="M")),
-    ("abc_xyz", transactions(), lambda f: segmentation.abc_xyz(f)),
+    ("abc_xyz", transactions(), segmentation.abc_xyz),
     ("weighted_pipeline", opportunities(), lambda f: pipeline.weighted_pipeline(f, MODEL)),
     (
         "close_schedule",
