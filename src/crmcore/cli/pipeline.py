@@ -266,4 +266,3 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
         result.index.name = "period"
     emit(result, args.out, stream, period=period, max_rows=args.max_rows)
     return EXIT_OK
-
