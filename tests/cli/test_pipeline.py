@@ -133,3 +133,25 @@ def test_forecast_schedule_only_in_process(files: dict[str, Path], tmp_path: Pat
         overdue="exclude",
     ).table
     assert_same(written, expected, period="M")
+
+
+def test_forecast_horizon_cuts_the_schedule_and_reports_the_rest(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    args = ["forecast", str(files["opps"]), *RATES, "--as-of", "2025-01-01",
+            "--close-date", "close_date", "--draws", "200", "--seed", "3"]  # fmt: skip
+    whole = cli_frame(tmp_path, *args)
+    cut = cli_frame(tmp_path, *args, "--horizon", "2")
+    assert cut["period"].tolist() == ["2025-01", "2025-02", "after 2025-02"]
+    # nothing is dropped: the last row holds every deal and amount landing after the horizon
+    for column in ("count", "amount", "expected_amount"):
+        assert cut[column].sum() == pytest.approx(whole[column].sum())
+    pd.testing.assert_frame_equal(cut.iloc[:2], whole.iloc[:2], check_exact=False)
+    assert cut["mean"].sum() == pytest.approx(whole["mean"].sum(), rel=0.05)
+
+
+def test_forecast_horizon_must_be_a_positive_number(files: dict[str, Path]) -> None:
+    result = run("forecast", str(files["opps"]), *RATES, "--as-of", "2025-01-01",
+                 "--horizon", "0")  # fmt: skip
+    assert result.returncode == 2
+    assert "--horizon: '0': the horizon is at least 1 period" in result.stderr

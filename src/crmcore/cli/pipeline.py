@@ -6,7 +6,9 @@ import argparse
 from typing import Any, TextIO
 
 import numpy as np
+import pandas as pd
 
+from crmcore._demo.tables import label_periods
 from crmcore._periods import canonical_period
 from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table, write_config
 from crmcore.cli._options import (
@@ -19,7 +21,9 @@ from crmcore.cli._options import (
     reading,
     split,
 )
+from crmcore.cli._progress import progress
 from crmcore.pipeline import (
+    CloseSchedule,
     StageModel,
     close_schedule,
     estimate_stage_model,
@@ -215,6 +219,13 @@ def _add_forecast(sub: Any) -> None:
         help="period: D, W, M, Q or Y (pandas aliases such as MS, QS accepted) (M)",
     )
     add_deprecated(forecast, "--freq", "--period", dest="period")
+    forecast.add_argument(
+        "--horizon",
+        type=_periods,
+        metavar="N",
+        help="schedule N periods from the as-of period; what lands later is one last row "
+        "(default: up to the last deal)",
+    )
     forecast.add_argument("--close-date", help="own close date column (none)")
     forecast.add_argument(
         "--overdue",
@@ -234,35 +245,75 @@ def _add_forecast(sub: Any) -> None:
     add_out(forecast)
 
 
+def _periods(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of periods") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the horizon is at least 1 period")
+    return value
+
+
 def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
     deals = _deals(args)
     period = canonical_period(args.period)
     model = _stage_model(args)
     write_config(model, args.save_model)
-    columns = {
+    common: dict[str, Any] = {
+        "as_of": args.as_of,
+        "period": period,
+        "horizon": args.horizon,
         "opportunity": args.opportunity,
         "stage": args.stage,
         "amount": args.amount,
         "close_date": args.close_date,
     }
-    result = close_schedule(
-        deals, model, as_of=args.as_of, period=period, overdue=args.overdue, **columns
-    ).table
+    schedule = close_schedule(deals, model, overdue=args.overdue, **common)
+    result = _with_later(schedule.table, schedule, period, later=_schedule_later(schedule))
     if args.draws is not None:
-        ranges = simulate_pipeline(
-            deals,
-            model,
-            as_of=args.as_of,
-            n_draws=args.draws,
-            seed=args.seed,
-            period=period,
-            duration=args.duration,
-            **columns,
-        ).table
+        with progress("simulating", args.draws, unit="draw") as callback:
+            simulation = simulate_pipeline(
+                deals,
+                model,
+                n_draws=args.draws,
+                seed=args.seed,
+                duration=args.duration,
+                progress=callback,
+                **common,
+            )
+        ranges = _with_later(simulation.table, schedule, period, later=simulation.later.to_dict())
         # Periods where only the simulation lands revenue (or only the schedule) get zeros.
-        result = result.join(ranges, how="outer").fillna(0.0)
+        result = result.join(ranges, how="outer", sort=False).fillna(0.0)
+        result = result.loc[_in_order(result.index)]
         for col in ("count", "overdue"):
             result[col] = result[col].astype(np.int64)
         result.index.name = "period"
-    emit(result, args.out, stream, period=period, max_rows=args.max_rows)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
+
+
+def _schedule_later(schedule: CloseSchedule) -> dict[str, float]:
+    return {
+        "count": schedule.later_count,
+        "amount": schedule.later_amount,
+        "expected_amount": schedule.later_expected_amount,
+        "overdue": 0,
+    }
+
+
+def _with_later(
+    table: pd.DataFrame, schedule: CloseSchedule, period: str, *, later: dict[str, float]
+) -> pd.DataFrame:
+    """Label the periods and, under --horizon, add a last row of what lands after it."""
+    out = label_periods(table, period)
+    if schedule.horizon is None:
+        return out
+    last = out.index[-1] if len(out) else "the horizon"
+    row = pd.DataFrame([later], index=pd.Index([f"after {last}"], name=out.index.name))
+    return pd.concat([out, row.astype(out.dtypes.to_dict())])
+
+
+def _in_order(labels: pd.Index) -> list[Any]:
+    """Period labels in calendar order (they sort as text), the ``after ...`` row last."""
+    return sorted(labels, key=lambda label: (str(label).startswith("after"), str(label)))
