@@ -15,8 +15,9 @@ columns (not floats, which would round ids above 2**53). Measured at 10 million 
 polars frame in about 0.2 s (the time polars takes to hand its text over as Arrow), less than
 ``polars.DataFrame.to_pandas()`` (0.3 s), narwhals (0.3 to 0.6 s) or pandas' interchange
 protocol (1.4 s) take for the same dtypes. Arrow-backed columns (``pd.ArrowDtype``) would be
-built at no cost, but every step of the library would then pay for its numpy view, and the
-results' dtypes would differ from those of a pandas input.
+built at no cost, but the library computes on numpy (an ``rfm_summary`` of 2 million rows
+took 0.93 s on them against 0.89 s) and its results would carry Arrow dtypes
+(``int64[pyarrow]`` ids) where a pandas input gives numpy ones.
 
 polars and pyarrow are optional: nothing here imports them unless such an object is passed
 (an object of those libraries cannot exist without them being importable).
