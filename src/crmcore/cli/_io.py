@@ -192,7 +192,7 @@ def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
         expected = "a day-first date (--dayfirst)"
     else:
         fmt = "ISO8601"
-        expected = "an ISO 8601 date (2024-03-31) or pass --date-format / --dayfirst"
+        expected = "an ISO 8601 date (2024-03-31); for others pass --date-format or --dayfirst"
     kwargs: dict[str, Any] = {"format": fmt, "dayfirst": options.dayfirst and fmt == "mixed"}
     try:
         parsed = pd.to_datetime(series, errors="coerce", **kwargs)
