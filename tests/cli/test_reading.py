@@ -282,3 +282,27 @@ def test_hints_name_options_not_python_keywords(
     assert expected in line
     hints = re.sub(r"\(\w+=[^)]*\)", "", line)  # without row descriptions: (customer_id='1')
     assert not re.search(r"[a-z_]+=|\w\((?!s\))", hints), line  # no keyword, no call
+
+
+def test_parquet_without_pyarrow_says_what_to_install(
+    orders: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import importlib.util
+
+    from helpers_cli import cli
+
+    pq = tmp_path / "orders.parquet"
+    csv(orders).to_parquet(pq)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "pyarrow" else real(name, *a)
+    )
+    status, _ = cli("rfm", str(pq))
+    assert status == 2
+    assert capsys.readouterr().err == (
+        "crmcore rfm: error: reading Parquet needs pyarrow: pip install pyarrow "
+        "(from a crmcore source checkout: pip install -e '.[parquet]')\n"
+    )
