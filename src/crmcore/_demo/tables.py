@@ -37,7 +37,7 @@ from crmcore._periods import period_labels
 __all__ = ["PERIOD_NAMES", "format_table", "label_periods", "number_format"]
 
 #: Column and index names that hold periods (relabelled when the period code is known).
-PERIOD_NAMES = frozenset({"period", "month"})
+PERIOD_NAMES = frozenset({"period", "month", "source_period"})
 
 _MAX_DECIMALS = 6
 _MONEY_FROM = 1_000.0
