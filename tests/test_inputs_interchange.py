@@ -4,7 +4,7 @@ Every public function of the four areas is called with each pandas frame argumen
 as a polars DataFrame, a polars LazyFrame and a pyarrow Table; the result must equal the result
 on the pandas frame (the cases, and the inputs, are those of ``tests/test_contract.py``). A
 hypothesis property does the same on generated data for representative functions of every
-area, and errors name the type that was passed in full.
+area (clv and forecast included), and errors name the type that was passed in full.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore import _frames as fr
-from crmcore import kpi, pipeline, quota, segmentation
+from crmcore import clv, forecast, kpi, pipeline, quota, segmentation
 from crmcore._interchange import arrow_to_pandas, to_pandas, type_name
 from crmcore.errors import InputTypeError, MissingDependencyError
 
@@ -272,6 +272,17 @@ PLAN = kpi.CommissionPlan(tiers=[(0, 0.04), (50_000, 0.06)])
 PROPERTY_CASES: list[tuple[str, Any, Callable[[pd.DataFrame], Any]]] = [
     ("rfm_summary", transactions(), lambda f: segmentation.rfm_summary(f, period="M")),
     ("abc_xyz", transactions(), segmentation.abc_xyz),
+    ("cohort_retention", transactions(), lambda f: clv.cohort_retention(f, period="Q")),
+    (
+        "calibration_holdout",
+        transactions(),
+        lambda f: clv.calibration_holdout(f, amount="amount", calibration_end="2024-01-31"),
+    ),
+    (
+        "sales_forecast",
+        transactions(),
+        lambda f: forecast.sales_forecast(f, period="M", horizon=3, method="drift"),
+    ),
     ("weighted_pipeline", opportunities(), lambda f: pipeline.weighted_pipeline(f, MODEL)),
     (
         "close_schedule",
