@@ -262,6 +262,8 @@ def test_rows_after_as_of_are_left_out_on_request_and_counted(tmp_path: Path) ->
           "--basis", "attainment"], "pass --targets FILE"),
         (["scorecard", "{kpis}", "--metric", "revenue:0.5", "--metric", "win_rate:0.2"],
          "or pass --normalise-weights"),
+        (["funnel", "{opps}", "--stages", "prospect,bid", "--history", "{backward}"],
+         "(pass --backward furthest to keep each deal's furthest progress)"),
         (["commission", "{capital}", "--status", "status", "--tiers", "0:0.1"],
          "(pass --open-values * to treat every other value as open)"),
     ],
@@ -273,11 +275,17 @@ def test_hints_name_options_not_python_keywords(
     refunds.write_text("customer_id,date,amount\n1,2024-01-01,10\n1,2024-01-02,-4\n")
     late = tmp_path / "late.csv"
     late.write_text("opportunity_id,stage,amount,close_date\n1,bid,10,2024-06-01\n")
+    backward = tmp_path / "backward.csv"
+    backward.write_text(
+        "opportunity_id,stage,entered_at\n1,prospect,2024-01-01\n1,bid,2024-02-01\n"
+        "1,prospect,2024-03-01\n"
+    )
     capital = tmp_path / "capital.csv"
     deals = csv(files["deals"])
     deals.assign(status=deals["status"].str.capitalize()).to_csv(capital, index=False)
     paths = {k: str(v) for k, v in files.items()}
-    argv = [a.format(refunds=refunds, late=late, capital=capital, **paths) for a in args]
+    named = {"refunds": refunds, "late": late, "capital": capital, "backward": backward}
+    argv = [a.format(**named, **paths) for a in args]
     line = one_error_line(run(*argv))
     assert expected in line
     hints = re.sub(r"\(\w+=[^)]*\)", "", line)  # without row descriptions: (customer_id='1')

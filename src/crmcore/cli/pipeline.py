@@ -61,6 +61,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--smoothing", type=float, default=0.0, help="history: Laplace pseudo-count (0)"
     )
+    group.add_argument(
+        "--backward",
+        default="error",
+        choices=["error", "furthest"],
+        help="history: a deal moving back in the funnel (error)",
+    )
     group.add_argument("--model", metavar="FILE", help="a StageModel JSON file (to_dict form)")
     group.add_argument(
         "--save-model", metavar="FILE", help="also write the stage model used as JSON"
@@ -110,6 +116,7 @@ def _stage_model(args: argparse.Namespace) -> StageModel:
             at=args.at,
             as_of=args.as_of,
             smoothing=args.smoothing,
+            backward=args.backward,
             **terminal,
         )
     if args.rates is not None:
