@@ -7,7 +7,7 @@ starts with Parquet's magic bytes, else CSV); configurations are JSON files in a
 
 CSV cells are read as written: no missing-value guessing (only an empty cell is missing, so
 ``n/a`` reaches the library, which names it), id and label columns stay text (``00001`` stays
-``00001``), a column becomes numbers only when every cell is one (after ``--thousands`` and
+``00001``), a column becomes numbers only when every cell is one (with ``--thousands`` and
 ``--decimal``), and the date columns a command names are parsed with ``--date-format`` /
 ``--dayfirst`` (ISO 8601 by default; dates with different UTC offsets are converted to UTC).
 """
@@ -120,7 +120,8 @@ def read_table(
             return pd.read_parquet(source)
         if suffix not in (".csv", ".txt", ".tsv"):
             raise CLIError(f"cannot read {path}: expected a .csv or .parquet file")
-        frame = _read_csv(source, options)
+        # Dates are read as text too (``20240131`` is a date with --date-format %Y%m%d).
+        frame = _read_csv(source, options, {c for c in (*text, *dates) if c is not None})
     except UnicodeDecodeError as exc:
         raise CLIError(
             f"could not read {_display(path)}: it is not {options.encoding} text "
@@ -128,17 +129,23 @@ def read_table(
         ) from None
     except (OSError, ValueError, LookupError) as exc:
         raise CLIError(f"could not read {_display(path)}: {first_line(exc)}") from None
-    keep = {c for c in text if c is not None}
-    when = {c for c in dates if c is not None}
-    return _typed(frame, options, keep, when, _display(path))
+    return _with_dates(frame, options, {c for c in dates if c is not None}, _display(path))
 
 
-def _read_csv(source: str | Path | IO[bytes], options: Reading) -> pd.DataFrame:
+def _read_csv(source: str | Path | IO[bytes], options: Reading, text: set[str]) -> pd.DataFrame:
+    """Read cells as written: only empty ones are missing, ``text`` columns stay text.
+
+    pandas' parser makes a column numbers only when every cell is one (with ``--decimal`` and
+    ``--thousands``); any other cell (``n/a``) leaves the whole column text, for the library
+    to judge and name.
+    """
     sep = "\t" if options.sep in ("\\t", "tab", "TAB") else options.sep
     frame: pd.DataFrame = pd.read_csv(
         source,
         sep=sep,
-        dtype=str,
+        decimal=options.decimal,
+        thousands=options.thousands,
+        dtype=dict.fromkeys(text, str),
         keep_default_na=False,
         na_values=[""],
         encoding=options.encoding,
@@ -146,36 +153,17 @@ def _read_csv(source: str | Path | IO[bytes], options: Reading) -> pd.DataFrame:
     return frame
 
 
-def _typed(
-    frame: pd.DataFrame, options: Reading, text: set[str], dates: set[str], where: str
-) -> pd.DataFrame:
-    """Numbers where every cell is one, dates where a command names them; the rest text."""
-    out = frame.copy(deep=False)
+def _with_dates(frame: pd.DataFrame, options: Reading, dates: set[str], where: str) -> pd.DataFrame:
+    """Parse the text columns a command names as dates; the others stay as read."""
+    out = frame
     for position, name in enumerate(frame.columns):
-        if name in text:
-            continue
         series = frame.iloc[:, position]
-        typed = _dates(series, options, where) if name in dates else _numbers(series, options)
-        out.isetitem(position, typed.array)
+        if name not in dates:
+            continue
+        if out is frame:
+            out = frame.copy(deep=False)
+        out.isetitem(position, _dates(series, options, where).array)
     return out
-
-
-def _numbers(series: pd.Series, options: Reading) -> pd.Series:
-    """Return the column as numbers when every cell is one, else unchanged (the library judges)."""
-    present = series.notna()
-    if not present.any():
-        return series
-    cleaned = series.str.strip()
-    if options.thousands:
-        cleaned = cleaned.str.replace(options.thousands, "", regex=False)
-    if options.decimal != ".":
-        if cleaned.str.contains(".", regex=False).any():
-            return series  # a dot is neither the decimal mark nor a thousands separator
-        cleaned = cleaned.str.replace(options.decimal, ".", regex=False)
-    numbers = pd.to_numeric(cleaned, errors="coerce")
-    if bool((numbers.isna() & present).any()):
-        return series
-    return numbers
 
 
 def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
