@@ -1,17 +1,20 @@
 """The command line, crmcore's only I/O: ``python -m crmcore <command> ...``.
 
-Commands read CSV or Parquet files, call the pure core and print a readable table or write the
-result (``--out FILE.csv|.parquet``). Every command is a thin adapter: it parses its options,
-builds the core's configuration objects through their own constructors (so the core validates
-them), calls the public API and emits the frame it returns. Bad input ends with exit status 2
-and a one-line message, never a traceback.
+Commands read CSV or Parquet files (``-``: standard input), call the pure core and print a
+readable table or write the result (``--out FILE.csv|.parquet``, ``--out -`` for CSV on
+standard output). Every command is a thin adapter: it parses its options, builds the core's
+configuration objects through their own constructors (so the core validates them), calls the
+public API and emits the frame it returns. Bad input ends with exit status 2 and a one-line
+message whose hints name the command's options, never a traceback.
 
 One module per area adds its commands with ``add_parser(subparsers)``:
 :mod:`~crmcore.cli.demo`, :mod:`~crmcore.cli.segmentation` (``rfm``, ``segments``, ``abc``,
 ``grades``), :mod:`~crmcore.cli.pipeline` (``funnel``, ``forecast``), :mod:`~crmcore.cli.quota`
 and :mod:`~crmcore.cli.kpi` (``scorecard``, ``commission``) and :mod:`~crmcore.cli.report`
-(``report``, the shareable HTML page). Reading and writing files lives in
-the private ``_io`` module, shared option parsing in ``_options``.
+(``report``, the shareable HTML page). Reading and writing files lives in the private ``_io``
+module, shared option parsing (reading options, old spellings, hints) in ``_options``,
+progress bars in ``_progress``; tables are printed in the style of ``crmcore._demo.tables``,
+which the demo report shares.
 """
 
 from __future__ import annotations
