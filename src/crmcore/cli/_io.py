@@ -210,6 +210,8 @@ def _utc(series: pd.Series, kwargs: dict[str, Any], where: str) -> pd.Series:
             f"{series.index[a]}; give every date an offset, or none"
         )
     found = sorted(offsets[aware].unique())
+    if not found:  # pandas refused the column for another reason than time zones
+        raise CLIError(f"column {name!r} of {where} could not be read as dates")
     parsed = pd.to_datetime(series, errors="coerce", utc=True, **kwargs)
     shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
     note(f"column {name!r} of {where} mixes UTC offsets ({shown}); its dates are read as UTC")
