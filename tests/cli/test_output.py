@@ -140,6 +140,12 @@ def test_commission_and_quota_label_periods_the_same_way(files: dict[str, Path])
     )  # fmt: skip
     assert quota.returncode == 0, quota.stderr
     assert [line.split()[0] for line in quota.stdout.splitlines()[2:]] == ["2025-Q4", "2026-Q1"]
+    wide = run(
+        "quota", str(files["team"]), "--total", "1000", "--seasonal", "40,60", "--region",
+        "region", "--first-period", "2025-Q4", "--period", "Q", "--wide",
+    )  # fmt: skip
+    assert wide.returncode == 0, wide.stderr
+    assert wide.stdout.splitlines()[0].split() == ["2025-Q4", "2026-Q1", "total"]
 
 
 @pytest.mark.parametrize("period", ["MS", "QS", "W-MON", "YS"])

@@ -90,6 +90,10 @@ def _cents(text: str, option: str, decimals: int) -> int:
     return int(np.asarray(to_minor_units(number(text, option), decimals, name=option)))
 
 
+# pandas Period frequencies of the quota period codes.
+_FREQ = {"M": "M", "Q": "Q-DEC", "Y": "Y-DEC"}
+
+
 def _periods(args: argparse.Namespace, n: int) -> list[Any]:
     """``n`` calendar periods from --first-period (pandas Periods), or positions 1 .. n."""
     if args.first_period is None:
@@ -97,7 +101,7 @@ def _periods(args: argparse.Namespace, n: int) -> list[Any]:
     code = canonical_period(args.period)
     if code not in ("M", "Q", "Y"):
         raise CLIError(f"--period {args.period!r}: quota periods are months, quarters or years")
-    freq = {"M": "M", "Q": "Q-DEC", "Y": "Y-DEC"}[code]
+    freq = _FREQ[code]
     try:
         first = pd.Period(args.first_period.replace("-Q", "Q"), freq=freq)
     except (ValueError, TypeError):
@@ -108,7 +112,15 @@ def _periods(args: argparse.Namespace, n: int) -> list[Any]:
 
 
 def _label(value: Any, args: argparse.Namespace) -> Any:
-    """Show a period as the shell shows periods (``2025-01``, ``2025-Q1``); positions as is."""
+    """Show a period as the shell shows periods (``2025-01``, ``2025-Q1``); positions as is.
+
+    The plan may hand periods back as pandas Periods or as their text (``2025Q1``).
+    """
+    if isinstance(value, str) and args.first_period is not None:
+        try:
+            value = pd.Period(value, freq=_FREQ[canonical_period(args.period)])
+        except (ValueError, TypeError):
+            return value  # a total column, not a period
     if not isinstance(value, pd.Period):
         return value
     code = canonical_period(args.period)
@@ -186,7 +198,8 @@ def _plan(args: argparse.Namespace, total: int, seasonal: list[float] | None) ->
         wide: pd.DataFrame = plan.pivot("person" if args.region is None else "region_person")
         return wide.set_axis([_label(c, args) for c in wide.columns], axis=1)
     result = plan.table.assign(quota=plan.to_amounts()["quota"])
-    result["month"] = [_label(p, args) for p in result["month"]]
+    labels = {p: _label(p, args) for p in result["month"].unique()}
+    result["month"] = result["month"].map(labels)
     if args.region is None:
         result = result.drop(columns=region)
     return result
