@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from crmcore._periods import period_labels
 from crmcore.cli import main
 
 
@@ -24,18 +26,29 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     )
 
 
-def csv(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path)
+def csv(path: Path, ids: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a test input as the command line does: the id columns ``ids`` as text."""
+    return pd.read_csv(path, dtype=dict.fromkeys(ids, str))
 
 
-def read_out(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
+def read_out(path: Path, ids: Sequence[str] = ()) -> pd.DataFrame:
+    if path.suffix == ".csv":
+        return pd.read_csv(path, dtype=dict.fromkeys(ids, str))
+    return pd.read_parquet(path)
 
 
-def assert_same(written: pd.DataFrame, expected: pd.DataFrame) -> None:
-    """Compare a table read back from --out with the library's frame (index written as columns)."""
+def assert_same(
+    written: pd.DataFrame, expected: pd.DataFrame, *, period: str | None = None
+) -> None:
+    """Compare a table read back from --out with the library's frame (index written as columns).
+
+    With ``period``, the library's ``period`` column (period starts) is compared as the labels
+    the command line writes (``2025-Q1``).
+    """
     exp = expected.reset_index() if any(n is not None for n in expected.index.names) else expected
     exp = exp.set_axis([str(c) for c in exp.columns], axis=1)
+    if period is not None:
+        exp = exp.assign(period=period_labels(pd.DatetimeIndex(exp["period"]), period))
     assert list(written.columns) == list(exp.columns)
     assert len(written) == len(exp)
     for col in exp.columns:

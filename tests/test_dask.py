@@ -431,7 +431,7 @@ def test_duplicates_across_partitions_are_found(tx: pd.DataFrame, deals: pd.Data
 def test_missing_dask_is_a_clear_error(tx: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     ddf = partitionings(tx)[0]
     monkeypatch.setitem(sys.modules, "dask.dataframe", None)  # import fails as if not installed
-    with pytest.raises(MissingDependencyError, match=r"pip install 'crmcore\[dask\]'"):
+    with pytest.raises(MissingDependencyError, match=r"'dask\[dataframe\]' .*-e '\.\[dask\]'"):
         rfm_summary(ddf)
 
 

@@ -28,7 +28,12 @@ def tx(**cols: object) -> pd.DataFrame:
 @pytest.mark.parametrize(
     ("frame", "cols", "exc", "match"),
     [
-        ([1, 2], ["a"], InputTypeError, "transactions must be a pandas DataFrame, got list"),
+        (
+            [1, 2],
+            ["a"],
+            InputTypeError,
+            r"transactions must be a pandas DataFrame \(or polars/pyarrow table\), got list",
+        ),
         (
             tx(),
             ["date"],
@@ -217,7 +222,11 @@ def test_weights_array_round_trip(weights: list[float]) -> None:
 
 
 def test_import_optional() -> None:
-    with pytest.raises(MissingDependencyError, match=r"pip install 'crmcore\[plot\]'"):
+    with pytest.raises(
+        MissingDependencyError,
+        match=r"pip install surely_not_a_module_name \(from a crmcore source checkout: "
+        r"pip install -e '\.\[plot\]'\)",
+    ):
         fr.import_optional("surely_not_a_module_name", "plot")
     with pytest.raises(ImportError):
         fr.import_optional("surely_not_a_module_name", "plot")
@@ -250,3 +259,38 @@ def test_require_unique_fast_path_agrees_with_hash_check(values: list[int]) -> N
     else:
         fr.require_unique(frame, "id", arg="t")
     fr.require_unique(pd.DataFrame({"id": sorted(set(values))}), "id", arg="t")
+
+
+@pytest.mark.parametrize(
+    ("values", "match"),
+    [
+        (
+            ["2024-01-05T09:00+01:00", "2024-07-05T09:00+02:00", "2024-08-01T00:00+02:00"],
+            (
+                r"column 'date' of transactions mixes UTC offsets: '2024-01-05T09:00\+01:00' at "
+                r"row 10 \(customer_id=1\) and '2024-07-05T09:00\+02:00' at row 11 "
+                r"\(customer_id=2\)"
+            ),
+        ),
+        (
+            ["2024-01-05", "2024-07-05T09:00+02:00", "2024-08-01"],
+            (
+                r"mixes naive and tz-aware dates: '2024-01-05' at row 10 \(customer_id=1\) has no "
+                r"UTC offset while '2024-07-05T09:00\+02:00' at row 11 \(customer_id=2\) has one"
+            ),
+        ),
+    ],
+)
+def test_datetime_column_names_mixed_utc_offsets(values: list[str], match: str) -> None:
+    # pandas refuses such text with its own ValueError ("Mixed timezones detected"); the
+    # check names the column and two example values instead
+    with pytest.raises(DataError, match=match) as info:
+        fr.datetime_column(tx(date=values), "date", arg="transactions", key="customer_id")
+    assert info.value.column == "date"
+
+
+def test_datetime_column_reads_one_offset_and_z_as_the_same_zone() -> None:
+    out = fr.datetime_column(tx(date=["2024-01-05T09:00Z", "2024-01-05T10:00+00:00",
+                                      "2024-01-05T11:00:00.5+0000"]), "date", arg="t")  # fmt: skip
+    assert str(out.dt.tz) == "UTC"
+    assert fr.utc_offsets(pd.Series(["2024-01-05T09:00+01", "x", None])).tolist()[0] == "+0100"

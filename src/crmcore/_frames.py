@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._interchange import FRAME_KINDS, to_pandas, type_name
 from crmcore.errors import (
     ColumnTypeError,
     ConfigError,
@@ -41,6 +42,7 @@ __all__ = [
     "require_unique",
     "resolve_as_of",
     "show",
+    "utc_offsets",
     "weights_array",
 ]
 
@@ -90,30 +92,51 @@ def describe_row(frame: pd.DataFrame, position: int, key: str | None = None) -> 
 
 
 def require_frame(obj: object, *, arg: str) -> pd.DataFrame:
-    """Return ``obj`` if it is a DataFrame, else raise :class:`~crmcore.errors.InputTypeError`.
+    """Return ``obj`` as a pandas DataFrame, else raise :class:`~crmcore.errors.InputTypeError`.
+
+    This is crmcore's one input boundary for tables: every public function checks its frame
+    arguments here (directly or through :func:`require_columns`) and computes on what it
+    returns. A pandas DataFrame comes back unchanged; a polars ``DataFrame`` or ``LazyFrame``,
+    a pyarrow ``Table`` or ``RecordBatch``, or an object exporting an Arrow stream of records
+    comes back converted to pandas (see ``crmcore._interchange``), so results are pandas
+    whatever the input. Anything else is an error naming its type in full.
 
     Examples
     --------
     >>> require_frame([1, 2], arg="transactions")
     Traceback (most recent call last):
     ...
-    crmcore.errors.InputTypeError: transactions must be a pandas DataFrame, got list
+    crmcore.errors.InputTypeError: transactions must be a pandas DataFrame (or polars/pyarrow \
+table), got list
+    >>> import pyarrow as pa
+    >>> require_frame(pa.table({"amount": [1.5, 2.0]}), arg="transactions")
+       amount
+    0     1.5
+    1     2.0
     """
-    if not isinstance(obj, pd.DataFrame):
-        raise InputTypeError(f"{arg} must be a pandas DataFrame, got {type(obj).__name__}")
-    return obj
+    frame = to_pandas(obj)
+    if frame is None:
+        raise InputTypeError(f"{arg} must be {FRAME_KINDS}, got {type_name(obj)}")
+    return frame
 
 
 def require_columns(
-    frame: pd.DataFrame,
+    frame: object,
     columns: Iterable[Hashable],
     *,
     arg: str,
     allow_empty: bool = False,
 ) -> pd.DataFrame:
-    """Check that ``frame`` is a DataFrame holding every column in ``columns``.
+    """Check that ``frame`` is a table holding every column in ``columns``; return it as pandas.
 
-    Also rejects an empty frame unless ``allow_empty``.
+    ``frame`` goes through :func:`require_frame` first (polars and pyarrow tables are
+    converted), so callers go on with the returned frame. Also rejects an empty frame unless
+    ``allow_empty``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``frame`` itself when it is a pandas DataFrame, else its pandas conversion.
 
     Raises
     ------
@@ -130,7 +153,7 @@ def require_columns(
     ...
     crmcore.errors.SchemaError: deals is missing column(s) 'b'; it has 'a'
     """
-    require_frame(frame, arg=arg)
+    frame = require_frame(frame, arg=arg)
     wanted = list(dict.fromkeys(columns))
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
@@ -399,6 +422,7 @@ def datetime_column(
         try:
             out = pd.to_datetime(series, format="ISO8601")
         except (ValueError, TypeError):
+            _check_offsets(frame, column, arg=arg, key=key)
             coerced = pd.to_datetime(series, errors="coerce", format="ISO8601")
             bad = coerced.isna().to_numpy() & non_null
             pos = first_true(bad)
@@ -429,6 +453,77 @@ def datetime_column(
             value=series.iloc[pos],
         )
     return out
+
+
+# A UTC offset after the time of ISO 8601 text: Z, +01, +0100 or +01:00.
+_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$"
+
+
+def utc_offsets(series: pd.Series) -> pd.Series:
+    """Return the UTC offset written at the end of each text date (``+0100``), else missing.
+
+    ``Z`` reads as ``+0000``; ``+01``, ``+0100`` and ``+01:00`` as ``+0100``. Values that are
+    not text have no offset here (their time zone, if any, is their own).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> utc_offsets(pd.Series(["2024-01-05T09:00+01:00", "2024-01-05T09:00Z", "2024-01-05"]))
+    0    +0100
+    1    +0000
+    2      NaN
+    dtype: str
+    """
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
+        text = series
+    else:  # only text can carry a written offset
+        text = series.where(series.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool))
+    found = text.astype("str").str.strip().str.extract(_OFFSET, expand=False)
+    return found.str.replace("Z", "+00:00").str.replace(":", "").str.ljust(5, "0")
+
+
+def _check_offsets(frame: pd.DataFrame, column: str, *, arg: str, key: str | None) -> None:
+    """Raise a DataError when text dates mix UTC offsets, or offsets and none (pandas refuses).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> mixed = pd.DataFrame({"date": ["2024-01-05T09:00+01:00", "2024-07-05T09:00+02:00"]})
+    >>> _check_offsets(mixed, "date", arg="transactions", key=None)
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'date' of transactions mixes UTC offsets: \
+'2024-01-05T09:00+01:00' at row 0 and '2024-07-05T09:00+02:00' at row 1; ...
+    """
+    series = frame[column]
+    offsets = utc_offsets(series)
+    if offsets.isna().all():
+        return
+    has_text = (series.notna() & series.map(lambda v: isinstance(v, str))).to_numpy(dtype=bool)
+    aware = offsets.notna().to_numpy()
+    naive = first_true(has_text & ~aware)
+    first = int(aware.argmax())  # some offset was found just above
+    if naive is not None:
+        raise DataError(
+            f"column {column!r} of {arg} mixes naive and tz-aware dates: "
+            f"{show(series.iloc[naive])} at {describe_row(frame, naive, key)} has no UTC offset "
+            f"while {show(series.iloc[first])} at {describe_row(frame, first, key)} has one; "
+            "use one convention",
+            column=column,
+            row=frame.index[naive],
+            value=series.iloc[naive],
+        )
+    other = first_true(aware & (offsets != offsets.iloc[first]).to_numpy())
+    if other is not None:
+        raise DataError(
+            f"column {column!r} of {arg} mixes UTC offsets: {show(series.iloc[first])} at "
+            f"{describe_row(frame, first, key)} and {show(series.iloc[other])} at "
+            f"{describe_row(frame, other, key)}; convert the dates to one time zone first "
+            "(for UTC: pandas.to_datetime(..., utc=True))",
+            column=column,
+            row=frame.index[other],
+            value=series.iloc[other],
+        )
 
 
 def resolve_as_of(
@@ -600,26 +695,37 @@ def weights_array(
     return arr
 
 
+# The package to install for a module imported through import_optional, where the names differ
+# or the module needs an extra of its own package.
+_PIP_NAMES = {"dask.dataframe": "'dask[dataframe]'"}
+
+
 def import_optional(module: str, extra: str) -> Any:
     """Import an optional dependency or raise :class:`~crmcore.errors.MissingDependencyError`.
+
+    The message says how to install it: the package itself with pip, or crmcore's extra
+    from a source checkout (crmcore is not on the package index yet).
 
     Examples
     --------
     >>> import_optional("math", "none").sqrt(4.0)
     2.0
-    >>> import_optional("no_such_module_xyz", "plot")
+    >>> import_optional("matplotlib_not_installed", "plot")
     Traceback (most recent call last):
     ...
-    crmcore.errors.MissingDependencyError: this feature needs 'no_such_module_xyz', ...
+    crmcore.errors.MissingDependencyError: this feature needs 'matplotlib_not_installed', which \
+is not installed; install it with: pip install matplotlib_not_installed (from a crmcore source \
+checkout: pip install -e '.[plot]')
     """
     import importlib
 
     try:
         return importlib.import_module(module)
     except ImportError:
+        package = _PIP_NAMES.get(module, module.split(".", 1)[0])
         raise MissingDependencyError(
-            f"this feature needs {module!r}, which is not installed; "
-            f"install it with: pip install 'crmcore[{extra}]'"
+            f"this feature needs {module!r}, which is not installed; install it with: "
+            f"pip install {package} (from a crmcore source checkout: pip install -e '.[{extra}]')"
         ) from None
 
 

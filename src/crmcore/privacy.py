@@ -289,7 +289,7 @@ def pseudonymize(
     raw = _key_bytes(key)
     check_scalar(length, "length", kind=int, min_value=16, max_value=64)
     names = _column_list(columns)
-    require_columns(frame, names, arg="frame", allow_empty=True)
+    frame = require_columns(frame, names, arg="frame", allow_empty=True)
     base = hmac.new(raw, digestmod=hashlib.sha256)
     del raw
     out = frame.copy(deep=False)
@@ -449,7 +449,7 @@ def mask(
     """
     pairs = _kinds(columns, kind)
     check_scalar(keep_digits, "keep_digits", kind=int, min_value=0, max_value=4)
-    require_columns(frame, pairs, arg="frame", allow_empty=True)
+    frame = require_columns(frame, pairs, arg="frame", allow_empty=True)
     out = frame.copy(deep=False)
     for column, k in pairs.items():
         codes, texts = _factorize_text(frame, column, allow_numbers=k == "phone")

@@ -15,7 +15,7 @@ def test_scorecard_subprocess_matches_library(files: dict[str, Path], tmp_path: 
 
     out = tmp_path / "scores.csv"
     result = run(
-        "scorecard", str(files["kpis"]), "--period", "period", "--missing", "zero",
+        "scorecard", str(files["kpis"]), "--period-column", "period", "--missing", "zero",
         "--metric", "attainment:0.5::target:1", "--metric", "win_rate:0.3",
         "--metric", "cycle_days:0.2:lower:percentile", "--out", str(out),
     )  # fmt: skip
@@ -27,8 +27,9 @@ def test_scorecard_subprocess_matches_library(files: dict[str, Path], tmp_path: 
             Metric(column="cycle_days", weight=0.2, direction="lower", normalisation="percentile"),
         ]
     )
-    expected = score_scorecard(csv(files["kpis"]), card, period_column="period", missing="zero")
-    assert_same(read_out(out), expected)
+    kpis = csv(files["kpis"], ids=["person", "period"])
+    expected = score_scorecard(kpis, card, period_column="period", missing="zero")
+    assert_same(read_out(out, ids=["person", "period"]), expected)
 
 
 def test_scorecard_config_file_equals_metric_options(
@@ -46,7 +47,7 @@ def test_scorecard_config_file_equals_metric_options(
             }
         )
     )
-    args = ["scorecard", str(files["kpis"]), "--period", "period", "--missing", "zero"]
+    args = ["scorecard", str(files["kpis"]), "--period-column", "period", "--missing", "zero"]
     by_file = cli_frame(tmp_path, *args, "--config", str(config))
     by_options = cli_frame(
         tmp_path, *args, "--metric", "revenue:2", "--metric", "cycle_days:1:lower",
@@ -62,14 +63,14 @@ def test_commission_subprocess_matches_library(files: dict[str, Path], tmp_path:
     out = tmp_path / "commission.parquet"
     result = run(
         "commission", str(files["deals"]), "--status", "status",
-        "--tiers", "0:0.04,20000:0.06", "--mode", "retroactive", "--freq", "Q",
+        "--tiers", "0:0.04,20000:0.06", "--mode", "retroactive", "--period", "Q",
         "--out", str(out),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    deals = csv(files["deals"])
+    deals = csv(files["deals"], ids=["person", "opportunity_id"])
     won = deals[deals["status"] == "won"]
     plan = CommissionPlan(tiers=[(0, 0.04), (20_000, 0.06)], mode="retroactive")
-    assert_same(read_out(out), commission_statement(won, plan, period="Q"))
+    assert_same(read_out(out), commission_statement(won, plan, period="Q"), period="Q")
 
 
 def test_commission_plan_file_lines_and_targets(files: dict[str, Path], tmp_path: Path) -> None:

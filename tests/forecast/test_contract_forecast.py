@@ -59,7 +59,10 @@ def _assert_same(a: Any, b: Any, *, check_dtype: bool = True) -> None:
 
 @pytest.mark.parametrize(("name", "func", "kwargs"), CALLS, ids=IDS)
 def test_not_a_frame(name: str, func: Callable[..., Any], kwargs: dict[str, Any]) -> None:
-    with pytest.raises(InputTypeError, match="history must be a pandas DataFrame, got dict"):
+    with pytest.raises(
+        InputTypeError,
+        match=r"history must be a pandas DataFrame \(or polars/pyarrow table\), got dict",
+    ):
         func(_history().to_dict(), **kwargs)
 
 

@@ -174,7 +174,7 @@ def test_simulated_intervals_are_seeded() -> None:
 def test_missing_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "statsmodels.tsa.exponential_smoothing.ets", None)
     history = wineind()
-    with pytest.raises(MissingDependencyError, match=r"pip install 'crmcore\[forecast\]'"):
+    with pytest.raises(MissingDependencyError, match=r"pip install -e '\.\[forecast\]'"):
         sales_forecast(history, horizon=2)
     # The own methods need nothing more.
     assert len(sales_forecast(history, horizon=2, method="seasonal_naive").forecast) == 2

@@ -533,3 +533,36 @@ def test_deal_codes_sort_like_the_ids(ids, dtype):
     np.testing.assert_array_equal(np.argsort(codes), np.argsort(ref))
     assert codes.min() >= 0
     assert codes.max() < n_codes
+
+
+@given(plans(), deal_tables(cancel=True), st.lists(st.sampled_from(["lost", "open"]), max_size=6))
+def test_status_keeps_the_won_deals_and_judges_every_value(plan, deals, others):
+    # status= lets the table hold every opportunity: the result is that of the won rows alone
+    extra = deals.head(len(others)).copy()
+    extra["opportunity_id"] = extra["opportunity_id"].astype(str) + "-other"
+    extra["status"] = others[: len(extra)]
+    won = deals.assign(opportunity_id=deals["opportunity_id"].astype(str), status="won")
+    everything = pd.concat([won, extra], ignore_index=True).sample(frac=1, random_state=1)
+    expected = commission_statement(won, plan, cancelled_at="cancelled_at")
+    got = commission_statement(everything, plan, cancelled_at="cancelled_at", status="status")
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+
+
+def test_status_values_are_judged_not_dropped():
+    deals = pd.DataFrame(
+        {
+            "person": ["ann", "ann", "bob"],
+            "opportunity_id": [1, 2, 3],
+            "closed_at": pd.to_datetime(["2024-03-01", "2024-03-02", "2024-03-03"]),
+            "amount": [100.0, 50.0, 10.0],
+            "status": ["won", "lost", "Won"],
+        }
+    )
+    plan = CommissionPlan(tiers=[(0, 0.1)])
+    with pytest.raises(DataError, match=r"unknown value 'Won' at row 2 \(opportunity_id=3\)"):
+        commission_lines(deals, plan, status="status")
+    lines = commission_lines(deals, plan, status="status", won="won", open_values=None)
+    assert lines["opportunity_id"].tolist() == [1]  # "Won" taken as not won, on request
+    assert lines["commission_cents"].tolist() == [1000]
+    with pytest.raises(DataError, match="holds no won opportunity"):
+        commission_statement(deals.iloc[1:2], plan, status="status")

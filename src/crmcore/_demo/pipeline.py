@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from crmcore._demo.tables import format_table
 from crmcore.datasets import opportunities
 from crmcore.pipeline import (
     StageModel,
@@ -16,15 +15,6 @@ from crmcore.pipeline import (
 __all__ = ["section"]
 
 AS_OF = "2025-01-01"
-
-
-def _money(frame: pd.DataFrame) -> str:
-    formats = {
-        col: (lambda v: f"{v:.2f}") if col == "win_probability" else (lambda v: f"{v:,.0f}")
-        for col in frame.columns
-        if col != "count"
-    }
-    return frame.to_string(formatters=formats)
 
 
 def section(seed: int = 0) -> str:
@@ -45,15 +35,13 @@ def section(seed: int = 0) -> str:
     lines: list[str] = []
     by_stage = pipeline_by_stage(deals, model)
     open_ = by_stage.loc[list(model.stages)]
+    all_open = float(open_["amount"].sum())
     lines += [
         f"{len(deals)} deals as of {AS_OF}; stage odds from conversion rates 50/60/70/80 %.",
         "",
         "Weighted pipeline by stage (won at full value, lost at zero):",
-        _money(by_stage),
-        (
-            f"Open pipeline {open_['amount'].sum():,.0f}, "
-            f"expected {open_['expected_amount'].sum():,.0f}."
-        ),
+        format_table(by_stage),
+        (f"All open deals {all_open:,.2f}, expected {open_['expected_amount'].sum():,.2f}."),
         "",
     ]
     schedule = close_schedule(deals, model, as_of=AS_OF, close_date="close_date")
@@ -62,11 +50,10 @@ def section(seed: int = 0) -> str:
     )
     ranges = sim.table[["p10", "p50", "p90"]].reindex(schedule.table.index).fillna(0.0)
     table = schedule.table[["count", "expected_amount"]].join(ranges).head(6)
-    table.index = pd.DatetimeIndex(table.index).strftime("%Y-%m")
     lines += [
         "Landing schedule by month (own close date, else as_of + stage days to close;",
         "P10/P50/P90 from 2 000 Monte-Carlo draws with exponential times to close):",
-        _money(table),
+        format_table(table, period="M"),
         (
             f"{schedule.overdue} open deals are overdue and land in the as_of month "
             f"(counted, not dropped); {schedule.excluded_won_before} deals won "
@@ -76,11 +63,14 @@ def section(seed: int = 0) -> str:
     ]
     rollup = forecast_rollup(deals)
     cats = rollup.loc["total"]
+    omitted_open = all_open - float(cats["open_pipeline"])  # type: ignore[arg-type]  # a number
     lines += [
         "Forecast categories (Salesforce cumulative roll-ups):",
-        f"  Closed          {cats['closed']:>14,.0f}",
-        f"  Commit forecast {cats['commit_forecast']:>14,.0f}   (closed + commit)",
-        f"  Best case       {cats['best_case_forecast']:>14,.0f}   (closed + commit + best case)",
-        f"  Open pipeline   {cats['open_pipeline']:>14,.0f}   (commit + best case + pipeline)",
+        f"  Closed          {cats['closed']:>14,.2f}",
+        f"  Commit forecast {cats['commit_forecast']:>14,.2f}   (closed + commit)",
+        f"  Best case       {cats['best_case_forecast']:>14,.2f}   (closed + commit + best case)",
+        f"  Open pipeline   {cats['open_pipeline']:>14,.2f}   (commit + best case + pipeline)",
+        f"  Omitted (open)  {omitted_open:>14,.2f}   (open deals kept out of the forecast)",
+        f"  All open deals  {all_open:>14,.2f}   (open pipeline + omitted open deals)",
     ]
     return "\n".join(lines)

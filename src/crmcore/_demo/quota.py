@@ -79,9 +79,9 @@ def section(seed: int = 0) -> str:
     by_person = plan.by("person")
     wide = plan.pivot("region_person", margins=True)
     quarters = pd.DataFrame(
-        {f"Q{q}": wide.iloc[:, 3 * (q - 1) : 3 * q].sum(axis=1) for q in (1, 2, 3, 4)}
+        {f"2025-Q{q}": wide.iloc[:, 3 * (q - 1) : 3 * q].sum(axis=1) for q in (1, 2, 3, 4)}
     )
-    quarters["year"] = wide["total"]
+    quarters["2025"] = wide["total"]  # period labels as everywhere: 2025-Q1 .. 2025
     lines = [
         (
             f"Company target {_cents(TARGET_CENTS)} for 2025 over {len(people)} reps in "

@@ -1,18 +1,22 @@
 """The command line, crmcore's only I/O: ``python -m crmcore <command> ...``.
 
-Commands read CSV or Parquet files, call the pure core and print a readable table or write the
-result (``--out FILE.csv|.parquet``). Every command is a thin adapter: it parses its options,
-builds the core's configuration objects through their own constructors (so the core validates
-them), calls the public API and emits the frame it returns. Bad input ends with exit status 2
-and a one-line message, never a traceback.
+Commands read CSV or Parquet files (``-``: standard input), call the pure core and print a
+readable table or write the result (``--out FILE.csv|.parquet``, ``--out -`` for CSV on
+standard output). Every command is a thin adapter: it parses its options, builds the core's
+configuration objects through their own constructors (so the core validates them), calls the
+public API and emits the frame it returns. Bad input ends with exit status 2 and a one-line
+message whose hints name the command's options, never a traceback.
 
 One module per area adds its commands with ``add_parser(subparsers)``:
 :mod:`~crmcore.cli.demo`, :mod:`~crmcore.cli.segmentation` (``rfm``, ``segments``, ``abc``,
 ``grades``, ``clean``), :mod:`~crmcore.cli.pipeline` (``funnel``, ``forecast``),
 :mod:`~crmcore.cli.quota`, :mod:`~crmcore.cli.kpi` (``scorecard``, ``commission``),
 :mod:`~crmcore.cli.privacy` (``pseudonymize``, ``mask``) and :mod:`~crmcore.cli.report`
-(``report``, the shareable HTML page). Reading and writing files lives in
-the private ``_io`` module, shared option parsing in ``_options``.
+(``report``, the shareable HTML page). Reading and writing files lives in the private ``_io``
+module (``_raw`` reads CSV cells as text for ``clean`` and the privacy commands), shared option
+parsing (reading options, old spellings, hints) in ``_options``,
+progress bars in ``_progress``; tables are printed in the style of ``crmcore._demo.tables``,
+which the demo report shares.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from typing import TextIO
 from crmcore import __version__
 from crmcore.cli import demo, kpi, pipeline, privacy, quota, report, segmentation
 from crmcore.cli._io import EXIT_BAD_INPUT, EXIT_ERROR, CLIError, first_line
-from crmcore.cli._options import Handler, formatter
+from crmcore.cli._options import Handler, formatter, shell_hint
 from crmcore.errors import CRMError
 
 __all__ = ["build_parser", "main"]
@@ -109,8 +113,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return EXIT_ERROR
     except (CRMError, CLIError) as exc:
         text = first_line(exc) if str(exc) else ""
-        message = f"{type(exc).__name__}: {text}" if isinstance(exc, CRMError) else text
-        print(f"crmcore {args.command}: error: {message}", file=sys.stderr)
+        if isinstance(exc, CRMError):  # the library's hints, in the command's own options
+            text = f"{type(exc).__name__}: {shell_hint(text, args.command_parser)}"
+        print(f"crmcore {args.command}: error: {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as exc:
         # Not a crmcore error: a bug or an input the core did not anticipate. Still one line

@@ -1,24 +1,43 @@
 """Files in and results out for the command line: the shell's only reading and writing.
 
-Tables are CSV or Parquet (chosen by file extension); configurations are JSON files in a
-config's ``to_dict`` form. A problem with a file or with an option's text is a
-:class:`CLIError`, which :func:`crmcore.cli.main` prints as one line with exit status 2.
+Tables are CSV or Parquet (chosen by file extension; ``-`` is standard input, Parquet when it
+starts with Parquet's magic bytes, else CSV); configurations are JSON files in a config's
+``to_dict`` form. A problem with a file or with an option's text is a :class:`CLIError`, which
+:func:`crmcore.cli.main` prints as one line with exit status 2.
+
+CSV cells are read as written: no missing-value guessing (only an empty cell is missing, so
+``n/a`` reaches the library, which names it), id and label columns stay text (``00001`` stays
+``00001``), a column becomes numbers only when every cell is one (with ``--thousands`` and
+``--decimal``), and the date columns a command names are parsed with ``--date-format`` /
+``--dayfirst`` (ISO 8601 by default; dates with different UTC offsets are converted to UTC).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
+import io
 import json
+import sys
+from collections.abc import Collection
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO
 
 import pandas as pd
+from pandas.tseries.api import guess_datetime_format
 
+from crmcore._demo.tables import format_table, label_periods
+from crmcore._frames import utc_offsets
 from crmcore.errors import ConfigError
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
+
+#: Rows printed to a terminal before the rest is summarised in one line (``--max-rows``).
+TERMINAL_ROWS = 60
+
+STDIN = "-"
 
 
 class CLIError(Exception):
@@ -31,37 +50,195 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def read_table(path: str) -> pd.DataFrame:
-    """Read a CSV or Parquet file into a DataFrame (by file extension)."""
-    p = Path(path)
-    if not p.is_file():
-        raise CLIError(f"file not found: {path}")
-    suffix = p.suffix.lower()
+def note(message: str) -> None:
+    """Tell the user something on standard error without stopping (``crmcore: note: ...``)."""
+    print(f"crmcore: note: {message}", file=sys.stderr)
+
+
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """How CSV files are written: the shared reading options of every command."""
+
+    sep: str = ","
+    decimal: str = "."
+    thousands: str | None = None
+    encoding: str = "utf-8"
+    dayfirst: bool = False
+    date_format: str | None = None
+
+    def __post_init__(self) -> None:
+        """Refuse separators that would make numbers ambiguous."""
+        if self.decimal == self.thousands:
+            raise CLIError(f"--decimal and --thousands are both {self.decimal!r}")
+        if self.decimal == self.sep:
+            raise CLIError(
+                f"--decimal {self.decimal!r} is also the field separator; pass --sep ';' "
+                "(European CSV files separate fields with semicolons)"
+            )
+
+
+def _display(path: str) -> str:
+    return "standard input" if path == STDIN else path
+
+
+def read_table(
+    path: str,
+    reading: Reading | None = None,
+    *,
+    text: Collection[str | None] = (),
+    dates: Collection[str | None] = (),
+) -> pd.DataFrame:
+    """Read a CSV or Parquet file (or ``-``, standard input) into a DataFrame.
+
+    ``text`` names the columns kept as text whatever they hold (ids and labels); ``dates``
+    the columns parsed as dates. Names that are ``None`` or not in the file are ignored (the
+    library reports a missing column itself).
+    """
+    options = reading if reading is not None else Reading()
+    source: Any
+    if path == STDIN:
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise CLIError("standard input is empty; expected a CSV or Parquet table")
+        suffix = ".parquet" if data[:4] == b"PAR1" else ".csv"
+        source = io.BytesIO(data)
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise CLIError(f"file not found: {path}")
+        suffix = p.suffix.lower()
+        if suffix == ".gz":
+            suffix = Path(p.stem).suffix.lower() or ".csv"
+        source = p
     try:
         if suffix in (".parquet", ".pq"):
             if importlib.util.find_spec("pyarrow") is None:
-                raise CLIError("reading Parquet needs pyarrow: pip install 'crmcore[parquet]'")
-            return pd.read_parquet(p)
-        if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(p)
-    except (OSError, ValueError) as exc:
-        raise CLIError(f"could not read {path}: {first_line(exc)}") from None
-    raise CLIError(f"cannot read {path}: expected a .csv or .parquet file")
+                raise CLIError(
+                    "reading Parquet needs pyarrow: pip install pyarrow "
+                    "(from a crmcore source checkout: pip install -e '.[parquet]')"
+                )
+            return pd.read_parquet(source)
+        if suffix not in (".csv", ".txt", ".tsv"):
+            raise CLIError(f"cannot read {path}: expected a .csv or .parquet file")
+        # Dates are read as text too (``20240131`` is a date with --date-format %Y%m%d).
+        frame = _read_csv(source, options, {c for c in (*text, *dates) if c is not None})
+    except UnicodeDecodeError as exc:
+        raise CLIError(
+            f"could not read {_display(path)}: it is not {options.encoding} text "
+            f"({first_line(exc)}); pass its encoding, e.g. --encoding gbk or --encoding latin-1"
+        ) from None
+    except (OSError, ValueError, LookupError) as exc:
+        raise CLIError(f"could not read {_display(path)}: {first_line(exc)}") from None
+    return _with_dates(frame, options, {c for c in dates if c is not None}, _display(path))
 
 
-def write_table(frame: pd.DataFrame, path: str) -> None:
-    """Write a DataFrame to CSV or Parquet (by file extension), keeping its index as columns."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    out = frame.reset_index() if _has_named_index(frame) else frame
+def _read_csv(source: str | Path | IO[bytes], options: Reading, text: set[str]) -> pd.DataFrame:
+    """Read cells as written: only empty ones are missing, ``text`` columns stay text.
+
+    pandas' parser makes a column numbers only when every cell is one (with ``--decimal`` and
+    ``--thousands``); any other cell (``n/a``) leaves the whole column text, for the library
+    to judge and name.
+    """
+    sep = "\t" if options.sep in ("\\t", "tab", "TAB") else options.sep
+    frame: pd.DataFrame = pd.read_csv(
+        source,
+        sep=sep,
+        decimal=options.decimal,
+        thousands=options.thousands,
+        dtype=dict.fromkeys(text, str),
+        keep_default_na=False,
+        na_values=[""],
+        encoding=options.encoding,
+    )
+    return frame
+
+
+def _with_dates(frame: pd.DataFrame, options: Reading, dates: set[str], where: str) -> pd.DataFrame:
+    """Parse the text columns a command names as dates; the others stay as read."""
+    out = frame
+    for position, name in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if name not in dates:
+            continue
+        if out is frame:
+            out = frame.copy(deep=False)
+        out.isetitem(position, _dates(series, options, where).array)
+    return out
+
+
+def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
+    """Parse a date column: --date-format, else --dayfirst, else ISO 8601 (offsets -> UTC)."""
+    present = series.notna()
+    if not present.any():
+        return series
+    if options.date_format is not None:
+        fmt: str = options.date_format
+        expected = f"a date in --date-format {fmt!r}"
+    elif options.dayfirst:
+        first = str(series[present].iloc[0]).strip()
+        fmt = guess_datetime_format(first, dayfirst=True) or "mixed"
+        expected = "a day-first date (--dayfirst)"
+    else:
+        fmt = "ISO8601"
+        expected = "an ISO 8601 date (2024-03-31); for others pass --date-format or --dayfirst"
+    kwargs: dict[str, Any] = {"format": fmt, "dayfirst": options.dayfirst and fmt == "mixed"}
+    try:
+        parsed = pd.to_datetime(series, errors="coerce", **kwargs)
+    except ValueError:
+        parsed = _utc(series, kwargs, where)
+    bad = parsed.isna() & present
+    if bool(bad.any()):
+        pos = int(bad.to_numpy().argmax())
+        raise CLIError(
+            f"column {series.name!r} of {where} has {series.iloc[pos]!r} at row "
+            f"{series.index[pos]}, which is not {expected}"
+        )
+    return parsed
+
+
+def _utc(series: pd.Series, kwargs: dict[str, Any], where: str) -> pd.Series:
+    """Dates with different UTC offsets, converted to UTC (and said so); naive among them: no."""
+    offsets = utc_offsets(series)
+    aware = offsets.notna() & series.notna()
+    naive = series.notna() & ~aware
+    name = series.name
+    if bool(aware.any()) and bool(naive.any()):
+        a, n = int(aware.to_numpy().argmax()), int(naive.to_numpy().argmax())
+        raise CLIError(
+            f"column {name!r} of {where} mixes dates with and without a UTC offset: "
+            f"{series.iloc[n]!r} at row {series.index[n]} and {series.iloc[a]!r} at row "
+            f"{series.index[a]}; give every date an offset, or none"
+        )
+    found = sorted(offsets[aware].unique())
+    if not found:  # pandas refused the column for another reason than time zones
+        raise CLIError(f"column {name!r} of {where} could not be read as dates")
+    parsed = pd.to_datetime(series, errors="coerce", utc=True, **kwargs)
+    shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+    note(f"column {name!r} of {where} mixes UTC offsets ({shown}); its dates are read as UTC")
+    return parsed
+
+
+def write_table(
+    frame: pd.DataFrame, path: str, *, period: str | None = None, stream: TextIO | None = None
+) -> None:
+    """Write a DataFrame to CSV or Parquet (by extension; ``-``: CSV on ``stream``).
+
+    The index becomes the first column(s); period starts become period labels.
+    """
+    out = label_periods(frame, period)
+    out = out.reset_index() if _has_named_index(out) else out
     out = _plain_columns(out)
+    if path == STDIN:
+        out.to_csv(stream if stream is not None else sys.stdout, index=False)
+        return
+    suffix = Path(path).suffix.lower()
     try:
         if suffix in (".parquet", ".pq"):
-            out.to_parquet(p, index=False)
+            out.to_parquet(path, index=False)
         elif suffix == ".csv":
-            out.to_csv(p, index=False)
+            out.to_csv(path, index=False)
         else:
-            raise CLIError(f"cannot write {path}: expected a .csv or .parquet file name")
+            raise CLIError(f"cannot write {path}: expected a .csv or .parquet file name, or -")
     except (OSError, ImportError, ValueError) as exc:
         raise CLIError(f"could not write {path}: {first_line(exc)}") from None
 
@@ -100,16 +277,38 @@ def write_config(config: Any, path: str | None) -> None:
         raise CLIError(f"could not write {path}: {first_line(exc)}") from None
 
 
-def emit(frame: pd.DataFrame, out: str | None, stream: TextIO, *, title: str = "") -> None:
-    """Write ``frame`` to the file ``out`` (and say so on ``stream``), or print it readably."""
+def _is_terminal(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty()) if isatty is not None else False
+
+
+def emit(
+    frame: pd.DataFrame,
+    out: str | None,
+    stream: TextIO,
+    *,
+    title: str = "",
+    period: str | None = None,
+    max_rows: int | None = None,
+) -> None:
+    """Write ``frame`` to the file ``out`` (and say so on ``stream``), or print it readably.
+
+    Printed to a terminal, a table longer than :data:`TERMINAL_ROWS` shows its first rows and
+    says how many more there are; printed to a file or a pipe it is printed whole. ``max_rows``
+    (``--max-rows``) sets the cut either way; 0 prints every row.
+    """
     if out:
-        write_table(frame, out)
-        print(f"wrote {len(frame)} rows to {out}", file=stream)
+        write_table(frame, out, period=period, stream=stream)
+        if out != STDIN:
+            print(f"wrote {len(frame)} rows to {out}", file=stream)
         return
+    limit = (TERMINAL_ROWS if _is_terminal(stream) else None) if max_rows is None else max_rows
     if title:
         print(title, file=stream)
-    with pd.option_context("display.width", 120, "display.max_columns", 20, "display.max_rows", 60):
-        print(frame.to_string(max_rows=60), file=stream)
+    text = format_table(frame, period=period, max_rows=limit or None)
+    if limit and len(frame) > limit:
+        text += " (--max-rows 0 prints them all, --out FILE writes them)"
+    print(text, file=stream)
 
 
 def _has_named_index(frame: pd.DataFrame) -> bool:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any, TextIO
 
-from crmcore._frames import require_columns
+from crmcore._periods import PERIODS, canonical_period
 from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table
-from crmcore.cli._options import add_command, add_out, from_options, numbers, opt_number, split
+from crmcore.cli._options import (
+    Deprecated,
+    add_command,
+    add_deprecated,
+    add_out,
+    add_reading,
+    from_options,
+    numbers,
+    opt_number,
+    reading,
+    split,
+)
 from crmcore.kpi import (
     CommissionPlan,
     Scorecard,
@@ -35,7 +46,7 @@ def _add_scorecard(sub: Any) -> None:
         "scorecard",
         _run_scorecard,
         help="weighted scorecard: points per metric, total and rank per person",
-        description=f"Score every person (per period with --period). Each --metric is "
+        description=f"Score every person (per period with --period-column). Each --metric is "
         f"{METRIC_SPEC}: direction higher|lower, normalisation minmax|target|zscore|"
         "percentile (target needs the target). Weights must sum to 1 unless "
         "--normalise-weights. --config reads a Scorecard JSON (to_dict form: also caps, "
@@ -45,18 +56,22 @@ def _add_scorecard(sub: Any) -> None:
                 "kpis.csv --metric revenue:0.5:higher:target:100000 --metric win_rate:0.3 "
                 "--metric cycle_days:0.2:lower"
             ),
-            "kpis.parquet --config card.json --period period --out scores.csv",
+            "kpis.parquet --config card.json --period-column period --out scores.csv",
         ],
     )
-    card.add_argument("file", help="one row per person (and period), .csv or .parquet")
+    card.add_argument(
+        "file", help="one row per person (and period), .csv or .parquet (-: standard input)"
+    )
     card.add_argument("--metric", action="append", metavar="SPEC", help=METRIC_SPEC)
     card.add_argument("--normalise-weights", action="store_true", help="divide weights by sum")
     card.add_argument("--config", metavar="FILE", help="a Scorecard JSON file")
     card.add_argument("--person", default="person", help="person column (person)")
-    card.add_argument("--period", help="period column (none: one group)")
+    card.add_argument("--period-column", help="column of periods (none: one group)")
+    add_deprecated(card, "--period", "--period-column", dest="period_column")
     card.add_argument(
         "--missing", default="raise", choices=["raise", "zero"], help="NaN values (raise)"
     )
+    add_reading(card)
     add_out(card)
 
 
@@ -97,11 +112,11 @@ def _run_scorecard(args: argparse.Namespace, stream: TextIO) -> int:
                 "normalise_weights": args.normalise_weights,
             }
         )
-    frame = read_table(args.file)
+    frame = read_table(args.file, reading(args), text=[args.person, args.period_column])
     result = score_scorecard(
-        frame, card, person=args.person, period_column=args.period, missing=args.missing
+        frame, card, person=args.person, period_column=args.period_column, missing=args.missing
     )
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 
@@ -119,11 +134,11 @@ def _add_commission(sub: Any) -> None:
         "THRESHOLD:RATE,... (first threshold 0) and options, or a CommissionPlan JSON file. "
         "Money columns are whole minor units (cents).",
         examples=[
-            "won.csv --tiers 0:0.04,150000:0.06,250000:0.08 --freq Q",
+            "won.csv --tiers 0:0.04,150000:0.06,250000:0.08 --period Q",
             "deals.csv --status status --plan plan.json --targets targets.csv --lines",
         ],
     )
-    com.add_argument("file", help="deals, .csv or .parquet")
+    com.add_argument("file", help="opportunities, .csv or .parquet (-: standard input)")
     com.add_argument("--tiers", metavar="T:R,...", help="tiers as threshold:rate pairs")
     com.add_argument(
         "--mode", choices=["marginal", "retroactive", "flat"], help="tier mode (marginal)"
@@ -136,18 +151,70 @@ def _add_commission(sub: Any) -> None:
     com.add_argument("--decimals", type=int, help="minor-unit digits (2)")
     com.add_argument("--plan", metavar="FILE", help="a CommissionPlan JSON file")
     com.add_argument("--person", default="person", help="person column (person)")
-    com.add_argument("--deal", default="opportunity_id", help="deal id column (opportunity_id)")
+    com.add_argument(
+        "--opportunity", default="opportunity_id", help="opportunity id column (opportunity_id)"
+    )
+    add_deprecated(com, "--deal", "--opportunity", dest="opportunity")
     com.add_argument("--closed-at", default="closed_at", help="close date column (closed_at)")
     com.add_argument("--amount", default="amount", help="amount column (amount)")
     com.add_argument("--cancelled-at", help="cancellation date column (none)")
-    com.add_argument("--status", help="keep only rows whose STATUS column equals --won")
+    com.add_argument(
+        "--status", help="status column: the file holds every deal; only won ones are paid"
+    )
     com.add_argument("--won", default="won", help="status value of won deals (won)")
-    com.add_argument("--freq", default="M", choices=["M", "Q", "Y"], help="period (M)")
+    com.add_argument("--lost", default="lost", help="status value of lost deals (lost)")
+    com.add_argument(
+        "--open-values",
+        default="open",
+        metavar="S,S",
+        help="status values of open deals (open); * takes every other value as open",
+    )
+    com.add_argument(
+        "--period",
+        default="M",
+        action=_PeriodOrOldColumn,
+        help="commission period: M, Q or Y (pandas aliases such as MS, QS accepted) (M)",
+    )
+    add_deprecated(com, "--freq", "--period", dest="period")
     com.add_argument("--targets", metavar="FILE", help="targets (attainment plans)")
-    com.add_argument("--period", default="period", help="targets: period column (period)")
+    com.add_argument(
+        "--period-column", default="period", help="targets: column of periods (period)"
+    )
     com.add_argument("--target", default="target", help="targets: target column (target)")
     com.add_argument("--lines", action="store_true", help="one line per deal instead")
+    add_reading(com)
     add_out(com)
+
+
+class _PeriodOrOldColumn(Deprecated):
+    """``--period``: the commission period; an old ``--period COLUMN`` still names the column.
+
+    Before crmcore 0.2 ``--period`` named the targets' period column (now ``--period-column``)
+    and ``--freq`` gave the period. A value that is not a period code or alias is taken in the
+    old sense for one more release, with a note.
+    """
+
+    def __init__(self, option_strings: Any, dest: str, **kwargs: Any) -> None:
+        kwargs.setdefault("new", "--period-column")
+        super().__init__(option_strings, dest, **kwargs)
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option_string: Any = None) -> None:
+        """Store a period; an old column name goes to ``period_column`` (and says so)."""
+        text = str(values)
+        if text in PERIODS or _is_period(text):
+            setattr(namespace, self.dest, text)
+        else:
+            super().__call__(parser, namespace, values, option_string)
+            setattr(namespace, self.dest, "M")
+            namespace.period_column = text
+
+
+def _is_period(text: str) -> bool:
+    try:
+        canonical_period(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _tiers(text: str) -> list[list[str]]:
@@ -179,24 +246,33 @@ def _commission_plan(args: argparse.Namespace) -> CommissionPlan:
 
 def _run_commission(args: argparse.Namespace, stream: TextIO) -> int:
     plan = _commission_plan(args)
-    deals = read_table(args.file)
-    if args.status is not None:
-        require_columns(deals, [args.status], arg="deals")
-        deals = deals[deals[args.status] == args.won]
-    targets = None if args.targets is None else read_table(args.targets)
+    deals = read_table(
+        args.file,
+        reading(args),
+        text=[args.person, args.opportunity, args.status],
+        dates=[args.closed_at, args.cancelled_at],
+    )
+    targets = None
+    if args.targets is not None:
+        targets = read_table(args.targets, reading(args), text=[args.person, args.period_column])
+    period = canonical_period(args.period)
     func = commission_lines if args.lines else commission_statement
     result = func(
         deals,
         plan,
         person=args.person,
-        opportunity=args.deal,
+        opportunity=args.opportunity,
         closed_at=args.closed_at,
         amount=args.amount,
         cancelled_at=args.cancelled_at,
-        period=args.freq,
+        period=period,
         targets=targets,
-        period_column=args.period,
+        period_column=args.period_column,
         target=args.target,
+        status=args.status,
+        won=args.won,
+        lost=args.lost,
+        open_values=None if args.open_values == "*" else split(args.open_values),
     )
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, period=period, max_rows=args.max_rows)
     return EXIT_OK

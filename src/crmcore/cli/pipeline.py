@@ -6,10 +6,24 @@ import argparse
 from typing import Any, TextIO
 
 import numpy as np
+import pandas as pd
 
+from crmcore._demo.tables import label_periods
+from crmcore._periods import canonical_period
 from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table, write_config
-from crmcore.cli._options import add_command, add_out, fx, numbers, split
+from crmcore.cli._options import (
+    add_command,
+    add_deprecated,
+    add_out,
+    add_reading,
+    fx,
+    numbers,
+    reading,
+    split,
+)
+from crmcore.cli._progress import progress
 from crmcore.pipeline import (
+    CloseSchedule,
     StageModel,
     close_schedule,
     estimate_stage_model,
@@ -47,6 +61,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--smoothing", type=float, default=0.0, help="history: Laplace pseudo-count (0)"
     )
+    group.add_argument(
+        "--backward",
+        default="error",
+        choices=["error", "furthest"],
+        help="history: a deal moving back in the funnel (error)",
+    )
     group.add_argument("--model", metavar="FILE", help="a StageModel JSON file (to_dict form)")
     group.add_argument(
         "--save-model", metavar="FILE", help="also write the stage model used as JSON"
@@ -59,6 +79,17 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     cols.add_argument("--stage", default="stage", help="stage column (stage)")
     cols.add_argument("--amount", default="amount", help="amount column (amount)")
+    add_reading(parser)
+
+
+def _deals(args: argparse.Namespace) -> Any:
+    """Read the opportunities: ids, stages and currencies as text, close dates as dates."""
+    return read_table(
+        args.file,
+        reading(args),
+        text=[args.opportunity, args.stage, getattr(args, "currency", None)],
+        dates=[getattr(args, "close_date", None)],
+    )
 
 
 def _stage_model(args: argparse.Namespace) -> StageModel:
@@ -74,14 +105,18 @@ def _stage_model(args: argparse.Namespace) -> StageModel:
     stages = split(args.stages)
     terminal = {"won": args.won, "lost": args.lost}
     if args.history is not None:
+        history = read_table(
+            args.history, reading(args), text=[args.opportunity, args.stage], dates=[args.at]
+        )
         return estimate_stage_model(
-            read_table(args.history),
+            history,
             stages=stages,
             opportunity=args.opportunity,
             stage=args.stage,
             at=args.at,
             as_of=args.as_of,
             smoothing=args.smoothing,
+            backward=args.backward,
             **terminal,
         )
     if args.rates is not None:
@@ -131,7 +166,7 @@ def _add_funnel(sub: Any) -> None:
             "deals.csv --stages prospect,bid,negotiation --history log.csv --as-of 2025-01-01",
         ],
     )
-    funnel.add_argument("file", help="opportunities, .csv or .parquet")
+    funnel.add_argument("file", help="opportunities, .csv or .parquet (-: standard input)")
     _add_model_options(funnel)
     funnel.add_argument("--as-of", help="history: end of the observation (latest entry)")
     funnel.add_argument("--currency", help="currency column (none)")
@@ -143,7 +178,7 @@ def _add_funnel(sub: Any) -> None:
 
 
 def _run_funnel(args: argparse.Namespace, stream: TextIO) -> int:
-    deals = read_table(args.file)
+    deals = _deals(args)
     model = _stage_model(args)
     write_config(model, args.save_model)
     func = pipeline_by_stage if args.by_stage else weighted_pipeline
@@ -158,7 +193,7 @@ def _run_funnel(args: argparse.Namespace, stream: TextIO) -> int:
         reporting_currency=args.reporting_currency,
         decimals=args.decimals,
     )
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 
@@ -183,9 +218,21 @@ def _add_forecast(sub: Any) -> None:
             )
         ],
     )
-    forecast.add_argument("file", help="opportunities, .csv or .parquet")
+    forecast.add_argument("file", help="opportunities, .csv or .parquet (-: standard input)")
     forecast.add_argument("--as-of", required=True, help="forecast date (required)")
-    forecast.add_argument("--freq", default="MS", help="period: MS months, QS quarters, ... (MS)")
+    forecast.add_argument(
+        "--period",
+        default="M",
+        help="period: D, W, M, Q or Y (pandas aliases such as MS, QS accepted) (M)",
+    )
+    add_deprecated(forecast, "--freq", "--period", dest="period")
+    forecast.add_argument(
+        "--horizon",
+        type=_periods,
+        metavar="N",
+        help="schedule N periods from the as-of period; what lands later is one last row "
+        "(default: up to the last deal)",
+    )
     forecast.add_argument("--close-date", help="own close date column (none)")
     forecast.add_argument(
         "--overdue",
@@ -205,34 +252,75 @@ def _add_forecast(sub: Any) -> None:
     add_out(forecast)
 
 
+def _periods(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of periods") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: the horizon is at least 1 period")
+    return value
+
+
 def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
-    deals = read_table(args.file)
+    deals = _deals(args)
+    period = canonical_period(args.period)
     model = _stage_model(args)
     write_config(model, args.save_model)
-    columns = {
+    common: dict[str, Any] = {
+        "as_of": args.as_of,
+        "period": period,
+        "horizon": args.horizon,
         "opportunity": args.opportunity,
         "stage": args.stage,
         "amount": args.amount,
         "close_date": args.close_date,
     }
-    result = close_schedule(
-        deals, model, as_of=args.as_of, period=args.freq, overdue=args.overdue, **columns
-    ).table
+    schedule = close_schedule(deals, model, overdue=args.overdue, **common)
+    result = _with_later(schedule.table, schedule, period, later=_schedule_later(schedule))
     if args.draws is not None:
-        ranges = simulate_pipeline(
-            deals,
-            model,
-            as_of=args.as_of,
-            n_draws=args.draws,
-            seed=args.seed,
-            period=args.freq,
-            duration=args.duration,
-            **columns,
-        ).table
+        with progress("simulating", args.draws, unit="draw") as callback:
+            simulation = simulate_pipeline(
+                deals,
+                model,
+                n_draws=args.draws,
+                seed=args.seed,
+                duration=args.duration,
+                progress=callback,
+                **common,
+            )
+        ranges = _with_later(simulation.table, schedule, period, later=simulation.later.to_dict())
         # Periods where only the simulation lands revenue (or only the schedule) get zeros.
-        result = result.join(ranges, how="outer").fillna(0.0)
+        result = result.join(ranges, how="outer", sort=False).fillna(0.0)
+        result = result.loc[_in_order(result.index)]
         for col in ("count", "overdue"):
             result[col] = result[col].astype(np.int64)
         result.index.name = "period"
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
+
+
+def _schedule_later(schedule: CloseSchedule) -> dict[str, float]:
+    return {
+        "count": schedule.later_count,
+        "amount": schedule.later_amount,
+        "expected_amount": schedule.later_expected_amount,
+        "overdue": 0,
+    }
+
+
+def _with_later(
+    table: pd.DataFrame, schedule: CloseSchedule, period: str, *, later: dict[str, float]
+) -> pd.DataFrame:
+    """Label the periods and, under --horizon, add a last row of what lands after it."""
+    out = label_periods(table, period)
+    if schedule.horizon is None:
+        return out
+    last = out.index[-1] if len(out) else "the horizon"
+    row = pd.DataFrame([later], index=pd.Index([f"after {last}"], name=out.index.name))
+    return pd.concat([out, row.astype(out.dtypes.to_dict())])
+
+
+def _in_order(labels: pd.Index) -> list[Any]:
+    """Period labels in calendar order (they sort as text), the ``after ...`` row last."""
+    return sorted(labels, key=lambda label: (str(label).startswith("after"), str(label)))

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 from crmcore._report import build_report
 from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, first_line, read_table
-from crmcore.cli._options import add_command
+from crmcore.cli._options import add_command, add_reading, reading
 from crmcore.pipeline import StageModel
 
 
@@ -51,6 +51,12 @@ def add_parser(sub: Any) -> None:
     cols.add_argument("--customer", default="customer_id", help="customer id (customer_id)")
     cols.add_argument("--date", default="date", help="purchase date (date)")
     cols.add_argument("--amount", default="amount", help="amount (amount)")
+    add_reading(report)
+
+
+# The deals' columns the report reads under their glossary names: ids and labels stay text.
+_DEAL_TEXT = ["opportunity_id", "person", "stage", "status", "customer_id"]
+_DEAL_DATES = ["created_at", "closed_at", "close_date"]
 
 
 def _run(args: argparse.Namespace, stream: TextIO) -> int:
@@ -62,10 +68,15 @@ def _run(args: argparse.Namespace, stream: TextIO) -> int:
     model = None
     if args.model is not None:
         model = config_from_file(StageModel, args.model, "stage model")
+    how = reading(args)
+
+    def read(path: str | None, text: list[str], dates: list[str]) -> Any:
+        return None if path is None else read_table(path, how, text=text, dates=dates)
+
     page = build_report(
-        None if args.transactions is None else read_table(args.transactions),
-        None if args.deals is None else read_table(args.deals),
-        None if args.targets is None else read_table(args.targets),
+        read(args.transactions, [args.customer], [args.date]),
+        read(args.deals, _DEAL_TEXT, _DEAL_DATES),
+        read(args.targets, ["person", "period"], []),
         model=model,
         as_of=args.as_of,
         customer=args.customer,

@@ -9,8 +9,17 @@ from typing import Any, TextIO
 import pandas as pd
 
 from crmcore._frames import require_columns, require_not_null, require_unique
-from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table
-from crmcore.cli._options import add_command, add_out, from_options, numbers, split
+from crmcore._periods import canonical_period
+from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, note, read_table
+from crmcore.cli._options import (
+    add_command,
+    add_out,
+    add_reading,
+    from_options,
+    numbers,
+    reading,
+    split,
+)
 from crmcore.cli._raw import read_cells, write_cells
 from crmcore.errors import ConfigError
 from crmcore.segmentation import (
@@ -23,6 +32,7 @@ from crmcore.segmentation import (
     abc_xyz,
     clean_transactions,
     customer_grades,
+    cut_at_as_of,
     grade_inputs,
     grade_summary,
     item_totals,
@@ -44,24 +54,45 @@ def add_parser(sub: Any) -> None:
     _add_clean(sub)
 
 
+PERIOD_HELP = "D, W, M, Q or Y (pandas aliases such as MS, QS accepted)"
+
+
 def _add_rfm_columns(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--customer", default="customer_id", help="customer column (customer_id)")
     parser.add_argument("--date", default="date", help="date column (date)")
     parser.add_argument("--amount", default="amount", help="amount column (amount)")
     parser.add_argument("--as-of", default=None, help="reference date (default: latest date)")
+    parser.add_argument("--period", default="D", help=f"time unit: {PERIOD_HELP} (D)")
     parser.add_argument(
-        "--period", default="D", choices=["D", "W", "M", "Q", "Y"], help="time unit (D)"
+        "--refunds", default="error", choices=["error", "allow"], help="negative amounts (error)"
     )
+    parser.add_argument(
+        "--after-as-of",
+        default="error",
+        choices=["error", "exclude"],
+        help="purchases after --as-of: error, or exclude (and say how many) (error)",
+    )
+    add_reading(parser)
 
 
 def _summary(args: argparse.Namespace) -> pd.DataFrame:
+    transactions = read_table(args.file, reading(args), text=[args.customer], dates=[args.date])
+    period = canonical_period(args.period)
+    if args.after_as_of == "exclude" and args.as_of is not None:
+        cut = cut_at_as_of(
+            transactions, as_of=args.as_of, customer=args.customer, date=args.date, period=period
+        )
+        if cut.n_excluded:
+            note(f"{cut.n_excluded} row(s) after --as-of {args.as_of} left out")
+        transactions = cut.kept
     return rfm_summary(
-        read_table(args.file),
+        transactions,
         customer=args.customer,
         date=args.date,
         amount=args.amount,
         as_of=args.as_of,
-        period=args.period,
+        period=period,  # type: ignore[arg-type]  # a period code
+        refunds=args.refunds,
     )
 
 
@@ -81,7 +112,7 @@ def _add_rfm(sub: Any) -> None:
             "orders.csv --customer client --date day --amount total --segments --out rfm.parquet"
         ],
     )
-    rfm.add_argument("file", help="transactions, .csv or .parquet")
+    rfm.add_argument("file", help="transactions, .csv or .parquet (-: standard input)")
     _add_rfm_columns(rfm)
     rfm.add_argument("--bins", type=int, default=5, help="number of score bins (5)")
     rfm.add_argument("--scores", action="store_true", help="add r/f/m scores")
@@ -97,7 +128,7 @@ def _run_rfm(args: argparse.Namespace, stream: TextIO) -> int:
         result = summary.join(scores)
         if args.segments:
             result = result.join(rfm_segments(scores)[["segment"]])
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 
@@ -119,7 +150,7 @@ def _add_segments(sub: Any) -> None:
             "orders.parquet --as-of 2024-12-31 --out seg.csv",
         ],
     )
-    seg.add_argument("file", help="transactions, .csv or .parquet")
+    seg.add_argument("file", help="transactions, .csv or .parquet (-: standard input)")
     _add_rfm_columns(seg)
     seg.add_argument("--map", default="11", choices=["11", "grid"], help="segment map (11)")
     seg.add_argument("--bins", type=int, default=None, help="score bins (the map's: 5)")
@@ -142,9 +173,9 @@ def _run_segments(args: argparse.Namespace, stream: TextIO) -> int:
     segments = rfm_segments(scores, seg_map)
     if args.summary:
         per = segment_summary(segments.join(summary["monetary"]), seg_map, value="monetary")
-        emit(per, args.out, stream)
+        emit(per, args.out, stream, max_rows=args.max_rows)
     else:
-        emit(summary.join(segments), args.out, stream)
+        emit(summary.join(segments), args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 
@@ -163,7 +194,9 @@ def _add_abc(sub: Any) -> None:
         "--xyz adds the variability class of per-period totals (needs a date column).",
         examples=["orders.csv --cutoffs 0.8,0.95", "orders.csv --xyz --period M --out abc.csv"],
     )
-    abc.add_argument("file", help="transactions (or one value per item), .csv or .parquet")
+    abc.add_argument(
+        "file", help="transactions (or one value per item), .csv or .parquet (-: standard input)"
+    )
     abc.add_argument(
         "--item", "--customer", dest="item", default="customer_id", help="item column (customer_id)"
     )
@@ -176,17 +209,19 @@ def _add_abc(sub: Any) -> None:
     xyz = abc.add_argument_group("XYZ (with --xyz)")
     xyz.add_argument("--xyz", action="store_true", help="add XYZ classes (abc_xyz)")
     xyz.add_argument("--date", default="date", help="date column (date)")
-    xyz.add_argument("--period", default="M", choices=["D", "W", "M", "Q", "Y"], help="period (M)")
+    xyz.add_argument("--period", default="M", help=f"period: {PERIOD_HELP} (M)")
     xyz.add_argument("--thresholds", default="0.5,1.0", help="CV thresholds X/Y, Y/Z (0.5,1.0)")
     xyz.add_argument("--ddof", type=int, default=0, help="0 population (default) or 1 sample std")
     xyz.add_argument(
         "--active-periods-only", action="store_true", help="ignore periods without purchases"
     )
+    add_reading(abc)
     add_out(abc)
 
 
 def _run_abc(args: argparse.Namespace, stream: TextIO) -> int:
-    frame = read_table(args.file)
+    dates = [args.date] if args.xyz else []
+    frame = read_table(args.file, reading(args), text=[args.item], dates=dates)
     cutoffs = numbers(args.cutoffs, "--cutoffs")
     if args.xyz:
         result = abc_xyz(
@@ -194,7 +229,7 @@ def _run_abc(args: argparse.Namespace, stream: TextIO) -> int:
             item=args.item,
             date=args.date,
             amount=args.amount,
-            period=args.period,
+            period=canonical_period(args.period),
             cutoffs=cutoffs,
             xyz_thresholds=numbers(args.thresholds, "--thresholds"),
             ddof=args.ddof,
@@ -204,7 +239,7 @@ def _run_abc(args: argparse.Namespace, stream: TextIO) -> int:
         totals = item_totals(frame, item=args.item, amount=args.amount)
         classes = abc_classes(totals, cutoffs, basis=args.basis)
         result = pd.DataFrame({"total": totals, "abc": classes})
-    emit(abc_summary(result) if args.summary else result, args.out, stream)
+    emit(abc_summary(result) if args.summary else result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 
@@ -230,7 +265,7 @@ def _add_grades(sub: Any) -> None:
             ),
         ],
     )
-    grades.add_argument("file", help="transactions, .csv or .parquet")
+    grades.add_argument("file", help="transactions, .csv or .parquet (-: standard input)")
     _add_rfm_columns(grades)
     grades.add_argument("--customers", metavar="FILE", help="customers file with a potential")
     grades.add_argument("--potential", default="potential", help="potential column (potential)")
@@ -269,14 +304,14 @@ def _run_grades(args: argparse.Namespace, stream: TextIO) -> int:
     value = _summary(args)["monetary"]
     potential = None
     if args.customers is not None:
-        people = read_table(args.customers)
+        people = read_table(args.customers, reading(args), text=[args.customer])
         require_columns(people, [args.customer, args.potential], arg="customers")
         require_not_null(people, args.customer, arg="customers")
         require_unique(people, args.customer, arg="customers")
         potential = people.set_index(args.customer)[args.potential]
     grades = customer_grades(grade_inputs(value, potential), rules, value="value")
     result = grade_summary(grades) if args.summary else grades
-    emit(result, args.out, stream)
+    emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
 

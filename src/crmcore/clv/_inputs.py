@@ -24,7 +24,7 @@ from crmcore._frames import (
     require_columns,
     show,
 )
-from crmcore.errors import ConfigError, DataError, InputTypeError
+from crmcore.errors import ConfigError, DataError
 
 __all__ = [
     "Columns",
@@ -102,10 +102,8 @@ def read_columns(
     ...
     crmcore.errors.DataError: column 'recency' of summary has value 10.0 at row 0; above its T ...
     """
-    if not isinstance(summary, pd.DataFrame):
-        raise InputTypeError(f"{arg} must be a pandas DataFrame, got {type(summary).__name__}")
     wanted = list(names.values()) + ([] if weights is None else [weights])
-    require_columns(summary, wanted, arg=arg)
+    summary = require_columns(summary, wanted, arg=arg)
     values: dict[str, FloatArray] = {}
     for role, column in names.items():
         arr = numeric_column(

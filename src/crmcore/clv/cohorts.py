@@ -77,7 +77,7 @@ def cohort_retention(
     2024-01        1.0  0.5
     2024-02        1.0  NaN
     """
-    require_columns(transactions, [customer, date], arg="transactions")
+    transactions = require_columns(transactions, [customer, date], arg="transactions")
     require_not_null(transactions, customer, arg="transactions")
     code = canonical_period(period)
     check_scalar(normalize, "normalize", kind=bool)

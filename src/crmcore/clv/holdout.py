@@ -104,7 +104,7 @@ def calibration_holdout(
     [40.0, 40.0]
     """
     cols = [customer, date] if amount is None else [customer, date, amount]
-    require_columns(transactions, cols, arg="transactions")
+    transactions = require_columns(transactions, cols, arg="transactions")
     require_not_null(transactions, customer, arg="transactions")
     check_scalar(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"

@@ -240,7 +240,7 @@ def read_history(
     refunds: str = "error",
 ) -> History:
     """Validate ``history`` and sum it per series and period (see the module docstring)."""
-    require_columns(history, [date, amount, *by], arg="history")
+    history = require_columns(history, [date, amount, *by], arg="history")
     code = canonical_period(period)
     check_choice(refunds, "refunds", ("error", "allow"))
     if not isinstance(include_incomplete, bool):

@@ -216,8 +216,8 @@ def sales_forecast(
     ConfigError
         An unknown period, method or level, or a bad horizon.
     MissingDependencyError
-        ``method`` needs ETS and statsmodels is not installed (``pip install
-        'crmcore[forecast]'``).
+        ``method`` needs ETS and statsmodels is not installed (``pip install statsmodels``,
+        or ``pip install -e '.[forecast]'`` from a source checkout).
 
     Examples
     --------

@@ -203,7 +203,7 @@ def _sale_columns(
 ) -> tuple[pd.Series, Ints]:
     """Check the opportunities' columns; return the close dates and the amounts in cents."""
     cols = [person, opportunity, closed_at, amount] + ([cancelled_at] if cancelled_at else [])
-    require_columns(frame, cols, arg=ARG)
+    frame = require_columns(frame, cols, arg=ARG)
     require_not_null(frame, person, arg=ARG, key=opportunity)
     require_not_null(frame, opportunity, arg=ARG)
     require_unique(frame, opportunity, arg=ARG)
@@ -307,8 +307,8 @@ def group_targets(
     Target periods are read on their own wall clock and placed in the opportunities' zone.
     """
     arg = "targets"
-    require_frame(targets, arg=arg)
-    require_columns(targets, [person, period_column, target], arg=arg)
+    targets = require_frame(targets, arg=arg)
+    targets = require_columns(targets, [person, period_column, target], arg=arg)
     require_not_null(targets, person, arg=arg)
     starts = read_periods(targets, period_column, arg=arg, period=period, key=person)
     tz = getattr(sales.periods.dtype, "tz", None)

@@ -402,7 +402,7 @@ def score(
     """Score ``frame`` (the caller's argument ``arg``) on ``scorecard``, rows sorted by keys."""
     check_choice(missing, "missing", MISSING)
     keys = [person] if period_column is None else [period_column, person]
-    require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
+    frame = require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
     for key in keys:
         require_not_null(frame, key, arg=arg, key=person)
     order, group = _sorted_keys(frame, keys, person=person, arg=arg)

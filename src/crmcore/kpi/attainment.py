@@ -84,7 +84,7 @@ def _target_table(
 ) -> pd.DataFrame:
     """One row per key with its ``target`` (finite, >= 0); a key twice is an error."""
     t_cols = [period_column if n == PERIOD else n for n in names]
-    require_columns(targets, [*t_cols, target], arg="targets")
+    targets = require_columns(targets, [*t_cols, target], arg="targets")
     keys: dict[str, object] = {}
     for name in names:
         if name == PERIOD:
@@ -240,11 +240,11 @@ def _core(
     needed = [amount, *(n for n in names if n != PERIOD)]
     if PERIOD in names:
         needed.append(date if date is not None else period_column)
-    require_columns(actuals, needed, arg="actuals", allow_empty=True)
+    actuals = require_columns(actuals, needed, arg="actuals", allow_empty=True)
     k = opportunity if opportunity is not None and opportunity in actuals.columns else None
     rows = actuals
     if status is not None:
-        require_columns(actuals, [status], arg="actuals", allow_empty=True)
+        actuals = require_columns(actuals, [status], arg="actuals", allow_empty=True)
         is_won, _, _ = status_masks(
             actuals,
             status=status,

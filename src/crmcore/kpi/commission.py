@@ -11,7 +11,7 @@ total — no cent is lost or invented by rounding.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import attrs
@@ -20,7 +20,14 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._config import as_float, check_config_keys, opt_float
-from crmcore._frames import check_choice, check_scalar, first_true, show
+from crmcore._frames import (
+    check_choice,
+    check_scalar,
+    first_true,
+    require_columns,
+    require_frame,
+    show,
+)
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.kpi._commission import (
@@ -32,7 +39,7 @@ from crmcore.kpi._commission import (
     read_sales,
     statement_frame,
 )
-from crmcore.kpi._groups import period_code
+from crmcore.kpi._groups import period_code, status_masks
 from crmcore.kpi._renames import renamed_period_parameters
 from crmcore.money import split_minor_units
 
@@ -473,6 +480,7 @@ def _lines(
     targets: pd.DataFrame | None,
     period_column: str,
     target: str,
+    status: _StatusRule,
     summary: bool,
 ) -> pd.DataFrame:
     """Build the lines frame, or with ``summary=True`` the statement, of the opportunities."""
@@ -481,6 +489,9 @@ def _lines(
             f"plan must be a CommissionPlan, got {type(plan).__name__}", column="plan"
         )
     code = period_code(period, allowed=PERIODS)
+    opportunities = require_frame(opportunities, arg="opportunities")
+    if status.column is not None:
+        opportunities = _won_only(opportunities, status, key=opportunity)
     sales = read_sales(
         opportunities,
         person=person,
@@ -527,6 +538,37 @@ def _lines(
     )
 
 
+@attrs.frozen
+class _StatusRule:
+    """Which rows of the opportunities are won (``column=None``: every row is a sale)."""
+
+    column: str | None
+    won: str
+    lost: str
+    open_values: Collection[str] | None
+
+
+def _won_only(frame: pd.DataFrame, status: _StatusRule, *, key: str) -> pd.DataFrame:
+    """Keep the won rows; a status that is not won, lost or open is an error naming its row."""
+    column = str(status.column)
+    frame = require_columns(frame, [column], arg="opportunities")
+    is_won, _, _ = status_masks(
+        frame,
+        status=column,
+        won=status.won,
+        lost=status.lost,
+        open_values=status.open_values,
+        key=key,
+    )
+    if not is_won.any():
+        raise DataError(
+            f"column {column!r} of opportunities holds no won opportunity ({status.won!r}); "
+            "there is nothing to pay commission on",
+            column=column,
+        )
+    return frame[is_won]
+
+
 @renamed_period_parameters(deals="opportunities", deal="opportunity", freq="period")
 def commission_lines(
     opportunities: pd.DataFrame,
@@ -541,6 +583,10 @@ def commission_lines(
     targets: pd.DataFrame | None = None,
     period_column: str = "period",
     target: str = "target",
+    status: str | None = None,
+    won: str = "won",
+    lost: str = "lost",
+    open_values: Collection[str] | None = ("open",),
 ) -> pd.DataFrame:
     """Per-deal commission lines (and clawback lines) in exact minor units.
 
@@ -576,6 +622,11 @@ def commission_lines(
     period_column, target
         Column names in ``targets`` (``period_column`` was ``period=`` before crmcore 0.2: an
         old ``period="month"`` naming a column is refused with a ConfigError saying so).
+    status, won, lost, open_values
+        With ``status`` given, the table may hold every opportunity: only rows whose
+        ``status`` equals ``won`` earn commission. Every status must be ``won``, ``lost`` or
+        one of ``open_values``, else a :class:`~crmcore.errors.DataError` names the row
+        (``"Won"`` is not ``"won"``); ``open_values=None`` takes every other value as not won.
 
     Returns
     -------
@@ -595,9 +646,10 @@ def commission_lines(
     ColumnTypeError
         Non-numeric amounts or non-date dates.
     DataError
-        Missing or duplicated opportunity ids, NaN or negative amounts, missing dates, a
-        cancellation before the close, missing or non-positive targets, cumulative sales of a
-        person and period above 9e12 minor units, sums past 2**63.
+        Missing or duplicated opportunity ids, NaN or negative amounts, missing dates, an
+        unknown status or none won (with ``status``), a cancellation before the close, missing
+        or non-positive targets, cumulative sales of a person and period above 9e12 minor
+        units, sums past 2**63.
     ConfigError
         ``plan`` is not a plan, an unknown ``period`` (or an old ``period=<column>``), targets
         missing for an attainment plan.
@@ -626,6 +678,7 @@ def commission_lines(
         targets=targets,
         period_column=period_column,
         target=target,
+        status=_StatusRule(column=status, won=won, lost=lost, open_values=open_values),
         summary=False,
     )
 
@@ -644,6 +697,10 @@ def commission_statement(
     targets: pd.DataFrame | None = None,
     period_column: str = "period",
     target: str = "target",
+    status: str | None = None,
+    won: str = "won",
+    lost: str = "lost",
+    open_values: Collection[str] | None = ("open",),
 ) -> pd.DataFrame:
     """Commission statement per person and period: sales, tier, earned, clawed back, payout.
 
@@ -655,7 +712,7 @@ def commission_statement(
         As for :func:`commission_lines`.
     person, opportunity, closed_at, amount, cancelled_at, period, targets
         As for :func:`commission_lines`.
-    period_column, target
+    period_column, target, status, won, lost, open_values
         As for :func:`commission_lines`.
 
     Returns
@@ -702,5 +759,6 @@ def commission_statement(
         targets=targets,
         period_column=period_column,
         target=target,
+        status=_StatusRule(column=status, won=won, lost=lost, open_values=open_values),
         summary=True,
     )

@@ -96,7 +96,7 @@ def new_customers(
     """
     names = period_last(by)
     code = period_code(period)
-    require_columns(transactions, [customer, *required(names, date)], arg=ARG)
+    transactions = require_columns(transactions, [customer, *required(names, date)], arg=ARG)
     require_not_null(transactions, customer, arg=ARG, key=None)
     keys = group_keys(transactions, names, arg=ARG, key=customer, date=date, period=code)
     when = datetime_column(transactions, date, arg=ARG, key=customer)
@@ -176,7 +176,7 @@ def revenue_by_period(
     """
     names = period_last(by)
     code = period_code(period)
-    require_columns(transactions, [amount, *required(names, date)], arg=ARG)
+    transactions = require_columns(transactions, [amount, *required(names, date)], arg=ARG)
     k = key_or_none(transactions, customer)
     amounts = numeric_column(transactions, amount, arg=ARG, key=k)
     keys = group_keys(transactions, names, arg=ARG, key=k, date=date, period=code)
@@ -201,7 +201,7 @@ def _active_pairs(
     period: str,
 ) -> pd.DataFrame:
     """Distinct (group keys..., customer, period) rows of activity."""
-    require_columns(transactions, [customer, date, *required(names, None)], arg=ARG)
+    transactions = require_columns(transactions, [customer, date, *required(names, None)], arg=ARG)
     require_not_null(transactions, customer, arg=ARG)
     keys = group_keys(
         transactions, [*names, PERIOD], arg=ARG, key=customer, date=date, period=period

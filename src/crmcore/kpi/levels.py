@@ -242,7 +242,7 @@ def assign_levels(
     ['C', 'C', 'A', 'B']
     """
     arg = "scores"
-    require_frame(scores, arg=arg)
+    scores = require_frame(scores, arg=arg)
     kind, names, bounds = _scheme(thresholds, quantiles, labels)
     if score not in scores.columns:
         have = ", ".join(repr(c) for c in scores.columns) or "no columns"
@@ -335,7 +335,7 @@ def assign_levels_over_time(
     ['junior', 'mid', 'mid', 'junior']
     """
     arg = "history"
-    require_frame(history, arg=arg)
+    history = require_frame(history, arg=arg)
     kind, names, bounds = _scheme(thresholds, quantiles, labels)
     check_scalar(promote_after, "promote_after", kind=int, min_value=1)
     check_scalar(demote_after, "demote_after", kind=int, min_value=1)

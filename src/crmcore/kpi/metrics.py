@@ -191,7 +191,7 @@ def win_rate(
     names = by_names(by)
     code = period_code(period)
     frame = opportunities
-    require_columns(frame, [status, amount, *required(names, None)], arg=ARG)
+    frame = require_columns(frame, [status, amount, *required(names, None)], arg=ARG)
     k = key_or_none(frame, opportunity)
     is_won, is_lost, is_open = status_masks(
         frame, status=status, won=won, lost=lost, open_values=open_values, key=k
@@ -200,9 +200,9 @@ def win_rate(
     closed_rows = frame.loc[is_closed]
     open_rows = frame.loc[is_open]
     if PERIOD in names:
-        require_columns(frame, [closed_at], arg=ARG)
+        frame = require_columns(frame, [closed_at], arg=ARG)
         if len(open_rows):
-            require_columns(frame, [created_at], arg=ARG)
+            frame = require_columns(frame, [created_at], arg=ARG)
     amounts = numeric_column(
         closed_rows, amount, arg=ARG, key=k, allow_negative=False, what="deal amounts >= 0"
     )
@@ -230,10 +230,10 @@ def _counted_rows(
     include_lost: bool = False,
 ) -> pd.DataFrame:
     """Return the won rows (and lost ones with ``include_lost``); every status checked first."""
-    require_columns(frame, [*extra, *required(names, None)], arg=ARG)
+    frame = require_columns(frame, [*extra, *required(names, None)], arg=ARG)
     if status is None:
         return frame
-    require_columns(frame, [status], arg=ARG)
+    frame = require_columns(frame, [status], arg=ARG)
     is_won, is_lost, _ = status_masks(
         frame, status=status, won=won, lost=lost, open_values=open_values, key=key
     )
@@ -543,7 +543,7 @@ def activity_counts(
     """
     names = by_names(by)
     code = period_code(period)
-    require_columns(activities, [kind, *required(names, date)], arg="activities")
+    activities = require_columns(activities, [kind, *required(names, date)], arg="activities")
     require_not_null(activities, kind, arg="activities")
     labels = _kind_labels(activities, kind, kinds)
     keys = group_keys(activities, names, arg="activities", key=None, date=date, period=code)

@@ -46,7 +46,7 @@ def _feedback_means(feedback: pd.DataFrame, *, person: str, period: str) -> pd.D
     column in crmcore; other text (``"good"``) is a ColumnTypeError naming the row.
     """
     arg = "feedback"
-    require_columns(feedback, [person, PERIOD], arg=arg)
+    feedback = require_columns(feedback, [person, PERIOD], arg=arg)
     # a missing person or period would drop the row silently in the groupby below
     require_not_null(feedback, person, arg=arg)
     columns = [c for c in feedback.columns if c not in (person, PERIOD)]
@@ -159,7 +159,9 @@ def kpi_table(
     >>> k.index.names
     FrozenList(['person', 'period'])
     """
-    require_columns(opportunities, [person, status, amount, created_at, closed_at], arg=ARG)
+    opportunities = require_columns(
+        opportunities, [person, status, amount, created_at, closed_at], arg=ARG
+    )
     k = key_or_none(opportunities, opportunity)
     keys = [person, PERIOD]
     statuses: dict[str, Any] = {
@@ -322,7 +324,7 @@ def performance_report(
     bob    1              0.7    0.7     2     mid          NaN
            2              1.1    1.0     1  senior         -1.0
     """
-    require_frame(kpis, arg="kpis")
+    kpis = require_frame(kpis, arg="kpis")
     if not isinstance(scorecard, Scorecard):
         raise ConfigError(
             f"scorecard must be a Scorecard, got {type(scorecard).__name__}", column="scorecard"

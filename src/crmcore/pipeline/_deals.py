@@ -446,7 +446,7 @@ def parse_deals(
     cols = [opportunity, *([stage] if stage is not None else []), amount]
     cols += [c for c in (created_at, close_date, closed_at, *extra) if c is not None]
     cols += [currency] if currency is not None else []
-    require_columns(frame, cols, arg=arg, allow_empty=allow_empty)
+    frame = require_columns(frame, cols, arg=arg, allow_empty=allow_empty)
     require_not_null(frame, opportunity, arg=arg)
     require_unique(frame, opportunity, arg=arg)
     state, codes = _states(frame, stage, model, won=won, lost=lost, arg=arg, key=opportunity)

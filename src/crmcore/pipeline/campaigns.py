@@ -301,9 +301,9 @@ def campaign_roi(
     check_choice(model, "model", MODELS)
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
     by_cols: list[str] = [] if by is None else ([by] if isinstance(by, str) else list(by))
-    require_columns(campaigns, [campaign, cost, *by_cols], arg="campaigns")
+    campaigns = require_columns(campaigns, [campaign, cost, *by_cols], arg="campaigns")
     touch_cols = [campaign, opportunity, touched_at] + ([lead] if lead is not None else [])
-    require_columns(touches, touch_cols, arg="touches", allow_empty=True)
+    touches = require_columns(touches, touch_cols, arg="touches", allow_empty=True)
     require_columns(
         opportunities, [opportunity, stage, amount], arg="opportunities", allow_empty=True
     )

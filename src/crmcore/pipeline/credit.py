@@ -366,9 +366,9 @@ def split_credit(
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
     check_scalar(tolerance, "tolerance", kind=float, min_value=0.0, max_value=0.01)
     opp_cols = [opportunity, amount] + ([default_person] if default_person is not None else [])
-    require_columns(opportunities, opp_cols, arg="opportunities")
+    opportunities = require_columns(opportunities, opp_cols, arg="opportunities")
     split_cols = [opportunity, person, share] + ([split_type] if split_type is not None else [])
-    require_columns(splits, split_cols, arg="splits", allow_empty=True)
+    splits = require_columns(splits, split_cols, arg="splits", allow_empty=True)
     require_not_null(opportunities, opportunity, arg="opportunities")
     require_unique(opportunities, opportunity, arg="opportunities")
     amounts = numeric_column(
@@ -466,7 +466,7 @@ def credit_totals(credit: pd.DataFrame, *, decimals: int = 2) -> pd.DataFrame:
     bob    revenue         1            5000      50.0
     """
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
-    require_columns(credit, ["credited_cents"], arg="credit", allow_empty=True)
+    credit = require_columns(credit, ["credited_cents"], arg="credit", allow_empty=True)
     require_not_null(credit, "credited_cents", arg="credit")
     if not pd.api.types.is_integer_dtype(credit["credited_cents"].dtype):
         values = numeric_column(credit, "credited_cents", arg="credit")  # text, inf: an error

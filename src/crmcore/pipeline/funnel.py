@@ -142,7 +142,7 @@ def weighted_pipeline(
     )
     weights = deals.weighted()
     order = deals.order()
-    labels = opportunities[stage]
+    labels = deals.frame[stage]
     if isinstance(labels.dtype, pd.StringDtype):
         # Take the string array as is: to_numpy() would build a million Python strings that
         # the frame constructor then converts back to the same string dtype.

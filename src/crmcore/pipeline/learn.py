@@ -109,7 +109,7 @@ def _read_log(
 ) -> _Log:
     """Check the columns, stages and times of a log; nothing may happen after ``as_of``."""
     names = _stage_names(stages, won, lost)
-    require_columns(history, [opportunity, stage, at], arg="history")
+    history = require_columns(history, [opportunity, stage, at], arg="history")
     require_not_null(history, opportunity, arg="history")
     require_not_null(history, stage, arg="history", key=opportunity)
     times = date_column(history, at, arg="history", key=opportunity)

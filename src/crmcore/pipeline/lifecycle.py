@@ -383,7 +383,7 @@ def _coded(
     at: str,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], pd.Series]:
     """Validate a history and return (order, state codes, times); order sorts by deal, time, row."""
-    require_columns(history, [opportunity, state, at], arg="history", allow_empty=True)
+    history = require_columns(history, [opportunity, state, at], arg="history", allow_empty=True)
     require_not_null(history, opportunity, arg="history")
     require_not_null(history, state, arg="history", key=opportunity)
     codes = pd.Index(lc.states).get_indexer(pd.Index(history[state])).astype(np.int64)

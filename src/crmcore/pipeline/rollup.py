@@ -172,8 +172,8 @@ def forecast_rollup(
         decimals=decimals,
         extra=(category, by),
     )
-    cat = _normalise_categories(opportunities, category, arg=arg, key=opportunity)
-    groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
+    cat = _normalise_categories(deals.frame, category, arg=arg, key=opportunity)
+    groups, labels = _groups(deals.frame, by, arg=arg, key=opportunity)
     n_groups = len(labels)
     cents = deals.money.cents
     columns: dict[str, Any] = {}
@@ -607,7 +607,7 @@ def sales_velocity(
         extra=(by,),
     )
     cycle = _cycle_days(deals, created_at, closed_at)
-    groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
+    groups, labels = _groups(deals.frame, by, arg=arg, key=opportunity)
     n = len(labels)
     n_open = np.bincount(groups, weights=deals.is_open, minlength=n).astype(np.int64)
     n_won = np.bincount(groups, weights=deals.is_won, minlength=n).astype(np.int64)
@@ -786,16 +786,16 @@ def pipeline_coverage(
         close_date=close_date if windowed else None,
         extra=(by, close_date),
     )
-    inside = np.ones(len(opportunities), dtype=bool)
+    inside = np.ones(len(deals.frame), dtype=bool)
     if windowed and close_date is not None and deals.close_date is not None:
         stamps = pd.DatetimeIndex(deals.close_date)
         inside = _in_window(stamps, window, column=close_date, arg=arg)
-    groups, labels = _groups(opportunities, by, arg=arg, key=opportunity)
+    groups, labels = _groups(deals.frame, by, arg=arg, key=opportunity)
     if by is not None and isinstance(quota, Mapping | pd.Series):
         extra = [k for k in dict(quota.items()) if k not in set(labels)]
         if extra:
             labels = pd.Index(sorted([*labels, *extra]), name=by)
-            groups = np.asarray(labels.get_indexer(opportunities[by]), dtype=np.int64)
+            groups = np.asarray(labels.get_indexer(deals.frame[by]), dtype=np.int64)
     n = len(labels)
     quotas = _quota_array(quota, labels, by)
     cents, is_won, is_lost = deals.money.cents, deals.is_won, deals.is_lost

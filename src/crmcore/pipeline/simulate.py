@@ -552,11 +552,11 @@ def simulate_pipeline(
     >>> sim.total  # expectation 3 x 180 000 = 540 000
     Percentiles(mean=546825.0, p10=200000.0, p50=450000.0, p90=950000.0)
     """
-    require_columns(opportunities, [], arg="opportunities")
+    opportunities = require_columns(opportunities, [], arg="opportunities")
     if not isinstance(model, StageModel):
         raise InputTypeError(f"model must be a StageModel, got {type(model).__name__}")
     columns = [opportunity, stage, amount] + ([] if close_date is None else [close_date])
-    require_columns(opportunities, columns, arg="opportunities")
+    opportunities = require_columns(opportunities, columns, arg="opportunities")
     _check_options(n_draws, chunk_size, duration, shape, progress)
     code = canonical_period(period)
     horizon = check_horizon(horizon)

@@ -291,7 +291,7 @@ decimals
     weights = deals.weighted()
     out = pd.DataFrame(
         {
-            "stage": opportunities[stage].to_numpy()[order],
+            "stage": deals.frame[stage].to_numpy()[order],
             "amount": from_minor_units(deals.money.cents[order], decimals),
             "win_probability": weights.probability[order],
             "expected_amount": from_minor_units(weights.expected[order], decimals),

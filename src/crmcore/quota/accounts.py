@@ -26,7 +26,7 @@ __all__ = ["reassign_accounts"]
 
 def _quota_cents(quotas: pd.DataFrame, quota: str) -> npt.NDArray[np.int64]:
     """Return the quota column as int64 minor units (one row per person, total in int64)."""
-    require_columns(quotas, [quota], arg="quotas")
+    quotas = require_columns(quotas, [quota], arg="quotas")
     if quotas.index.has_duplicates:
         dup = quotas.index[quotas.index.duplicated()][0]
         raise DataError(f"quotas has person {dup!r} twice; one row per person", value=dup)
@@ -126,7 +126,7 @@ def reassign_accounts(
     bob                100                0             300          400
     """
     p_total = _quota_cents(quotas, quota)
-    require_columns(accounts, [account, person, weight], arg="accounts")
+    accounts = require_columns(accounts, [account, person, weight], arg="accounts")
     require_not_null(accounts, account, arg="accounts", key=account)
     require_not_null(accounts, person, arg="accounts", key=account)
     require_unique(accounts, account, arg="accounts")

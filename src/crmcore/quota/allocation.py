@@ -73,7 +73,7 @@ def potential_weights(
     >>> potential_weights(accounts).to_dict()
     {'ann': 6.0, 'bob': 3.0}
     """
-    require_columns(accounts, [person, grade], arg="accounts")
+    accounts = require_columns(accounts, [person, grade], arg="accounts")
     require_not_null(accounts, person, arg="accounts", key=person)
     require_not_null(accounts, grade, arg="accounts", key=person)
     table = dict(DEFAULT_GRADE_WEIGHTS if grade_weights is None else grade_weights)
@@ -149,7 +149,7 @@ def history_weights(
     >>> history_weights(sales, potential=pot, blend=0.5).to_dict()
     {'ann': 0.5, 'bob': 0.5}
     """
-    require_columns(sales, [person, amount], arg="sales")
+    sales = require_columns(sales, [person, amount], arg="sales")
     require_not_null(sales, person, arg="sales", key=person)
     check_scalar(blend, "blend", kind=float, min_value=0.0, max_value=1.0)
     values = numeric_column(sales, amount, arg="sales", key=person, allow_negative=False)
@@ -184,7 +184,7 @@ def history_weights(
 def _bound_values(frame: pd.DataFrame, value: Any) -> Any:
     """Return a bound as given, or the values of the column it names."""
     if isinstance(value, str):
-        require_columns(frame, [value], arg="frame")
+        frame = require_columns(frame, [value], arg="frame")
         return numeric_column(frame, value, arg="frame", allow_negative=False)
     return value
 
@@ -242,7 +242,7 @@ def allocate(
     bob        1.0  0.333333         3333
     cy         1.0  0.333333         3333
     """
-    require_columns(frame, [key, weight], arg="frame")
+    frame = require_columns(frame, [key, weight], arg="frame")
     require_not_null(frame, key, arg="frame", key=key)
     require_unique(frame, key, arg="frame")
     canonical_method(method)

@@ -118,7 +118,7 @@ def plan_pivot(
     total   4  6     10
     """
     keys = [rows] if isinstance(rows, str) else list(rows)
-    require_columns(table, [*keys, columns, values], arg="table")
+    table = require_columns(table, [*keys, columns, values], arg="table")
     for col in (*keys, columns, values):  # a pivot would drop such rows silently
         require_not_null(table, col, arg="table")
     cents = _whole_cents(table, values)
@@ -412,7 +412,8 @@ def build_plan(
     4      S      c    H1          100
     5      S      c    H2          150
     """
-    require_columns(people, [region, person, weight] + ([start] if start else []), arg="people")
+    columns = [region, person, weight] + ([start] if start else [])
+    people = require_columns(people, columns, arg="people")
     require_not_null(people, person, arg="people", key=person)
     require_not_null(people, region, arg="people", key=person)
     require_unique(people, person, arg="people")

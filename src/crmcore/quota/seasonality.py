@@ -249,7 +249,7 @@ def ramp_factors(
     person
     jan         0.5      1.0
     """
-    require_columns(people, [person, start], arg="people")
+    people = require_columns(people, [person, start], arg="people")
     require_not_null(people, person, arg="people", key=person)
     require_unique(people, person, arg="people")
     factors = _check_ramp(ramp)

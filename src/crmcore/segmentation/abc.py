@@ -277,7 +277,7 @@ def abc_xyz(
     1             30.0   A  10.0   0.0000  0.0000   X      AX
     2             30.0   A  10.0  14.1421  1.4142   Z      AZ
     """
-    require_columns(transactions, [item, date, amount], arg="transactions")
+    transactions = require_columns(transactions, [item, date, amount], arg="transactions")
     check_choice(period, "period", _PERIODS)
     cuts = _check_cutoffs(cutoffs)
     abc_labs = _check_labels(abc_labels, len(cuts) + 1, "abc_labels")
@@ -401,8 +401,8 @@ def item_totals(
     >>> abc_classes(totals).tolist()
     ['A', 'A', 'B']
     """
-    require_frame(transactions, arg="transactions")
-    require_columns(transactions, [item, amount], arg="transactions")
+    transactions = require_frame(transactions, arg="transactions")
+    transactions = require_columns(transactions, [item, amount], arg="transactions")
     if len(transactions) == 0:
         raise SchemaError("transactions is empty; expected at least one row", column=item)
     require_not_null(transactions, item, arg="transactions")
@@ -453,8 +453,8 @@ def abc_summary(classes: pd.DataFrame, *, abc: str = "abc", total: str = "total"
     B        3   17.0   0.17
     C        1    3.0   0.03
     """
-    require_frame(classes, arg="classes")
-    require_columns(classes, [abc, total], arg="classes")
+    classes = require_frame(classes, arg="classes")
+    classes = require_columns(classes, [abc, total], arg="classes")
     if len(classes) == 0:
         raise SchemaError("classes is empty; expected at least one item", column=abc)
     require_not_null(classes, abc, arg="classes")

@@ -168,8 +168,8 @@ def cut_at_as_of(
 
         return _dask.cut(transactions, as_of=as_of, customer=customer, date=date, period=period)
     arg = "transactions"
-    require_frame(transactions, arg=arg)
-    require_columns(transactions, [customer, date], arg=arg, allow_empty=True)
+    transactions = require_frame(transactions, arg=arg)
+    transactions = require_columns(transactions, [customer, date], arg=arg, allow_empty=True)
     require_not_null(transactions, customer, arg=arg)
     code = canonical_period(period)
     if as_of is None:

@@ -815,7 +815,7 @@ def clean_transactions(
     date read day-first (dayfirst=True)
     amount read with currency '€' (EUR), thousands separator '.', decimal comma
     """
-    require_columns(transactions, [customer, date, amount], arg="transactions")
+    transactions = require_columns(transactions, [customer, date, amount], arg="transactions")
     check_choice(duplicates, "duplicates", ("drop", "keep"))
     check_choice(missing, "missing", ("drop", "error"))
     check_choice(unparseable, "unparseable", ("drop", "error"))

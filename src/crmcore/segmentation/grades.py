@@ -275,7 +275,7 @@ def customer_grades(
     rules = GradeRules() if rules is None else rules
     if not isinstance(rules, GradeRules):
         raise ConfigError(f"rules must be GradeRules, got {type(rules).__name__}", column="rules")
-    require_columns(frame, [value, potential], arg="frame")
+    frame = require_columns(frame, [value, potential], arg="frame")
     dup = first_true(frame.index.duplicated())
     if dup is not None:
         label = frame.index[dup]
@@ -429,8 +429,8 @@ def grade_summary(grades: pd.DataFrame) -> pd.DataFrame:
     B              1  100.0
     C              1   50.0
     """
-    require_frame(grades, arg="grades")
-    require_columns(grades, ["grade", "value"], arg="grades")
+    grades = require_frame(grades, arg="grades")
+    grades = require_columns(grades, ["grade", "value"], arg="grades")
     if len(grades) == 0:
         raise SchemaError("grades is empty; expected at least one customer", column="grade")
     require_not_null(grades, "grade", arg="grades")

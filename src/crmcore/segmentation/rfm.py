@@ -123,7 +123,7 @@ class _Prepared:
     ) -> None:
         arg = "transactions"
         cols = [customer, date] if amount is None else [customer, date, amount]
-        require_columns(transactions, cols, arg=arg)
+        transactions = require_columns(transactions, cols, arg=arg)
         check_choice(period, "period", PERIODS)
         check_choice(refunds, "refunds", ("error", "allow"))
         check_choice(after_as_of, "after_as_of", ("error", "exclude"))

@@ -183,9 +183,9 @@ def _summary_values(
 ) -> tuple[list[npt.NDArray[np.float64]], pd.Index]:
     """Validate a per-customer summary; return the metric arrays and the customer ids."""
     arg = "summary"
-    require_frame(summary, arg=arg)
+    summary = require_frame(summary, arg=arg)
     needed = list(columns) if customer is None else [customer, *columns]
-    require_columns(summary, needed, arg=arg, allow_empty=allow_empty)
+    summary = require_columns(summary, needed, arg=arg, allow_empty=allow_empty)
     if customer is not None:
         require_unique(summary, customer, arg=arg)
         ids = pd.Index(summary[customer], name=customer)

@@ -686,7 +686,7 @@ def rfm_segments(
             f"segment_map must be a SegmentMap, got {type(seg_map).__name__}",
             column="segment_map",
         )
-    require_columns(scores, [r, f, m], arg="scores")
+    scores = require_columns(scores, [r, f, m], arg="scores")
     if "segment" in scores.columns:
         raise SchemaError(
             "scores already has a column 'segment'; drop or rename it before segmenting",
@@ -756,7 +756,7 @@ def segment_summary(
             column="segment_map",
         )
     cols: list[Hashable] = [segment] if value is None else [segment, value]
-    require_columns(segments, cols, arg="segments")
+    segments = require_columns(segments, cols, arg="segments")
     require_not_null(segments, segment, arg="segments")
     labels = segments[segment]
     codes = pd.Index(list(seg_map.segments), dtype=object).get_indexer(
