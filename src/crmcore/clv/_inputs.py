@@ -33,6 +33,7 @@ __all__ = [
     "compress",
     "dot",
     "read_columns",
+    "subsample",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -247,3 +248,34 @@ def dot(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     return float(
         np.einsum("i,i->", np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     )
+
+
+def subsample(columns: Sequence[FloatArray], size: int) -> npt.NDArray[np.intp] | None:
+    """Positions of about ``size`` rows picked by a hash of their values, or ``None`` if small.
+
+    Rows are kept when a hash of their bits falls in one of ``len // size`` buckets, so the
+    pick depends on the values only, never on the row order (a fit started from it stays
+    order-independent). ``None`` when there are fewer than ``3 * size`` rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(30_000, dtype=np.float64)
+    >>> pick = subsample([t], 1000)
+    >>> 800 < len(pick) < 1200, subsample([t[:2000]], 1000) is None
+    (True, True)
+    >>> bool(np.array_equal(np.sort(t[pick]), np.sort(t[::-1][subsample([t[::-1]], 1000)])))
+    True
+    """
+    n = len(columns[0])
+    if n < 3 * size:
+        return None
+    mix = np.uint64(0x9E3779B97F4A7C15)
+    h = np.zeros(n, dtype=np.uint64)
+    for col in columns:
+        bits = np.ascontiguousarray(col + 0.0, dtype=np.float64).view(np.uint64)  # -0.0 -> 0.0
+        h ^= bits
+        h *= mix
+        h ^= h >> np.uint64(31)
+    h *= mix
+    return np.flatnonzero(h % np.uint64(n // size) == 0)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from crmcore._frames import check_choice, describe_row, first_true, show
 from crmcore.clv import _bgbb, _bgnbd, _pareto, _spend
-from crmcore.clv._inputs import check_penalizer, compress, dot, read_columns
+from crmcore.clv._inputs import check_penalizer, compress, dot, read_columns, subsample
 from crmcore.clv._mle import Optimum, maximise
 from crmcore.clv.models import (
     BGBB,
@@ -37,7 +37,7 @@ from crmcore.clv.models import (
     ParetoNBD,
     ShiftedBetaGeometric,
 )
-from crmcore.errors import DataError, InputTypeError
+from crmcore.errors import ConvergenceError, DataError, InputTypeError
 
 __all__ = [
     "fit_bg_bb",
@@ -49,6 +49,9 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+# Fits on more distinct rows than three times this start from the optimum on a subsample of
+# about this many rows (and BFGS from the inverse Hessian there).
+_WARM_ROWS = 10_000
 _TIME_ADVICE = (
     "very long or very short times (e.g. days over decades) can also be rescaled: weeks "
     "(btyd_summary(..., freq_multiplier=7)) suit most retail data"
@@ -100,19 +103,31 @@ def _fit_continuous(
     t_max = float(big_t.max())
     (x, tx, big_t), w = compress([x, tx, big_t], cols.weights)
     scale = 1.0 / t_max
-    fun = build(x, tx * scale, big_t * scale, w, pen)
+    tx, big_t = tx * scale, big_t * scale
+    fun = build(x, tx, big_t, w, pen)
     total = float(w.sum())
-    rate = float(dot(w, x)) / float(dot(w, (big_t * scale)))
+    rate = float(dot(w, x)) / float(dot(w, big_t))
     start = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
-    optimum = maximise(fun, start, n_customers=total, model=model, names=names, advice=_TIME_ADVICE)
+    hess_inv0 = None
+    pick = subsample([x, tx, big_t], _WARM_ROWS)
+    if pick is not None:
+        warm_fun = build(x[pick], tx[pick], big_t[pick], w[pick], pen)
+        try:
+            warm = maximise(warm_fun, start, n_customers=float(w[pick].sum()), model=model,
+                            names=names, advice=_TIME_ADVICE)  # fmt: skip
+        except ConvergenceError:
+            pass  # the full data may still have an optimum: start from scratch
+        else:
+            start, hess_inv0 = warm.log_params, warm.inverse_hessian()
+    optimum = maximise(fun, start, n_customers=total, model=model, names=names,
+                       advice=_TIME_ADVICE, hess_inv0=hess_inv0)  # fmt: skip
     params = optimum.params.copy()
     # Back to the summary's time unit: the rate parameters (alpha, and beta for Pareto/NBD).
     params[1] /= scale
     if model == "Pareto/NBD":
         params[3] /= scale
-    value, _ = fun(optimum.log_params)
     scaled = optimum.params
-    ll_scaled = -(value - pen * float(dot(scaled, scaled))) * total
+    ll_scaled = -(optimum.value - pen * float(dot(scaled, scaled))) * total
     # A likelihood of purchase times carries the unit: L(c t) = c^-x L(t).
     ll = ll_scaled + float(dot(w, x)) * np.log(scale)
     return params, _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
@@ -430,8 +445,7 @@ def fit_bg_bb(
         advice="check that n_periods counts transaction opportunities",
     )
     params = optimum.params
-    value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(dot(params, params))) * total
+    ll = -(optimum.value - pen * float(dot(params, params))) * total
     al, be, ga, de = (float(v) for v in params)
     diag = _diagnostics(optimum, BGBB.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return BGBB(alpha=al, beta=be, gamma=ga, delta=de, diagnostics=diag)
@@ -526,8 +540,7 @@ def fit_gamma_gamma(
         "customers or identical amounts make p and q unidentifiable",
     )
     params = optimum.params
-    value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(dot(params, params))) * total
+    ll = -(optimum.value - pen * float(dot(params, params))) * total
     p, q, v = (float(c) for c in params)
     diag = _diagnostics(optimum, GammaGamma.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return GammaGamma(p=p, q=q, v=v, frequency_spend_correlation=correlation, diagnostics=diag)
@@ -632,8 +645,7 @@ def fit_shifted_beta_geometric(active: Any, *, penalizer: float = 0.0) -> Shifte
         advice="a cohort whose counts barely change cannot tell alpha from beta",
     )
     params = optimum.params
-    value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(dot(params, params))) * float(counts[0])
+    ll = -(optimum.value - pen * float(dot(params, params))) * float(counts[0])
     al, be = (float(v) for v in params)
     diag = _diagnostics(
         optimum, ShiftedBetaGeometric.PARAMETERS, params, ll=ll, n=counts[0], pen=pen
