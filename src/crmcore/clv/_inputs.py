@@ -180,7 +180,18 @@ def compress(
     n = len(weights)
     if n == 0:
         return [c.copy() for c in columns], weights.copy()
-    key = np.zeros(n, dtype=np.int64)
+    # One hash table over a 64-bit hash of each row, then a check that every row equals the
+    # first row of its group (a collision, never seen in practice, falls back to exact keys).
+    row_codes, first = _first_positions(_row_hash(columns))
+    if not all(np.array_equal(c[first][row_codes], c) for c in columns):
+        row_codes, first = _first_positions(_exact_key(columns))
+    summed = np.bincount(row_codes, weights=weights, minlength=len(first)).astype(np.float64)
+    return [c[first] for c in columns], summed
+
+
+def _exact_key(columns: Sequence[FloatArray]) -> npt.NDArray[np.int64]:
+    """Row codes built column by column from each column's own codes."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
     span = 1
     for col in columns:
         codes, uniques = pd.factorize(col)
@@ -190,13 +201,11 @@ def compress(
             span = int(key.max()) + 1
         key = key * k + codes
         span *= k
-    row_codes, first = _first_positions(key)
-    summed = np.bincount(row_codes, weights=weights, minlength=len(first)).astype(np.float64)
-    return [c[first] for c in columns], summed
+    return key
 
 
 def _first_positions(
-    key: npt.NDArray[np.int64],
+    key: npt.NDArray[np.int64] | npt.NDArray[np.uint64],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     codes, uniques = pd.factorize(key)
     first = np.full(len(uniques), len(key), dtype=np.intp)
@@ -270,12 +279,18 @@ def subsample(columns: Sequence[FloatArray], size: int) -> npt.NDArray[np.intp] 
     n = len(columns[0])
     if n < 3 * size:
         return None
-    mix = np.uint64(0x9E3779B97F4A7C15)
-    h = np.zeros(n, dtype=np.uint64)
+    return np.flatnonzero(_row_hash(columns) % np.uint64(n // size) == 0)
+
+
+def _row_hash(columns: Sequence[FloatArray]) -> npt.NDArray[np.uint64]:
+    """A 64-bit hash of each row's float bits (0.0 and -0.0 alike)."""
+    h = np.zeros(len(columns[0]), dtype=np.uint64)
     for col in columns:
-        bits = np.ascontiguousarray(col + 0.0, dtype=np.float64).view(np.uint64)  # -0.0 -> 0.0
-        h ^= bits
-        h *= mix
+        h ^= np.ascontiguousarray(col + 0.0, dtype=np.float64).view(np.uint64)
+        # splitmix64's finaliser: every input bit moves every output bit.
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
         h ^= h >> np.uint64(31)
-    h *= mix
-    return np.flatnonzero(h % np.uint64(n // size) == 0)
+    return h
