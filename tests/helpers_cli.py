@@ -77,6 +77,7 @@ COMMANDS = [
     "segments",
     "abc",
     "grades",
+    "clv",
     "funnel",
     "forecast",
     "quota",

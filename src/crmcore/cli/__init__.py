@@ -9,9 +9,9 @@ and a one-line message, never a traceback.
 One module per area adds its commands with ``add_parser(subparsers)``:
 :mod:`~crmcore.cli.demo`, :mod:`~crmcore.cli.segmentation` (``rfm``, ``segments``, ``abc``,
 ``grades``), :mod:`~crmcore.cli.pipeline` (``funnel``, ``forecast``), :mod:`~crmcore.cli.quota`
-and :mod:`~crmcore.cli.kpi` (``scorecard``, ``commission``) and :mod:`~crmcore.cli.report`
-(``report``, the shareable HTML page). Reading and writing files lives in
-the private ``_io`` module, shared option parsing in ``_options``.
+and :mod:`~crmcore.cli.kpi` (``scorecard``, ``commission``), :mod:`~crmcore.cli.clv` (``clv``)
+and :mod:`~crmcore.cli.report` (``report``, the shareable HTML page). Reading and writing files
+lives in the private ``_io`` module, shared option parsing in ``_options``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from crmcore import __version__
-from crmcore.cli import demo, kpi, pipeline, quota, report, segmentation
+from crmcore.cli import clv, demo, kpi, pipeline, quota, report, segmentation
 from crmcore.cli._io import EXIT_BAD_INPUT, EXIT_ERROR, CLIError, first_line
 from crmcore.cli._options import Handler, formatter
 from crmcore.errors import CRMError
@@ -32,7 +32,7 @@ from crmcore.errors import CRMError
 __all__ = ["build_parser", "main"]
 
 # The command modules, in the order their commands are listed in ``--help``.
-COMMAND_MODULES = (demo, segmentation, pipeline, quota, kpi, report)
+COMMAND_MODULES = (demo, segmentation, clv, pipeline, quota, kpi, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -88,7 +88,7 @@ def objective(
         d_r_x = digamma(r + ux) - digamma(r)
         d_a_x = digamma(a + b) - digamma(a + b + ux + shift)
         d_b_x = d_a_x + digamma(b + ux + shift) - digamma(b)
-        # Every customer: r log α - (r + x) log(α + T).
+        # Every customer: r log alpha - (r + x) log(alpha + T).
         np.add(T, alpha, out=log_at)
         np.reciprocal(log_at, out=inv_at)
         np.log(log_at, out=log_at)
@@ -96,7 +96,8 @@ def objective(
         ll = dot(wx, per_x) + total * r * np.log(alpha) - r * sum_la - sum_xla
         g_r = dot(wx, d_r_x) + total * np.log(alpha) - sum_la
         g_alpha = total * r / alpha - r * dot(w, inv_at) - dot(w_times_x, inv_at)
-        # The odds rows: gap = log(α + T) - log(α + t_x), d_inv = 1/(α + T) - 1/(α + t_x).
+        # The odds rows: gap = log(alpha + T) - log(alpha + t_x),
+        # d_inv = 1/(alpha + T) - 1/(alpha + t_x).
         np.add(txo, alpha, out=tmp)
         np.reciprocal(tmp, out=d_inv)
         np.log(tmp, out=tmp)
@@ -105,7 +106,7 @@ def objective(
         np.take(inv_at, rows, out=tmp)
         np.subtract(tmp, d_inv, out=d_inv)
         np.add(xo, r, out=u)
-        d_inv *= u  # (r + x) (1/(α + T) - 1/(α + t_x)) = du/dα
+        d_inv *= u  # (r + x) (1/(alpha + T) - 1/(alpha + t_x)) = du/d alpha
         u *= gap
         np.take(np.log(a) - np.log(b + bx_offset), codes, out=tmp)
         u += tmp

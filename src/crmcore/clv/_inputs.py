@@ -283,7 +283,7 @@ def subsample(columns: Sequence[FloatArray], size: int) -> npt.NDArray[np.intp] 
 
 
 def _row_hash(columns: Sequence[FloatArray]) -> npt.NDArray[np.uint64]:
-    """A 64-bit hash of each row's float bits (0.0 and -0.0 alike)."""
+    """Return a 64-bit hash of each row's float bits (0.0 and -0.0 alike)."""
     h = np.zeros(len(columns[0]), dtype=np.uint64)
     for col in columns:
         h ^= np.ascontiguousarray(col + 0.0, dtype=np.float64).view(np.uint64)

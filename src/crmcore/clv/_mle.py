@@ -47,7 +47,7 @@ _HESSIAN_STEP = 1e-6
 class Optimum:
     """What the optimiser found: log-parameters, objective value, iterations, message, Hessian."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0917  # a private record, built in one place
         self,
         log_params: FloatArray,
         value: float,
@@ -65,7 +65,7 @@ class Optimum:
         self.log_standard_errors = _standard_errors(hessian, n_customers)
 
     def inverse_hessian(self) -> FloatArray | None:
-        """The inverse Hessian of the objective when it is positive definite, else ``None``."""
+        """Return the inverse Hessian when the Hessian is positive definite, else ``None``."""
         try:
             np.linalg.cholesky(self.hessian)
         except np.linalg.LinAlgError:
@@ -154,7 +154,7 @@ def _show(names: tuple[str, ...], log_params: FloatArray) -> str:
 
 
 def _hessian(objective: Objective, x: FloatArray, grad: FloatArray) -> FloatArray:
-    """The Hessian of the objective at ``x`` (gradient ``grad``): differences of the gradient."""
+    """Return the Hessian at ``x`` (gradient ``grad``) by differences of the gradient."""
     k = len(x)
     hessian = np.empty((k, k), dtype=np.float64)
     with np.errstate(all="ignore"):
@@ -167,7 +167,7 @@ def _hessian(objective: Objective, x: FloatArray, grad: FloatArray) -> FloatArra
 
 
 def _standard_errors(hessian: FloatArray, n_customers: float) -> FloatArray:
-    """Standard errors of the log-parameters from the objective's Hessian (NaN if singular)."""
+    """Return standard errors of the log-parameters from the Hessian (NaN if singular)."""
     k = len(hessian)
     if not np.isfinite(hessian).all():
         return np.full(k, np.nan)
