@@ -168,25 +168,41 @@ def _check_relations(
 def compress(
     columns: Sequence[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray]:
-    """Distinct rows of ``columns`` and the summed weights of each (first-seen order).
+    """Distinct rows of ``columns`` in a canonical order and the summed weights of each.
+
+    The rows come out sorted by a 64-bit hash of their values (by the values themselves in the
+    never-seen case of a hash collision), so the result depends on the set of rows and their
+    weights only: a fit on a frame and on its compressed parts (Dask partitions compressed one
+    by one, then merged) sees the same arrays in the same order and finds the same parameters
+    to the last bit.
 
     Examples
     --------
     >>> import numpy as np
-    >>> cols, w = compress([np.array([1.0, 1.0, 2.0]), np.array([3.0, 3.0, 3.0])], np.ones(3))
-    >>> [c.tolist() for c in cols], w.tolist()
-    ([[1.0, 2.0], [3.0, 3.0]], [2.0, 1.0])
+    >>> x = np.array([2.0, 1.0, 1.0])
+    >>> cols, w = compress([x, np.array([3.0, 3.0, 3.0])], np.ones(3))
+    >>> sorted(zip(cols[0].tolist(), w.tolist()))
+    [(1.0, 2.0), (2.0, 1.0)]
+    >>> again, _ = compress([x[::-1], np.array([3.0, 3.0, 3.0])], np.ones(3))
+    >>> again[0].tolist() == cols[0].tolist()
+    True
     """
     n = len(weights)
     if n == 0:
         return [c.copy() for c in columns], weights.copy()
     # One hash table over a 64-bit hash of each row, then a check that every row equals the
     # first row of its group (a collision, never seen in practice, falls back to exact keys).
-    row_codes, first = _first_positions(_row_hash(columns))
-    if not all(np.array_equal(c[first][row_codes], c) for c in columns):
+    hashes = _row_hash(columns)
+    row_codes, first = _first_positions(hashes)
+    if all(np.array_equal(c[first][row_codes], c) for c in columns):
+        order = np.argsort(hashes[first], kind="stable")
+    else:
         row_codes, first = _first_positions(_exact_key(columns))
-    summed = np.bincount(row_codes, weights=weights, minlength=len(first)).astype(np.float64)
-    return [c[first] for c in columns], summed
+        order = np.lexsort([c[first] + 0.0 for c in reversed(columns)])  # -0.0 sorts as 0.0
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    summed = np.bincount(rank[row_codes], weights=weights, minlength=len(first))
+    return [c[first[order]] + 0.0 for c in columns], summed.astype(np.float64)
 
 
 def _exact_key(columns: Sequence[FloatArray]) -> npt.NDArray[np.int64]:
@@ -207,10 +223,13 @@ def _exact_key(columns: Sequence[FloatArray]) -> npt.NDArray[np.int64]:
 def _first_positions(
     key: npt.NDArray[np.int64] | npt.NDArray[np.uint64],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    codes, uniques = pd.factorize(key)
-    first = np.full(len(uniques), len(key), dtype=np.intp)
-    np.minimum.at(first, codes, np.arange(len(key), dtype=np.intp))
-    return codes.astype(np.intp), first
+    """Codes of ``key`` (first-seen order) and the position where each code first occurs."""
+    codes = pd.factorize(key)[0].astype(np.intp)
+    # factorize numbers codes in order of first appearance: a row starts a new code exactly
+    # when its code is above every code before it.
+    seen = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    return codes, first.astype(np.intp)
 
 
 def check_penalizer(penalizer: object) -> float:
