@@ -108,7 +108,7 @@ def holdout_chart(
         error = (total_predicted - total_actual) / total_actual if total_actual else np.nan
         legend_title = (
             f"total: actual {fmt_count(total_actual)}, predicted "
-            f"{fmt_count(total_predicted)} ({fmt_signed_pct(error)})"
+            f"{fmt_count(total_predicted)} ({_fmt_signed_pct(error)})"
         )
         axes.legend(title=legend_title, title_fontsize=8, fontsize=8, loc="upper left")
     else:
@@ -124,7 +124,7 @@ def holdout_chart(
     )
 
 
-def fmt_signed_pct(value: float) -> str:
+def _fmt_signed_pct(value: float) -> str:
     """Format a relative error with its sign: +5%, -12%; NaN as 'n/a'."""
     text = fmt_pct(value)
     return text if text == "n/a" or value < 0 else f"+{text}"
