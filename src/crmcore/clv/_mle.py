@@ -35,10 +35,15 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 # that could not improve a point whose gradient is already this small (per customer, in
 # log-parameters): the optimum to the precision floating point allows.
 _GRADIENT_TOLERANCE = 1e-5
-# BFGS's own stop (max |gradient|, per customer, log-parameters): near the rounding floor of a
-# mean over 10^5-10^6 customers (~1e-9), below which line searches thrash (dozens of calls);
-# a Newton step (_newton_polish) then takes the gradient the rest of the way.
-_GTOL = 1e-8
+# BFGS's own stop (max |gradient|, per customer, log-parameters). A line search needs the
+# objective to fall by about gradient^2 / curvature, which drowns in the objective's rounding
+# (1e-15 to 1e-14 of a mean over 10^4-10^6 customers) once the gradient is below ~1e-7: there
+# line searches thrash (dozens of calls for nothing). Newton steps (_newton_polish), which
+# need no line search, take the gradient the rest of the way.
+_GTOL = 1e-7
+_POLISH_STEPS = 2
+# A Newton step may raise the objective by its rounding noise and still be kept.
+_NOISE = 1e-12
 # Forward differences of the gradient (one gradient per parameter, the one at the optimum is
 # known): truncation ~1e-6 and rounding ~1e-8 relative, plenty for standard errors.
 _HESSIAN_STEP = 1e-6
@@ -124,26 +129,30 @@ def maximise(
 def _newton_polish(
     objective: Objective, x: FloatArray, value: float, grad: FloatArray, hessian: FloatArray
 ) -> tuple[FloatArray, float]:
-    """One Newton step from BFGS's answer, kept if it lowers the objective and the gradient.
+    """Newton steps from BFGS's answer, each kept if it shrinks the gradient.
 
-    BFGS stops at ``_GTOL``; one step with the Hessian computed for the standard errors takes
-    the gradient to its rounding floor for the price of one more evaluation.
+    BFGS stops at ``_GTOL``; a step with the Hessian computed for the standard errors (no line
+    search, one evaluation) takes the gradient towards its rounding floor. A step is kept when
+    the gradient shrinks and the objective does not rise by more than its rounding noise.
     """
     try:
         np.linalg.cholesky(hessian)
-        step = np.linalg.solve(hessian, grad)
     except np.linalg.LinAlgError:
         return x, value
-    candidate = x - step
-    with np.errstate(all="ignore"):
-        new_value, new_grad = objective(candidate)
-    if (
-        np.isfinite(new_value)
-        and np.isfinite(new_grad).all()
-        and new_value <= value + 1e-15 * abs(value)
-        and np.max(np.abs(new_grad)) <= np.max(np.abs(grad))
-    ):
-        return candidate, float(new_value)
+    for _ in range(_POLISH_STEPS):
+        candidate = x - np.linalg.solve(hessian, grad)
+        with np.errstate(all="ignore"):
+            new_value, new_grad = objective(candidate)
+        if not (
+            np.isfinite(new_value)
+            and np.isfinite(new_grad).all()
+            and new_value <= value + _NOISE * max(abs(value), 1.0)
+            and np.max(np.abs(new_grad)) < np.max(np.abs(grad))
+        ):
+            break
+        x, value, grad = candidate, float(new_value), new_grad
+        if np.max(np.abs(grad)) < 1e-12:
+            break
     return x, value
 
 
