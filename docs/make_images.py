@@ -117,6 +117,8 @@ def _forecast() -> dict[str, Figure]:
     sales = datasets.transactions(1000, seed=1)
     result = sales_forecast(sales, horizon=6)
     return {"forecast_chart": plot.forecast_chart(result, revenue_by_period(sales)["revenue"])}
+
+
 def _clv() -> dict[str, Figure]:
     """The customer-futures charts on the CDNOW log of tests/data (the page's example)."""
     from crmcore.clv import calibration_holdout, cohort_retention, fit_bg_nbd, holdout_report
