@@ -119,11 +119,30 @@ def _forecast() -> dict[str, Figure]:
     return {"forecast_chart": plot.forecast_chart(result, revenue_by_period(sales)["revenue"])}
 
 
+def _clv() -> dict[str, Figure]:
+    """The customer-futures charts on the CDNOW log of tests/data (the page's example)."""
+    from crmcore.clv import calibration_holdout, cohort_retention, fit_bg_nbd, holdout_report
+
+    data = Path(__file__).resolve().parents[1] / "tests" / "data"
+    raw = pd.read_csv(data / "cdnow_sample.txt", sep=r"\s+", header=None,
+                      names=["master_id", "customer_id", "date", "cds", "amount"])  # fmt: skip
+    log = raw.assign(date=pd.to_datetime(raw["date"].astype(str), format="%Y%m%d"))
+    ch = calibration_holdout(log, calibration_end="1997-09-30", observation_end="1998-06-30",
+                             freq_multiplier=7)  # fmt: skip
+    cal = ch.rename(columns={"frequency_cal": "frequency", "recency_cal": "recency",
+                             "T_cal": "T"})  # fmt: skip
+    return {
+        "holdout_chart": plot.holdout_chart(holdout_report(fit_bg_nbd(cal), ch)),
+        "cohort_heatmap": plot.cohort_heatmap(cohort_retention(log)),
+    }
+
+
 BUILDERS: tuple[Callable[[], dict[str, Figure]], ...] = (
     _segmentation,
     _pipeline,
     _forecast,
     _quota_and_kpi,
+    _clv,
 )
 
 

@@ -90,6 +90,7 @@ COMMANDS = [
     "segments",
     "abc",
     "grades",
+    "clv",
     "funnel",
     "forecast",
     "quota",

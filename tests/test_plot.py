@@ -1029,6 +1029,8 @@ def test_missing_matplotlib_raises_with_pip_hint(
         "attainment_bars": (attained,),
         "scorecard_chart": (team_scores,),
         "forecast_chart": (FORECAST, PAST),
+        "holdout_chart": (pd.DataFrame({"actual": [1.0], "predicted": [0.9]}),),
+        "cohort_heatmap": (pd.DataFrame({0: [1.0, 1.0], 1: [0.5, np.nan]}),),
     }[chart.__name__]
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
     with pytest.raises(MissingDependencyError, match=re.escape("pip install -e '.[plot]'")):

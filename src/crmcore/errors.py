@@ -29,6 +29,7 @@ __all__ = [
     "CRMError",
     "ColumnTypeError",
     "ConfigError",
+    "ConvergenceError",
     "CurrencyError",
     "DataError",
     "IllegalTransitionError",
@@ -125,6 +126,28 @@ class ConfigError(CRMError, ValueError):
     >>> from crmcore.errors import ConfigError
     >>> issubclass(ConfigError, ValueError)
     True
+    """
+
+
+class ConvergenceError(DataError):
+    """A model fit found no optimum: the optimiser stopped without converging.
+
+    The data are to blame more often than the optimiser (too few repeat customers, times in a
+    unit far from the purchase rhythm), so it is a :class:`DataError`; the message carries the
+    optimiser's own message, the last parameters and advice (a penalizer, another time unit).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from crmcore.clv import fit_bg_nbd
+    >>> from crmcore.errors import ConvergenceError, DataError
+    >>> issubclass(ConvergenceError, DataError), issubclass(ConvergenceError, ValueError)
+    (True, True)
+    >>> fit_bg_nbd(pd.DataFrame({"frequency": [50.0, 0.0], "recency": [0.001, 0.0],
+    ...                          "T": [1000.0, 1000.0]}))
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.ConvergenceError: the BG/NBD fit did not converge ...
     """
 
 

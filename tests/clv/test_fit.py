@@ -294,3 +294,17 @@ def test_bg_bb_bad_rows() -> None:
 def test_shifted_beta_geometric_bad_input(active: Any, error: type, match: str) -> None:
     with pytest.raises(error, match=match):
         fit_shifted_beta_geometric(active)
+
+
+def test_gamma_gamma_weights_equal_repeated_rows_correlation_included(
+    cdnow_summary: pd.DataFrame,
+) -> None:
+    small = cdnow_summary.iloc[:400].round(0)
+    counts = small.groupby(["frequency", "monetary_value"]).size().rename("n").reset_index()
+    by_rows = fit_gamma_gamma(small)
+    by_weights = fit_gamma_gamma(counts, weights="n")
+    for name in by_rows.PARAMETERS:
+        assert getattr(by_weights, name) == pytest.approx(getattr(by_rows, name), rel=1e-6)
+    assert by_weights.frequency_spend_correlation == pytest.approx(
+        by_rows.frequency_spend_correlation, rel=1e-12
+    )

@@ -9,12 +9,12 @@ message whose hints name the command's options, never a traceback.
 
 One module per area adds its commands with ``add_parser(subparsers)``:
 :mod:`~crmcore.cli.demo`, :mod:`~crmcore.cli.segmentation` (``rfm``, ``segments``, ``abc``,
-``grades``, ``clean``), :mod:`~crmcore.cli.pipeline` (``funnel``, ``forecast``),
-:mod:`~crmcore.cli.quota`, :mod:`~crmcore.cli.kpi` (``scorecard``, ``commission``),
-:mod:`~crmcore.cli.privacy` (``pseudonymize``, ``mask``) and :mod:`~crmcore.cli.report`
-(``report``, the shareable HTML page). Reading and writing files lives in the private ``_io``
-module (``_raw`` reads CSV cells as text for ``clean`` and the privacy commands), shared option
-parsing (reading options, old spellings, hints) in ``_options``,
+``grades``, ``clean``), :mod:`~crmcore.cli.clv` (``clv``), :mod:`~crmcore.cli.pipeline`
+(``funnel``, ``forecast``), :mod:`~crmcore.cli.quota`, :mod:`~crmcore.cli.kpi` (``scorecard``,
+``commission``), :mod:`~crmcore.cli.privacy` (``pseudonymize``, ``mask``) and
+:mod:`~crmcore.cli.report` (``report``, the shareable HTML page). Reading and writing files lives
+in the private ``_io`` module (``_raw`` reads CSV cells as text for ``clean`` and the privacy
+commands), shared option parsing (reading options, old spellings, hints) in ``_options``,
 progress bars in ``_progress``; tables are printed in the style of ``crmcore._demo.tables``,
 which the demo report shares.
 """
@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from crmcore import __version__
-from crmcore.cli import demo, kpi, pipeline, privacy, quota, report, segmentation
+from crmcore.cli import clv, demo, kpi, pipeline, privacy, quota, report, segmentation
 from crmcore.cli._io import EXIT_BAD_INPUT, EXIT_ERROR, CLIError, first_line
 from crmcore.cli._options import Handler, formatter, shell_hint
 from crmcore.errors import CRMError
@@ -37,7 +37,7 @@ from crmcore.errors import CRMError
 __all__ = ["build_parser", "main"]
 
 # The command modules, in the order their commands are listed in ``--help``.
-COMMAND_MODULES = (demo, segmentation, pipeline, quota, kpi, privacy, report)
+COMMAND_MODULES = (demo, segmentation, clv, pipeline, quota, kpi, privacy, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

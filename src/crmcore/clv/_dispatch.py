@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,9 @@ __all__ = [
     "PurchaseModel",
     "check_model",
     "conditional_purchases",
+    "dask_predict",
     "history",
+    "history_names",
     "params4",
     "spend_model",
     "to_series",
@@ -45,10 +48,31 @@ def history(
     n_periods: str,
 ) -> Columns:
     """Return the checked history columns the model needs (``n_periods`` for BG/BB, else ``T``)."""
-    last = {"n_periods": n_periods} if isinstance(model, BGBB) else {"T": T}
-    names = {"frequency": frequency, "recency": recency, **last}
+    names = history_names(model, frequency=frequency, recency=recency, T=T, n_periods=n_periods)
     integer = ("frequency", "recency", "n_periods") if isinstance(model, BGBB) else ("frequency",)
     return read_columns(summary, names, integer=integer)
+
+
+def history_names(
+    model: PurchaseModel, *, frequency: str, recency: str, T: str, n_periods: str
+) -> dict[str, str]:
+    """Return the role -> column names :func:`history` reads for ``model``."""
+    last = {"n_periods": n_periods} if isinstance(model, BGBB) else {"T": T}
+    return {"frequency": frequency, "recency": recency, **last}
+
+
+def dask_predict(
+    func: Callable[..., pd.Series],
+    summary: Any,
+    *,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    names: dict[str, str],
+) -> pd.Series:
+    """``func(*args, partition, **kwargs)`` on every partition of a Dask summary, lazily."""
+    from crmcore.clv import _dask
+
+    return _dask.predict(func, summary, args=args, kwargs=kwargs, names=names)
 
 
 def params4(model: Any) -> tuple[float, float, float, float]:

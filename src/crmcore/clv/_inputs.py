@@ -33,6 +33,7 @@ __all__ = [
     "compress",
     "dot",
     "read_columns",
+    "subsample",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -165,19 +166,46 @@ def _check_relations(
 def compress(
     columns: Sequence[FloatArray], weights: FloatArray
 ) -> tuple[list[FloatArray], FloatArray]:
-    """Distinct rows of ``columns`` and the summed weights of each (first-seen order).
+    """Distinct rows of ``columns`` in a canonical order and the summed weights of each.
+
+    The rows come out sorted by a 64-bit hash of their values (by the values themselves in the
+    never-seen case of a hash collision), so the result depends on the set of rows and their
+    weights only: a fit on a frame and on its compressed parts (Dask partitions compressed one
+    by one, then merged) sees the same arrays in the same order and finds the same parameters
+    to the last bit.
 
     Examples
     --------
     >>> import numpy as np
-    >>> cols, w = compress([np.array([1.0, 1.0, 2.0]), np.array([3.0, 3.0, 3.0])], np.ones(3))
-    >>> [c.tolist() for c in cols], w.tolist()
-    ([[1.0, 2.0], [3.0, 3.0]], [2.0, 1.0])
+    >>> x = np.array([2.0, 1.0, 1.0])
+    >>> cols, w = compress([x, np.array([3.0, 3.0, 3.0])], np.ones(3))
+    >>> sorted(zip(cols[0].tolist(), w.tolist()))
+    [(1.0, 2.0), (2.0, 1.0)]
+    >>> again, _ = compress([x[::-1], np.array([3.0, 3.0, 3.0])], np.ones(3))
+    >>> again[0].tolist() == cols[0].tolist()
+    True
     """
     n = len(weights)
     if n == 0:
         return [c.copy() for c in columns], weights.copy()
-    key = np.zeros(n, dtype=np.int64)
+    # One hash table over a 64-bit hash of each row, then a check that every row equals the
+    # first row of its group (a collision, never seen in practice, falls back to exact keys).
+    hashes = _row_hash(columns)
+    row_codes, first = _first_positions(hashes)
+    if all(np.array_equal(c[first][row_codes], c) for c in columns):
+        order = np.argsort(hashes[first], kind="stable")
+    else:
+        row_codes, first = _first_positions(_exact_key(columns))
+        order = np.lexsort([c[first] + 0.0 for c in reversed(columns)])  # -0.0 sorts as 0.0
+    rank = np.empty(len(order), dtype=np.intp)
+    rank[order] = np.arange(len(order), dtype=np.intp)
+    summed = np.bincount(rank[row_codes], weights=weights, minlength=len(first))
+    return [c[first[order]] + 0.0 for c in columns], summed.astype(np.float64)
+
+
+def _exact_key(columns: Sequence[FloatArray]) -> npt.NDArray[np.int64]:
+    """Row codes built column by column from each column's own codes."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
     span = 1
     for col in columns:
         codes, uniques = pd.factorize(col)
@@ -187,18 +215,19 @@ def compress(
             span = int(key.max()) + 1
         key = key * k + codes
         span *= k
-    row_codes, first = _first_positions(key)
-    summed = np.bincount(row_codes, weights=weights, minlength=len(first)).astype(np.float64)
-    return [c[first] for c in columns], summed
+    return key
 
 
 def _first_positions(
-    key: npt.NDArray[np.int64],
+    key: npt.NDArray[np.int64] | npt.NDArray[np.uint64],
 ) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    codes, uniques = pd.factorize(key)
-    first = np.full(len(uniques), len(key), dtype=np.intp)
-    np.minimum.at(first, codes, np.arange(len(key), dtype=np.intp))
-    return codes.astype(np.intp), first
+    """Codes of ``key`` (first-seen order) and the position where each code first occurs."""
+    codes = pd.factorize(key)[0].astype(np.intp)
+    # factorize numbers codes in order of first appearance: a row starts a new code exactly
+    # when its code is above every code before it.
+    seen = np.maximum.accumulate(codes)
+    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])
+    return codes, first.astype(np.intp)
 
 
 def check_penalizer(penalizer: object) -> float:
@@ -245,3 +274,40 @@ def dot(a: npt.ArrayLike, b: npt.ArrayLike) -> float:
     return float(
         np.einsum("i,i->", np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
     )
+
+
+def subsample(columns: Sequence[FloatArray], size: int) -> npt.NDArray[np.intp] | None:
+    """Positions of about ``size`` rows picked by a hash of their values, or ``None`` if small.
+
+    Rows are kept when a hash of their bits falls in one of ``len // size`` buckets, so the
+    pick depends on the values only, never on the row order (a fit started from it stays
+    order-independent). ``None`` when there are fewer than ``3 * size`` rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.arange(30_000, dtype=np.float64)
+    >>> pick = subsample([t], 1000)
+    >>> 800 < len(pick) < 1200, subsample([t[:2000]], 1000) is None
+    (True, True)
+    >>> bool(np.array_equal(np.sort(t[pick]), np.sort(t[::-1][subsample([t[::-1]], 1000)])))
+    True
+    """
+    n = len(columns[0])
+    if n < 3 * size:
+        return None
+    return np.flatnonzero(_row_hash(columns) % np.uint64(n // size) == 0)
+
+
+def _row_hash(columns: Sequence[FloatArray]) -> npt.NDArray[np.uint64]:
+    """Return a 64-bit hash of each row's float bits (0.0 and -0.0 alike)."""
+    h = np.zeros(len(columns[0]), dtype=np.uint64)
+    for col in columns:
+        h ^= np.ascontiguousarray(col + 0.0, dtype=np.float64).view(np.uint64)
+        # splitmix64's finaliser: every input bit moves every output bit.
+        h ^= h >> np.uint64(30)
+        h *= np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(27)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(31)
+    return h

@@ -10,17 +10,18 @@ The likelihood of a customer with ``x`` repeat purchases, the last at ``t_x``, o
 
     L = Γ(r+x) α^r β^s / Γ(r) · [ (α+T)^-(r+x) (β+T)^-s + s/p · A0 ]
 
-where, with ``m = max(α, β)`` and ``F(t) = 2F1(p, b'; p + 1; |α-β| / (m + t))``,
-``b' = s + 1`` if ``α >= β`` else ``r + x``, ``A0 = F(t_x)/(m+t_x)^p - F(T)/(m+T)^p`` (note
-009 eq. 19-20, the form lifetimes uses). It is evaluated in log-space: ``log A0`` as
-``ℓ(t_x) + log1p(-exp(ℓ(T) - ℓ(t_x)))`` with ``ℓ(t) = log F(t) - p log(m + t)`` and the two
-terms of the bracket combined by ``logaddexp``, so heavy buyers (large ``p``) do not overflow.
+where ``s/p · A0 = s · I``, ``I = ∫_{t_x}^{T} (α+τ)^-(r+x) (β+τ)^-(s+1) dτ`` (the customer
+dropped out at some ``τ`` after the last purchase). The fit and P(alive) evaluate ``I`` by fixed
+Gauss-Legendre nodes (:mod:`crmcore.clv._dropout`), with analytic derivatives in all four
+parameters; the terms of the bracket are combined in log-space so heavy buyers do not overflow.
 
-The gradient is analytic in α and β (``dF/dz = p b' / (p + 1) · 2F1(p + 1, b' + 1; p + 2; z)``)
-and by forward differences of ``log A0`` in r and s (the derivatives of 2F1 in its parameters
-have no closed form in scipy). ``F`` depends on the customer only through ``(x, t)``, so it is
-evaluated once per distinct ``(x, t_x)`` and ``(x, T)`` pair: with dates, most customers share
-them.
+:func:`log_a0` keeps note 009's closed form (eq. 19-20, the form lifetimes uses) as the tested
+reference: with ``m = max(α, β)`` and ``F(t) = 2F1(p, b'; p + 1; |α-β| / (m + t))``,
+``b' = s + 1`` if ``α >= β`` else ``r + x``, ``A0 = F(t_x)/(m+t_x)^p - F(T)/(m+T)^p``,
+evaluated as ``ℓ(t_x) + log1p(-exp(ℓ(T) - ℓ(t_x)))`` with ``ℓ(t) = log F(t) - p log(m + t)``.
+scipy's ``hyp2f1`` costs about 230 ns a value and has no derivatives in its parameters, and
+the difference of the two terms loses digits when ``t_x`` is close to ``T``; the integral has
+neither problem.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
+from crmcore.clv._dropout import DropoutIntegral
 from crmcore.clv._inputs import dot
 
 __all__ = [
@@ -44,18 +45,6 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 Params = tuple[float, float, float, float]
-_FD_STEP = 1e-7
-
-
-class _Pairs:
-    """Distinct (x, t) pairs and each row's pair."""
-
-    def __init__(self, x: FloatArray, t: FloatArray) -> None:
-        frame = pd.DataFrame({"x": x, "t": t})
-        codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
-        self.inverse = codes
-        self.x = np.asarray(uniques.get_level_values(0), dtype=np.float64)
-        self.t = np.asarray(uniques.get_level_values(1), dtype=np.float64)
 
 
 def _ell(params: Params, x: FloatArray, t: FloatArray) -> FloatArray:
@@ -72,32 +61,6 @@ def _ell(params: Params, x: FloatArray, t: FloatArray) -> FloatArray:
     return out
 
 
-def _ell_with_gradient(
-    params: Params, x: FloatArray, t: FloatArray
-) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """ℓ(t) and its derivatives in α and β."""
-    from scipy.special import hyp2f1
-
-    r, alpha, s, beta = params
-    p = r + s + x
-    b_prime: FloatArray | float
-    if alpha >= beta:
-        m, other, b_prime = alpha, beta, s + 1.0
-    else:
-        m, other, b_prime = beta, alpha, r + x
-    z = abs(alpha - beta) / (m + t)
-    with np.errstate(all="ignore"):
-        f = hyp2f1(p, b_prime, p + 1.0, z)
-        ratio = p * b_prime / (p + 1.0) * hyp2f1(p + 1.0, b_prime + 1.0, p + 2.0, z) / f
-        ell = np.log(f) - p * np.log(m + t)
-    # z = (m - other) / (m + t): dz/dm = (other + t) / (m + t)^2, dz/dother = -1 / (m + t).
-    d_max = ratio * (other + t) / (m + t) ** 2 - p / (m + t)
-    d_other = -ratio / (m + t)
-    if alpha >= beta:
-        return ell, d_max, d_other
-    return ell, d_other, d_max
-
-
 def _log_a0_from(ell_x: FloatArray, ell_t: FloatArray) -> FloatArray:
     with np.errstate(all="ignore"):
         out: FloatArray = ell_x + np.log1p(-np.exp(ell_t - ell_x))
@@ -112,61 +75,44 @@ def log_a0(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -> Floa
 def objective(
     x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray, penalizer: float
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
-    """Mean negative log-likelihood (plus penalty) of log-parameters, with its gradient."""
+    """Mean negative log-likelihood (plus penalty) of log-parameters, with its gradient.
+
+    Per customer ``log L = log Γ(r+x) - log Γ(r) + r log α + s log β + log(e^g + e^h)`` with
+    ``g = -(r+x) log(α+T) - s log(β+T)`` (alive at T) and ``h = log s + log I`` (dropped out
+    in ``(t_x, T]``, :class:`~crmcore.clv._dropout.DropoutIntegral`); every derivative is
+    analytic.
+    """
     from scipy.special import digamma, gammaln
 
     ux, inv = np.unique(x, return_inverse=True)
     wx = np.bincount(inv, weights=w, minlength=len(ux))
     total = float(w.sum())
-    at_x = _Pairs(x, tx)
-    at_t = _Pairs(x, T)
-    alive_to_end = tx >= T  # A0 = 0: the customer bought at the end of the observation
-
-    def ell_rows(params: Params) -> FloatArray:
-        return _log_a0_from(
-            _ell(params, at_x.x, at_x.t)[at_x.inverse], _ell(params, at_t.x, at_t.t)[at_t.inverse]
-        )
+    integral = DropoutIntegral(x, tx, T)
 
     def fun(log_params: FloatArray) -> tuple[float, FloatArray]:
         params = np.exp(log_params)
         r, alpha, s, beta = (float(v) for v in params)
-        ex, dax, dbx = _ell_with_gradient((r, alpha, s, beta), at_x.x, at_x.t)
-        et, dat, dbt = _ell_with_gradient((r, alpha, s, beta), at_t.x, at_t.t)
-        ex, dax, dbx = ex[at_x.inverse], dax[at_x.inverse], dbx[at_x.inverse]
-        et, dat, dbt = et[at_t.inverse], dat[at_t.inverse], dbt[at_t.inverse]
-        la0 = _log_a0_from(ex, et)
-        h_r = _FD_STEP * max(r, 1.0)
-        h_s = _FD_STEP * max(s, 1.0)
-        with np.errstate(all="ignore"):
-            d_la0_r = (ell_rows((r + h_r, alpha, s, beta)) - la0) / h_r
-            d_la0_s = (ell_rows((r, alpha, s + h_s, beta)) - la0) / h_s
-            e_x = 1.0 / -np.expm1(et - ex)  # term(t_x) / A0
-            e_t = e_x - 1.0
-            d_la0_a = e_x * dax - e_t * dat
-            d_la0_b = e_x * dbx - e_t * dbt
-            p = r + s + x
-            log_at = np.log(alpha + T)
-            log_bt = np.log(beta + T)
-            g = -(r + x) * log_at - s * log_bt
-            h = np.log(s) - np.log(p) + la0
-            lb = np.logaddexp(g, h)
-            pi = np.where(alive_to_end, 0.0, np.exp(h - lb))
-        clean = ~alive_to_end
-        d_la0_r = np.where(clean, d_la0_r, 0.0)
-        d_la0_s = np.where(clean, d_la0_s, 0.0)
-        d_la0_a = np.where(clean, d_la0_a, 0.0)
-        d_la0_b = np.where(clean, d_la0_b, 0.0)
+        log_i, d_i = integral.evaluate((r, alpha, s, beta), gradient=True)
+        log_at = np.log(T + alpha)
+        log_bt = np.log(T + beta)
+        g = -(r + x) * log_at - s * log_bt
+        h = log_i + np.log(s)
+        with np.errstate(invalid="ignore"):  # h = -inf where t_x == T
+            e = np.exp(-np.abs(g - h))
+        e = np.where(np.isnan(e), 0.0, e)
+        lb = np.maximum(g, h) + np.log1p(e)  # log(e^g + e^h)
+        pi = np.exp(np.minimum(h - g, 0.0)) / (1.0 + e)  # e^h / (e^g + e^h)
         keep = 1.0 - pi
-        ll = float(dot(wx, (gammaln(r + ux) - gammaln(r))))
-        ll += total * (r * np.log(alpha) + s * np.log(beta)) + float(dot(w, lb))
-        g_r = float(dot(wx, (digamma(r + ux) - digamma(r)))) + total * np.log(alpha)
-        g_r += float(dot(w, (keep * -log_at + pi * (d_la0_r - 1.0 / p))))
-        g_alpha = total * r / alpha + dot(w, keep * (-(r + x) / (alpha + T)) + pi * d_la0_a)
-        g_s = total * np.log(beta)
-        g_s += float(dot(w, (keep * -log_bt + pi * (1.0 / s - 1.0 / p + d_la0_s))))
-        g_beta = total * s / beta + dot(w, keep * (-s / (beta + T)) + pi * d_la0_b)
+        wk, wp = w * keep, w * pi
+        ll = dot(wx, gammaln(r + ux) - gammaln(r)) + total * (r * np.log(alpha) + s * np.log(beta))
+        ll += dot(w, lb)
+        g_r = dot(wx, digamma(r + ux) - digamma(r)) + total * np.log(alpha)
+        g_r += dot(wp, d_i[0]) - dot(wk, log_at)
+        g_alpha = total * r / alpha + dot(wp, d_i[1]) - dot(wk * (r + x), 1.0 / (T + alpha))
+        g_s = total * np.log(beta) + dot(wp, d_i[2]) + float(wp.sum()) / s - dot(wk, log_bt)
+        g_beta = total * s / beta + dot(wp, d_i[3]) - s * dot(wk, 1.0 / (T + beta))
         grad = np.array([g_r, g_alpha, g_s, g_beta]) * params
-        value = -ll / total + penalizer * float(dot(params, params))
+        value = -ll / total + penalizer * dot(params, params)
         return value, -grad / total + 2.0 * penalizer * params * params
 
     return fun
@@ -176,7 +122,7 @@ def _log_bracket(params: Params, x: FloatArray, tx: FloatArray, T: FloatArray) -
     """Log of L's bracket and its first term: (α+T)^-(r+x) (β+T)^-s + s/p A0."""
     r, alpha, s, beta = params
     g = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    h = np.log(s) - np.log(r + s + x) + log_a0(params, x, tx, T)
+    h = np.log(s) + DropoutIntegral(x, tx, T).evaluate(params, gradient=False)[0]
     out: FloatArray = np.logaddexp(g, h) - g
     return out
 

@@ -17,15 +17,16 @@ means the same as lifetimes' ``penalizer_coef`` for BG/NBD, MBG/NBD, BG/BB and G
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._dask import is_dask
 from crmcore._frames import check_choice, describe_row, first_true, show
 from crmcore.clv import _bgbb, _bgnbd, _pareto, _spend
-from crmcore.clv._inputs import check_penalizer, compress, dot, read_columns
+from crmcore.clv._inputs import Columns, check_penalizer, compress, dot, read_columns, subsample
 from crmcore.clv._mle import Optimum, maximise
 from crmcore.clv.models import (
     BGBB,
@@ -37,7 +38,7 @@ from crmcore.clv.models import (
     ParetoNBD,
     ShiftedBetaGeometric,
 )
-from crmcore.errors import DataError, InputTypeError
+from crmcore.errors import ConvergenceError, DataError, InputTypeError
 
 __all__ = [
     "fit_bg_bb",
@@ -49,6 +50,10 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+_Model = TypeVar("_Model")
+# Fits on more distinct rows than three times this start from the optimum on a subsample of
+# about this many rows (and BFGS from the inverse Hessian there).
+_WARM_ROWS = 10_000
 _TIME_ADVICE = (
     "very long or very short times (e.g. days over decades) can also be rescaled: weeks "
     "(btyd_summary(..., freq_multiplier=7)) suit most retail data"
@@ -68,6 +73,27 @@ def _diagnostics(
         standard_errors=dict(zip(names, (float(v) for v in se), strict=True)),
         penalizer=pen,
     )
+
+
+def _fit_dask(
+    pandas_fit: Callable[..., _Model],
+    summary: Any,
+    names: dict[str, str],
+    weights: str | None,
+    *,
+    integer: tuple[str, ...] = ("frequency",),
+    check: Callable[[pd.DataFrame, Columns], None] | None = None,
+    **options: Any,
+) -> _Model:
+    """Fit a Dask summary through its compressed partitions (:mod:`crmcore.clv._dask`)."""
+    check_penalizer(options["penalizer"])  # eager, before any partition is read
+    if options.get("time_unit") is not None:
+        check_choice(options["time_unit"], "time_unit", tuple(TIME_UNITS))
+    from crmcore.clv import _dask
+
+    model: _Model = _dask.fit(pandas_fit, summary, names=names, integer=integer,
+                              weights=weights, check=check, options=options)  # fmt: skip
+    return model
 
 
 def _no_repeat_customers(frequency: str) -> DataError:
@@ -100,19 +126,31 @@ def _fit_continuous(
     t_max = float(big_t.max())
     (x, tx, big_t), w = compress([x, tx, big_t], cols.weights)
     scale = 1.0 / t_max
-    fun = build(x, tx * scale, big_t * scale, w, pen)
+    tx, big_t = tx * scale, big_t * scale
+    fun = build(x, tx, big_t, w, pen)
     total = float(w.sum())
-    rate = float(dot(w, x)) / float(dot(w, (big_t * scale)))
+    rate = float(dot(w, x)) / float(dot(w, big_t))
     start = np.log(np.array([1.0, 1.0 / rate, 1.0, 1.0]))
-    optimum = maximise(fun, start, n_customers=total, model=model, names=names, advice=_TIME_ADVICE)
+    hess_inv0 = None
+    pick = subsample([x, tx, big_t], _WARM_ROWS)
+    if pick is not None:
+        warm_fun = build(x[pick], tx[pick], big_t[pick], w[pick], pen)
+        try:
+            warm = maximise(warm_fun, start, n_customers=float(w[pick].sum()), model=model,
+                            names=names, advice=_TIME_ADVICE)  # fmt: skip
+        except ConvergenceError:
+            pass  # the full data may still have an optimum: start from scratch
+        else:
+            start, hess_inv0 = warm.log_params, warm.inverse_hessian()
+    optimum = maximise(fun, start, n_customers=total, model=model, names=names,
+                       advice=_TIME_ADVICE, hess_inv0=hess_inv0)  # fmt: skip
     params = optimum.params.copy()
     # Back to the summary's time unit: the rate parameters (alpha, and beta for Pareto/NBD).
     params[1] /= scale
     if model == "Pareto/NBD":
         params[3] /= scale
-    value, _ = fun(optimum.log_params)
     scaled = optimum.params
-    ll_scaled = -(value - pen * float(dot(scaled, scaled))) * total
+    ll_scaled = -(optimum.value - pen * float(dot(scaled, scaled))) * total
     # A likelihood of purchase times carries the unit: L(c t) = c^-x L(t).
     ll = ll_scaled + float(dot(w, x)) * np.log(scale)
     return params, _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
@@ -189,6 +227,9 @@ def fit_bg_nbd(
     >>> sorted(model.diagnostics.standard_errors)
     ['a', 'alpha', 'b', 'r']
     """
+    if is_dask(summary):
+        return _fit_dask(fit_bg_nbd, summary, {"frequency": frequency, "recency": recency, "T": T},
+                         weights, penalizer=penalizer, time_unit=time_unit)  # fmt: skip
     params, diag = _fit_continuous(
         summary,
         model="BG/NBD",
@@ -248,9 +289,16 @@ def fit_mbg_nbd(
     ...     "recency": [0.0, 10.0, 20.0, 0.0, 35.0, 4.0, 0.0, 12.0],
     ...     "T": [40.0, 38.0, 39.0, 30.0, 36.0, 25.0, 20.0, 38.0],
     ... })
-    >>> fit_mbg_nbd(summary).diagnostics.converged
+
+    These eight customers have no interior optimum (the likelihood keeps rising towards the
+    Poisson limit, r and alpha without bound); a small penalizer keeps the estimate finite:
+
+    >>> fit_mbg_nbd(summary, penalizer=0.01).diagnostics.converged
     True
     """
+    if is_dask(summary):
+        return _fit_dask(fit_mbg_nbd, summary, {"frequency": frequency, "recency": recency, "T": T},
+                         weights, penalizer=penalizer, time_unit=time_unit)  # fmt: skip
     params, diag = _fit_continuous(
         summary,
         model="MBG/NBD",
@@ -322,6 +370,10 @@ def fit_pareto_nbd(
     >>> fit_pareto_nbd(summary, penalizer=0.01).diagnostics.n_customers
     8
     """
+    if is_dask(summary):
+        return _fit_dask(fit_pareto_nbd, summary,
+                         {"frequency": frequency, "recency": recency, "T": T},
+                         weights, penalizer=penalizer, time_unit=time_unit)  # fmt: skip
     params, diag = _fit_continuous(
         summary,
         model="Pareto/NBD",
@@ -336,9 +388,9 @@ def fit_pareto_nbd(
     return ParetoNBD(r=r, alpha=alpha, s=s, beta=beta, time_unit=time_unit, diagnostics=diag)
 
 
-def _check_bgbb_rows(summary: pd.DataFrame, x: FloatArray, tx: FloatArray, n: FloatArray,
-                     names: dict[str, str]) -> None:  # fmt: skip
+def _check_bgbb_rows(summary: pd.DataFrame, cols: Columns) -> None:
     """X <= n, and the last transaction is at or after opportunity x (t_x >= x)."""
+    x, tx, n, names = cols["frequency"], cols["recency"], cols["n_periods"], cols.names
     for bad, column, value, expected in (
         (x > n, names["frequency"], x, "at most n_periods transactions"),
         ((x > 0) & (tx < x), names["recency"], tx,
@@ -409,13 +461,17 @@ def fit_bg_bb(
     >>> fit_bg_bb(patterns, weights="weights").diagnostics.n_customers
     115
     """
-    pen = check_penalizer(penalizer)
     names = {"frequency": frequency, "recency": recency, "n_periods": n_periods}
+    if is_dask(summary):
+        integer = ("frequency", "recency", "n_periods")
+        return _fit_dask(fit_bg_bb, summary, names, weights, penalizer=penalizer,
+                         integer=integer, check=_check_bgbb_rows)  # fmt: skip
+    pen = check_penalizer(penalizer)
     cols = read_columns(
         summary, names, integer=("frequency", "recency", "n_periods"), weights=weights
     )
+    _check_bgbb_rows(summary, cols)
     x, tx, n = cols["frequency"], cols["recency"], cols["n_periods"]
-    _check_bgbb_rows(summary, x, tx, n, names)
     if not (x > 0).any():
         raise _no_repeat_customers(frequency)
     (x, tx, n), w = compress([x, tx, n], cols.weights)
@@ -430,8 +486,7 @@ def fit_bg_bb(
         advice="check that n_periods counts transaction opportunities",
     )
     params = optimum.params
-    value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(dot(params, params))) * total
+    ll = -(optimum.value - pen * float(dot(params, params))) * total
     al, be, ga, de = (float(v) for v in params)
     diag = _diagnostics(optimum, BGBB.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return BGBB(alpha=al, beta=be, gamma=ga, delta=de, diagnostics=diag)
@@ -494,25 +549,19 @@ def fit_gamma_gamma(
     >>> model.diagnostics.n_customers
     6
     """
-    pen = check_penalizer(penalizer)
     names = {"frequency": frequency, "monetary_value": monetary_value}
+    if is_dask(summary):
+        return _fit_dask(fit_gamma_gamma, summary, names, weights, penalizer=penalizer,
+                         check=_check_spend)  # fmt: skip
+    pen = check_penalizer(penalizer)
     cols = read_columns(summary, names, integer=("frequency",), weights=weights)
+    _check_spend(summary, cols)
     x, m = cols["frequency"], cols["monetary_value"]
     repeat = x > 0
-    pos = first_true(repeat & (m <= 0))
-    if pos is not None:
-        raise DataError(
-            f"column {monetary_value!r} of summary has value {show(m[pos])} at "
-            f"{describe_row(summary, pos)} for a repeat customer; the Gamma-Gamma model needs "
-            "mean repeat spend > 0 (drop or correct zero-value purchases first)",
-            column=monetary_value,
-            row=summary.index[pos],
-            value=m[pos],
-        )
     if not repeat.any():
         raise _no_repeat_customers(frequency)
-    correlation = _correlation(x[repeat], m[repeat])
     (x, m), w = compress([x[repeat], m[repeat]], cols.weights[repeat])
+    correlation = _correlation(x, m, w)
     fun = _spend.gamma_gamma_objective(x, m, w, pen)
     total = float(w.sum())
     mean_m = float(dot(w, m)) / total
@@ -526,17 +575,33 @@ def fit_gamma_gamma(
         "customers or identical amounts make p and q unidentifiable",
     )
     params = optimum.params
-    value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(dot(params, params))) * total
+    ll = -(optimum.value - pen * float(dot(params, params))) * total
     p, q, v = (float(c) for c in params)
     diag = _diagnostics(optimum, GammaGamma.PARAMETERS, params, ll=ll, n=total, pen=pen)
     return GammaGamma(p=p, q=q, v=v, frequency_spend_correlation=correlation, diagnostics=diag)
 
 
-def _correlation(x: FloatArray, m: FloatArray) -> float | None:
-    if len(x) < 2 or float(np.std(x)) == 0.0 or float(np.std(m)) == 0.0:
+def _check_spend(summary: pd.DataFrame, cols: Columns) -> None:
+    """Repeat customers' mean spend is > 0."""
+    x, m, column = cols["frequency"], cols["monetary_value"], cols.names["monetary_value"]
+    pos = first_true((x > 0) & (m <= 0))
+    if pos is not None:
+        raise DataError(
+            f"column {column!r} of summary has value {show(m[pos])} at "
+            f"{describe_row(summary, pos)} for a repeat customer; the Gamma-Gamma model needs "
+            "mean repeat spend > 0 (drop or correct zero-value purchases first)",
+            column=column,
+            row=summary.index[pos],
+            value=m[pos],
+        )
+
+
+def _correlation(x: FloatArray, m: FloatArray, w: FloatArray) -> float | None:
+    """Pearson correlation of the customers behind the weighted distinct rows (x, m, w)."""
+    if len(x) < 2 or float(np.ptp(x)) == 0.0 or float(np.ptp(m)) == 0.0:
         return None
-    return float(np.corrcoef(x, m)[0, 1])
+    c = np.cov(x, m, aweights=w)
+    return float(c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]))
 
 
 def _active_counts(active: Any) -> FloatArray:
@@ -632,8 +697,7 @@ def fit_shifted_beta_geometric(active: Any, *, penalizer: float = 0.0) -> Shifte
         advice="a cohort whose counts barely change cannot tell alpha from beta",
     )
     params = optimum.params
-    value, _ = fun(optimum.log_params)
-    ll = -(value - pen * float(dot(params, params))) * float(counts[0])
+    ll = -(optimum.value - pen * float(dot(params, params))) * float(counts[0])
     al, be = (float(v) for v in params)
     diag = _diagnostics(
         optimum, ShiftedBetaGeometric.PARAMETERS, params, ll=ll, n=counts[0], pen=pen

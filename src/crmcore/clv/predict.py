@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore._dask import is_dask
 from crmcore._frames import check_scalar
 from crmcore.clv import _bgbb, _bgnbd, _pareto
 from crmcore.clv._dispatch import (
@@ -22,7 +23,9 @@ from crmcore.clv._dispatch import (
     PurchaseModel,
     check_model,
     conditional_purchases,
+    dask_predict,
     history,
+    history_names,
     params4,
     to_series,
 )
@@ -96,7 +99,11 @@ def probability_alive(
     Name: p_alive, dtype: float64
     """
     check_model(model, (*CONTINUOUS, BGBB), "model")
-    cols = history(model, summary, frequency=frequency, recency=recency, T=T, n_periods=n_periods)
+    names = {"frequency": frequency, "recency": recency, "T": T, "n_periods": n_periods}
+    if is_dask(summary):
+        return dask_predict(probability_alive, summary, args=(model,), kwargs=names,
+                            names=history_names(model, **names))  # fmt: skip
+    cols = history(model, summary, **names)
     x, tx = cols["frequency"], cols["recency"]
     if isinstance(model, BGBB):
         out = _bgbb.probability_alive(params4(model), x, tx, cols["n_periods"])
@@ -160,7 +167,12 @@ def expected_purchases(
     horizon = check_time(t)
     if isinstance(model, BGBB):
         check_scalar(t, "t", kind=int, min_value=0)
-    cols = history(model, summary, frequency=frequency, recency=recency, T=T, n_periods=n_periods)
+    names = {"frequency": frequency, "recency": recency, "T": T, "n_periods": n_periods}
+    if is_dask(summary):
+        roles = history_names(model, **names)
+        return dask_predict(expected_purchases, summary, args=(model,),
+                            kwargs={"t": t, **names}, names=roles)  # fmt: skip
+    cols = history(model, summary, **names)
     return to_series(conditional_purchases(model, horizon, cols), cols, "expected_purchases")
 
 

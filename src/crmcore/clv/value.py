@@ -5,12 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from crmcore._dask import is_dask
 from crmcore._frames import check_choice, check_scalar
 from crmcore.clv._dispatch import (
     CONTINUOUS,
     PurchaseModel,
     check_model,
     conditional_purchases,
+    dask_predict,
     history,
     spend_model,
     to_series,
@@ -82,11 +84,10 @@ def expected_spend(
     [35.22, 45.49, 49.38]
     """
     model = spend_model(gamma_gamma)
-    cols = read_columns(
-        summary,
-        {"frequency": frequency, "monetary_value": monetary_value},
-        integer=("frequency",),
-    )
+    names = {"frequency": frequency, "monetary_value": monetary_value}
+    if is_dask(summary):
+        return dask_predict(expected_spend, summary, args=(model,), kwargs=names, names=names)
+    cols = read_columns(summary, names, integer=("frequency",))
     return to_series(
         _spend(model, cols["frequency"], cols["monetary_value"]), cols, "expected_spend"
     )
@@ -198,6 +199,16 @@ def customer_lifetime_value(
     if not np.isfinite(float(discount_rate)):
         raise ConfigError("discount_rate must be finite", column="discount_rate")
     factor = TIME_UNITS[_time_unit(model, time_unit)]
+    if is_dask(summary):
+        names = {
+            "frequency": frequency,
+            "recency": recency,
+            "T": T,
+            "monetary_value": monetary_value,
+        }
+        options = {"months": months, "discount_rate": discount_rate, "time_unit": time_unit}
+        return dask_predict(customer_lifetime_value, summary, args=(model, spend),
+                            kwargs={**options, **names}, names=names)  # fmt: skip
     cols = history(model, summary, frequency=frequency, recency=recency, T=T, n_periods="")
     money = read_columns(
         summary, {"frequency": frequency, "monetary_value": monetary_value}, integer=()

@@ -19,6 +19,7 @@ Examples
 'cumulative share of value'
 """
 
+from crmcore.plot.clv import cohort_heatmap, holdout_chart
 from crmcore.plot.forecast import forecast_chart
 from crmcore.plot.kpi import attainment_bars, scorecard_chart
 from crmcore.plot.pipeline import funnel_chart, landing_schedule
@@ -27,8 +28,10 @@ from crmcore.plot.segmentation import pareto_curve, rfm_heatmap, segment_sizes
 
 __all__ = [
     "attainment_bars",
+    "cohort_heatmap",
     "forecast_chart",
     "funnel_chart",
+    "holdout_chart",
     "landing_schedule",
     "pareto_curve",
     "quota_chart",
