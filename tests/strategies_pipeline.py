@@ -106,3 +106,28 @@ def snapshot_pairs(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     start["close_date"] = pd.to_datetime(start["close_date"])
     end["close_date"] = pd.to_datetime(end["close_date"])
     return start, end
+
+
+@st.composite
+def lead_histories(draw: st.DrawFn) -> tuple[pd.DataFrame, float]:
+    """Closed deals of teams a, b, c (some without a team) with two features, and a smoothing.
+
+    ``source`` is text (x, y, z or missing), ``size`` an integer (1, 2, 3 or missing); the
+    smoothing is 0.1 (Odoo's), 1 or another value in (0, 2]. Index labels are text ids.
+    """
+    n = draw(st.integers(1, 30))
+    team = draw(st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n))
+    source = draw(st.lists(st.sampled_from(["x", "y", "z", None]), min_size=n, max_size=n))
+    size = draw(st.lists(st.sampled_from([1, 2, 3, None]), min_size=n, max_size=n))
+    status = draw(st.lists(st.sampled_from(["won", "lost"]), min_size=n, max_size=n))
+    smoothing = draw(st.sampled_from([0.1, 1.0]) | st.floats(0.01, 2.0))
+    frame = pd.DataFrame(
+        {
+            "team": pd.Series(team, dtype=object),
+            "source": pd.Series(source, dtype=object),
+            "size": pd.Series(size, dtype="Int64"),
+            "status": status,
+        },
+        index=[f"d{i}" for i in range(n)],
+    )
+    return frame, smoothing

@@ -208,7 +208,7 @@ class LeadScoring:
                     column="frequencies",
                     value=row[1],
                 )
-        counts = [(t[1], t[2], t) for t in self.teams]
+        counts: list[tuple[int, int, tuple[Any, ...]]] = [(t[1], t[2], t) for t in self.teams]
         counts += [(r[3], r[4], r) for r in self.frequencies]
         for n_won, n_lost, where in counts:
             if min(n_won, n_lost) < 0:
@@ -487,7 +487,8 @@ def _tables(model: LeadScoring) -> _Tables:
         l_all = np.concatenate([lost[named], pooled_l]) + s
         total_w = np.bincount(t_all, weights=w_all, minlength=n_tables)[t_all]
         total_l = np.bincount(t_all, weights=l_all, minlength=n_tables)[t_all]
-        c = _log_ratio(w_all, l_all) - _log_ratio(total_w, total_l)
+        with np.errstate(invalid="ignore"):  # inf - inf in skipped features, dropped below
+            c = _log_ratio(w_all, l_all) - _log_ratio(total_w, total_l)
         # Odoo: a feature whose won or lost total is 0 cannot be used; it adds nothing.
         c = np.where((total_w > 0) & (total_l > 0), c, 0.0)
         k = t_all * max(len(index), 1) + v_all
