@@ -290,7 +290,8 @@ def test_scoring_needs_the_model_and_its_columns() -> None:
 def test_empty_leads_give_an_empty_series() -> None:
     model = fit_lead_scoring(worked_history(), features=["source"])
     got = score_leads(model, pd.DataFrame({"source": pd.Series([], dtype=object)}))
-    assert got.empty and got.dtype == np.float64
+    assert got.empty
+    assert got.dtype == np.float64
 
 
 def test_from_dict_rejects_unknown_keys_and_bad_rows() -> None:
