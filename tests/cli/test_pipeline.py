@@ -126,3 +126,49 @@ def test_forecast_schedule_only_in_process(files: dict[str, Path], tmp_path: Pat
         csv(files["opps"]), model, as_of="2025-01-01", close_date="close_date", overdue="exclude"
     ).table
     assert_same(written, expected)
+
+
+# --- durations in calendar months (issue 13) --------------------------------------------------
+
+
+def test_durations_in_months_land_on_calendar_months(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    from crmcore.pipeline import StageModel, close_schedule
+
+    months = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", "2M,1M,1M"]
+    written = cli_frame(tmp_path, "forecast", str(files["opps"]), "--as-of", "2025-01-31", *months)
+    model = StageModel.from_conversion_rates(
+        STAGES.split(","), [0.5, 0.8, 0.9], [2, 1, 1], unit="M"
+    )
+    expected = close_schedule(csv(files["opps"]), model, as_of="2025-01-31", period="MS").table
+    assert_same(written, expected)
+
+
+def test_durations_accept_days_with_or_without_unit(files: dict[str, Path]) -> None:
+    status, plain = cli("funnel", str(files["opps"]), *RATES)
+    assert status == 0
+    with_unit = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", "60D,30d,30D"]
+    assert cli("funnel", str(files["opps"]), *with_unit) == (0, plain)
+    status, by_months = cli(
+        "funnel", str(files["opps"]), "--stages", STAGES, "--probabilities", "0.36,0.72,0.9",
+        "--days-to-close", "4M,2M,1M",
+    )  # fmt: skip
+    assert status == 0
+    assert by_months == plain  # the weights do not depend on the unit
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("2M,30,30", "mixes days and months"), ("2Y,1,1", "not a duration"), ("M,1,1", "not a")],
+)
+def test_bad_durations_are_one_line_errors(
+    files: dict[str, Path], value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", value]
+    status, _ = cli("funnel", str(files["opps"]), *args)
+    assert status != 0
+    err = capsys.readouterr().err
+    assert message in err
+    assert "--durations" in err
+    assert len(err.strip().splitlines()) == 1

@@ -19,6 +19,30 @@ from crmcore.pipeline import (
 )
 
 
+def durations(text: str, option: str) -> tuple[list[float], str]:
+    """Parse ``"60,30,30"``, ``"60D,30D"`` (days) or ``"2M,1M,1M"`` (calendar months).
+
+    Returns the numbers and the unit (``"D"`` or ``"M"``); a number without a unit is days.
+    Mixing units, or a part that is not a number, is a one-line error naming the option.
+    """
+    values: list[float] = []
+    units: set[str] = set()
+    for part in split(text):
+        unit = part[-1:].upper() if part[-1:].upper() in ("D", "M") else "D"
+        digits = part[:-1] if part[-1:].upper() in ("D", "M") else part
+        try:
+            values.append(float(digits))
+        except ValueError:
+            raise CLIError(
+                f"{option}: {part!r} is not a duration (in {text!r}); write days as 60 or 60D, "
+                "calendar months as 2M"
+            ) from None
+        units.add(unit)
+    if len(units) > 1:
+        raise CLIError(f"{option}: mixes days and months (in {text!r}); use one unit")
+    return values, units.pop() if units else "D"
+
+
 def add_parser(sub: Any) -> None:
     """Add the ``funnel`` and ``forecast`` commands to ``sub``."""
     _add_funnel(sub)
@@ -35,10 +59,16 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--rates", metavar="R,R,R", help="step conversion rate of each stage (last: P(win))"
     )
-    group.add_argument("--durations", metavar="D,D,D", help="days spent in each stage")
+    group.add_argument(
+        "--durations",
+        metavar="D,D,D",
+        help="time spent in each stage: days (60 or 60D) or calendar months (2M)",
+    )
     group.add_argument("--probabilities", metavar="P,P,P", help="cumulative P(win) from each stage")
     group.add_argument(
-        "--days-to-close", metavar="D,D,D", help="days from entering each stage to close"
+        "--days-to-close",
+        metavar="D,D,D",
+        help="time from entering each stage to close: days (60, 60D) or months (2M)",
     )
     group.add_argument(
         "--history", metavar="FILE", help="learn rates and durations from a stage-change log"
@@ -88,22 +118,22 @@ def _stage_model(args: argparse.Namespace) -> StageModel:
         if args.probabilities is not None or args.days_to_close is not None:
             raise CLIError("--rates goes with --durations; --probabilities with --days-to-close")
         if args.durations is None:
-            raise CLIError("--rates needs --durations (days spent in each stage)")
+            raise CLIError("--rates needs --durations (time spent in each stage)")
+        spent, unit = durations(args.durations, "--durations")
         return StageModel.from_conversion_rates(
-            stages,
-            numbers(args.rates, "--rates"),
-            numbers(args.durations, "--durations"),
-            **terminal,
+            stages, numbers(args.rates, "--rates"), spent, unit=unit, **terminal
         )
     if args.probabilities is not None:
         if args.durations is not None or args.days_to_close is None:
             raise CLIError(
                 "--probabilities needs --days-to-close (days from entering each stage to close)"
             )
+        to_close, unit = durations(args.days_to_close, "--days-to-close")
         return StageModel(
             stages=stages,
             win_probabilities=numbers(args.probabilities, "--probabilities"),
-            days_to_close=numbers(args.days_to_close, "--days-to-close"),
+            days_to_close=to_close,
+            unit=unit,
             **terminal,
         )
     raise CLIError("--stages needs --rates and --durations, --probabilities, or --history FILE")
@@ -127,6 +157,10 @@ def _add_funnel(sub: Any) -> None:
             (
                 "deals.csv --stages prospect,bid,negotiation --rates 0.5,0.8,0.9 "
                 "--durations 60,30,30 --by-stage"
+            ),
+            (
+                "deals.csv --stages prospect,bid,negotiation --rates 0.5,0.8,0.9 "
+                "--durations 2M,1M,1M"
             ),
             "deals.csv --stages prospect,bid,negotiation --history log.csv --as-of 2025-01-01",
         ],

@@ -33,7 +33,14 @@ from crmcore._frames import check_choice, check_scalar, require_columns, show
 from crmcore._periods import canonical_period
 from crmcore.errors import ConfigError, InputTypeError
 from crmcore.money import from_minor_units
-from crmcore.pipeline._dates import MAX_HORIZON, US_PER_DAY, check_horizon, period_grid
+from crmcore.pipeline._dates import (
+    MAX_HORIZON,
+    US_PER_DAY,
+    add_months,
+    check_horizon,
+    period_grid,
+    timestamp_micros,
+)
 from crmcore.pipeline._deals import Deals, parse_deals
 from crmcore.pipeline._landing import Landing, landing_rules
 from crmcore.pipeline.stages import StageModel
@@ -210,8 +217,9 @@ class _Plan:
     """Everything a draw needs, deals in draw order: random landing times first, then fixed.
 
     Deals are taken in opportunity-id order, so the row order of the input never changes the
-    result. ``scale`` turns a standard exponential or gamma variate into days for each
-    random-timing deal; with ``duration="stages"``, ``stage_means`` holds the mean stay in
+    result. ``scale`` turns a standard exponential or gamma variate into the model's unit for
+    each random-timing deal (``to_days`` then maps months onto the calendar); with
+    ``duration="stages"``, ``stage_means`` holds the mean stay in
     each stage still ahead of each of them. ``fixed_days`` are the landing times (days from
     ``as_of``) of the others.
     """
@@ -224,6 +232,15 @@ class _Plan:
     fixed_days: FloatArray
     duration: str
     shape: float
+    months_from: pd.Timestamp | None = None
+
+    def to_days(self, t: FloatArray) -> FloatArray:
+        """Drawn times in the model's unit as days after ``as_of`` (months: on the calendar)."""
+        if self.months_from is None:
+            return t
+        start = timestamp_micros(self.months_from, arg="as_of")
+        days: FloatArray = (add_months(self.months_from, t) - start) / US_PER_DAY
+        return days
 
 
 def _plan(
@@ -232,9 +249,14 @@ def _plan(
     codes, prob = deals.weighted().codes, deals.weighted().probability
     amounts = np.asarray(from_minor_units(deals.money.cents, decimals), dtype=np.float64)
     mean_days = np.asarray([*model.days_to_close, 0.0, 0.0], dtype=np.float64)[codes]
+    months_from = rules.as_of if model.unit == "M" else None
     own_days = (rules.own_us - rules.as_of_us) / US_PER_DAY
     fixed_t = np.where(rules.has_own & ~rules.late, own_days, 0.0)
-    fixed_t = np.where(~rules.has_own & (duration == "fixed"), mean_days, fixed_t)
+    if duration == "fixed":
+        stage_t = mean_days
+        if months_from is not None:
+            stage_t = (add_months(months_from, mean_days) - rules.as_of_us) / US_PER_DAY
+        fixed_t = np.where(~rules.has_own, stage_t, fixed_t)
     random_t = deals.is_open & ~rules.has_own & (duration != "fixed")
     included = (prob > 0) & (amounts > 0) & ~rules.won_before
     by_id = deals.order()
@@ -262,6 +284,7 @@ def _plan(
         fixed_days=fixed_t[order[n_rand:]],
         duration=duration,
         shape=shape,
+        months_from=months_from,
     )
 
 
@@ -370,7 +393,7 @@ def _draw_chunk(
     period[:, plan.n_rand :] = fixed_period
     if plan.n_rand:
         t *= plan.scale
-        period[:, : plan.n_rand] = grid.periods_of(t)
+        period[:, : plan.n_rand] = grid.periods_of(plan.to_days(t))
     n_periods = int(period.max()) + 1
     period += (np.arange(k) * n_periods)[:, None]
     weights = np.where(u < plan.probs, plan.amounts, 0.0)
@@ -456,6 +479,12 @@ def simulate_pipeline(
       :func:`~crmcore.pipeline.close_schedule`);
     * a won deal without a close date lands on ``as_of``; a won deal closed before the
       ``as_of`` period is history and is left out, as in ``close_schedule``.
+
+    With a model in calendar months (``unit="M"``), ``t_j`` is drawn the same way in months
+    (a continuous duration with the model's means in months) and mapped through the calendar:
+    ``as_of`` + the whole months of ``t_j`` as calendar months (the same day of the month, or
+    the month's last day), plus the fraction of the next month's days. So ``"fixed"`` lands
+    exactly where :func:`~crmcore.pipeline.close_schedule` does.
 
     Amounts are rounded to the minor unit first, as in
     :func:`~crmcore.pipeline.weighted_pipeline`. Over many draws the mean total tends to the

@@ -171,7 +171,7 @@ def _place(
     source = source.astype(np.int64)
     source[rules.late] = _AS_OF
     landing = np.where(
-        rules.has_own, rules.own_us, stage_landing(model, deals.weighted().codes, rules.as_of_us)
+        rules.has_own, rules.own_us, stage_landing(model, deals.weighted().codes, rules.as_of)
     )
     landing[source == _AS_OF] = rules.as_of_us
     scheduled = ~deals.is_lost & ~rules.won_before
