@@ -41,7 +41,7 @@ from crmcore.pipeline._dates import (
     period_grid,
     timestamp_micros,
 )
-from crmcore.pipeline._deals import Deals, parse_deals
+from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, per_stage
 from crmcore.pipeline._landing import Landing, landing_rules
 from crmcore.pipeline.stages import StageModel
 
@@ -217,11 +217,11 @@ class _Plan:
     """Everything a draw needs, deals in draw order: random landing times first, then fixed.
 
     Deals are taken in opportunity-id order, so the row order of the input never changes the
-    result. ``scale`` turns a standard exponential or gamma variate into the model's unit for
-    each random-timing deal (``to_days`` then maps months onto the calendar); with
-    ``duration="stages"``, ``stage_means`` holds the mean stay in
-    each stage still ahead of each of them. ``fixed_days`` are the landing times (days from
-    ``as_of``) of the others.
+    result. ``scale`` turns a standard exponential or gamma variate into the unit of each
+    random-timing deal's model; with ``duration="stages"``, ``stage_means`` holds the mean
+    stay in each stage still ahead of each of them. ``months`` marks the random-timing deals
+    whose model counts calendar months (``to_days`` maps them onto the calendar from
+    ``as_of``). ``fixed_days`` are the landing times (days from ``as_of``) of the others.
     """
 
     amounts: FloatArray
@@ -232,30 +232,35 @@ class _Plan:
     fixed_days: FloatArray
     duration: str
     shape: float
-    months_from: pd.Timestamp | None = None
+    as_of: pd.Timestamp
+    months: npt.NDArray[np.bool_]
 
     def to_days(self, t: FloatArray) -> FloatArray:
-        """Drawn times in the model's unit as days after ``as_of`` (months: on the calendar)."""
-        if self.months_from is None:
+        """Drawn times (draw, deal) in each model's unit as days after ``as_of``."""
+        if not self.months.any():
             return t
-        start = timestamp_micros(self.months_from, arg="as_of")
-        days: FloatArray = (add_months(self.months_from, t) - start) / US_PER_DAY
-        return days
+        t[:, self.months] = _month_days(self.as_of, t[:, self.months])
+        return t
 
 
-def _plan(
-    deals: Deals, rules: Landing, model: StageModel, *, duration: str, shape: float, decimals: int
-) -> _Plan:
-    codes, prob = deals.weighted().codes, deals.weighted().probability
+def _month_days(as_of: pd.Timestamp, months: FloatArray) -> FloatArray:
+    """Days from ``as_of`` to ``as_of`` + ``months`` calendar months."""
+    start = timestamp_micros(as_of, arg="as_of")
+    days: FloatArray = (add_months(as_of, months) - start) / US_PER_DAY
+    return days
+
+
+def _plan(deals: Deals, rules: Landing, *, duration: str, shape: float, decimals: int) -> _Plan:
+    weights, models = deals.weighted(), deals.models
+    codes, proc, prob = weights.codes, weights.process, weights.probability
     amounts = np.asarray(from_minor_units(deals.money.cents, decimals), dtype=np.float64)
-    mean_days = np.asarray([*model.days_to_close, 0.0, 0.0], dtype=np.float64)[codes]
-    months_from = rules.as_of if model.unit == "M" else None
+    mean_t = per_stage(models, [[*m.days_to_close, 0.0, 0.0] for m in models])[proc, codes]
+    in_months = np.asarray([m.unit == "M" for m in models], dtype=bool)[proc]
     own_days = (rules.own_us - rules.as_of_us) / US_PER_DAY
     fixed_t = np.where(rules.has_own & ~rules.late, own_days, 0.0)
     if duration == "fixed":
-        stage_t = mean_days
-        if months_from is not None:
-            stage_t = (add_months(months_from, mean_days) - rules.as_of_us) / US_PER_DAY
+        stage_t = mean_t.copy()
+        stage_t[in_months] = _month_days(rules.as_of, mean_t[in_months])
         fixed_t = np.where(~rules.has_own, stage_t, fixed_t)
     random_t = deals.is_open & ~rules.has_own & (duration != "fixed")
     included = (prob > 0) & (amounts > 0) & ~rules.won_before
@@ -265,14 +270,14 @@ def _plan(
     order = np.concatenate([ordered[random_first], ordered[~random_first]])
     n_rand = int(random_first.sum())
     rand = order[:n_rand]
-    scale = mean_days[rand] / (shape if duration == "gamma" else 1.0)
+    scale = mean_t[rand] / (shape if duration == "gamma" else 1.0)
     stage_means = None
     if duration == "stages":
         # Mean stay in each stage still ahead of each random-timing deal (0 for stages behind).
+        width = max(len(m.stages) for m in models)
+        stays = per_stage(models, [m.stage_durations for m in models])[:, :width]
         stage_means = np.where(
-            np.arange(len(model.stages))[:, None] >= codes[rand][None, :],
-            np.asarray(model.stage_durations, dtype=np.float64)[:, None],
-            0.0,
+            np.arange(width)[:, None] >= codes[rand][None, :], stays[proc[rand]].T, 0.0
         )
         scale = np.ones(n_rand)
     return _Plan(
@@ -284,7 +289,8 @@ def _plan(
         fixed_days=fixed_t[order[n_rand:]],
         duration=duration,
         shape=shape,
-        months_from=months_from,
+        as_of=rules.as_of,
+        months=in_months[rand],
     )
 
 
@@ -444,7 +450,7 @@ def _summarise(
 @renamed_parameters(freq="period")
 def simulate_pipeline(
     opportunities: pd.DataFrame,
-    model: StageModel,
+    model: ModelArg,
     *,
     as_of: object,
     n_draws: int = 10_000,
@@ -454,6 +460,7 @@ def simulate_pipeline(
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
+    process: str = "process",
     close_date: str | None = None,
     duration: Duration = "exponential",
     shape: float = 2.0,
@@ -497,7 +504,9 @@ def simulate_pipeline(
         One row per deal: id, stage (a model stage, ``model.won`` or ``model.lost``), amount
         and optionally a close date (NaT: none).
     model
-        The stage model giving win probabilities and days to close.
+        The stage model giving win probabilities and times to close; or a mapping from each
+        sales process to its stage model, the ``process`` column saying which one each deal
+        follows (models in days and in months may be mixed).
     as_of
         Forecast date (required); periods start with the one holding it.
     n_draws
@@ -517,6 +526,9 @@ def simulate_pipeline(
         per-draw table to ``n_draws * (horizon + 1)`` floats.
     opportunity, stage, amount, close_date
         Column names; ``close_date=None`` means no own close dates.
+    process
+        With a mapping of models: the column of each deal's sales process (see
+        :func:`~crmcore.pipeline.weighted_pipeline`).
     duration
         ``"exponential"`` (default), ``"gamma"``, ``"stages"`` or ``"fixed"``.
     shape
@@ -576,9 +588,13 @@ def simulate_pipeline(
     Percentiles(mean=546825.0, p10=200000.0, p50=450000.0, p90=950000.0)
     """
     require_columns(opportunities, [], arg="opportunities")
-    if not isinstance(model, StageModel):
-        raise InputTypeError(f"model must be a StageModel, got {type(model).__name__}")
+    if not isinstance(model, StageModel | Mapping):
+        raise InputTypeError(
+            f"model must be a StageModel or a mapping process -> StageModel, got "
+            f"{type(model).__name__}"
+        )
     columns = [opportunity, stage, amount] + ([] if close_date is None else [close_date])
+    columns += [] if isinstance(model, StageModel) else [process]
     require_columns(opportunities, columns, arg="opportunities")
     _check_options(n_draws, chunk_size, duration, shape, progress)
     code = canonical_period(period)
@@ -592,6 +608,7 @@ def simulate_pipeline(
         opportunity=opportunity,
         stage=stage,
         amount=amount,
+        process=process,
         close_date=close_date,
         currency=currency,
         rates=rates,
@@ -599,7 +616,7 @@ def simulate_pipeline(
         decimals=decimals,
     )
     rules = landing_rules(deals, as_of=as_of, period=code, close_date=close_date)
-    plan = _plan(deals, rules, model, duration=duration, shape=float(shape), decimals=decimals)
+    plan = _plan(deals, rules, duration=duration, shape=float(shape), decimals=decimals)
     grid = _Grid(rules, code, horizon, int(n_draws))
     fixed_period = grid.periods_of(plan.fixed_days.copy())
     m = len(plan.amounts)
