@@ -430,3 +430,42 @@ def test_millions_of_leads_take_no_per_row_python() -> None:
     scores = score_leads(model, leads).to_numpy()
     assert scores[:2].tolist() == pytest.approx([0.75, 0.5])
     assert np.array_equal(scores[::2], np.full(1_000_000, scores[0]))
+
+
+# --- the seeded lead history ----------------------------------------------------------------
+
+
+def test_lead_history_is_seeded_and_scores_out_of_sample() -> None:
+    from crmcore.datasets import lead_history
+
+    leads = lead_history(6_000, seed=2)
+    pd.testing.assert_frame_equal(leads, lead_history(6_000, seed=2))
+    assert not leads.equals(lead_history(6_000, seed=3))
+    assert set(leads["status"]) == {"won", "lost", "open"}
+    assert leads["industry"].isna().any()
+    closed = leads[leads["status"] != "open"]
+    train = closed[closed["created_at"] < "2024-07-01"]
+    test = closed[closed["created_at"] >= "2024-07-01"]
+    features = ["source", "country", "size", "industry"]
+    model = fit_lead_scoring(train, features=features, team="team")
+    table = lead_score_calibration(model, test, n_bins=5)
+    # The attributes carry a signal: the top fifth wins far more often than the bottom one,
+    # and each fifth's observed rate is near its predicted one.
+    assert table["observed"].iloc[-1] - table["observed"].iloc[0] > 0.3
+    assert (table["observed"] - table["predicted"]).abs().max() < 0.08
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n_leads": 0}, "n_leads"),
+        ({"n_teams": 27}, "n_teams"),
+        ({"open_share": 1.5}, "open_share"),
+        ({"start": "2025-01-01", "end": "2024-01-01"}, "end"),
+    ],
+)
+def test_lead_history_bad_arguments(kwargs: dict[str, Any], match: str) -> None:
+    from crmcore.datasets import lead_history
+
+    with pytest.raises(ConfigError, match=match):
+        lead_history(**kwargs)
