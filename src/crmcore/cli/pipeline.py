@@ -1,22 +1,41 @@
-"""Pipeline commands: ``funnel`` (weighted pipeline) and ``forecast`` (landing schedule)."""
+"""Pipeline commands: ``funnel`` (weighted pipeline), ``forecast`` (landing schedule), ``leads``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
 
-from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table, write_config
+from crmcore.cli._io import (
+    EXIT_OK,
+    CLIError,
+    config_from_file,
+    emit,
+    first_line,
+    read_json,
+    read_table,
+    write_config,
+)
 from crmcore.cli._options import add_command, add_out, fx, numbers, split
+from crmcore.errors import ConfigError
 from crmcore.pipeline import (
+    LeadScoring,
     StageModel,
     close_schedule,
     estimate_stage_model,
+    explain_leads,
+    fit_lead_scoring,
+    lead_score_calibration,
     pipeline_by_stage,
+    score_leads,
     simulate_pipeline,
     weighted_pipeline,
 )
+
+Models = StageModel | dict[str, StageModel]
 
 
 def durations(text: str, option: str) -> tuple[list[float], str]:
@@ -44,9 +63,10 @@ def durations(text: str, option: str) -> tuple[list[float], str]:
 
 
 def add_parser(sub: Any) -> None:
-    """Add the ``funnel`` and ``forecast`` commands to ``sub``."""
+    """Add the ``funnel``, ``forecast`` and ``leads`` commands to ``sub``."""
     _add_funnel(sub)
     _add_forecast(sub)
+    _add_leads(sub)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -77,7 +97,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--smoothing", type=float, default=0.0, help="history: Laplace pseudo-count (0)"
     )
-    group.add_argument("--model", metavar="FILE", help="a StageModel JSON file (to_dict form)")
+    group.add_argument(
+        "--model",
+        metavar="FILE",
+        help="a StageModel JSON file (to_dict form), or an object mapping each sales process "
+        "to one (with --process)",
+    )
     group.add_argument(
         "--save-model", metavar="FILE", help="also write the stage model used as JSON"
     )
@@ -89,6 +114,50 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     cols.add_argument("--stage", default="stage", help="stage column (stage)")
     cols.add_argument("--amount", default="amount", help="amount column (amount)")
+    cols.add_argument(
+        "--process",
+        metavar="COLUMN",
+        help="sales process column; --model then maps each process to its stage model",
+    )
+
+
+def _process_models(path: str) -> dict[str, StageModel]:
+    """Read ``{process: StageModel dict}`` from a JSON file (for ``--process``)."""
+    data = read_json(path, "stage models")
+    if not isinstance(data, dict) or not data or "stages" in data:
+        raise CLIError(
+            f"stage models {path} must hold a JSON object mapping each sales process to a stage "
+            'model, e.g. {"quick": {"stages": [...], ...}, "enterprise": {...}}'
+        )
+    out: dict[str, StageModel] = {}
+    for name, value in data.items():
+        if not isinstance(value, dict):
+            raise CLIError(f"stage models {path}: process {name!r} must map to a JSON object")
+        try:
+            out[name] = StageModel.from_dict(value)
+        except (TypeError, ConfigError) as exc:
+            raise ConfigError(f"stage models {path}, process {name!r}: {first_line(exc)}") from None
+    return out
+
+
+def _save_models(models: Models, path: str | None) -> None:
+    if isinstance(models, StageModel) or path is None:
+        write_config(models, path)
+        return
+    text = json.dumps({k: m.to_dict() for k, m in models.items()}, indent=2) + "\n"
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CLIError(f"could not write {path}: {first_line(exc)}") from None
+
+
+def _models(args: argparse.Namespace) -> Models:
+    """Return the stage model, or with --process the per-process models of --model FILE."""
+    if args.process is None:
+        return _stage_model(args)
+    if args.model is None:
+        raise CLIError("--process needs --model FILE mapping each sales process to its model")
+    return _process_models(args.model)
 
 
 def _stage_model(args: argparse.Namespace) -> StageModel:
@@ -178,20 +247,25 @@ def _add_funnel(sub: Any) -> None:
 
 def _run_funnel(args: argparse.Namespace, stream: TextIO) -> int:
     deals = read_table(args.file)
-    model = _stage_model(args)
-    write_config(model, args.save_model)
-    func = pipeline_by_stage if args.by_stage else weighted_pipeline
-    result = func(
-        deals,
-        model,
-        opportunity=args.opportunity,
-        stage=args.stage,
-        amount=args.amount,
-        currency=args.currency,
-        rates=fx(args.fx),
-        reporting_currency=args.reporting_currency,
-        decimals=args.decimals,
-    )
+    model = _models(args)
+    _save_models(model, args.save_model)
+    options: dict[str, Any] = {
+        "opportunity": args.opportunity,
+        "stage": args.stage,
+        "amount": args.amount,
+        "currency": args.currency,
+        "rates": fx(args.fx),
+        "reporting_currency": args.reporting_currency,
+        "decimals": args.decimals,
+    }
+    if args.by_stage:
+        if not isinstance(model, StageModel):
+            raise CLIError("--by-stage needs one stage model; stages differ between processes")
+        result = pipeline_by_stage(deals, model, **options)
+    else:
+        if args.process is not None:
+            options["process"] = args.process
+        result = weighted_pipeline(deals, model, **options)
     emit(result, args.out, stream)
     return EXIT_OK
 
@@ -241,14 +315,16 @@ def _add_forecast(sub: Any) -> None:
 
 def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
     deals = read_table(args.file)
-    model = _stage_model(args)
-    write_config(model, args.save_model)
+    model = _models(args)
+    _save_models(model, args.save_model)
     columns = {
         "opportunity": args.opportunity,
         "stage": args.stage,
         "amount": args.amount,
         "close_date": args.close_date,
     }
+    if args.process is not None:
+        columns["process"] = args.process
     result = close_schedule(
         deals, model, as_of=args.as_of, period=args.freq, overdue=args.overdue, **columns
     ).table
@@ -269,4 +345,98 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
             result[col] = result[col].astype(np.int64)
         result.index.name = "period"
     emit(result, args.out, stream)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------------------
+# leads
+
+
+def _add_leads(sub: Any) -> None:
+    leads = add_command(
+        sub,
+        "leads",
+        _run_leads,
+        help="predictive lead scoring: P(win) per lead from won and lost deals' attributes",
+        description="Learn, per sales team, how often deals with each attribute value were won "
+        "and lost (naive Bayes, as Odoo's predictive lead scoring), then score leads. Without "
+        "--score or --calibration, print the learned frequency table.",
+        examples=[
+            "closed.csv --features source,country,size --team team --score open.csv",
+            "closed.csv --features source,size --calibration later.csv --bins 10",
+            "--model scoring.json --score open.csv --explain",
+        ],
+    )
+    leads.add_argument("history", nargs="?", help="closed deals (won and lost), .csv or .parquet")
+    leads.add_argument("--features", metavar="A,B,C", help="attribute columns to learn from")
+    leads.add_argument("--team", metavar="COLUMN", help="sales team column (none)")
+    leads.add_argument("--status", default="status", help="status column (status)")
+    leads.add_argument("--won", default="won", help="won status value (won)")
+    leads.add_argument("--lost", default="lost", help="lost status value (lost)")
+    leads.add_argument(
+        "--closed-only",
+        action="store_true",
+        help="leave out history rows that are neither won nor lost (and say how many)",
+    )
+    leads.add_argument(
+        "--smoothing", type=float, default=0.1, help="added to every count (0.1, as Odoo)"
+    )
+    leads.add_argument("--model", metavar="FILE", help="a LeadScoring JSON file instead of fitting")
+    leads.add_argument("--save-model", metavar="FILE", help="also write the model as JSON")
+    leads.add_argument("--score", metavar="FILE", help="leads to score")
+    leads.add_argument("--explain", action="store_true", help="with --score: log-odds per feature")
+    leads.add_argument("--calibration", metavar="FILE", help="closed deals to check the scores on")
+    leads.add_argument("--bins", type=int, default=10, help="calibration bins (10: deciles)")
+    leads.add_argument(
+        "--opportunity", default="opportunity_id", help="id column of scored leads, if present"
+    )
+    add_out(leads)
+
+
+def _lead_model(args: argparse.Namespace, stream: TextIO) -> LeadScoring:
+    if args.model is not None:
+        model: LeadScoring = config_from_file(LeadScoring, args.model, "lead scoring model")
+        return model
+    if args.history is None or args.features is None:
+        raise CLIError("give the closed deals and --features A,B (or --model FILE)")
+    history = read_table(args.history)
+    if args.closed_only and args.status in history.columns:
+        closed = history[args.status].isin([args.won, args.lost])
+        if not closed.all():
+            print(f"left out {int((~closed).sum())} deals neither won nor lost", file=stream)
+        history = history[closed]
+    return fit_lead_scoring(
+        history,
+        features=split(args.features),
+        status=args.status,
+        won=args.won,
+        lost=args.lost,
+        team=args.team,
+        smoothing=args.smoothing,
+    )
+
+
+def _run_leads(args: argparse.Namespace, stream: TextIO) -> int:
+    model = _lead_model(args, stream)
+    write_config(model, args.save_model)
+    if args.score is not None and args.calibration is not None:
+        raise CLIError("give --score or --calibration, not both")
+    if args.score is not None:
+        leads = read_table(args.score)
+        if args.opportunity in leads.columns:
+            leads = leads.set_index(args.opportunity)
+        result: Any = (explain_leads if args.explain else score_leads)(model, leads)
+        emit(result.to_frame() if not args.explain else result, args.out, stream)
+    elif args.calibration is not None:
+        table = lead_score_calibration(
+            model,
+            read_table(args.calibration),
+            status=args.status,
+            won=args.won,
+            lost=args.lost,
+            n_bins=args.bins,
+        )
+        emit(table, args.out, stream)
+    else:
+        emit(model.frequency_table(), args.out, stream)
     return EXIT_OK
