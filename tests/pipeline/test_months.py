@@ -9,7 +9,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from crmcore.errors import ConfigError
-from crmcore.pipeline import StageModel, close_schedule, landing_dates, simulate_pipeline
+from crmcore.pipeline import (
+    StageModel,
+    close_schedule,
+    landing_dates,
+    simulate_pipeline,
+    weighted_pipeline,
+)
 from helpers import call_unmutated
 
 STAGES = ["prospect", "bid", "negotiation"]
@@ -174,3 +180,24 @@ def test_landing_is_monotone_and_between_whole_months(
         whole = int(np.floor(months))
         assert stamp + pd.DateOffset(months=whole) <= landed
         assert landed <= stamp + pd.DateOffset(months=whole + 1)
+
+
+def test_stage_history_refuses_a_month_model() -> None:
+    from crmcore.datasets import stage_history
+
+    with pytest.raises(ConfigError, match="unit='D'"):
+        stage_history(10, MONTHS)
+
+
+def test_dask_weighted_pipeline_with_processes() -> None:
+    dd = pytest.importorskip("dask.dataframe")
+    quick = StageModel.from_conversion_rates(["quote"], [0.3], [7])
+    frame = deals().assign(process=["enterprise", "quick", "enterprise"])
+    frame.loc[1, "stage"] = "quote"
+    models = {"enterprise": MONTHS, "quick": quick}
+    lazy = weighted_pipeline(dd.from_pandas(frame, npartitions=2), models)
+    got = lazy.compute().sort_index()
+    want = weighted_pipeline(frame, models)
+    # Dask holds text in its own string dtype; the values are what must agree.
+    pd.testing.assert_frame_equal(got, want, check_index_type=False, check_dtype=False)
+    assert got["process"].tolist() == ["enterprise", "quick", "enterprise"]

@@ -99,6 +99,13 @@ def stage_history(
         model = _brief_model()
     if not isinstance(model, StageModel):
         raise InputTypeError(f"model must be a StageModel, got {type(model).__name__}")
+    if model.unit != "D":
+        raise ConfigError(
+            f"model counts its stays in {model.unit!r} (calendar months); stage_history draws "
+            "stays in days: give a model with unit='D'",
+            column="model",
+            value=model.unit,
+        )
     first = pd.Timestamp(start)
     snapshot = pd.Timestamp(end)
     window = (snapshot - first) / pd.Timedelta(days=1)
