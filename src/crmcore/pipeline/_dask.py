@@ -30,7 +30,7 @@ def weighted_pipeline(
     opportunity: str,
     stage: str,
     amount: str,
-    process: str,
+    process: str = "process",
     currency: str | None,
     rates: Mapping[Any, float] | None,
     reporting_currency: Any,
