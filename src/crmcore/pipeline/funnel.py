@@ -129,13 +129,14 @@ def weighted_pipeline(
     >>> quick = StageModel.from_conversion_rates(["quote"], [0.3], [7])
     >>> deals["process"] = ["enterprise", "enterprise", "enterprise", "quick"]
     >>> deals.loc[3, "stage"] = "quote"
-    >>> weighted_pipeline(deals, {"enterprise": model, "quick": quick})
-                          stage     process    amount  win_probability  expected_amount
+    >>> weighted_pipeline(deals, {"enterprise": model, "quick": quick})[
+    ...     ["stage", "process", "win_probability", "expected_amount"]]
+                          stage     process  win_probability  expected_amount
     opportunity_id
-    1                  prospect  enterprise  500000.0             0.36         180000.0
-    2                       bid  enterprise  250000.0             0.72         180000.0
-    3               negotiation  enterprise  200000.0             0.90         180000.0
-    4                     quote       quick   90000.0             0.30          27000.0
+    1                  prospect  enterprise             0.36         180000.0
+    2                       bid  enterprise             0.72         180000.0
+    3               negotiation  enterprise             0.90         180000.0
+    4                     quote       quick             0.30          27000.0
     """
     if is_dask(opportunities):
         from crmcore.pipeline import _dask
