@@ -106,3 +106,69 @@ def snapshot_pairs(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     start["close_date"] = pd.to_datetime(start["close_date"])
     end["close_date"] = pd.to_datetime(end["close_date"])
     return start, end
+
+
+@st.composite
+def lead_histories(draw: st.DrawFn) -> tuple[pd.DataFrame, float]:
+    """Closed deals of teams a, b, c (some without a team) with two features, and a smoothing.
+
+    ``source`` is text (x, y, z or missing), ``size`` an integer (1, 2, 3 or missing); the
+    smoothing is 0.1 (Odoo's), 1 or another value in (0, 2]. Index labels are text ids.
+    """
+    n = draw(st.integers(1, 30))
+    team = draw(st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n))
+    source = draw(st.lists(st.sampled_from(["x", "y", "z", None]), min_size=n, max_size=n))
+    size = draw(st.lists(st.sampled_from([1, 2, 3, None]), min_size=n, max_size=n))
+    status = draw(st.lists(st.sampled_from(["won", "lost"]), min_size=n, max_size=n))
+    smoothing = draw(st.sampled_from([0.1, 1.0]) | st.floats(0.01, 2.0))
+    frame = pd.DataFrame(
+        {
+            "team": pd.Series(team, dtype=object),
+            "source": pd.Series(source, dtype=object),
+            "size": pd.Series(size, dtype="Int64"),
+            "status": status,
+        },
+        index=[f"d{i}" for i in range(n)],
+    )
+    return frame, smoothing
+
+
+@st.composite
+def process_pipelines(
+    draw: st.DrawFn, *, sure: bool = False
+) -> tuple[dict[str, StageModel], pd.DataFrame]:
+    """Two or three sales processes, each with its own model (days or months), and their deals.
+
+    The models share stage names (``prospect`` may mean different odds in each process). With
+    ``sure`` every step rate is 0 or 1, so a simulation is deterministic. Deals carry a
+    ``process`` column; ids are unique over all processes and rows are shuffled.
+    """
+    n = draw(st.integers(2, 3))
+    models: dict[str, StageModel] = {}
+    for name in ("short", "enterprise", "project")[:n]:
+        base = draw(stage_models())
+        rates = (
+            draw(
+                st.lists(
+                    st.sampled_from([0.0, 1.0]),
+                    min_size=len(base.stages),
+                    max_size=len(base.stages),
+                )
+            )
+            if sure
+            else list(base.conversion_rates)
+        )
+        unit = draw(st.sampled_from(["D", "M"]))
+        durations = [d if unit == "D" else d / 30.0 for d in base.stage_durations]
+        models[name] = StageModel.from_conversion_rates(base.stages, rates, durations, unit=unit)
+    parts = []
+    for name, model in models.items():
+        part = draw(deal_frames(model, min_rows=0, max_rows=12))
+        parts.append(part.assign(process=name))
+    frame = pd.concat(parts, ignore_index=True)
+    ids = draw(st.permutations(list(range(1, len(frame) + 1))))
+    frame["opportunity_id"] = np.asarray(ids, dtype=np.int64)
+    if frame.empty:
+        frame = draw(deal_frames(models["short"], min_rows=1, max_rows=3)).assign(process="short")
+    order = draw(st.permutations(list(range(len(frame)))))
+    return models, frame.iloc[list(order)].reset_index(drop=True)

@@ -318,6 +318,15 @@ CASES: dict[Callable[..., Any], Case] = {
     pipeline.estimate_stage_model: Case(
         lambda: _a(_history(), stages=["prospect", "bid", "negotiation"]), {0: HIST}
     ),
+    pipeline.fit_lead_scoring: Case(
+        lambda: _a(
+            datasets.lead_history(60, open_share=0.0, seed=3),
+            features=["source", "size"],
+            team="team",
+        ),
+        {0: ["status", "source", "size", "team"]},
+        nulls_ok=("source", "size", "team"),  # documented: missing values are not counted
+    ),
     pipeline.forecast_rollup: Case(
         lambda: _a(_opps()), {0: ["forecast_category", "amount", "opportunity_id"]}
     ),

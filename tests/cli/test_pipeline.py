@@ -155,3 +155,150 @@ def test_forecast_horizon_must_be_a_positive_number(files: dict[str, Path]) -> N
                  "--horizon", "0")  # fmt: skip
     assert result.returncode == 2
     assert "--horizon: '0': the horizon is at least 1 period" in result.stderr
+
+
+# --- durations in calendar months (issue 13) --------------------------------------------------
+
+
+def test_durations_in_months_land_on_calendar_months(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    from crmcore.pipeline import StageModel, close_schedule
+
+    months = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", "2M,1M,1M"]
+    written = cli_frame(tmp_path, "forecast", str(files["opps"]), "--as-of", "2025-01-31", *months)
+    model = StageModel.from_conversion_rates(
+        STAGES.split(","), [0.5, 0.8, 0.9], [2, 1, 1], unit="M"
+    )
+    expected = close_schedule(csv(files["opps"]), model, as_of="2025-01-31", period="MS").table
+    assert_same(written, expected)
+
+
+def test_durations_accept_days_with_or_without_unit(files: dict[str, Path]) -> None:
+    status, plain = cli("funnel", str(files["opps"]), *RATES)
+    assert status == 0
+    with_unit = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", "60D,30d,30D"]
+    assert cli("funnel", str(files["opps"]), *with_unit) == (0, plain)
+    status, by_months = cli(
+        "funnel", str(files["opps"]), "--stages", STAGES, "--probabilities", "0.36,0.72,0.9",
+        "--days-to-close", "4M,2M,1M",
+    )  # fmt: skip
+    assert status == 0
+    assert by_months == plain  # the weights do not depend on the unit
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("2M,30,30", "mixes days and months"), ("2Y,1,1", "not a duration"), ("M,1,1", "not a")],
+)
+def test_bad_durations_are_one_line_errors(
+    files: dict[str, Path], value: str, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--stages", STAGES, "--rates", "0.5,0.8,0.9", "--durations", value]
+    status, _ = cli("funnel", str(files["opps"]), *args)
+    assert status != 0
+    err = capsys.readouterr().err
+    assert message in err
+    assert "--durations" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+# --- several sales processes (issue 13) -------------------------------------------------------
+
+
+def test_process_column_with_a_model_per_process(tmp_path: Path) -> None:
+    from crmcore.pipeline import StageModel, close_schedule, weighted_pipeline
+
+    models = {
+        "enterprise": StageModel.from_conversion_rates(
+            ["prospect", "bid"], [0.5, 0.8], [2, 1], unit="M"
+        ),
+        "quick": StageModel.from_conversion_rates(["prospect", "quote"], [0.5, 0.6], [7, 7]),
+    }
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3, 4],
+            "kind": ["enterprise", "enterprise", "quick", "quick"],
+            "stage": ["prospect", "bid", "prospect", "quote"],
+            "amount": [100.0, 200.0, 300.0, 400.0],
+        }
+    )
+    path = tmp_path / "deals.csv"
+    deals.to_csv(path, index=False)
+    model_file = tmp_path / "models.json"
+    model_file.write_text(json.dumps({k: m.to_dict() for k, m in models.items()}))
+    weighed = cli_frame(
+        tmp_path, "funnel", str(path), "--process", "kind", "--model", str(model_file)
+    )
+    assert_same(weighed, weighted_pipeline(deals, models, process="kind"))
+    saved = tmp_path / "saved.json"
+    scheduled = cli_frame(
+        tmp_path, "forecast", str(path), "--as-of", "2025-01-31", "--process", "kind",
+        "--model", str(model_file), "--save-model", str(saved),
+    )  # fmt: skip
+    expected = close_schedule(deals, models, process="kind", as_of="2025-01-31", period="MS")
+    assert_same(scheduled, expected.table)
+    assert json.loads(saved.read_text()) == json.loads(model_file.read_text())
+
+
+def test_process_needs_a_mapping_file(files: dict[str, Path], tmp_path: Path) -> None:
+    from crmcore.pipeline import StageModel
+
+    single = tmp_path / "one.json"
+    single.write_text(json.dumps(StageModel.from_conversion_rates(["a"], [1.0], [1]).to_dict()))
+    assert cli("funnel", str(files["opps"]), "--process", "kind")[0] != 0
+    assert cli("funnel", str(files["opps"]), "--process", "kind", "--model", str(single))[0] != 0
+
+
+# --- leads (issue 13) -------------------------------------------------------------------------
+
+
+def test_leads_fit_score_explain_and_calibrate(tmp_path: Path) -> None:
+    from crmcore.datasets import lead_history
+    from crmcore.pipeline import (
+        LeadScoring,
+        explain_leads,
+        fit_lead_scoring,
+        lead_score_calibration,
+        score_leads,
+    )
+
+    leads = lead_history(600, seed=5)
+    closed = leads[leads["status"] != "open"]
+    open_leads = leads[leads["status"] == "open"]
+    paths = {name: tmp_path / f"{name}.csv" for name in ("all", "closed", "open")}
+    leads.to_csv(paths["all"], index=False)
+    closed.to_csv(paths["closed"], index=False)
+    open_leads.to_csv(paths["open"], index=False)
+    fit = ["--features", "source,size,industry", "--team", "team"]
+    model = fit_lead_scoring(
+        csv(paths["closed"]), features=["source", "size", "industry"], team="team"
+    )
+    saved = tmp_path / "scoring.json"
+    table = cli_frame(tmp_path, "leads", str(paths["closed"]), *fit, "--save-model", str(saved))
+    assert len(table) == len(model.frequencies)
+    assert LeadScoring.from_dict(json.loads(saved.read_text())) == model
+    scored = cli_frame(tmp_path, "leads", "--model", str(saved), "--score", str(paths["open"]))
+    want = score_leads(model, csv(paths["open"]).set_index("opportunity_id"))
+    assert_same(scored, want.to_frame())
+    explained = cli_frame(
+        tmp_path, "leads", "--model", str(saved), "--score", str(paths["open"]), "--explain"
+    )
+    assert_same(explained, explain_leads(model, csv(paths["open"]).set_index("opportunity_id")))
+    calibrated = cli_frame(
+        tmp_path, "leads", "--model", str(saved), "--calibration", str(paths["closed"]),
+        "--bins", "4",
+    )  # fmt: skip
+    assert_same(calibrated, lead_score_calibration(model, csv(paths["closed"]), n_bins=4))
+    # A full export has open deals: refused, unless --closed-only says to leave them out.
+    status, _ = cli("leads", str(paths["all"]), *fit)
+    assert status != 0
+    status, text = cli("leads", str(paths["all"]), *fit, "--closed-only")
+    assert status == 0
+    assert f"left out {len(open_leads)} deals neither won nor lost" in text
+
+
+def test_leads_needs_a_history_or_a_model(capsys: pytest.CaptureFixture[str]) -> None:
+    status, _ = cli("leads", "--score", "x.csv")
+    assert status != 0
+    assert "--features" in capsys.readouterr().err

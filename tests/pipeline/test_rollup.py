@@ -69,6 +69,58 @@ def test_rollup_cumulative_categories() -> None:
     assert row["count"] == 7
 
 
+def test_most_likely_sits_between_commit_and_best_case() -> None:
+    # Salesforce ForecastingSubmissionItem (API 62.0): MostLikelyForecast = Most Likely +
+    # Commit + Closed; Best Case and Open Pipeline include Most Likely too.
+    deals = _categories()
+    deals.loc[6, "forecast_category"] = "Most Likely"  # the 25 of row 6
+    row = forecast_rollup(deals).loc["total"]
+    assert row["commit"] == 200.0
+    assert row["most_likely"] == 25.0
+    assert row["commit_forecast"] == 300.0  # closed 100 + commit 200
+    assert row["most_likely_forecast"] == 325.0  # + most likely 25
+    assert row["best_case_forecast"] == 675.0  # + best case 350
+    assert row["open_pipeline"] == 975.0  # commit + most likely + best case + pipeline
+    assert list(forecast_rollup(deals).columns[:10]) == [
+        "closed",
+        "commit",
+        "most_likely",
+        "best_case",
+        "pipeline",
+        "omitted",
+        "commit_forecast",
+        "most_likely_forecast",
+        "best_case_forecast",
+        "open_pipeline",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "column"),
+    [
+        (["Closed", "Won", "closed won", "CLOSED_WON"], "closed"),
+        (["Commit", "Committed", "Forecast"], "commit"),  # Forecast: Salesforce's API value
+        (["Most Likely", "MostLikely", "most_likely"], "most_likely"),
+        (["Best Case", "BestCase", "Upside"], "best_case"),
+        (["Pipeline", "PIPELINE"], "pipeline"),
+        (["Omitted", "Lost", "Closed Lost", "Not forecasted"], "omitted"),
+    ],
+)
+def test_common_crm_names_are_accepted(names: list[str], column: str) -> None:
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": range(len(names)),
+            "forecast_category": names,
+            "amount": [10.0] * len(names),
+        }
+    )
+    row = forecast_rollup(deals).loc["total"]
+    assert row[column] == 10.0 * len(names)
+    assert row[["closed", "commit", "most_likely", "best_case", "pipeline", "omitted"]].sum() == (
+        10.0 * len(names)
+    )
+
+
 def test_rollup_by_owner() -> None:
     out = forecast_rollup(_categories(), by="owner")
     assert list(out.index) == ["a", "b"]
@@ -99,10 +151,12 @@ def test_rollup_with_currencies() -> None:
 def test_rollup_on_generated_data_matches_salesforce_definitions() -> None:
     deals = opportunities(300, seed=4)
     out = forecast_rollup(deals, by="person")
-    c = units(out[["closed", "commit", "best_case", "pipeline", "omitted"]].to_numpy()).T
+    cols = ["closed", "commit", "most_likely", "best_case", "pipeline", "omitted"]
+    c = units(out[cols].to_numpy()).T
     assert (units(out["commit_forecast"]) == c[0] + c[1]).all()
-    assert (units(out["best_case_forecast"]) == c[0] + c[1] + c[2]).all()
-    assert (units(out["open_pipeline"]) == c[1] + c[2] + c[3]).all()
+    assert (units(out["most_likely_forecast"]) == c[0] + c[1] + c[2]).all()
+    assert (units(out["best_case_forecast"]) == c[0] + c[1] + c[2] + c[3]).all()
+    assert (units(out["open_pipeline"]) == c[1] + c[2] + c[3] + c[4]).all()
     assert c.sum() == units(deals["amount"]).sum()
 
 
@@ -120,9 +174,9 @@ def test_rollup_invariant_under_row_order(data_seed: int, seed: int) -> None:
     ("changes", "error", "match"),
     [
         (
-            {"forecast_category": ["Closed", "Most Likely", "x", "x", "x", "x", "x"]},
+            {"forecast_category": ["Closed", "Maybe", "x", "x", "x", "x", "x"]},
             DataError,
-            "unknown forecast category 'Most Likely' at row 1 \\(opportunity_id=2\\)",
+            "unknown forecast category 'Maybe' at row 1 \\(opportunity_id=2\\)",
         ),
         (
             {"forecast_category": ["Closed", None, "Commit", "Commit", "Commit", "Commit", "x"]},

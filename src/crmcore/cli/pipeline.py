@@ -1,8 +1,10 @@
-"""Pipeline commands: ``funnel`` (weighted pipeline) and ``forecast`` (landing schedule)."""
+"""Pipeline commands: ``funnel`` (weighted pipeline), ``forecast`` (landing schedule), ``leads``."""
 
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 from typing import Any, TextIO
 
 import numpy as np
@@ -10,7 +12,16 @@ import pandas as pd
 
 from crmcore._demo.tables import label_periods
 from crmcore._periods import canonical_period
-from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, read_table, write_config
+from crmcore.cli._io import (
+    EXIT_OK,
+    CLIError,
+    config_from_file,
+    emit,
+    first_line,
+    read_json,
+    read_table,
+    write_config,
+)
 from crmcore.cli._options import (
     add_command,
     add_deprecated,
@@ -22,21 +33,54 @@ from crmcore.cli._options import (
     split,
 )
 from crmcore.cli._progress import progress
+from crmcore.errors import ConfigError
 from crmcore.pipeline import (
     CloseSchedule,
+    LeadScoring,
     StageModel,
     close_schedule,
     estimate_stage_model,
+    explain_leads,
+    fit_lead_scoring,
+    lead_score_calibration,
     pipeline_by_stage,
+    score_leads,
     simulate_pipeline,
     weighted_pipeline,
 )
 
+Models = StageModel | dict[str, StageModel]
+
+
+def durations(text: str, option: str) -> tuple[list[float], str]:
+    """Parse ``"60,30,30"``, ``"60D,30D"`` (days) or ``"2M,1M,1M"`` (calendar months).
+
+    Returns the numbers and the unit (``"D"`` or ``"M"``); a number without a unit is days.
+    Mixing units, or a part that is not a number, is a one-line error naming the option.
+    """
+    values: list[float] = []
+    units: set[str] = set()
+    for part in split(text):
+        unit = part[-1:].upper() if part[-1:].upper() in ("D", "M") else "D"
+        digits = part[:-1] if part[-1:].upper() in ("D", "M") else part
+        try:
+            values.append(float(digits))
+        except ValueError:
+            raise CLIError(
+                f"{option}: {part!r} is not a duration (in {text!r}); write days as 60 or 60D, "
+                "calendar months as 2M"
+            ) from None
+        units.add(unit)
+    if len(units) > 1:
+        raise CLIError(f"{option}: mixes days and months (in {text!r}); use one unit")
+    return values, units.pop() if units else "D"
+
 
 def add_parser(sub: Any) -> None:
-    """Add the ``funnel`` and ``forecast`` commands to ``sub``."""
+    """Add the ``funnel``, ``forecast`` and ``leads`` commands to ``sub``."""
     _add_funnel(sub)
     _add_forecast(sub)
+    _add_leads(sub)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -49,10 +93,16 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--rates", metavar="R,R,R", help="step conversion rate of each stage (last: P(win))"
     )
-    group.add_argument("--durations", metavar="D,D,D", help="days spent in each stage")
+    group.add_argument(
+        "--durations",
+        metavar="D,D,D",
+        help="time spent in each stage: days (60 or 60D) or calendar months (2M)",
+    )
     group.add_argument("--probabilities", metavar="P,P,P", help="cumulative P(win) from each stage")
     group.add_argument(
-        "--days-to-close", metavar="D,D,D", help="days from entering each stage to close"
+        "--days-to-close",
+        metavar="D,D,D",
+        help="time from entering each stage to close: days (60, 60D) or months (2M)",
     )
     group.add_argument(
         "--history", metavar="FILE", help="learn rates and durations from a stage-change log"
@@ -67,7 +117,12 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
         choices=["error", "furthest"],
         help="history: a deal moving back in the funnel (error)",
     )
-    group.add_argument("--model", metavar="FILE", help="a StageModel JSON file (to_dict form)")
+    group.add_argument(
+        "--model",
+        metavar="FILE",
+        help="a StageModel JSON file (to_dict form), or an object mapping each sales process "
+        "to one (with --process)",
+    )
     group.add_argument(
         "--save-model", metavar="FILE", help="also write the stage model used as JSON"
     )
@@ -79,17 +134,66 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     )
     cols.add_argument("--stage", default="stage", help="stage column (stage)")
     cols.add_argument("--amount", default="amount", help="amount column (amount)")
+    cols.add_argument(
+        "--process",
+        metavar="COLUMN",
+        help="sales process column; --model then maps each process to its stage model",
+    )
     add_reading(parser)
 
 
 def _deals(args: argparse.Namespace) -> Any:
-    """Read the opportunities: ids, stages and currencies as text, close dates as dates."""
+    """Read the opportunities: ids, stages, currencies, processes as text; close dates as dates."""
     return read_table(
         args.file,
         reading(args),
-        text=[args.opportunity, args.stage, getattr(args, "currency", None)],
+        text=[
+            args.opportunity,
+            args.stage,
+            getattr(args, "currency", None),
+            getattr(args, "process", None),
+        ],
         dates=[getattr(args, "close_date", None)],
     )
+
+
+def _process_models(path: str) -> dict[str, StageModel]:
+    """Read ``{process: StageModel dict}`` from a JSON file (for ``--process``)."""
+    data = read_json(path, "stage models")
+    if not isinstance(data, dict) or not data or "stages" in data:
+        raise CLIError(
+            f"stage models {path} must hold a JSON object mapping each sales process to a stage "
+            'model, e.g. {"quick": {"stages": [...], ...}, "enterprise": {...}}'
+        )
+    out: dict[str, StageModel] = {}
+    for name, value in data.items():
+        if not isinstance(value, dict):
+            raise CLIError(f"stage models {path}: process {name!r} must map to a JSON object")
+        try:
+            out[name] = StageModel.from_dict(value)
+        except (TypeError, ConfigError) as exc:
+            raise ConfigError(f"stage models {path}, process {name!r}: {first_line(exc)}") from None
+    return out
+
+
+def _save_models(models: Models, path: str | None) -> None:
+    if isinstance(models, StageModel) or path is None:
+        write_config(models, path)
+        return
+    text = json.dumps({k: m.to_dict() for k, m in models.items()}, indent=2) + "\n"
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CLIError(f"could not write {path}: {first_line(exc)}") from None
+
+
+def _models(args: argparse.Namespace) -> Models:
+    """Return the stage model, or with --process the per-process models of --model FILE."""
+    if args.process is None:
+        return _stage_model(args)
+    if args.model is None:
+        raise CLIError("--process needs --model FILE mapping each sales process to its model")
+    return _process_models(args.model)
 
 
 def _stage_model(args: argparse.Namespace) -> StageModel:
@@ -123,22 +227,22 @@ def _stage_model(args: argparse.Namespace) -> StageModel:
         if args.probabilities is not None or args.days_to_close is not None:
             raise CLIError("--rates goes with --durations; --probabilities with --days-to-close")
         if args.durations is None:
-            raise CLIError("--rates needs --durations (days spent in each stage)")
+            raise CLIError("--rates needs --durations (time spent in each stage)")
+        spent, unit = durations(args.durations, "--durations")
         return StageModel.from_conversion_rates(
-            stages,
-            numbers(args.rates, "--rates"),
-            numbers(args.durations, "--durations"),
-            **terminal,
+            stages, numbers(args.rates, "--rates"), spent, unit=unit, **terminal
         )
     if args.probabilities is not None:
         if args.durations is not None or args.days_to_close is None:
             raise CLIError(
                 "--probabilities needs --days-to-close (days from entering each stage to close)"
             )
+        to_close, unit = durations(args.days_to_close, "--days-to-close")
         return StageModel(
             stages=stages,
             win_probabilities=numbers(args.probabilities, "--probabilities"),
-            days_to_close=numbers(args.days_to_close, "--days-to-close"),
+            days_to_close=to_close,
+            unit=unit,
             **terminal,
         )
     raise CLIError("--stages needs --rates and --durations, --probabilities, or --history FILE")
@@ -163,6 +267,10 @@ def _add_funnel(sub: Any) -> None:
                 "deals.csv --stages prospect,bid,negotiation --rates 0.5,0.8,0.9 "
                 "--durations 60,30,30 --by-stage"
             ),
+            (
+                "deals.csv --stages prospect,bid,negotiation --rates 0.5,0.8,0.9 "
+                "--durations 2M,1M,1M"
+            ),
             "deals.csv --stages prospect,bid,negotiation --history log.csv --as-of 2025-01-01",
         ],
     )
@@ -179,20 +287,25 @@ def _add_funnel(sub: Any) -> None:
 
 def _run_funnel(args: argparse.Namespace, stream: TextIO) -> int:
     deals = _deals(args)
-    model = _stage_model(args)
-    write_config(model, args.save_model)
-    func = pipeline_by_stage if args.by_stage else weighted_pipeline
-    result = func(
-        deals,
-        model,
-        opportunity=args.opportunity,
-        stage=args.stage,
-        amount=args.amount,
-        currency=args.currency,
-        rates=fx(args.fx),
-        reporting_currency=args.reporting_currency,
-        decimals=args.decimals,
-    )
+    model = _models(args)
+    _save_models(model, args.save_model)
+    options: dict[str, Any] = {
+        "opportunity": args.opportunity,
+        "stage": args.stage,
+        "amount": args.amount,
+        "currency": args.currency,
+        "rates": fx(args.fx),
+        "reporting_currency": args.reporting_currency,
+        "decimals": args.decimals,
+    }
+    if args.by_stage:
+        if not isinstance(model, StageModel):
+            raise CLIError("--by-stage needs one stage model; stages differ between processes")
+        result = pipeline_by_stage(deals, model, **options)
+    else:
+        if args.process is not None:
+            options["process"] = args.process
+        result = weighted_pipeline(deals, model, **options)
     emit(result, args.out, stream, max_rows=args.max_rows)
     return EXIT_OK
 
@@ -265,8 +378,8 @@ def _periods(text: str) -> int:
 def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
     deals = _deals(args)
     period = canonical_period(args.period)
-    model = _stage_model(args)
-    write_config(model, args.save_model)
+    model = _models(args)
+    _save_models(model, args.save_model)
     common: dict[str, Any] = {
         "as_of": args.as_of,
         "period": period,
@@ -276,6 +389,8 @@ def _run_forecast(args: argparse.Namespace, stream: TextIO) -> int:
         "amount": args.amount,
         "close_date": args.close_date,
     }
+    if args.process is not None:
+        common["process"] = args.process
     schedule = close_schedule(deals, model, overdue=args.overdue, **common)
     result = _with_later(schedule.table, schedule, period, later=_schedule_later(schedule))
     if args.draws is not None:
@@ -324,3 +439,103 @@ def _with_later(
 def _in_order(labels: pd.Index) -> list[Any]:
     """Period labels in calendar order (they sort as text), the ``after ...`` row last."""
     return sorted(labels, key=lambda label: (str(label).startswith("after"), str(label)))
+
+
+# ---------------------------------------------------------------------------------------------
+# leads
+
+
+def _add_leads(sub: Any) -> None:
+    leads = add_command(
+        sub,
+        "leads",
+        _run_leads,
+        help="predictive lead scoring: P(win) per lead from won and lost deals' attributes",
+        description="Learn, per sales team, how often deals with each attribute value were won "
+        "and lost (naive Bayes, as Odoo's predictive lead scoring), then score leads. Without "
+        "--score or --calibration, print the learned frequency table.",
+        examples=[
+            "closed.csv --features source,country,size --team team --score open.csv",
+            "closed.csv --features source,size --calibration later.csv --bins 10",
+            "--model scoring.json --score open.csv --explain",
+        ],
+    )
+    leads.add_argument("history", nargs="?", help="closed deals (won and lost), .csv or .parquet")
+    leads.add_argument("--features", metavar="A,B,C", help="attribute columns to learn from")
+    leads.add_argument("--team", metavar="COLUMN", help="sales team column (none)")
+    leads.add_argument("--status", default="status", help="status column (status)")
+    leads.add_argument("--won", default="won", help="won status value (won)")
+    leads.add_argument("--lost", default="lost", help="lost status value (lost)")
+    leads.add_argument(
+        "--closed-only",
+        action="store_true",
+        help="leave out history rows that are neither won nor lost (and say how many)",
+    )
+    leads.add_argument(
+        "--smoothing", type=float, default=0.1, help="added to every count (0.1, as Odoo)"
+    )
+    leads.add_argument("--model", metavar="FILE", help="a LeadScoring JSON file instead of fitting")
+    leads.add_argument("--save-model", metavar="FILE", help="also write the model as JSON")
+    leads.add_argument("--score", metavar="FILE", help="leads to score")
+    leads.add_argument("--explain", action="store_true", help="with --score: log-odds per feature")
+    leads.add_argument("--calibration", metavar="FILE", help="closed deals to check the scores on")
+    leads.add_argument("--bins", type=int, default=10, help="calibration bins (10: deciles)")
+    leads.add_argument(
+        "--opportunity", default="opportunity_id", help="id column of scored leads, if present"
+    )
+    add_out(leads)
+    add_reading(leads)
+
+
+def _lead_text(args: argparse.Namespace, *more: str) -> list[str]:
+    """Columns of a lead table read as text: the features, team, status and the id."""
+    return [*split(args.features or ""), args.team, args.status, *more]
+
+
+def _lead_model(args: argparse.Namespace, stream: TextIO) -> LeadScoring:
+    if args.model is not None:
+        model: LeadScoring = config_from_file(LeadScoring, args.model, "lead scoring model")
+        return model
+    if args.history is None or args.features is None:
+        raise CLIError("give the closed deals and --features A,B (or --model FILE)")
+    history = read_table(args.history, reading(args), text=_lead_text(args))
+    if args.closed_only and args.status in history.columns:
+        closed = history[args.status].isin([args.won, args.lost])
+        if not closed.all():
+            print(f"left out {int((~closed).sum())} deals neither won nor lost", file=stream)
+        history = history[closed]
+    return fit_lead_scoring(
+        history,
+        features=split(args.features),
+        status=args.status,
+        won=args.won,
+        lost=args.lost,
+        team=args.team,
+        smoothing=args.smoothing,
+    )
+
+
+def _run_leads(args: argparse.Namespace, stream: TextIO) -> int:
+    model = _lead_model(args, stream)
+    write_config(model, args.save_model)
+    if args.score is not None and args.calibration is not None:
+        raise CLIError("give --score or --calibration, not both")
+    if args.score is not None:
+        leads = read_table(args.score, reading(args), text=_lead_text(args, args.opportunity))
+        if args.opportunity in leads.columns:
+            leads = leads.set_index(args.opportunity)
+        result: Any = (explain_leads if args.explain else score_leads)(model, leads)
+        emit(result.to_frame() if not args.explain else result, args.out, stream)
+    elif args.calibration is not None:
+        table = lead_score_calibration(
+            model,
+            read_table(args.calibration, reading(args), text=_lead_text(args)),
+            status=args.status,
+            won=args.won,
+            lost=args.lost,
+            n_bins=args.bins,
+        )
+        emit(table, args.out, stream)
+    else:
+        emit(model.frequency_table(), args.out, stream)
+    return EXIT_OK

@@ -9,7 +9,7 @@ Examples
 (40, 3)
 """
 
-from crmcore.datasets._history import stage_history
+from crmcore.datasets._history import lead_history, stage_history
 from crmcore.datasets._pipeline import opportunities
 from crmcore.datasets._team import activities, deals, feedback, targets, team
 from crmcore.datasets._transactions import customers, transactions
@@ -19,6 +19,7 @@ __all__ = [
     "customers",
     "deals",
     "feedback",
+    "lead_history",
     "opportunities",
     "stage_history",
     "targets",

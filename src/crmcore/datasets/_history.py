@@ -12,7 +12,7 @@ from crmcore._frames import check_choice, check_scalar, weights_array
 from crmcore.errors import ConfigError, InputTypeError
 from crmcore.pipeline.stages import StageModel
 
-__all__ = ["stage_history"]
+__all__ = ["lead_history", "stage_history"]
 
 
 def _brief_model() -> StageModel:
@@ -99,6 +99,13 @@ def stage_history(
         model = _brief_model()
     if not isinstance(model, StageModel):
         raise InputTypeError(f"model must be a StageModel, got {type(model).__name__}")
+    if model.unit != "D":
+        raise ConfigError(
+            f"model counts its stays in {model.unit!r} (calendar months); stage_history draws "
+            "stays in days: give a model with unit='D'",
+            column="model",
+            value=model.unit,
+        )
     first = pd.Timestamp(start)
     snapshot = pd.Timestamp(end)
     window = (snapshot - first) / pd.Timedelta(days=1)
@@ -161,5 +168,106 @@ def stage_history(
             "stage": labels[code_all],
             "entered_at": (first + pd.to_timedelta(seconds, unit="s")).as_unit("ns"),
             "amount": amount[deal_all],
+        }
+    )
+
+
+_SOURCES = ("web", "referral", "fair", "cold call", "partner")
+_COUNTRIES = ("BE", "DE", "FR", "NL", "US")
+_SIZES = ("1-10", "11-50", "51-200", "201+")
+_INDUSTRIES = ("retail", "manufacturing", "services", "public")
+
+
+def lead_history(
+    n_leads: int = 2000,
+    *,
+    n_teams: int = 3,
+    open_share: float = 0.2,
+    missing_share: float = 0.05,
+    seed: int = 0,
+    start: str = "2023-01-01",
+    end: str = "2024-12-31",
+) -> pd.DataFrame:
+    """Generate seeded leads with attributes, won, lost or still open, for lead scoring.
+
+    Each lead gets a sales team (``"team 1"`` ...), a ``source``, ``country``, company
+    ``size`` and ``industry``; a share ``missing_share`` of the industries is missing. Its
+    chance of winning is a logistic function of the attributes (referrals and fairs win more,
+    cold calls less, larger companies more, each team its own base rate and its own view of
+    the fair), so the attributes carry a signal that differs by team. A share ``open_share``
+    of the leads is still open; the rest are won or lost by that chance.
+
+    Parameters
+    ----------
+    n_leads
+        Number of leads (>= 1).
+    n_teams
+        Number of sales teams (1 to 26).
+    open_share, missing_share
+        Shares in [0, 1] of open leads and of missing industries.
+    seed
+        Seed (int >= 0): the same seed gives the same table.
+    start, end
+        Creation dates are uniform in ``[start, end)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``opportunity_id`` (1 ..), ``team``, ``source``, ``country``, ``size``,
+        ``industry`` (text, missing allowed), ``created_at`` and ``status`` (``"won"``,
+        ``"lost"`` or ``"open"``), sorted by ``opportunity_id``.
+
+    Raises
+    ------
+    ConfigError
+        A count or share out of range, or ``end`` not after ``start``.
+
+    Examples
+    --------
+    >>> from crmcore.datasets import lead_history
+    >>> leads = lead_history(500, seed=1)
+    >>> leads.columns.tolist()
+    ['opportunity_id', 'team', 'source', 'country', 'size', 'industry', 'created_at', 'status']
+    >>> leads["status"].value_counts().sort_index().to_dict()
+    {'lost': 223, 'open': 105, 'won': 172}
+    """
+    check_scalar(n_leads, "n_leads", kind=int, min_value=1)
+    check_scalar(n_teams, "n_teams", kind=int, min_value=1, max_value=26)
+    check_scalar(open_share, "open_share", kind=float, min_value=0.0, max_value=1.0)
+    check_scalar(missing_share, "missing_share", kind=float, min_value=0.0, max_value=1.0)
+    check_scalar(seed, "seed", kind=int, min_value=0)
+    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    if not last > first:
+        raise ConfigError(f"end={end!r} must be after start={start!r}", column="end", value=end)
+    rng = np.random.default_rng([seed, 47])
+    n = int(n_leads)
+    team = rng.integers(0, n_teams, n)
+    source = rng.choice(len(_SOURCES), n, p=[0.35, 0.15, 0.15, 0.25, 0.10])
+    country = rng.choice(len(_COUNTRIES), n)
+    size = rng.choice(len(_SIZES), n, p=[0.4, 0.3, 0.2, 0.1])
+    industry = rng.choice(len(_INDUSTRIES), n)
+    base = rng.normal(-0.5, 0.4, n_teams)
+    fair_view = rng.normal(0.0, 1.0, n_teams)  # how well each team does at fairs
+    source_effect = np.asarray([0.0, 1.2, 0.6, -1.0, 0.4])
+    logit = base[team] + source_effect[source] + 0.35 * size + 0.1 * (country == 4)
+    logit = logit + np.where(source == 2, fair_view[team], 0.0)
+    p_win = 1.0 / (1.0 + np.exp(-logit))
+    won = rng.random(n) < p_win
+    is_open = rng.random(n) < open_share
+    status = np.where(is_open, "open", np.where(won, "won", "lost"))
+    industry_text = np.asarray(_INDUSTRIES, dtype=object)[industry]
+    industry_text[rng.random(n) < missing_share] = None
+    seconds = rng.random(n) * ((last - first) / pd.Timedelta(seconds=1))
+    created = first + pd.to_timedelta(seconds, unit="s")
+    return pd.DataFrame(
+        {
+            "opportunity_id": np.arange(1, n + 1, dtype=np.int64),
+            "team": np.asarray([f"team {i + 1}" for i in range(n_teams)], dtype=object)[team],
+            "source": np.asarray(_SOURCES, dtype=object)[source],
+            "country": np.asarray(_COUNTRIES, dtype=object)[country],
+            "size": np.asarray(_SIZES, dtype=object)[size],
+            "industry": industry_text,
+            "created_at": created.floor("s"),
+            "status": status.astype(object),
         }
     )

@@ -10,6 +10,13 @@ Examples
 from crmcore.pipeline.campaigns import campaign_roi
 from crmcore.pipeline.credit import credit_totals, split_credit
 from crmcore.pipeline.funnel import pipeline_by_stage, weighted_pipeline
+from crmcore.pipeline.leads import (
+    LeadScoring,
+    explain_leads,
+    fit_lead_scoring,
+    lead_score_calibration,
+    score_leads,
+)
 from crmcore.pipeline.learn import estimate_stage_model, funnel_conversion
 from crmcore.pipeline.lifecycle import Lifecycle, apply_transition, check_history, current_states
 from crmcore.pipeline.rollup import (
@@ -24,6 +31,7 @@ from crmcore.pipeline.timing import CloseSchedule, close_schedule, landing_dates
 
 __all__ = [
     "CloseSchedule",
+    "LeadScoring",
     "Lifecycle",
     "Percentiles",
     "PipelineSimulation",
@@ -35,13 +43,17 @@ __all__ = [
     "credit_totals",
     "current_states",
     "estimate_stage_model",
+    "explain_leads",
+    "fit_lead_scoring",
     "forecast_rollup",
     "funnel_conversion",
     "landing_dates",
+    "lead_score_calibration",
     "pipeline_by_stage",
     "pipeline_coverage",
     "pipeline_waterfall",
     "sales_velocity",
+    "score_leads",
     "simulate_pipeline",
     "split_credit",
     "weighted_pipeline",

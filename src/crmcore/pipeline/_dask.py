@@ -16,6 +16,7 @@ import pandas as pd
 
 from crmcore import _dask as core
 from crmcore._frames import require_columns
+from crmcore.pipeline._deals import ModelArg, Processes, check_models
 from crmcore.pipeline.funnel import weighted_pipeline as pandas_pipeline
 from crmcore.pipeline.stages import StageModel
 
@@ -24,11 +25,12 @@ __all__ = ["weighted_pipeline"]
 
 def weighted_pipeline(
     opportunities: Any,
-    model: StageModel,
+    model: ModelArg,
     *,
     opportunity: str,
     stage: str,
     amount: str,
+    process: str = "process",
     currency: str | None,
     rates: Mapping[Any, float] | None,
     reporting_currency: Any,
@@ -55,17 +57,23 @@ def weighted_pipeline(
         "opportunity": opportunity,
         "stage": stage,
         "amount": amount,
+        "process": process,
         "currency": currency,
         "rates": rates,
         "reporting_currency": reporting_currency,
         "decimals": decimals,
     }
+    checked = check_models(model)
     columns = [opportunity, stage, amount] + ([] if currency is None else [currency])
+    columns += [process] if isinstance(checked, Processes) else []
     require_columns(opportunities._meta, columns, arg=arg, allow_empty=True)
     # A one-row call on values the model accepts checks dtypes and options eagerly.
     fill: dict[str, Any] = {}
-    if isinstance(model, StageModel):
-        fill[stage] = model.stages[0]
+    if isinstance(checked, StageModel):
+        fill[stage] = checked.stages[0]
+    else:
+        fill[process] = checked.names[0]
+        fill[stage] = checked.models[0].stages[0]
     if currency is not None and rates:
         fill[currency] = next(iter(rates))
     sample = core.meta_sample(opportunities, columns, **fill)

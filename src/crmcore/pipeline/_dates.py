@@ -21,14 +21,17 @@ from crmcore.errors import ConfigError, DataError
 
 __all__ = [
     "MAX_HORIZON",
+    "MAX_MONTHS",
     "NAT",
     "US_PER_DAY",
+    "add_months",
     "as_of_timestamp",
     "check_horizon",
     "date_column",
     "first_period_start",
     "from_micros",
     "micros",
+    "month_table",
     "optional_dates",
     "period_grid",
     "timestamp_micros",
@@ -42,6 +45,9 @@ _INT64_MAX: Final = np.iinfo(np.int64).max
 # The longest a period can be, in days, so that n periods surely end before n * this.
 _LONGEST: Final = {"D": 1, "W": 7, "M": 31, "Q": 92, "Y": 366}
 MAX_HORIZON: Final = 100_000
+#: The most months a stage model may add to a date: 250 000 years keep every date within what
+#: a microsecond count holds, from any date a pandas column can hold.
+MAX_MONTHS: Final = 3_000_000
 
 
 def _datetime_dtype(dtype: Any) -> Any:
@@ -201,3 +207,47 @@ def check_horizon(horizon: object) -> int | None:
             value=horizon,
         )
     return int(horizon)
+
+
+def month_table(start: pd.Timestamp, n: int) -> IntArray:
+    """Instants (UTC microseconds) of ``start`` + 0, 1, ..., ``n`` calendar months.
+
+    The same wall-clock time of the same day of each later month, or of its last day when the
+    month is shorter (31 January + 1 month = 28 or 29 February). Time-zone aware starts add
+    months to the local time (a time skipped by a clock change moves forward; a repeated one
+    takes the first of the two), so a month after 09:00 is 09:00 across a clock change.
+    """
+    wall = start.tz_localize(None) if start.tz is not None else start
+    w64 = wall.as_unit("us").to_datetime64().astype("M8[us]")
+    day_start = w64.astype("M8[D]")
+    month0 = w64.astype("M8[M]")
+    day0 = int((day_start - month0.astype("M8[D]")).astype(np.int64))  # 0-based day of month
+    time_of_day = (w64 - day_start.astype("M8[us]")).astype(np.int64)
+    months = month0 + np.arange(n + 1, dtype=np.int64)
+    first = months.astype("M8[D]")
+    length = ((months + 1).astype("M8[D]") - first).astype(np.int64)
+    day = np.minimum(day0, length - 1)
+    out = first.astype("M8[us]").astype(np.int64) + day * US_PER_DAY + time_of_day
+    if start.tz is None:
+        return np.asarray(out, dtype=np.int64)
+    local = pd.DatetimeIndex(out.view("M8[us]")).tz_localize(
+        start.tz, ambiguous=np.ones(len(out), dtype=bool), nonexistent="shift_forward"
+    )
+    return np.asarray(local.as_unit("us").asi8, dtype=np.int64)
+
+
+def add_months(start: pd.Timestamp, months: npt.ArrayLike) -> IntArray:
+    """``start`` + ``months`` (finite, >= 0, possibly fractional), as UTC microseconds.
+
+    Whole months are calendar months (:func:`month_table`); a fraction ``f`` of a month adds
+    ``f`` of the days between ``start + k`` and ``start + k + 1`` months, so the time is
+    continuous and increasing in ``months`` and 1.5 months after 1 February 2025 is 16 March 12:00.
+    """
+    t = np.asarray(months, dtype=np.float64)
+    if t.size == 0:
+        return np.zeros(t.shape, dtype=np.int64)
+    whole = np.floor(t).astype(np.int64)
+    table = month_table(start, int(whole.max()) + 1)
+    low = table[whole]
+    span = (table[whole + 1] - low).astype(np.float64)
+    return np.asarray(low + np.round((t - whole) * span).astype(np.int64), dtype=np.int64)

@@ -40,14 +40,18 @@ from crmcore.pipeline.stages import StageModel
 __all__ = [
     "OPEN",
     "Deals",
+    "ModelArg",
     "Money",
+    "Processes",
     "Weights",
     "check_model",
+    "check_models",
     "code_stages",
     "id_order",
     "minor_units",
     "parse_deals",
     "parse_money",
+    "per_stage",
     "sum_cents",
 ]
 
@@ -80,14 +84,28 @@ class Money:
 class Weights:
     """What a stage model says about each deal.
 
-    ``codes`` are the model's stage codes (0 .. k-1 open stages in funnel order, k won, k+1
-    lost), ``probability`` the win probability and ``expected`` the expected amount in minor
-    units (rounded half up per deal, never above the amount).
+    ``codes`` are the stage codes in the deal's own model (0 .. k-1 open stages in funnel
+    order, k won, k+1 lost), ``process`` the position of that model in ``Deals.models`` (all 0
+    with one model), ``probability`` the win probability and ``expected`` the expected amount
+    in minor units (rounded half up per deal, never above the amount).
     """
 
     codes: IntArray
+    process: IntArray
     probability: FloatArray
     expected: IntArray
+
+
+@attrs.frozen(kw_only=True, eq=False)
+class Processes:
+    """Several sales processes: one stage model per value of the process column."""
+
+    names: tuple[Any, ...]
+    models: tuple[StageModel, ...]
+
+
+#: A stage model, or a mapping process value -> stage model (or its ``to_dict`` form).
+ModelArg = StageModel | Mapping[Any, StageModel | Mapping[str, Any]]
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -105,6 +123,7 @@ class Deals:
     ids: pd.Index
     state: npt.NDArray[np.int8]
     weights: Weights | None
+    models: tuple[StageModel, ...]
     money: Money
     close_date: pd.Series | None
     closed_at: pd.Series | None
@@ -152,6 +171,36 @@ def check_model(model: object) -> StageModel:
     return model
 
 
+def check_models(model: object) -> StageModel | Processes:
+    """Return a StageModel, or the Processes of a mapping process -> StageModel (or dict)."""
+    if isinstance(model, StageModel):
+        return model
+    if not isinstance(model, Mapping):
+        raise ConfigError(
+            f"model must be a StageModel or a mapping process -> StageModel, got "
+            f"{type(model).__name__}",
+            column="model",
+        )
+    if not model:
+        raise ConfigError(
+            "model is an empty mapping; give one stage model per sales process", column="model"
+        )
+    names: list[Any] = []
+    models: list[StageModel] = []
+    for name, given in model.items():
+        value = StageModel.from_dict(given) if isinstance(given, Mapping) else given
+        if not isinstance(value, StageModel):
+            raise ConfigError(
+                f"model[{name!r}] must be a StageModel (or its to_dict mapping), got "
+                f"{type(value).__name__}",
+                column="model",
+                value=name,
+            )
+        names.append(name)
+        models.append(value)
+    return Processes(names=tuple(names), models=tuple(models))
+
+
 def code_stages(
     frame: pd.DataFrame,
     column: str,
@@ -160,6 +209,7 @@ def code_stages(
     arg: str,
     key: str | None,
     known_as: str = "the model knows",
+    what: str = "stage",
 ) -> IntArray:
     """Position of each row's ``column`` value in ``names``; unknown or missing is an error."""
     require_not_null(frame, column, arg=arg, key=key)
@@ -176,7 +226,7 @@ def code_stages(
         value = frame[column].iloc[pos]
         listed = ", ".join(repr(s) for s in names)
         raise DataError(
-            f"column {column!r} of {arg} has unknown stage {show(value)} at "
+            f"column {column!r} of {arg} has unknown {what} {show(value)} at "
             f"{describe_row(frame, pos, key)}; {known_as} {listed}",
             column=column,
             row=frame.index[pos],
@@ -386,30 +436,97 @@ def parse_money(
     )
 
 
+def _process_stages(
+    frame: pd.DataFrame,
+    stage: str,
+    processes: Processes,
+    process: str,
+    *,
+    arg: str,
+    key: str,
+) -> tuple[IntArray, IntArray]:
+    """Process position and stage code (in that process's model) of every deal.
+
+    An unknown process, or a stage its process's model does not know, is an error naming the
+    first such row by label.
+    """
+    proc = code_stages(
+        frame, process, processes.names, arg=arg, key=key, known_as="models are given for",
+        what="process",
+    )  # fmt: skip
+    require_not_null(frame, stage, arg=arg, key=key)
+    row_codes, uniques = pd.factorize(frame[stage])
+    labels = pd.Index(uniques, dtype=object)
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    for p, model in enumerate(processes.models):
+        names = [*model.stages, model.won, model.lost]
+        table = np.asarray(pd.Index(names, dtype=object).get_indexer_for(labels), dtype=np.int64)
+        mask = proc == p
+        codes[mask] = table[row_codes[mask]] if len(table) else -1
+    pos = first_true(codes < 0)
+    if pos is not None:
+        value = frame[stage].iloc[pos]
+        model = processes.models[int(proc[pos])]
+        listed = ", ".join(repr(x) for x in (*model.stages, model.won, model.lost))
+        raise DataError(
+            f"column {stage!r} of {arg} has unknown stage {show(value)} at "
+            f"{describe_row(frame, pos, key)} of process "
+            f"{show(processes.names[int(proc[pos])])}; its model knows {listed}",
+            column=stage,
+            row=frame.index[pos],
+            value=value,
+        )
+    return proc, codes
+
+
 def _states(
     frame: pd.DataFrame,
     stage: str | None,
-    model: StageModel | None,
+    model: StageModel | Processes | None,
     *,
     won: str,
     lost: str,
     arg: str,
     key: str,
-) -> tuple[npt.NDArray[np.int8], IntArray | None]:
-    """Open/won/lost per deal and, with a model, its stage codes."""
+    process: str | None,
+) -> tuple[npt.NDArray[np.int8], IntArray | None, IntArray | None]:
+    """Open/won/lost per deal and, with a model, its stage codes and process positions."""
     if stage is None:
-        return np.zeros(len(frame), dtype=np.int8), None
+        return np.zeros(len(frame), dtype=np.int8), None, None
+    if isinstance(model, Processes):
+        if process is None:
+            raise ConfigError(
+                "model maps sales processes to stage models, so process must name the column "
+                "holding each deal's process",
+                column="process",
+            )
+        proc, codes = _process_stages(frame, stage, model, process, arg=arg, key=key)
+        open_of = np.asarray([len(m.stages) for m in model.models], dtype=np.int64)[proc]
+        state = np.where(codes < open_of, OPEN, codes - open_of + 1).astype(np.int8)
+        return state, codes, proc
     if model is not None:
         codes = code_stages(frame, stage, [*model.stages, model.won, model.lost], arg=arg, key=key)
         n_open = len(model.stages)
         state = np.where(codes < n_open, OPEN, codes - n_open + 1).astype(np.int8)
-        return state, codes
+        return state, codes, np.zeros(len(frame), dtype=np.int64)
     require_not_null(frame, stage, arg=arg, key=key)
     values = frame[stage]
     is_won = np.asarray(values == won, dtype=bool)
     is_lost = np.asarray(values == lost, dtype=bool)
     state = np.where(is_won, WON, np.where(is_lost, LOST, OPEN)).astype(np.int8)
-    return state, None
+    return state, None, None
+
+
+def per_stage(models: Sequence[StageModel], values: Sequence[Sequence[float]]) -> FloatArray:
+    """Return a (process, stage code) table of each model's per-stage values, zero-padded.
+
+    ``values[p]`` holds one number per stage code of ``models[p]`` (open stages, won, lost).
+    """
+    width = max(len(m.stages) for m in models) + 2
+    table = np.zeros((len(models), width), dtype=np.float64)
+    for p, row in enumerate(values):
+        table[p, : len(row)] = row
+    return table
 
 
 def parse_deals(
@@ -419,7 +536,7 @@ def parse_deals(
     opportunity: str,
     stage: str | None,
     amount: str,
-    model: StageModel | None = None,
+    model: ModelArg | None = None,
     won: str = "won",
     lost: str = "lost",
     currency: str | None = None,
@@ -432,6 +549,7 @@ def parse_deals(
     created_at: str | None = None,
     extra: Sequence[str | None] = (),
     allow_empty: bool = False,
+    process: str | None = None,
 ) -> Deals:
     """Check an opportunities table once and return it as a :class:`Deals` value.
 
@@ -439,17 +557,22 @@ def parse_deals(
     asked for, the non-``None`` ``extra`` ones and ``currency`` if given. With ``model`` every
     stage must be one of the model's (open, won or lost); without, ``won`` and ``lost`` name
     the terminal stages and any other stage is open. ``must_sum``: several currencies need
-    ``rates`` (see :func:`parse_money`).
+    ``rates`` (see :func:`parse_money`). With a mapping of models (several sales processes),
+    the ``process`` column says which model each deal follows.
     """
-    if model is not None:
-        model = check_model(model)
+    checked = check_models(model) if model is not None else None
+    if not isinstance(checked, Processes):
+        process = None
     cols = [opportunity, *([stage] if stage is not None else []), amount]
+    cols += [process] if process is not None else []
     cols += [c for c in (created_at, close_date, closed_at, *extra) if c is not None]
     cols += [currency] if currency is not None else []
     frame = require_columns(frame, cols, arg=arg, allow_empty=allow_empty)
     require_not_null(frame, opportunity, arg=arg)
     require_unique(frame, opportunity, arg=arg)
-    state, codes = _states(frame, stage, model, won=won, lost=lost, arg=arg, key=opportunity)
+    state, codes, proc = _states(
+        frame, stage, checked, won=won, lost=lost, arg=arg, key=opportunity, process=process
+    )
     money = parse_money(
         frame,
         amount,
@@ -462,14 +585,18 @@ def parse_deals(
         must_sum=must_sum,
     )
     weights = None
-    if model is not None and codes is not None:
-        probability = np.asarray([*model.win_probabilities, 1.0, 0.0], dtype=np.float64)[codes]
+    models: tuple[StageModel, ...] = ()
+    if checked is not None:
+        models = checked.models if isinstance(checked, Processes) else (checked,)
+    if models and codes is not None and proc is not None:
+        table = per_stage(models, [[*m.win_probabilities, 1.0, 0.0] for m in models])
+        probability = table[proc, codes]
         # Whole minor units, rounded half up per deal: never above the amount.
         expected = np.asarray(
             to_minor_units(money.cents.astype(np.float64) * probability, 0, name="expected"),
             dtype=np.int64,
         )
-        weights = Weights(codes=codes, probability=probability, expected=expected)
+        weights = Weights(codes=codes, process=proc, probability=probability, expected=expected)
 
     def dates(column: str | None) -> pd.Series | None:
         return None if column is None else optional_dates(frame, column, arg=arg, key=opportunity)
@@ -480,6 +607,7 @@ def parse_deals(
         ids=pd.Index(frame[opportunity]),
         state=state,
         weights=weights,
+        models=models,
         money=money,
         close_date=dates(close_date),
         closed_at=dates(closed_at),

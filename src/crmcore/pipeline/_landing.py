@@ -18,8 +18,10 @@ import pandas as pd
 from crmcore._frames import first_true
 from crmcore.errors import ConfigError
 from crmcore.pipeline._dates import (
+    MAX_MONTHS,
     NAT,
     US_PER_DAY,
+    add_months,
     as_of_timestamp,
     first_period_start,
     micros,
@@ -86,11 +88,26 @@ def landing_rules(deals: Deals, *, as_of: object, period: str, close_date: str |
     )
 
 
-def stage_landing(model: StageModel, codes: IntArray, as_of_us: int) -> IntArray:
-    """``as_of`` + the stage's days to close, per deal, in microseconds (won/lost: ``as_of``).
+def stage_landing(model: StageModel, codes: IntArray, as_of: pd.Timestamp) -> IntArray:
+    """``as_of`` + the stage's time to close, per deal, in microseconds (won/lost: ``as_of``).
 
-    One instant per stage (a handful), then gathered by stage code.
+    Days are 24-hour spans; calendar months (``model.unit == "M"``) follow
+    :func:`~crmcore.pipeline._dates.add_months`. One instant per stage (a handful), then
+    gathered by stage code.
     """
+    as_of_us = timestamp_micros(as_of, arg="as_of")
+    if model.unit == "M":
+        months = np.asarray([*model.days_to_close, 0.0, 0.0], dtype=np.float64)
+        too_far = first_true(months > MAX_MONTHS)
+        if too_far is not None:
+            raise ConfigError(
+                f"months to close of stage {model.stages[too_far]!r} == {months[too_far]!r}, "
+                f"more than {MAX_MONTHS:,} months (250 000 years)",
+                column=model.stages[too_far],
+                value=months[too_far],
+            )
+        month_landing: IntArray = add_months(as_of, months)[codes]
+        return month_landing
     days = np.asarray([*model.days_to_close, 0.0, 0.0], dtype=np.float64)
     span = np.round(days * US_PER_DAY)
     too_far = first_true(as_of_us + span >= _LIMIT)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from crmcore._dask import is_dask
 from crmcore.money import from_minor_units
-from crmcore.pipeline._deals import parse_deals, sum_cents
+from crmcore.pipeline._deals import ModelArg, check_model, parse_deals, sum_cents
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["pipeline_by_stage", "weighted_pipeline"]
@@ -27,11 +27,12 @@ __all__ = ["pipeline_by_stage", "weighted_pipeline"]
 
 def weighted_pipeline(
     opportunities: pd.DataFrame,
-    model: StageModel,
+    model: ModelArg,
     *,
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
+    process: str = "process",
     currency: str | None = None,
     rates: Mapping[Any, float] | None = None,
     reporting_currency: Any = None,
@@ -49,10 +50,17 @@ def weighted_pipeline(
     opportunities
         One row per deal.
     model
-        The :class:`~crmcore.pipeline.StageModel` giving each stage's win probability.
+        The :class:`~crmcore.pipeline.StageModel` giving each stage's win probability; or,
+        for several sales processes at once (short transactional deals, long enterprise
+        deals, projects), a mapping from each process to its stage model (a StageModel or
+        its ``to_dict`` mapping).
     opportunity, stage, amount
         Columns: unique deal id, stage name (an open stage of the model, or its won or lost
         stage), amount (finite, >= 0).
+    process
+        With a mapping of models: the column holding each deal's sales process (a key of
+        the mapping; anything else is an error naming the row label and value). Not read
+        with a single model.
     currency
         Optional column with each deal's currency. With ``rates``, amounts are converted into
         the reporting currency; without, each deal stays in its own currency (fine per deal;
@@ -69,7 +77,8 @@ def weighted_pipeline(
     Returns
     -------
     pandas.DataFrame
-        Indexed by the opportunity id (sorted), columns ``stage``, ``currency`` (only with
+        Indexed by the opportunity id (sorted), columns ``stage``, ``process`` (only with a
+        mapping of models), ``currency`` (only with
         ``currency``: the deal's own currency), ``fx_rate`` (only with ``rates``),
         ``reporting_currency`` (the named ``reporting_currency`` the amounts are in: only
         when it is named and the amounts are converted with ``rates`` or there is no
@@ -113,6 +122,21 @@ def weighted_pipeline(
     2                       bid  250000.0             0.72         180000.0
     3               negotiation  200000.0             0.90         180000.0
     4                      lost   90000.0             0.00              0.0
+
+    Two sales processes, each with its own funnel: the result is the two calls on each
+    process's deals, together.
+
+    >>> quick = StageModel.from_conversion_rates(["quote"], [0.3], [7])
+    >>> deals["process"] = ["enterprise", "enterprise", "enterprise", "quick"]
+    >>> deals.loc[3, "stage"] = "quote"
+    >>> weighted_pipeline(deals, {"enterprise": model, "quick": quick})[
+    ...     ["stage", "process", "win_probability", "expected_amount"]]
+                          stage     process  win_probability  expected_amount
+    opportunity_id
+    1                  prospect  enterprise             0.36         180000.0
+    2                       bid  enterprise             0.72         180000.0
+    3               negotiation  enterprise             0.90         180000.0
+    4                     quote       quick             0.30          27000.0
     """
     if is_dask(opportunities):
         from crmcore.pipeline import _dask
@@ -123,6 +147,7 @@ def weighted_pipeline(
             opportunity=opportunity,
             stage=stage,
             amount=amount,
+            process=process,
             currency=currency,
             rates=rates,
             reporting_currency=reporting_currency,
@@ -134,6 +159,7 @@ def weighted_pipeline(
         opportunity=opportunity,
         stage=stage,
         amount=amount,
+        process=process,
         currency=currency,
         rates=rates,
         reporting_currency=reporting_currency,
@@ -150,6 +176,8 @@ def weighted_pipeline(
     else:
         stage_col = labels.to_numpy()[order]
     columns: dict[str, Any] = {"stage": stage_col}
+    if len(deals.models) > 1 or not isinstance(model, StageModel):
+        columns["process"] = opportunities[process].to_numpy()[order]
     money = deals.money
     if money.currency is not None:
         columns["currency"] = money.currency[order]
@@ -226,6 +254,7 @@ def pipeline_by_stage(
     won              1   10000.0             1.00          10000.0
     lost             0       0.0             0.00              0.0
     """
+    model = check_model(model)
     deals = parse_deals(
         opportunities,
         model=model,

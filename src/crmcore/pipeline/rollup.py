@@ -32,14 +32,31 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 Window = tuple[pd.Timestamp | None, pd.Timestamp | None]
 
-CATEGORIES = ("closed", "commit", "best_case", "pipeline", "omitted")
-_CATEGORY_KEYS = {c.replace("_", ""): i for i, c in enumerate(CATEGORIES)}
+CATEGORIES = ("closed", "commit", "most_likely", "best_case", "pipeline", "omitted")
+CLOSED, COMMIT, MOST_LIKELY, BEST_CASE, PIPELINE, OMITTED = range(6)
+# Names CRMs give the categories, lower case with everything but letters removed. Salesforce:
+# labels Closed, Commit, Most Likely, Best Case, Pipeline, Omitted; API values Closed,
+# Forecast (= Commit), MostLikely, BestCase, Pipeline, Omitted (OpportunityStage
+# ForecastCategory). Won/closed won and lost/closed lost deals, and "upside" and "not
+# forecasted" as other tools label best case and omitted, are accepted too.
+_CATEGORY_KEYS = {
+    **{c.replace("_", ""): i for i, c in enumerate(CATEGORIES)},
+    "won": CLOSED,
+    "closedwon": CLOSED,
+    "committed": COMMIT,
+    "forecast": COMMIT,
+    "upside": BEST_CASE,
+    "lost": OMITTED,
+    "closedlost": OMITTED,
+    "notforecasted": OMITTED,
+}
 # Each output column: the categories it adds up (Salesforce Collaborative Forecasts roll-ups).
 _ROLLUPS = {
     **{c: (i,) for i, c in enumerate(CATEGORIES)},
-    "commit_forecast": (0, 1),
-    "best_case_forecast": (0, 1, 2),
-    "open_pipeline": (1, 2, 3),
+    "commit_forecast": (CLOSED, COMMIT),
+    "most_likely_forecast": (CLOSED, COMMIT, MOST_LIKELY),
+    "best_case_forecast": (CLOSED, COMMIT, MOST_LIKELY, BEST_CASE),
+    "open_pipeline": (COMMIT, MOST_LIKELY, BEST_CASE, PIPELINE),
 }
 
 
@@ -72,8 +89,10 @@ def _normalise_categories(frame: pd.DataFrame, column: str, *, arg: str, key: st
             pos = int(np.argmax(codes == i))
             raise DataError(
                 f"column {column!r} of {arg} has unknown forecast category {show(value)} at "
-                f"{describe_row(frame, pos, key)}; expected one of 'closed', 'commit', "
-                "'best case', 'pipeline', 'omitted' (case, spaces and underscores ignored)",
+                f"{describe_row(frame, pos, key)}; expected one of 'closed' (or 'won'), "
+                "'commit' (or 'committed', 'forecast'), 'most likely', 'best case' (or "
+                "'upside'), 'pipeline', 'omitted' (or 'lost', 'not forecasted'); case, spaces "
+                "and underscores ignored",
                 column=column,
                 row=frame.index[pos],
                 value=value,
@@ -96,19 +115,22 @@ def forecast_rollup(
 ) -> pd.DataFrame:
     """Total deals by forecast category, with Salesforce-style cumulative roll-ups.
 
-    Categories (case, spaces and underscores ignored, so ``"Best Case"`` = ``"best_case"``):
-    ``closed`` (won deals), ``commit``, ``best_case``, ``pipeline`` and ``omitted`` (lost or
-    excluded deals). The cumulative roll-ups follow Salesforce Collaborative Forecasts
-    (ForecastingSubmissionItem, ``ForecastingItemCategory``: CommitForecast = Commit + Closed;
-    BestCaseForecast = Best Case + Commit + Closed; OpenPipeline = Pipeline + Best Case +
-    Commit, closed excluded; omitted is in none):
+    Categories, from the most to the least certain (case, spaces and underscores ignored, so
+    ``"Best Case"`` = ``"best_case"``): ``closed`` (won deals; also ``"won"``, ``"closed
+    won"``), ``commit`` (also ``"committed"``, and ``"forecast"``, Salesforce's API value for
+    Commit), ``most_likely`` (Salesforce's optional category between commit and best case),
+    ``best_case`` (also ``"upside"``), ``pipeline`` and ``omitted`` (lost or excluded deals;
+    also ``"lost"``, ``"closed lost"``, ``"not forecasted"``). Any other value is an error,
+    never silently omitted. The cumulative roll-ups follow Salesforce Collaborative Forecasts
+    (ForecastingSubmissionItem, ``ForecastingItemCategory``, API 62.0: CommitForecast =
+    Commit + Closed; MostLikelyForecast = Most Likely + Commit + Closed; BestCaseForecast =
+    Best Case + Most Likely + Commit + Closed; OpenPipeline = Pipeline + Best Case + Most
+    Likely + Commit, closed excluded; omitted is in none):
 
     * ``commit_forecast = closed + commit``
-    * ``best_case_forecast = closed + commit + best_case``
-    * ``open_pipeline = commit + best_case + pipeline``
-
-    Salesforce's optional "Most Likely" category is not supported (an unknown category is an
-    error, not silently omitted).
+    * ``most_likely_forecast = closed + commit + most_likely``
+    * ``best_case_forecast = closed + commit + most_likely + best_case``
+    * ``open_pipeline = commit + most_likely + best_case + pipeline``
 
     Parameters
     ----------
@@ -125,8 +147,9 @@ def forecast_rollup(
     -------
     pandas.DataFrame
         One row per ``by`` group (sorted; a single row ``"total"`` without ``by``), columns
-        ``closed``, ``commit``, ``best_case``, ``pipeline``, ``omitted`` (amount per category),
-        ``commit_forecast``, ``best_case_forecast``, ``open_pipeline`` (roll-ups),
+        ``closed``, ``commit``, ``most_likely``, ``best_case``, ``pipeline``, ``omitted``
+        (amount per category), ``commit_forecast``, ``most_likely_forecast``,
+        ``best_case_forecast``, ``open_pipeline`` (roll-ups),
         ``count`` (deals, int64) and, when the currency of the amounts is known (the
         ``reporting_currency`` argument, or the one currency of the ``currency`` column),
         ``reporting_currency``.
@@ -145,20 +168,23 @@ def forecast_rollup(
     >>> import pandas as pd
     >>> from crmcore.pipeline import forecast_rollup
     >>> deals = pd.DataFrame({
-    ...     "opportunity_id": [1, 2, 3, 4, 5],
-    ...     "forecast_category": ["Closed", "Commit", "Best Case", "Pipeline", "Omitted"],
-    ...     "amount": [100.0, 200.0, 300.0, 400.0, 500.0]})
+    ...     "opportunity_id": [1, 2, 3, 4, 5, 6],
+    ...     "forecast_category": ["Closed", "Commit", "Most Likely", "Best Case", "Pipeline",
+    ...                           "Omitted"],
+    ...     "amount": [100.0, 200.0, 50.0, 300.0, 400.0, 500.0]})
     >>> forecast_rollup(deals).T
-                         total
-    closed               100.0
-    commit               200.0
-    best_case            300.0
-    pipeline             400.0
-    omitted              500.0
-    commit_forecast      300.0
-    best_case_forecast   600.0
-    open_pipeline        900.0
-    count                  5.0
+                           total
+    closed                 100.0
+    commit                 200.0
+    most_likely             50.0
+    best_case              300.0
+    pipeline               400.0
+    omitted                500.0
+    commit_forecast        300.0
+    most_likely_forecast   350.0
+    best_case_forecast     650.0
+    open_pipeline          950.0
+    count                    6.0
     """
     arg = "opportunities"
     deals = parse_deals(

@@ -34,8 +34,15 @@ from crmcore._periods import canonical_period
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, InputTypeError
 from crmcore.money import from_minor_units
-from crmcore.pipeline._dates import MAX_HORIZON, US_PER_DAY, check_horizon, period_grid
-from crmcore.pipeline._deals import Deals, parse_deals
+from crmcore.pipeline._dates import (
+    MAX_HORIZON,
+    US_PER_DAY,
+    add_months,
+    check_horizon,
+    period_grid,
+    timestamp_micros,
+)
+from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, per_stage
 from crmcore.pipeline._landing import Landing, landing_rules
 from crmcore.pipeline.stages import StageModel
 
@@ -216,10 +223,11 @@ class _Plan:
     """Everything a draw needs, deals in draw order: random landing times first, then fixed.
 
     Deals are taken in opportunity-id order, so the row order of the input never changes the
-    result. ``scale`` turns a standard exponential or gamma variate into days for each
-    random-timing deal; with ``duration="stages"``, ``stage_means`` holds the mean stay in
-    each stage still ahead of each of them. ``fixed_days`` are the landing times (days from
-    ``as_of``) of the others.
+    result. ``scale`` turns a standard exponential or gamma variate into the unit of each
+    random-timing deal's model; with ``duration="stages"``, ``stage_means`` holds the mean
+    stay in each stage still ahead of each of them. ``months`` marks the random-timing deals
+    whose model counts calendar months (``to_days`` maps them onto the calendar from
+    ``as_of``). ``fixed_days`` are the landing times (days from ``as_of``) of the others.
     """
 
     amounts: FloatArray
@@ -230,17 +238,36 @@ class _Plan:
     fixed_days: FloatArray
     duration: str
     shape: float
+    as_of: pd.Timestamp
+    months: npt.NDArray[np.bool_]
+
+    def to_days(self, t: FloatArray) -> FloatArray:
+        """Drawn times (draw, deal) in each model's unit as days after ``as_of``."""
+        if not self.months.any():
+            return t
+        t[:, self.months] = _month_days(self.as_of, t[:, self.months])
+        return t
 
 
-def _plan(
-    deals: Deals, rules: Landing, model: StageModel, *, duration: str, shape: float, decimals: int
-) -> _Plan:
-    codes, prob = deals.weighted().codes, deals.weighted().probability
+def _month_days(as_of: pd.Timestamp, months: FloatArray) -> FloatArray:
+    """Days from ``as_of`` to ``as_of`` + ``months`` calendar months."""
+    start = timestamp_micros(as_of, arg="as_of")
+    days: FloatArray = (add_months(as_of, months) - start) / US_PER_DAY
+    return days
+
+
+def _plan(deals: Deals, rules: Landing, *, duration: str, shape: float, decimals: int) -> _Plan:
+    weights, models = deals.weighted(), deals.models
+    codes, proc, prob = weights.codes, weights.process, weights.probability
     amounts = np.asarray(from_minor_units(deals.money.cents, decimals), dtype=np.float64)
-    mean_days = np.asarray([*model.days_to_close, 0.0, 0.0], dtype=np.float64)[codes]
+    mean_t = per_stage(models, [[*m.days_to_close, 0.0, 0.0] for m in models])[proc, codes]
+    in_months = np.asarray([m.unit == "M" for m in models], dtype=bool)[proc]
     own_days = (rules.own_us - rules.as_of_us) / US_PER_DAY
     fixed_t = np.where(rules.has_own & ~rules.late, own_days, 0.0)
-    fixed_t = np.where(~rules.has_own & (duration == "fixed"), mean_days, fixed_t)
+    if duration == "fixed":
+        stage_t = mean_t.copy()
+        stage_t[in_months] = _month_days(rules.as_of, mean_t[in_months])
+        fixed_t = np.where(~rules.has_own, stage_t, fixed_t)
     random_t = deals.is_open & ~rules.has_own & (duration != "fixed")
     included = (prob > 0) & (amounts > 0) & ~rules.won_before
     by_id = deals.order()
@@ -249,14 +276,14 @@ def _plan(
     order = np.concatenate([ordered[random_first], ordered[~random_first]])
     n_rand = int(random_first.sum())
     rand = order[:n_rand]
-    scale = mean_days[rand] / (shape if duration == "gamma" else 1.0)
+    scale = mean_t[rand] / (shape if duration == "gamma" else 1.0)
     stage_means = None
     if duration == "stages":
         # Mean stay in each stage still ahead of each random-timing deal (0 for stages behind).
+        width = max(len(m.stages) for m in models)
+        stays = per_stage(models, [m.stage_durations for m in models])[:, :width]
         stage_means = np.where(
-            np.arange(len(model.stages))[:, None] >= codes[rand][None, :],
-            np.asarray(model.stage_durations, dtype=np.float64)[:, None],
-            0.0,
+            np.arange(width)[:, None] >= codes[rand][None, :], stays[proc[rand]].T, 0.0
         )
         scale = np.ones(n_rand)
     return _Plan(
@@ -268,6 +295,8 @@ def _plan(
         fixed_days=fixed_t[order[n_rand:]],
         duration=duration,
         shape=shape,
+        as_of=rules.as_of,
+        months=in_months[rand],
     )
 
 
@@ -376,7 +405,7 @@ def _draw_chunk(
     period[:, plan.n_rand :] = fixed_period
     if plan.n_rand:
         t *= plan.scale
-        period[:, : plan.n_rand] = grid.periods_of(t)
+        period[:, : plan.n_rand] = grid.periods_of(plan.to_days(t))
     n_periods = int(period.max()) + 1
     period += (np.arange(k) * n_periods)[:, None]
     weights = np.where(u < plan.probs, plan.amounts, 0.0)
@@ -427,7 +456,7 @@ def _summarise(
 @renamed_parameters(freq="period")
 def simulate_pipeline(
     opportunities: pd.DataFrame,
-    model: StageModel,
+    model: ModelArg,
     *,
     as_of: object,
     n_draws: int = 10_000,
@@ -437,6 +466,7 @@ def simulate_pipeline(
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
+    process: str = "process",
     close_date: str | None = None,
     duration: Duration = "exponential",
     shape: float = 2.0,
@@ -463,6 +493,12 @@ def simulate_pipeline(
     * a won deal without a close date lands on ``as_of``; a won deal closed before the
       ``as_of`` period is history and is left out, as in ``close_schedule``.
 
+    With a model in calendar months (``unit="M"``), ``t_j`` is drawn the same way in months
+    (a continuous duration with the model's means in months) and mapped through the calendar:
+    ``as_of`` + the whole months of ``t_j`` as calendar months (the same day of the month, or
+    the month's last day), plus the fraction of the next month's days. So ``"fixed"`` lands
+    exactly where :func:`~crmcore.pipeline.close_schedule` does.
+
     Amounts are rounded to the minor unit first, as in
     :func:`~crmcore.pipeline.weighted_pipeline`. Over many draws the mean total tends to the
     weighted pipeline ``sum(p_j * amount_j)``, with standard error
@@ -474,7 +510,9 @@ def simulate_pipeline(
         One row per deal: id, stage (a model stage, ``model.won`` or ``model.lost``), amount
         and optionally a close date (NaT: none).
     model
-        The stage model giving win probabilities and days to close.
+        The stage model giving win probabilities and times to close; or a mapping from each
+        sales process to its stage model, the ``process`` column saying which one each deal
+        follows (models in days and in months may be mixed).
     as_of
         Forecast date (required); periods start with the one holding it.
     n_draws
@@ -494,6 +532,9 @@ def simulate_pipeline(
         per-draw table to ``n_draws * (horizon + 1)`` floats.
     opportunity, stage, amount, close_date
         Column names; ``close_date=None`` means no own close dates.
+    process
+        With a mapping of models: the column of each deal's sales process (see
+        :func:`~crmcore.pipeline.weighted_pipeline`).
     duration
         ``"exponential"`` (default), ``"gamma"``, ``"stages"`` or ``"fixed"``.
     shape
@@ -553,9 +594,13 @@ def simulate_pipeline(
     Percentiles(mean=546825.0, p10=200000.0, p50=450000.0, p90=950000.0)
     """
     opportunities = require_columns(opportunities, [], arg="opportunities")
-    if not isinstance(model, StageModel):
-        raise InputTypeError(f"model must be a StageModel, got {type(model).__name__}")
+    if not isinstance(model, StageModel | Mapping):
+        raise InputTypeError(
+            f"model must be a StageModel or a mapping process -> StageModel, got "
+            f"{type(model).__name__}"
+        )
     columns = [opportunity, stage, amount] + ([] if close_date is None else [close_date])
+    columns += [] if isinstance(model, StageModel) else [process]
     opportunities = require_columns(opportunities, columns, arg="opportunities")
     _check_options(n_draws, chunk_size, duration, shape, progress)
     code = canonical_period(period)
@@ -569,6 +614,7 @@ def simulate_pipeline(
         opportunity=opportunity,
         stage=stage,
         amount=amount,
+        process=process,
         close_date=close_date,
         currency=currency,
         rates=rates,
@@ -576,7 +622,7 @@ def simulate_pipeline(
         decimals=decimals,
     )
     rules = landing_rules(deals, as_of=as_of, period=code, close_date=close_date)
-    plan = _plan(deals, rules, model, duration=duration, shape=float(shape), decimals=decimals)
+    plan = _plan(deals, rules, duration=duration, shape=float(shape), decimals=decimals)
     grid = _Grid(rules, code, horizon, int(n_draws))
     fixed_period = grid.periods_of(plan.fixed_days.copy())
     m = len(plan.amounts)

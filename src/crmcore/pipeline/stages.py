@@ -14,7 +14,22 @@ from crmcore._config import check_config_keys
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 
-__all__ = ["StageModel"]
+__all__ = ["UNITS", "StageModel"]
+
+#: Units of a stage model's times: days, or calendar months.
+UNITS = ("D", "M")
+_UNIT_NAMES = {"D": "days", "M": "calendar months"}
+
+
+def _as_unit(value: object) -> str:
+    text = value.upper() if isinstance(value, str) else value
+    if text not in UNITS:
+        raise ConfigError(
+            f"unit == {value!r}, must be 'D' (days) or 'M' (calendar months)",
+            column="unit",
+            value=value,
+        )
+    return str(text)
 
 
 def _as_name_tuple(value: Sequence[str] | str) -> tuple[str, ...]:
@@ -45,11 +60,12 @@ def _as_float_tuple(value: Sequence[float] | str) -> tuple[float, ...]:
 
 @attrs.frozen(kw_only=True)
 class StageModel:
-    """Ordered open sales stages, each with its probability of eventually winning and days to close.
+    """Ordered open sales stages, each with its probability of eventually winning and time to close.
 
     A deal in stage ``i`` wins with probability ``win_probabilities[i]`` and, if it does, is
-    expected to close ``days_to_close[i]`` days after it entered stage ``i`` (the time it spends
-    in stage ``i`` and every later stage). The probabilities are *cumulative* odds of winning
+    expected to close ``days_to_close[i]`` units of time (days, or calendar months with
+    ``unit="M"``) after it entered stage ``i`` (the time it spends in stage ``i`` and every
+    later stage). The probabilities are *cumulative* odds of winning
     from that stage, not the odds of advancing one step: build the model from step conversion
     rates with :meth:`from_conversion_rates`.
 
@@ -61,7 +77,8 @@ class StageModel:
         Probability of eventually winning from each stage, in [0, 1], non-decreasing along the
         funnel (a deal further along cannot be less likely to win under a sequential funnel).
     days_to_close
-        Expected days from entering each stage to closing, finite, >= 0, non-increasing.
+        Expected time from entering each stage to closing, in ``unit`` (days by default; the
+        name is kept from when days were the only unit), finite, >= 0, non-increasing.
     won
         Name of the terminal won stage (default ``"won"``); a won deal counts with probability 1.
     lost
@@ -72,6 +89,11 @@ class StageModel:
         probabilities (within 1e-9) and :attr:`conversion_rates` returns them exactly; otherwise
         the rates are derived from the probabilities, which loses them where a later stage's
         win probability is 0.
+    unit
+        ``"D"`` (default): ``days_to_close`` counts days; ``"M"``: calendar months, so a deal
+        lands on the same day of a later month (31 January + 1 month = 28 or 29 February,
+        the end of the month; a fraction of a month is a share of the next month's days).
+        Lower case is accepted.
 
     Raises
     ------
@@ -89,6 +111,13 @@ class StageModel:
     (120.0, 60.0, 30.0)
     >>> StageModel.from_dict(m.to_dict()) == m
     True
+
+    The funnel "2 months in prospecting, 1 in bidding, 1 in negotiation":
+
+    >>> StageModel.from_conversion_rates(
+    ...     ["prospect", "bid", "negotiation"], [0.5, 0.8, 0.9], [2, 1, 1], unit="M"
+    ... ).days_to_close
+    (4.0, 2.0, 1.0)
     """
 
     __repr__ = attrs_repr
@@ -100,6 +129,7 @@ class StageModel:
     won: str = "won"
     lost: str = "lost"
     rates: tuple[float, ...] | None = attrs.field(default=None, converter=_as_optional_float_tuple)
+    unit: str = attrs.field(default="D", converter=_as_unit)
 
     def __attrs_post_init__(self) -> None:
         n = len(self.stages)
@@ -135,7 +165,7 @@ class StageModel:
         for stage, d in zip(self.stages, self.days_to_close, strict=True):
             if not (math.isfinite(d) and d >= 0):
                 raise ConfigError(
-                    f"days to close of stage {stage!r} == {d!r}, must be finite and >= 0",
+                    f"time to close of stage {stage!r} == {d!r}, must be finite and >= 0",
                     column=stage,
                     value=d,
                 )
@@ -154,7 +184,7 @@ class StageModel:
                 )
             if self.days_to_close[i] < self.days_to_close[i + 1] - 1e-9:
                 raise ConfigError(
-                    f"days to close rise from {self.days_to_close[i]!r} at stage {a!r} to "
+                    f"times to close rise from {self.days_to_close[i]!r} at stage {a!r} to "
                     f"{self.days_to_close[i + 1]!r} at later stage {b!r}; they must not increase",
                     column=b,
                     value=self.days_to_close[i + 1],
@@ -191,13 +221,15 @@ class StageModel:
         *,
         won: str = "won",
         lost: str = "lost",
+        unit: str = "D",
     ) -> StageModel:
         """Build a model from step conversion rates and time spent in each stage.
 
         ``rates[i]`` is P(advance from stage ``i`` to the next); the last rate is P(win from the
-        last stage). ``durations[i]`` is the expected days spent in stage ``i``. Then the win
-        probability of stage ``i`` is ``rates[i] * rates[i+1] * ... * rates[-1]`` and its days to
-        close are ``durations[i] + ... + durations[-1]``.
+        last stage). ``durations[i]`` is the expected time spent in stage ``i``, in ``unit``
+        (``"D"`` days, default; ``"M"`` calendar months). Then the win probability of stage
+        ``i`` is ``rates[i] * rates[i+1] * ... * rates[-1]`` and its time to close is
+        ``durations[i] + ... + durations[-1]``.
 
         Raises
         ------
@@ -242,6 +274,7 @@ class StageModel:
             won=won,
             lost=lost,
             rates=r,
+            unit=unit,
         )
 
     @property
@@ -268,7 +301,7 @@ class StageModel:
 
     @property
     def stage_durations(self) -> tuple[float, ...]:
-        """Expected days spent in each stage (differences of ``days_to_close``).
+        """Expected time spent in each stage, in ``unit`` (differences of ``days_to_close``).
 
         Examples
         --------
@@ -311,7 +344,8 @@ class StageModel:
         """Return the model as a table indexed by stage.
 
         Columns ``order`` (0-based position; won and lost after the open stages),
-        ``conversion_rate``, ``win_probability``, ``stage_days`` and ``days_to_close``.
+        ``conversion_rate``, ``win_probability``, ``stage_days`` and ``days_to_close`` (both in
+        the model's ``unit``: months when it is ``"M"``).
         With ``include_terminal`` the won (probability 1) and lost (0) stages are added, both
         with 0 days to close and a conversion rate of NaN.
 
@@ -358,7 +392,7 @@ class StageModel:
         >>> from crmcore.pipeline import StageModel
         >>> StageModel.from_conversion_rates(["a"], [0.5], [10]).to_dict()
         {'stages': ['a'], 'win_probabilities': [0.5], 'days_to_close': [10.0], 'won': 'won', \
-'lost': 'lost', 'rates': [0.5]}
+'lost': 'lost', 'rates': [0.5], 'unit': 'D'}
         """
         return {
             "stages": list(self.stages),
@@ -367,6 +401,7 @@ class StageModel:
             "won": self.won,
             "lost": self.lost,
             "rates": None if self.rates is None else list(self.rates),
+            "unit": self.unit,
         }
 
     @classmethod

@@ -24,7 +24,7 @@ from crmcore._repr import attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units
 from crmcore.pipeline._dates import check_horizon, from_micros, period_grid
-from crmcore.pipeline._deals import Deals, parse_deals, sum_cents
+from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, sum_cents
 from crmcore.pipeline._landing import Landing, landing_rules, stage_landing
 from crmcore.pipeline.stages import StageModel
 
@@ -138,9 +138,21 @@ class _Placed:
     scheduled: npt.NDArray[np.bool_]
 
 
+def _stage_landings(deals: Deals, as_of: pd.Timestamp) -> npt.NDArray[np.int64]:
+    """``as_of`` + each deal's stage time to close, in its own process's model."""
+    weights = deals.weighted()
+    if len(deals.models) == 1:
+        return stage_landing(deals.models[0], weights.codes, as_of)
+    out = np.empty(len(weights.codes), dtype=np.int64)
+    for p, model in enumerate(deals.models):
+        mask = weights.process == p
+        out[mask] = stage_landing(model, weights.codes[mask], as_of)
+    return out
+
+
 def _place(
     opportunities: pd.DataFrame,
-    model: StageModel,
+    model: ModelArg,
     *,
     as_of: object,
     period: str,
@@ -173,9 +185,7 @@ def _place(
     source = np.where(rules.has_own, _CLOSE_DATE, np.where(deals.is_won, _AS_OF, _STAGE))
     source = source.astype(np.int64)
     source[rules.late] = _AS_OF
-    landing = np.where(
-        rules.has_own, rules.own_us, stage_landing(model, deals.weighted().codes, rules.as_of_us)
-    )
+    landing = np.where(rules.has_own, rules.own_us, _stage_landings(deals, rules.as_of))
     landing[source == _AS_OF] = rules.as_of_us
     scheduled = ~deals.is_lost & ~rules.won_before
     if overdue == "exclude":
@@ -186,13 +196,14 @@ def _place(
 @renamed_parameters(freq="period")
 def landing_dates(
     opportunities: pd.DataFrame,
-    model: StageModel,
+    model: ModelArg,
     *,
     as_of: object,
     period: str = "M",
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
+    process: str = "process",
     close_date: str | None = None,
     overdue: OverduePolicy = "as_of",
     currency: str | None = None,
@@ -217,9 +228,11 @@ def landing_dates(
 
     Parameters
     ----------
-    opportunities, model, opportunity, stage, amount, currency, rates, reporting_currency, \
-decimals
-        As in :func:`~crmcore.pipeline.weighted_pipeline`.
+    opportunities, model, opportunity, stage, amount, process, currency, rates, \
+reporting_currency, decimals
+        As in :func:`~crmcore.pipeline.weighted_pipeline`: ``model`` may map sales processes
+        to stage models, each deal then landing by its own process's model (in days or
+        calendar months, its ``unit``).
     as_of
         The date the forecast is made (date, text or Timestamp; naive or tz-aware like the
         close dates).
@@ -238,7 +251,8 @@ decimals
     Returns
     -------
     pandas.DataFrame
-        Indexed by opportunity id (sorted), columns ``stage``, ``amount``,
+        Indexed by opportunity id (sorted), columns ``stage``, ``process`` (only with a
+        mapping of models), ``amount``,
         ``win_probability``, ``expected_amount`` (as in ``weighted_pipeline``; in the
         reporting currency when ``rates`` are given),
         ``landing_date`` (datetime64 in microseconds, in the close dates' time zone),
@@ -277,7 +291,12 @@ decimals
         period=period,
         close_date=close_date,
         overdue=overdue,
-        columns={"opportunity": opportunity, "stage": stage, "amount": amount},
+        columns={
+            "opportunity": opportunity,
+            "stage": stage,
+            "amount": amount,
+            "process": process,
+        },
         money={
             "currency": currency,
             "rates": rates,
@@ -289,9 +308,12 @@ decimals
     deals = placed.deals
     order = deals.order()
     weights = deals.weighted()
+    columns: dict[str, Any] = {"stage": deals.frame[stage].to_numpy()[order]}
+    if not isinstance(model, StageModel):
+        columns["process"] = deals.frame[process].to_numpy()[order]
     out = pd.DataFrame(
         {
-            "stage": deals.frame[stage].to_numpy()[order],
+            **columns,
             "amount": from_minor_units(deals.money.cents[order], decimals),
             "win_probability": weights.probability[order],
             "expected_amount": from_minor_units(weights.expected[order], decimals),
@@ -346,7 +368,7 @@ def _sums(
 @renamed_parameters(freq="period")
 def close_schedule(
     opportunities: pd.DataFrame,
-    model: StageModel,
+    model: ModelArg,
     *,
     as_of: object,
     period: str = "M",
@@ -354,6 +376,7 @@ def close_schedule(
     opportunity: str = "opportunity_id",
     stage: str = "stage",
     amount: str = "amount",
+    process: str = "process",
     close_date: str | None = None,
     overdue: OverduePolicy = "as_of",
     currency: str | None = None,
@@ -372,9 +395,10 @@ def close_schedule(
 
     Parameters
     ----------
-    opportunities, model, as_of, period, opportunity, stage, amount, close_date, overdue, \
-decimals
-        As in :func:`landing_dates`.
+    opportunities, model, as_of, period, opportunity, stage, amount, process, close_date, \
+overdue, decimals
+        As in :func:`landing_dates` (``model`` may map sales processes to stage models: the
+        schedule is then the sum of the schedules of each process's deals).
     horizon
         Number of periods to show, from the one holding ``as_of``; ``None`` (default): up to
         the last landing. Revenue landing after the horizon is reported in
@@ -436,7 +460,12 @@ decimals
         period=code,
         close_date=close_date,
         overdue=overdue,
-        columns={"opportunity": opportunity, "stage": stage, "amount": amount},
+        columns={
+            "opportunity": opportunity,
+            "stage": stage,
+            "amount": amount,
+            "process": process,
+        },
         money={
             "currency": currency,
             "rates": rates,
