@@ -24,7 +24,7 @@ from crmcore._repr import attrs_repr, attrs_repr_html, short
 
 AREAS = ("segmentation", "pipeline", "forecast", "quota", "kpi", "clv")
 # results that keep their own multi-line repr (it shows the table, doctested in their pages)
-OWN_REPR = {"CloseSchedule", "PipelineSimulation"}
+OWN_REPR = {"CloseSchedule", "LeadScoring", "PipelineSimulation"}
 
 
 def public_attrs_classes() -> list[type]:

@@ -254,7 +254,7 @@ def test_the_spark_example_of_the_scaling_page_runs(spark: Any) -> None:
 
 def test_without_pyspark_the_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pyspark", None)
-    with pytest.raises(MissingDependencyError, match=re.escape("pip install 'crmcore[spark]'")):
+    with pytest.raises(MissingDependencyError, match=re.escape("pip install -e '.[spark]'")):
         per_customer(pd.DataFrame({"customer_id": [1]}), rfm_summary)
 
 

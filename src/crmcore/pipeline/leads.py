@@ -52,9 +52,11 @@ from crmcore._frames import (
     describe_row,
     first_true,
     require_columns,
+    require_frame,
     require_not_null,
     show,
 )
+from crmcore._repr import attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 
 __all__ = [
@@ -215,6 +217,8 @@ class LeadScoring:
                 raise ConfigError(
                     f"counts must be >= 0, got {where!r}", column="frequencies", value=where
                 )
+
+    _repr_html_ = attrs_repr_html
 
     def __repr__(self) -> str:
         return (
@@ -390,7 +394,7 @@ def fit_lead_scoring(
     names = _check_names(features, team, status)
     model = LeadScoring(features=names, team=team, smoothing=smoothing)
     columns = [status, *names, *([team] if team is not None else [])]
-    require_columns(history, columns, arg=arg)
+    history = require_columns(history, columns, arg=arg)
     is_won = _closed(history, status, won, lost, arg=arg)
     if team is None:
         team_codes = np.zeros(len(history), dtype=np.int64)
@@ -611,6 +615,7 @@ def score_leads(model: LeadScoring, leads: pd.DataFrame) -> pd.Series:
     Name: win_probability, dtype: float64
     """
     model = _check_model(model)
+    leads = require_frame(leads, arg="leads")
     prior, parts = _evidence(model, leads)
     total = _log_odds(model, leads, prior, parts)
     return pd.Series(expit(total), index=leads.index, name="win_probability", dtype=np.float64)
@@ -656,6 +661,7 @@ def explain_leads(model: LeadScoring, leads: pd.DataFrame) -> pd.DataFrame:
     1  0.4055 -0.4055    0.0000             0.50
     """
     model = _check_model(model)
+    leads = require_frame(leads, arg="leads")
     prior, parts = _evidence(model, leads)
     total = _log_odds(model, leads, prior, parts)
     columns: dict[str, Any] = {"prior": prior, **parts}
@@ -741,7 +747,7 @@ def lead_score_calibration(
     model = _check_model(model)
     check_scalar(n_bins, "n_bins", kind=int, min_value=1, max_value=100)
     check_choice(strategy, "strategy", ("quantile", "uniform"))
-    require_columns(closed_deals, [status], arg="closed_deals")
+    closed_deals = require_columns(closed_deals, [status], arg="closed_deals")
     is_won = _closed(closed_deals, status, won, lost, arg="closed_deals")
     scores = score_leads(model, closed_deals).to_numpy()
     edges = np.linspace(0.0, 1.0, n_bins + 1)
