@@ -13,8 +13,8 @@ One module per area adds its commands with ``add_parser(subparsers)``:
 (``funnel``, ``forecast``), :mod:`~crmcore.cli.quota`, :mod:`~crmcore.cli.kpi` (``scorecard``,
 ``commission``), :mod:`~crmcore.cli.privacy` (``pseudonymize``, ``mask``) and
 :mod:`~crmcore.cli.report` (``report``, the shareable HTML page). Reading and writing files lives
-in the private ``_io`` module (``_raw`` reads CSV cells as text for ``clean`` and the privacy
-commands), shared option parsing (reading options, old spellings, hints) in ``_options``,
+in the private ``_io`` module (``clean`` and the privacy commands read every CSV cell as the
+text it is), shared option parsing (reading options, old spellings, hints) in ``_options``,
 progress bars in ``_progress``; tables are printed in the style of ``crmcore._demo.tables``,
 which the demo report shares.
 """

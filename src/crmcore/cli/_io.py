@@ -87,12 +87,14 @@ def read_table(
     *,
     text: Collection[str | None] = (),
     dates: Collection[str | None] = (),
+    all_text: bool = False,
 ) -> pd.DataFrame:
     """Read a CSV or Parquet file (or ``-``, standard input) into a DataFrame.
 
     ``text`` names the columns kept as text whatever they hold (ids and labels); ``dates``
     the columns parsed as dates. Names that are ``None`` or not in the file are ignored (the
-    library reports a missing column itself).
+    library reports a missing column itself). ``all_text`` keeps every CSV cell as the text it
+    is (``clean``, ``pseudonymize`` and ``mask`` rewrite cells and must see them as written).
     """
     options = reading if reading is not None else Reading()
     source: Any
@@ -121,7 +123,8 @@ def read_table(
         if suffix not in (".csv", ".txt", ".tsv"):
             raise CLIError(f"cannot read {path}: expected a .csv or .parquet file")
         # Dates are read as text too (``20240131`` is a date with --date-format %Y%m%d).
-        frame = _read_csv(source, options, {c for c in (*text, *dates) if c is not None})
+        keep = {c for c in (*text, *dates) if c is not None}
+        frame = _read_csv(source, options, None if all_text else keep)
     except UnicodeDecodeError as exc:
         raise CLIError(
             f"could not read {_display(path)}: it is not {options.encoding} text "
@@ -132,8 +135,10 @@ def read_table(
     return _with_dates(frame, options, {c for c in dates if c is not None}, _display(path))
 
 
-def _read_csv(source: str | Path | IO[bytes], options: Reading, text: set[str]) -> pd.DataFrame:
-    """Read cells as written: only empty ones are missing, ``text`` columns stay text.
+def _read_csv(
+    source: str | Path | IO[bytes], options: Reading, text: set[str] | None
+) -> pd.DataFrame:
+    """Read cells as written: only empty ones are missing, ``text`` columns (all: None) stay text.
 
     pandas' parser makes a column numbers only when every cell is one (with ``--decimal`` and
     ``--thousands``); any other cell (``n/a``) leaves the whole column text, for the library
@@ -145,7 +150,7 @@ def _read_csv(source: str | Path | IO[bytes], options: Reading, text: set[str]) 
         sep=sep,
         decimal=options.decimal,
         thousands=options.thousands,
-        dtype=dict.fromkeys(text, str),
+        dtype=str if text is None else dict.fromkeys(text, str),
         keep_default_na=False,
         na_values=[""],
         encoding=options.encoding,

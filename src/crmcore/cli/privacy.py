@@ -13,9 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from crmcore.cli._io import EXIT_OK, CLIError, emit
+from crmcore.cli._io import EXIT_OK, CLIError, Reading, emit, read_table
 from crmcore.cli._options import add_command, split
-from crmcore.cli._raw import read_cells, write_cells
 from crmcore.privacy import mask, pseudonymize
 
 
@@ -99,16 +98,13 @@ def _key(args: argparse.Namespace) -> str | bytes:
 
 
 def _finish(frame: Any, args: argparse.Namespace, stream: TextIO) -> int:
-    if args.out:
-        write_cells(frame, args.out, stream)
-    else:
-        emit(frame, None, stream)
+    emit(frame, args.out or None, stream)
     return EXIT_OK
 
 
 def _run_pseudonymize(args: argparse.Namespace, stream: TextIO) -> int:
     key = _key(args)
-    frame = read_cells(args.file, encoding=args.encoding, sep=args.sep)
+    frame = read_table(args.file, Reading(sep=args.sep, encoding=args.encoding), all_text=True)
     result = pseudonymize(frame, split(args.columns), key=key, length=args.length)
     del key
     return _finish(result, args, stream)
@@ -152,5 +148,5 @@ def _mask_kinds(text: str, kind: str | None) -> dict[str, str]:
 
 def _run_mask(args: argparse.Namespace, stream: TextIO) -> int:
     kinds = _mask_kinds(args.columns, args.kind)
-    frame = read_cells(args.file, encoding=args.encoding, sep=args.sep)
+    frame = read_table(args.file, Reading(sep=args.sep, encoding=args.encoding), all_text=True)
     return _finish(mask(frame, kinds, keep_digits=args.keep_digits), args, stream)

@@ -10,7 +10,15 @@ import pandas as pd
 
 from crmcore._frames import require_columns, require_not_null, require_unique
 from crmcore._periods import canonical_period
-from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, emit, note, read_table
+from crmcore.cli._io import (
+    EXIT_OK,
+    CLIError,
+    Reading,
+    config_from_file,
+    emit,
+    note,
+    read_table,
+)
 from crmcore.cli._options import (
     add_command,
     add_out,
@@ -20,7 +28,6 @@ from crmcore.cli._options import (
     reading,
     split,
 )
-from crmcore.cli._raw import read_cells, write_cells
 from crmcore.errors import ConfigError
 from crmcore.segmentation import (
     RF_GRID_10,
@@ -379,7 +386,7 @@ def _symbols(text: str | None) -> dict[str, str] | None:
 def _run_clean(args: argparse.Namespace, stream: TextIO) -> int:
     if args.out == "-" and args.report == "-":
         raise CLIError("--out and --report cannot both be - (standard output)")
-    raw = read_cells(args.file, encoding=args.encoding, sep=args.sep)
+    raw = read_table(args.file, Reading(sep=args.sep, encoding=args.encoding), all_text=True)
     clean, report = clean_transactions(
         raw,
         customer=args.customer,
@@ -400,13 +407,10 @@ def _run_clean(args: argparse.Namespace, stream: TextIO) -> int:
     )
     removed = int((report["action"] == "removed").sum())
     changed = int((report["action"] == "changed").sum())
-    note = f"kept {len(clean)} of {len(raw)} rows; {removed} removed, {changed} values changed"
+    summary = f"kept {len(clean)} of {len(raw)} rows; {removed} removed, {changed} values changed"
     if args.report:  # values of several types as text, so that Parquet can hold them too
         text = {"value": "string", "new_value": "string"}
-        write_cells(report.astype(text), args.report, stream)
-    if args.out:
-        write_cells(clean, args.out, stream)
-    if not args.out:
-        emit(clean, None, stream)
-    print(note, file=sys.stderr if args.out == "-" or args.report == "-" else stream)
+        emit(report.astype(text), args.report, stream)
+    emit(clean, args.out or None, stream)
+    print(summary, file=sys.stderr if args.out == "-" or args.report == "-" else stream)
     return EXIT_OK
