@@ -23,12 +23,18 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ParamSpec, TypeVar
 
 from crmcore.errors import ConfigError
 
-__all__ = ["REMOVED_IN", "RENAMED_IN", "renamed_parameters"]
+__all__ = [
+    "REMOVED_IN",
+    "RENAMED_IN",
+    "apply_renames",
+    "check_rename_targets",
+    "renamed_parameters",
+]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -45,32 +51,46 @@ def renamed_parameters(**old_to_new: str) -> Callable[[Callable[P, R]], Callable
     """
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        params = inspect.signature(func).parameters
-        for new in old_to_new.values():
-            if new not in params:  # pragma: no cover - a programming error caught at import
-                msg = f"{func.__qualname__} has no parameter {new!r} to rename onto"
-                raise TypeError(msg)
+        check_rename_targets(func, old_to_new.values())
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            for old, new in old_to_new.items():
-                if old not in kwargs:
-                    continue
-                name = func.__name__
-                if new in kwargs:
-                    raise ConfigError(
-                        f"{name}() got both {old!r} and its new name {new!r}; pass only {new!r}",
-                        column=old,
-                    )
-                warnings.warn(
-                    f"{name}({old}=...) was renamed {name}({new}=...) in crmcore {RENAMED_IN}; "
-                    f"the old name goes in {REMOVED_IN}",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                kwargs[new] = kwargs.pop(old)
+            apply_renames(func.__name__, old_to_new, kwargs)
             return func(*args, **kwargs)
 
         return wrapper
 
     return decorate
+
+
+def check_rename_targets(func: Callable[..., Any], names: Iterable[str]) -> None:
+    """Raise TypeError at import time when ``func`` has no parameter called one of ``names``."""
+    params = inspect.signature(func).parameters
+    for new in names:
+        if new not in params:  # pragma: no cover - a programming error caught at import
+            msg = f"{func.__qualname__} has no parameter {new!r} to rename onto"
+            raise TypeError(msg)
+
+
+def apply_renames(name: str, old_to_new: Mapping[str, str], kwargs: dict[str, Any]) -> None:
+    """Move each old keyword in ``kwargs`` onto its new name, with a DeprecationWarning.
+
+    Called from inside a decorator's wrapper: the warning points two frames up, at the line
+    that called the wrapped function. Passing both names is a
+    :class:`~crmcore.errors.ConfigError`.
+    """
+    for old, new in old_to_new.items():
+        if old not in kwargs:
+            continue
+        if new in kwargs:
+            raise ConfigError(
+                f"{name}() got both {old!r} and its new name {new!r}; pass only {new!r}",
+                column=old,
+            )
+        warnings.warn(
+            f"{name}({old}=...) was renamed {name}({new}=...) in crmcore {RENAMED_IN}; "
+            f"the old name goes in {REMOVED_IN}",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        kwargs[new] = kwargs.pop(old)

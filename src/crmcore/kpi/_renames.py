@@ -23,14 +23,12 @@ crmcore.errors.ConfigError: f(period='month'): period= is now the period code ..
 from __future__ import annotations
 
 import functools
-import inspect
-import warnings
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 
-from crmcore._compat import REMOVED_IN, RENAMED_IN
+from crmcore._compat import RENAMED_IN, apply_renames, check_rename_targets
 from crmcore._periods import PERIODS, canonical_period
 from crmcore.errors import ConfigError
 
@@ -74,31 +72,12 @@ def renamed_period_parameters(**old_to_new: str) -> Callable[[Callable[P, R]], C
     """
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        params = inspect.signature(func).parameters
-        for new in (*old_to_new.values(), "period", "period_column"):
-            if new not in params:  # pragma: no cover - a programming error caught at import
-                msg = f"{func.__qualname__} has no parameter {new!r} to rename onto"
-                raise TypeError(msg)
+        check_rename_targets(func, (*old_to_new.values(), "period", "period_column"))
 
         @functools.wraps(func)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            name = func.__name__
-            _check_period(name, args, kwargs)
-            for old, new in old_to_new.items():
-                if old not in kwargs:
-                    continue
-                if new in kwargs:
-                    raise ConfigError(
-                        f"{name}() got both {old!r} and its new name {new!r}; pass only {new!r}",
-                        column=old,
-                    )
-                warnings.warn(
-                    f"{name}({old}=...) was renamed {name}({new}=...) in crmcore {RENAMED_IN}; "
-                    f"the old name goes in {REMOVED_IN}",
-                    DeprecationWarning,
-                    stacklevel=2,
-                )
-                kwargs[new] = kwargs.pop(old)
+            _check_period(func.__name__, args, kwargs)
+            apply_renames(func.__name__, old_to_new, kwargs)
             return func(*args, **kwargs)
 
         return wrapper
