@@ -156,6 +156,30 @@ def _fit_continuous(
     return params, _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
 
 
+def _fit_purchases(
+    pandas_fit: Callable[..., _Model],
+    model_class: Callable[..., _Model],
+    summary: Any,
+    *,
+    model: str,
+    names: tuple[str, ...],
+    columns: dict[str, str],
+    weights: str | None,
+    penalizer: float,
+    time_unit: str | None,
+    build: Callable[..., Callable[[FloatArray], tuple[float, FloatArray]]],
+) -> _Model:
+    """Fit BG/NBD, MBG/NBD or Pareto/NBD on a pandas or Dask summary and build the model."""
+    if is_dask(summary):
+        return _fit_dask(pandas_fit, summary, columns, weights, penalizer=penalizer,
+                         time_unit=time_unit)  # fmt: skip
+    params, diag = _fit_continuous(summary, model=model, names=names, columns=columns,
+                                   weights=weights, penalizer=penalizer, time_unit=time_unit,
+                                   build=build)  # fmt: skip
+    values = dict(zip(names, (float(v) for v in params), strict=True))
+    return model_class(**values, time_unit=time_unit, diagnostics=diag)
+
+
 def fit_bg_nbd(
     summary: pd.DataFrame,
     *,
@@ -227,10 +251,9 @@ def fit_bg_nbd(
     >>> sorted(model.diagnostics.standard_errors)
     ['a', 'alpha', 'b', 'r']
     """
-    if is_dask(summary):
-        return _fit_dask(fit_bg_nbd, summary, {"frequency": frequency, "recency": recency, "T": T},
-                         weights, penalizer=penalizer, time_unit=time_unit)  # fmt: skip
-    params, diag = _fit_continuous(
+    return _fit_purchases(
+        fit_bg_nbd,
+        BGNBD,
         summary,
         model="BG/NBD",
         names=BGNBD.PARAMETERS,
@@ -240,8 +263,6 @@ def fit_bg_nbd(
         time_unit=time_unit,
         build=lambda *a: _bgnbd.objective(*a, modified=False),
     )
-    r, alpha, a, b = (float(v) for v in params)
-    return BGNBD(r=r, alpha=alpha, a=a, b=b, time_unit=time_unit, diagnostics=diag)
 
 
 def fit_mbg_nbd(
@@ -296,10 +317,9 @@ def fit_mbg_nbd(
     >>> fit_mbg_nbd(summary, penalizer=0.01).diagnostics.converged
     True
     """
-    if is_dask(summary):
-        return _fit_dask(fit_mbg_nbd, summary, {"frequency": frequency, "recency": recency, "T": T},
-                         weights, penalizer=penalizer, time_unit=time_unit)  # fmt: skip
-    params, diag = _fit_continuous(
+    return _fit_purchases(
+        fit_mbg_nbd,
+        MBGNBD,
         summary,
         model="MBG/NBD",
         names=MBGNBD.PARAMETERS,
@@ -309,8 +329,6 @@ def fit_mbg_nbd(
         time_unit=time_unit,
         build=lambda *a: _bgnbd.objective(*a, modified=True),
     )
-    r, alpha, a, b = (float(v) for v in params)
-    return MBGNBD(r=r, alpha=alpha, a=a, b=b, time_unit=time_unit, diagnostics=diag)
 
 
 def fit_pareto_nbd(
@@ -370,11 +388,9 @@ def fit_pareto_nbd(
     >>> fit_pareto_nbd(summary, penalizer=0.01).diagnostics.n_customers
     8
     """
-    if is_dask(summary):
-        return _fit_dask(fit_pareto_nbd, summary,
-                         {"frequency": frequency, "recency": recency, "T": T},
-                         weights, penalizer=penalizer, time_unit=time_unit)  # fmt: skip
-    params, diag = _fit_continuous(
+    return _fit_purchases(
+        fit_pareto_nbd,
+        ParetoNBD,
         summary,
         model="Pareto/NBD",
         names=ParetoNBD.PARAMETERS,
@@ -384,8 +400,6 @@ def fit_pareto_nbd(
         time_unit=time_unit,
         build=_pareto.objective,
     )
-    r, alpha, s, beta = (float(v) for v in params)
-    return ParetoNBD(r=r, alpha=alpha, s=s, beta=beta, time_unit=time_unit, diagnostics=diag)
 
 
 def _check_bgbb_rows(summary: pd.DataFrame, cols: Columns) -> None:
