@@ -177,7 +177,20 @@ def _positive(value: Any) -> float:
 
 
 @attrs.frozen(kw_only=True)
-class BGNBD(_Model):
+class _BetaGeometricNBD(_Model):
+    """The fields of BG/NBD and MBG/NBD: the same four parameters, two likelihoods."""
+
+    PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    r: float = attrs.field(converter=_positive)
+    alpha: float = attrs.field(converter=_positive)
+    a: float = attrs.field(converter=_positive)
+    b: float = attrs.field(converter=_positive)
+    time_unit: str | None = None
+    diagnostics: FitDiagnostics | None = attrs.field(default=None, converter=_diagnostics)
+
+
+@attrs.frozen(kw_only=True)
+class BGNBD(_BetaGeometricNBD):
     r"""The BG/NBD model of Fader, Hardie & Lee (2005), "Counting your customers the easy way".
 
     While active, a customer buys at Poisson rate :math:`\lambda \sim \text{Gamma}(r, \alpha)`;
@@ -210,17 +223,9 @@ class BGNBD(_Model):
     __repr__ = attrs_repr
     _repr_html_ = attrs_repr_html
 
-    PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    r: float = attrs.field(converter=_positive)
-    alpha: float = attrs.field(converter=_positive)
-    a: float = attrs.field(converter=_positive)
-    b: float = attrs.field(converter=_positive)
-    time_unit: str | None = None
-    diagnostics: FitDiagnostics | None = attrs.field(default=None, converter=_diagnostics)
-
 
 @attrs.frozen(kw_only=True)
-class MBGNBD(_Model):
+class MBGNBD(_BetaGeometricNBD):
     r"""The MBG/NBD model of Batislam, Denizel & Filiztekin (2007).
 
     As :class:`BGNBD`, except that a customer may also drop out right after the first
@@ -246,14 +251,6 @@ class MBGNBD(_Model):
 
     __repr__ = attrs_repr
     _repr_html_ = attrs_repr_html
-
-    PARAMETERS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
-    r: float = attrs.field(converter=_positive)
-    alpha: float = attrs.field(converter=_positive)
-    a: float = attrs.field(converter=_positive)
-    b: float = attrs.field(converter=_positive)
-    time_unit: str | None = None
-    diagnostics: FitDiagnostics | None = attrs.field(default=None, converter=_diagnostics)
 
 
 @attrs.frozen(kw_only=True)
