@@ -200,6 +200,15 @@ def period_axis(axes: Axes, periods: pd.Index, *, width: float, axis: str = "x")
     return labels
 
 
+def period_slots(fig: Figure, axes: Axes, periods: pd.Index) -> None:
+    """Make the x axis one slot per period: limits half a slot past each end, period labels.
+
+    The labels are spaced for the Axes' width in inches (see :func:`period_axis`).
+    """
+    axes.set_xlim(-0.6, len(periods) - 0.4)
+    period_axis(axes, periods, width=float(axes.get_position().width * fig.get_figwidth()))
+
+
 def finish(
     fig: Figure,
     ax: Axes,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from crmcore._frames import numeric_column, require_columns
 from crmcore.errors import ConfigError, InputTypeError
-from crmcore.plot._style import amount_axis, finish, new_axes, period_axis
+from crmcore.plot._style import amount_axis, finish, new_axes, period_slots
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -137,8 +137,7 @@ def forecast_chart(
     )
     axes.legend(handles=[*handles, band, line], fontsize=8, loc="upper left")
     amount_axis(axes.yaxis)
-    axes.set_xlim(-0.6, len(periods) - 0.4)
-    period_axis(axes, periods, width=float(axes.get_position().width * fig.get_figwidth()))
+    period_slots(fig, axes, periods)
     return finish(
         fig,
         axes,

@@ -17,9 +17,9 @@ from crmcore.plot._style import (
     fmt_count,
     fmt_pct,
     new_axes,
-    period_axis,
     period_label,
     period_labels_for,
+    period_slots,
 )
 
 if TYPE_CHECKING:
@@ -307,8 +307,7 @@ def landing_schedule(
             )
             handles.append(line)
         axes.legend(handles=handles, fontsize=8)
-    axes.set_xlim(-0.6, len(periods) - 0.4)
-    period_axis(axes, periods, width=float(axes.get_position().width * fig.get_figwidth()))
+    period_slots(fig, axes, periods)
     return finish(
         fig,
         axes,
