@@ -55,10 +55,8 @@ def holdout_chart(
         A :class:`crmcore.clv.HoldoutReport` (from :func:`crmcore.clv.holdout_report`), or a
         frame like its ``table``: one row per calibration-frequency group (the index labels
         the x axis), columns ``actual`` and ``predicted`` (and optionally ``customers``).
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, xlabel, ylabel
-        Overrides of the default texts.
+    ax, title, xlabel, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------
@@ -185,10 +183,8 @@ def cohort_heatmap(
         Write each cell's figure in it; default when the grid has at most 400 cells.
     cmap
         matplotlib colour map name.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, xlabel, ylabel
-        Overrides of the default texts.
+    ax, title, xlabel, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------

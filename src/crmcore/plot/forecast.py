@@ -48,10 +48,8 @@ def forecast_chart(
         period starts or pandas Periods; drawn as bars before the forecast. Optional.
     level
         The prediction interval drawn as the band (a level the forecast holds: 80 or 95).
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, ylabel
-        Overrides of the default texts.
+    ax, title, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------

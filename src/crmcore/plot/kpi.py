@@ -71,10 +71,8 @@ def attainment_bars(
         Index level or column to group by.
     target, achieved
         Column names.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, ylabel
-        Overrides of the default texts.
+    ax, title, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------

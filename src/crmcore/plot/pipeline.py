@@ -53,10 +53,8 @@ def funnel_chart(
         with ``entered``, ``conversion_rate`` and ``win_rate`` columns.
     entered, conversion_rate, win_rate
         Column names; ``win_rate=None`` leaves the win rate out of the annotations.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, xlabel
-        Overrides of the default texts.
+    ax, title, xlabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------
@@ -168,10 +166,8 @@ def landing_schedule(
         Last period to draw (a date for period-start indexes, e.g. ``"2025-12-01"``); later
         periods are left out and the x label says so. Simulated exponential landing times have
         a long tail of near-zero periods that this trims. Default: every period.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, ylabel
-        Overrides of the default texts.
+    ax, title, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------

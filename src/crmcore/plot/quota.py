@@ -64,10 +64,8 @@ def quota_chart(
         Quota column; default ``"quota"`` when present, else ``"quota_cents"``.
     cmap
         Colour map: month colours for bars, the scale of the heat map.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, ylabel
-        Overrides of the default texts.
+    ax, title, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------

@@ -76,10 +76,8 @@ def rfm_heatmap(
         Write each cell's figure in it.
     cmap
         matplotlib colour map name.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, xlabel, ylabel
-        Overrides of the default texts.
+    ax, title, xlabel, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------
@@ -234,10 +232,8 @@ def segment_sizes(
         Numeric column to sum per segment instead of counting customers.
     segment
         Name of the segment column.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, xlabel
-        Overrides of the default texts.
+    ax, title, xlabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------
@@ -347,10 +343,8 @@ def pareto_curve(
         e.g. ``rfm_summary(...)["monetary"]``. At least one must be positive.
     cutoffs, labels
         As in :func:`~crmcore.segmentation.abc_classes`.
-    ax
-        Axes to draw into (its figure is returned); default a new figure.
-    title, xlabel, ylabel
-        Overrides of the default texts.
+    ax, title, xlabel, ylabel
+        Axes to draw into (its figure is returned; default a new one) and text overrides.
 
     Returns
     -------
