@@ -104,8 +104,10 @@ def _no_repeat_customers(frequency: str) -> DataError:
     )
 
 
-def _fit_continuous(
-    summary: pd.DataFrame,
+def _fit_purchases(
+    pandas_fit: Callable[..., _Model],
+    model_class: Callable[..., _Model],
+    summary: Any,
     *,
     model: str,
     names: tuple[str, ...],
@@ -114,8 +116,14 @@ def _fit_continuous(
     penalizer: float,
     time_unit: str | None,
     build: Callable[..., Callable[[FloatArray], tuple[float, FloatArray]]],
-) -> tuple[FloatArray, FitDiagnostics]:
-    """Shared steps of BG/NBD, MBG/NBD and Pareto/NBD: check, compress, rescale, fit."""
+) -> _Model:
+    """Fit BG/NBD, MBG/NBD or Pareto/NBD: check, compress, rescale, maximise, build the model.
+
+    A Dask summary goes through :func:`_fit_dask` with ``pandas_fit``.
+    """
+    if is_dask(summary):
+        return _fit_dask(pandas_fit, summary, columns, weights, penalizer=penalizer,
+                         time_unit=time_unit)  # fmt: skip
     pen = check_penalizer(penalizer)
     if time_unit is not None:
         check_choice(time_unit, "time_unit", tuple(TIME_UNITS))
@@ -153,29 +161,7 @@ def _fit_continuous(
     ll_scaled = -(optimum.value - pen * float(dot(scaled, scaled))) * total
     # A likelihood of purchase times carries the unit: L(c t) = c^-x L(t).
     ll = ll_scaled + float(dot(w, x)) * np.log(scale)
-    return params, _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
-
-
-def _fit_purchases(
-    pandas_fit: Callable[..., _Model],
-    model_class: Callable[..., _Model],
-    summary: Any,
-    *,
-    model: str,
-    names: tuple[str, ...],
-    columns: dict[str, str],
-    weights: str | None,
-    penalizer: float,
-    time_unit: str | None,
-    build: Callable[..., Callable[[FloatArray], tuple[float, FloatArray]]],
-) -> _Model:
-    """Fit BG/NBD, MBG/NBD or Pareto/NBD on a pandas or Dask summary and build the model."""
-    if is_dask(summary):
-        return _fit_dask(pandas_fit, summary, columns, weights, penalizer=penalizer,
-                         time_unit=time_unit)  # fmt: skip
-    params, diag = _fit_continuous(summary, model=model, names=names, columns=columns,
-                                   weights=weights, penalizer=penalizer, time_unit=time_unit,
-                                   build=build)  # fmt: skip
+    diag = _diagnostics(optimum, names, params, ll=ll, n=total, pen=pen)
     values = dict(zip(names, (float(v) for v in params), strict=True))
     return model_class(**values, time_unit=time_unit, diagnostics=diag)
 
