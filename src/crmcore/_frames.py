@@ -36,6 +36,7 @@ __all__ = [
     "import_optional",
     "lookup_ids",
     "numeric_column",
+    "refuse_first",
     "require_columns",
     "require_frame",
     "require_not_null",
@@ -89,6 +90,48 @@ def describe_row(frame: pd.DataFrame, position: int, key: str | None = None) -> 
     if key is not None and key in frame.columns:
         text += f" ({key}={show(frame[key].iloc[position])})"
     return text
+
+
+def refuse_first(
+    frame: pd.DataFrame,
+    mask: npt.ArrayLike,
+    column: str,
+    *,
+    arg: str,
+    problem: str,
+    then: str,
+    key: str | None = None,
+    values: pd.Series | npt.NDArray[Any] | None = None,
+) -> None:
+    """Raise :class:`~crmcore.errors.DataError` at the first row where ``mask`` is true.
+
+    The message reads ``column <column> of <arg> has <problem> <value> at <row><then>``
+    (``problem`` may be empty);
+    the value is taken from ``values`` (aligned with the rows; default ``frame[column]``)
+    and the row is named by its label (and ``key``) as :func:`describe_row` does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"share": [0.5, -1.0]}, index=["a", "b"])
+    >>> refuse_first(frame, frame["share"] < 0, "share", arg="splits",
+    ...              problem="negative share", then="; shares must be >= 0")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'share' of splits has negative share -1.0 at row 'b'; ...
+    """
+    pos = first_true(mask)
+    if pos is None:
+        return
+    source = frame[column] if values is None else values
+    value = source.iloc[pos] if isinstance(source, pd.Series) else source[pos]
+    raise DataError(
+        f"column {column!r} of {arg} has {problem}{' ' if problem else ''}{show(value)} at "
+        f"{describe_row(frame, pos, key)}{then}",
+        column=column,
+        row=frame.index[pos],
+        value=value,
+    )
 
 
 def require_frame(obj: object, *, arg: str) -> pd.DataFrame:

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._dask import is_dask
-from crmcore._frames import check_choice, describe_row, first_true, show
+from crmcore._frames import check_choice, first_true, refuse_first, show
 from crmcore.clv import _bgbb, _bgnbd, _pareto, _spend
 from crmcore.clv._inputs import Columns, check_penalizer, compress, dot, read_columns, subsample
 from crmcore.clv._mle import Optimum, maximise
@@ -396,15 +396,8 @@ def _check_bgbb_rows(summary: pd.DataFrame, cols: Columns) -> None:
         ((x > 0) & (tx < x), names["recency"], tx,
          "the opportunity of the last transaction, at least frequency"),
     ):  # fmt: skip
-        pos = first_true(bad)
-        if pos is not None:
-            raise DataError(
-                f"column {column!r} of summary has value {show(value[pos])} at "
-                f"{describe_row(summary, pos)}; expected {expected}",
-                column=column,
-                row=summary.index[pos],
-                value=value[pos],
-            )
+        refuse_first(summary, bad, column, arg="summary", problem="value",
+                     then=f"; expected {expected}", values=value)  # fmt: skip
 
 
 def fit_bg_bb(
@@ -584,16 +577,9 @@ def fit_gamma_gamma(
 def _check_spend(summary: pd.DataFrame, cols: Columns) -> None:
     """Repeat customers' mean spend is > 0."""
     x, m, column = cols["frequency"], cols["monetary_value"], cols.names["monetary_value"]
-    pos = first_true((x > 0) & (m <= 0))
-    if pos is not None:
-        raise DataError(
-            f"column {column!r} of summary has value {show(m[pos])} at "
-            f"{describe_row(summary, pos)} for a repeat customer; the Gamma-Gamma model needs "
-            "mean repeat spend > 0 (drop or correct zero-value purchases first)",
-            column=column,
-            row=summary.index[pos],
-            value=m[pos],
-        )
+    refuse_first(summary, (x > 0) & (m <= 0), column, arg="summary", problem="value",
+                 then=" for a repeat customer; the Gamma-Gamma model needs mean repeat spend "
+                 "> 0 (drop or correct zero-value purchases first)", values=m)  # fmt: skip
 
 
 def _correlation(x: FloatArray, m: FloatArray, w: FloatArray) -> float | None:

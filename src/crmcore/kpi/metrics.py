@@ -27,6 +27,7 @@ from crmcore._frames import (
     describe_row,
     first_true,
     numeric_column,
+    refuse_first,
     require_columns,
     require_not_null,
     show,
@@ -476,16 +477,9 @@ def _kind_labels(activities: pd.DataFrame, kind: str, kinds: Sequence[str] | Non
     labels = list(kinds)
     if not labels or len(set(labels)) != len(labels):
         raise ConfigError("kinds must be a non-empty list of distinct values", column="kinds")
-    pos = first_true(~values.isin(labels).to_numpy(dtype=bool))
-    if pos is not None:
-        raise DataError(
-            f"column {kind!r} of activities has unexpected value {show(values.iloc[pos])} "
-            f"at {describe_row(activities, pos)}; expected one of "
-            f"{', '.join(map(repr, labels))}",
-            column=kind,
-            row=activities.index[pos],
-            value=values.iloc[pos],
-        )
+    known = values.isin(labels).to_numpy(dtype=bool)
+    refuse_first(activities, ~known, kind, arg="activities", problem="unexpected value",
+                 then=f"; expected one of {', '.join(map(repr, labels))}")  # fmt: skip
     return labels
 
 

@@ -28,6 +28,7 @@ from crmcore._frames import (
     first_true,
     lookup_ids,
     numeric_column,
+    refuse_first,
     require_columns,
     require_not_null,
     require_unique,
@@ -79,27 +80,15 @@ def _split_lines(
     require_not_null(splits, opportunity, arg="splits")
     require_not_null(splits, person, arg="splits", key=opportunity)
     shares = numeric_column(splits, share, arg="splits", key=opportunity, what="finite shares")
-    pos = first_true(shares < 0)
-    if pos is not None:
-        raise DataError(
-            f"column {share!r} of splits has negative share {show(shares[pos])} at "
-            f"{describe_row(splits, pos, opportunity)}; shares must be >= 0",
-            column=share,
-            row=splits.index[pos],
-            value=shares[pos],
-        )
+    refuse_first(splits, shares < 0, share, arg="splits", problem="negative share",
+                 then="; shares must be >= 0", key=opportunity, values=shares)  # fmt: skip
     if split_type is not None:
         require_not_null(splits, split_type, arg="splits", key=opportunity)
         types = splits[split_type].to_numpy(dtype=object)
-        pos = first_true(~np.isin(types, np.array(_SPLIT_TYPES, dtype=object)))
-        if pos is not None:
-            raise DataError(
-                f"column {split_type!r} of splits has value {show(types[pos])} at "
-                f"{describe_row(splits, pos, opportunity)}; expected 'revenue' or 'overlay'",
-                column=split_type,
-                row=splits.index[pos],
-                value=types[pos],
-            )
+        known = np.isin(types, np.array(_SPLIT_TYPES, dtype=object))
+        refuse_first(splits, ~known, split_type, arg="splits", problem="value",
+                     then="; expected 'revenue' or 'overlay'", key=opportunity,
+                     values=types)  # fmt: skip
     else:
         types = np.full(len(splits), REVENUE, dtype=object)
     deal_pos = lookup_ids(

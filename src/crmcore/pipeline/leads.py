@@ -51,6 +51,7 @@ from crmcore._frames import (
     check_scalar,
     describe_row,
     first_true,
+    refuse_first,
     require_columns,
     require_frame,
     require_not_null,
@@ -296,17 +297,10 @@ def _closed(
     values = history[status]
     is_won = np.asarray(values == won, dtype=bool)
     is_lost = np.asarray(values == lost, dtype=bool)
-    pos = first_true(~(is_won | is_lost))
-    if pos is not None:
-        value = values.iloc[pos]
-        raise DataError(
-            f"column {status!r} of {arg} has {show(value)} at {describe_row(history, pos)}; "
-            f"expected {won!r} or {lost!r}: only closed deals teach the model (select them "
-            f"first, e.g. frame[frame[{status!r}].isin([{won!r}, {lost!r}])])",
-            column=status,
-            row=history.index[pos],
-            value=value,
-        )
+    closed_only = f"frame[frame[{status!r}].isin([{won!r}, {lost!r}])]"
+    refuse_first(history, ~(is_won | is_lost), status, arg=arg, problem="", values=values,
+                 then=f"; expected {won!r} or {lost!r}: only closed deals teach the model "
+                 f"(select them first, e.g. {closed_only})")  # fmt: skip
     return is_won
 
 

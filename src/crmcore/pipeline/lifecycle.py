@@ -31,7 +31,7 @@ from crmcore._config import check_config_keys
 from crmcore._frames import (
     check_choice,
     describe_row,
-    first_true,
+    refuse_first,
     require_columns,
     require_not_null,
     show,
@@ -387,17 +387,9 @@ def _coded(
     require_not_null(history, opportunity, arg="history")
     require_not_null(history, state, arg="history", key=opportunity)
     codes = pd.Index(lc.states).get_indexer(pd.Index(history[state])).astype(np.int64)
-    pos = first_true(codes < 0)
-    if pos is not None:
-        value = history[state].iloc[pos]
-        raise DataError(
-            f"column {state!r} of history has unknown state {show(value)} at "
-            f"{describe_row(history, pos, opportunity)}; the lifecycle knows "
-            f"{', '.join(map(repr, lc.states))}",
-            column=state,
-            row=history.index[pos],
-            value=value,
-        )
+    refuse_first(history, codes < 0, state, arg="history", problem="unknown state",
+                 then=f"; the lifecycle knows {', '.join(map(repr, lc.states))}",
+                 key=opportunity)  # fmt: skip
     if len(history):
         times = date_column(history, at, arg="history", key=opportunity)
         t_code = pd.factorize(times, sort=True)[0]

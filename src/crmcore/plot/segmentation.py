@@ -10,7 +10,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import check_choice, describe_row, numeric_column, require_columns, show
+from crmcore._frames import (
+    check_choice,
+    describe_row,
+    numeric_column,
+    refuse_first,
+    require_columns,
+    show,
+)
 from crmcore.errors import ConfigError, DataError, InputTypeError
 from crmcore.plot._style import amount_axis, finish, fmt_number, fmt_pct, new_axes
 
@@ -281,16 +288,9 @@ def segment_sizes(
     if segment_map is not None:
         order = list(segment_map.segments)
         unknown = ~labels.isin(order).to_numpy()
-        if unknown.any():
-            pos = int(np.argmax(unknown))
-            raise DataError(
-                f"column {segment!r} of segments has {show(labels.iloc[pos])} at "
-                f"{describe_row(segments, pos)}, which is not a segment of the map; "
-                f"expected one of {', '.join(repr(s) for s in order)}",
-                column=segment,
-                row=segments.index[pos],
-                value=labels.iloc[pos],
-            )
+        refuse_first(segments, unknown, segment, arg="segments", problem="", values=labels,
+                     then=", which is not a segment of the map; expected one of "
+                     f"{', '.join(repr(s) for s in order)}")  # fmt: skip
     elif isinstance(labels.dtype, pd.CategoricalDtype):
         order = list(labels.cat.categories)
     else:
@@ -429,15 +429,7 @@ def _whole_scores(frame: pd.DataFrame, column: str, *, arg: str) -> npt.NDArray[
     """Return a score column as int64 after checking that it holds whole numbers >= 1."""
     values = numeric_column(frame, column, arg=arg)
     bad = (values < 1) | (values != np.round(values))
-    if bad.any():
-        pos = int(np.argmax(bad))
-        raise DataError(
-            f"column {column!r} of {arg} has {show(frame[column].iloc[pos])} at "
-            f"{describe_row(frame, pos)}; expected whole scores >= 1",
-            column=column,
-            row=frame.index[pos],
-            value=frame[column].iloc[pos],
-        )
+    refuse_first(frame, bad, column, arg=arg, problem="", then="; expected whole scores >= 1")
     return values.astype(np.int64)
 
 

@@ -16,15 +16,13 @@ import pandas as pd
 from crmcore._compat import renamed_parameters
 from crmcore._frames import (
     check_scalar,
-    describe_row,
-    first_true,
     numeric_column,
+    refuse_first,
     require_columns,
     require_not_null,
     require_unique,
-    show,
 )
-from crmcore.errors import ConfigError, DataError
+from crmcore.errors import ConfigError
 from crmcore.quota._apportion import apportion, canonical_method
 from crmcore.quota._keys import key_order
 
@@ -83,17 +81,9 @@ def potential_weights(
             raise ConfigError(f"grade_weights[{g!r}] == {v!r}, must be finite", value=v)
     grades = accounts[grade]
     known = grades.isin(list(table)).to_numpy()
-    pos = first_true(~known)
-    if pos is not None:
-        value = grades.iloc[pos]
-        raise DataError(
-            f"column {grade!r} of accounts has grade {show(value)} at "
-            f"{describe_row(accounts, pos, person)} with no weight; grade_weights has "
-            f"{', '.join(repr(g) for g in table)}",
-            column=grade,
-            row=accounts.index[pos],
-            value=value,
-        )
+    weighted = ", ".join(repr(g) for g in table)
+    refuse_first(accounts, ~known, grade, arg="accounts", problem="grade", key=person,
+                 then=f" with no weight; grade_weights has {weighted}")  # fmt: skip
     w = grades.map(table).to_numpy(dtype=np.float64)
     out = pd.Series(w, index=accounts[person].to_numpy()).groupby(level=0, sort=True).sum()
     out.index.name = person

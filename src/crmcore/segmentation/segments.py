@@ -47,15 +47,14 @@ from crmcore._dask import is_dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
-    describe_row,
-    first_true,
     numeric_column,
+    refuse_first,
     require_columns,
     require_not_null,
     show,
 )
 from crmcore._repr import attrs_repr, attrs_repr_html
-from crmcore.errors import ConfigError, DataError, SchemaError
+from crmcore.errors import ConfigError, SchemaError
 
 __all__ = [
     "RF_GRID_10",
@@ -601,17 +600,9 @@ def _score_codes(scores: pd.DataFrame, columns: Sequence[str], bins: int) -> npt
     for col in columns:
         values = numeric_column(scores, col, arg="scores", what=f"integer scores in 1..{bins}")
         bad = (values != np.floor(values)) | (values < 1) | (values > bins)
-        pos = first_true(bad)
-        if pos is not None:
-            value = scores[col].iloc[pos]
-            raise DataError(
-                f"column {col!r} of scores has value {show(value)} at "
-                f"{describe_row(scores, pos)}; expected integer scores in 1..{bins} (the "
-                f"segment map has bins={bins})",
-                column=col,
-                row=scores.index[pos],
-                value=value,
-            )
+        refuse_first(scores, bad, col, arg="scores", problem="value",
+                     then=f"; expected integer scores in 1..{bins} (the segment map has "
+                     f"bins={bins})")  # fmt: skip
         code = code * bins + (values.astype(np.int64) - 1)
     return code
 
@@ -762,17 +753,9 @@ def segment_summary(
     codes = pd.Index(list(seg_map.segments), dtype=object).get_indexer(
         pd.Index(labels.astype(object))
     )
-    pos = first_true(codes < 0)
-    if pos is not None:
-        bad = labels.iloc[pos]
-        raise DataError(
-            f"column {segment!r} of segments has value {show(bad)} at "
-            f"{describe_row(segments, pos)}, which is not a segment of the map; expected one "
-            f"of {list(seg_map.segments)}",
-            column=segment,
-            row=segments.index[pos],
-            value=bad,
-        )
+    refuse_first(segments, codes < 0, segment, arg="segments", problem="value",
+                 then=", which is not a segment of the map; expected one of "
+                 f"{list(seg_map.segments)}")  # fmt: skip
     k = len(seg_map.segments)
     counts = np.bincount(codes, minlength=k).astype(np.int64)
     out = pd.DataFrame(
