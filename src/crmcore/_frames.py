@@ -256,17 +256,8 @@ def require_unique(frame: pd.DataFrame, column: str, *, arg: str) -> None:
         values = series.to_numpy()
         if not pd.api.types.is_bool_dtype(values.dtype) and bool((values[1:] > values[:-1]).all()):
             return
-    dup = series.duplicated().to_numpy()
-    pos = first_true(dup)
-    if pos is not None:
-        value = frame[column].iloc[pos]
-        raise DataError(
-            f"column {column!r} of {arg} has duplicate value {show(value)} at "
-            f"{describe_row(frame, pos)}; each {column} must appear once",
-            column=column,
-            row=frame.index[pos],
-            value=value,
-        )
+    refuse_first(frame, series.duplicated().to_numpy(), column, arg=arg,
+                 problem="duplicate value", then=f"; each {column} must appear once")  # fmt: skip
 
 
 def numeric_column(
@@ -340,26 +331,12 @@ expected amounts >= 0 (pass refunds='allow')
                 row=frame.index[pos],
                 value=series.iloc[pos],
             )
-    pos = first_true(np.isinf(values))
-    if pos is not None:
-        raise DataError(
-            f"column {column!r} of {arg} has infinite value {show(values[pos])} at "
-            f"{describe_row(frame, pos, key)}; expected {what}",
-            column=column,
-            row=frame.index[pos],
-            value=values[pos],
-        )
+    refuse_first(frame, np.isinf(values), column, arg=arg, problem="infinite value",
+                 then=f"; expected {what}", key=key, values=values)  # fmt: skip
     if not allow_negative:
-        pos = first_true(values < 0)
-        if pos is not None:
-            hint = f" ({negative_hint})" if negative_hint else ""
-            raise DataError(
-                f"column {column!r} of {arg} has negative value {show(values[pos])} at "
-                f"{describe_row(frame, pos, key)}; expected amounts >= 0{hint}",
-                column=column,
-                row=frame.index[pos],
-                value=values[pos],
-            )
+        hint = f" ({negative_hint})" if negative_hint else ""
+        refuse_first(frame, values < 0, column, arg=arg, problem="negative value",
+                     then=f"; expected amounts >= 0{hint}", key=key, values=values)  # fmt: skip
     return values
 
 
