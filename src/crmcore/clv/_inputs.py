@@ -10,7 +10,6 @@ identical terms to a log-likelihood, so each distinct row is evaluated once).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +20,7 @@ from crmcore._frames import (
     describe_row,
     first_true,
     numeric_column,
+    refuse_first,
     require_columns,
     show,
 )
@@ -61,18 +61,6 @@ class Columns:
 
     def __getitem__(self, role: str) -> FloatArray:
         return self.values[role]
-
-
-def _raise_at(
-    frame: pd.DataFrame, column: str, pos: int, value: Any, *, problem: str, expected: str
-) -> None:
-    raise DataError(
-        f"column {column!r} of summary has {problem} {show(value)} at "
-        f"{describe_row(frame, pos)}; {expected}",
-        column=column,
-        row=frame.index[pos],
-        value=value,
-    )
 
 
 def read_columns(
@@ -116,24 +104,18 @@ def read_columns(
             what=f"finite {role} values >= 0",
         )
         if role in integer:
-            pos = first_true(arr != np.round(arr))
-            if pos is not None:
-                _raise_at(
-                    summary, column, pos, arr[pos], problem="non-integer value",
-                    expected=f"{role} counts whole purchases (or periods)",
-                )  # fmt: skip
+            refuse_first(summary, arr != np.round(arr), column, arg="summary",
+                         problem="non-integer value", values=arr,
+                         then=f"; {role} counts whole purchases (or periods)")  # fmt: skip
         values[role] = arr
     _check_relations(summary, values, dict(names))
     if weights is None:
         w = np.ones(len(summary), dtype=np.float64)
     else:
         w = numeric_column(summary, weights, arg=arg, what="positive whole numbers of customers")
-        pos = first_true((w <= 0) | (w != np.round(w)))
-        if pos is not None:
-            _raise_at(
-                summary, weights, pos, w[pos], problem="weight",
-                expected="weights count identical customers and must be positive whole numbers",
-            )  # fmt: skip
+        refuse_first(summary, (w <= 0) | (w != np.round(w)), weights, arg="summary",
+                     problem="weight", values=w, then="; weights count identical customers "
+                     "and must be positive whole numbers")  # fmt: skip
     return Columns(values, dict(names), w, summary.index)
 
 
@@ -148,19 +130,20 @@ def _check_relations(
         if bound in values:
             pos = first_true(rec > values[bound])
             if pos is not None:
-                _raise_at(
-                    frame, names["recency"], pos, rec[pos], problem="value",
-                    expected=f"above its {bound} {show(values[bound][pos])}; the last purchase "
-                    f"cannot come after the end of the observation ({names[bound]!r})",
-                )  # fmt: skip
+                raise DataError(
+                    f"column {names['recency']!r} of summary has value {show(rec[pos])} at "
+                    f"{describe_row(frame, pos)}; above its {bound} {show(values[bound][pos])}; "
+                    "the last purchase cannot come after the end of the observation "
+                    f"({names[bound]!r})",
+                    column=names["recency"],
+                    row=frame.index[pos],
+                    value=rec[pos],
+                )
     if "frequency" in values:
-        pos = first_true((values["frequency"] == 0) & (rec != 0))
-        if pos is not None:
-            _raise_at(
-                frame, names["recency"], pos, rec[pos], problem="value",
-                expected="expected 0 where frequency is 0 (no repeat purchase, so no time "
-                "between the first and the last purchase)",
-            )  # fmt: skip
+        refuse_first(frame, (values["frequency"] == 0) & (rec != 0), names["recency"],
+                     arg="summary", problem="value", values=rec, then="; expected 0 where "
+                     "frequency is 0 (no repeat purchase, so no time between the first and the "
+                     "last purchase)")  # fmt: skip
 
 
 def compress(
