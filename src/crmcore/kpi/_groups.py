@@ -27,13 +27,12 @@ import pandas as pd
 
 from crmcore._frames import (
     datetime_column,
-    describe_row,
-    first_true,
+    refuse_first,
     require_not_null,
     show,
 )
 from crmcore._periods import PERIODS, canonical_period, period_range, period_start
-from crmcore.errors import ConfigError, DataError
+from crmcore.errors import ConfigError
 
 __all__ = [
     "ALL",
@@ -249,17 +248,10 @@ def status_masks(
             value=open_values,
         )
     is_open = values.isin(list(open_values)).to_numpy(dtype=bool) & ~(is_won | is_lost)
-    pos = first_true(~(is_won | is_lost | is_open))
-    if pos is not None:
-        allowed = ", ".join(repr(v) for v in [won, lost, *open_values])
-        raise DataError(
-            f"column {status!r} of {arg} has unknown value {show(values.iloc[pos])} at "
-            f"{describe_row(frame, pos, key)}; expected one of {allowed} "
-            "(pass open_values=None to treat every other value as open)",
-            column=status,
-            row=frame.index[pos],
-            value=values.iloc[pos],
-        )
+    allowed = ", ".join(repr(v) for v in [won, lost, *open_values])
+    refuse_first(frame, ~(is_won | is_lost | is_open), status, arg=arg, key=key,
+                 problem="unknown value", values=values, then=f"; expected one of {allowed} "
+                 "(pass open_values=None to treat every other value as open)")  # fmt: skip
     return is_won, is_lost, is_open
 
 
