@@ -236,6 +236,8 @@ def column_applies(change: ColumnChange, kind: Kind, series: pd.Series) -> bool:
         return _is_int_ids(series) and (series.abs() < 2**40).all()
     if change.name in ("nullable", "categorical") and pd.api.types.is_bool_dtype(series.dtype):
         return False
+    if change.name == "nullable" and pd.api.types.is_datetime64_any_dtype(series.dtype):
+        return False
     return not (change.name == "pyarrow" and isinstance(series.dtype, pd.CategoricalDtype))
 
 
@@ -561,7 +563,8 @@ def make_case(spec: Spec, case: Case, args: tuple[Any, ...], kwargs: dict[str, A
         kind = spec.scalars[key]
         sv = next(v for v in SCALAR_VALUES[kind] if f"scalar_{v.name}" == family)
         value = _scalar_value(sv, _get(args, kwargs, key))
-        return _put(args, kwargs, key, value), Hint((_arg_name(spec, key),), values=sv.texts)
+        texts = () if key in spec.no_echo else sv.texts
+        return _put(args, kwargs, key, value), Hint((_arg_name(spec, key),), values=texts)
     assert key is not None
     obj = _get(args, kwargs, key)
     pos = target_row(obj)

@@ -99,6 +99,10 @@ class Spec:
     order_independent: bool = True
     #: the result is indexed like the first input (row-labelling functions)
     keeps_index: bool = False
+    #: the result's rows carry the input's row labels (a report, a subset of the rows)
+    labels_rows: bool = False
+    #: arguments whose value an error must not repeat (a secret key)
+    no_echo: frozenset[Key] = frozenset()
     #: argument names as the user sees them, for error messages (default: parameter names)
     arg_names: dict[Key, str] = field(default_factory=dict)
     #: per-case expectations that differ from the catalogue's rule, with the reason:

@@ -348,9 +348,22 @@ def _label_pattern(label: Any) -> str:
     return rf"(?<![\w.]){text}(?![\w.])"
 
 
+def _name_forms(name: str) -> set[str]:
+    """A column or argument name as a message may write it: ``win_probabilities``,
+    ``win probabilities``, ``win probability``."""
+    low = name.lower()
+    forms = {low, low.replace("_", " ")}
+    for form in list(forms):
+        if form.endswith("ies"):
+            forms.add(form[:-3] + "y")
+        elif form.endswith("s") and len(form) > 3:
+            forms.add(form[:-1])
+    return forms
+
+
 def _is_exact(message: str, hint: Hint) -> bool:
     low = message.lower()
-    if not any(n is not None and str(n).lower() in low for n in hint.names):
+    if not any(f in low for n in hint.names if n is not None for f in _name_forms(str(n))):
         return False
     if hint.has_label and not re.search(_label_pattern(hint.label), message):
         return False
@@ -358,7 +371,7 @@ def _is_exact(message: str, hint: Hint) -> bool:
 
 
 def _expected_in_same(case: Case, spec: Spec) -> bool:
-    return spec.keeps_index and case.family in ("dup_index", "multiindex")
+    return (spec.keeps_index or spec.labels_rows) and case.family in ("dup_index", "multiindex")
 
 
 def _judge(spec: Spec, case: Case, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Outcome, str]:
@@ -367,7 +380,12 @@ def _judge(spec: Spec, case: Case, args: tuple[Any, ...], kwargs: dict[str, Any]
         return Outcome.WRONG, f"accepted, returned {_short(result)}"
     key = next(iter(spec.frames), None)
     first = None if key is None else (args[key] if isinstance(key, int) else kwargs[key])
-    if case.family == "unsorted" and isinstance(expected, np.ndarray) and first is not None:
+    if (
+        case.family == "unsorted"
+        and isinstance(expected, np.ndarray)
+        and first is not None
+        and expected.shape[:1] == (len(first),)
+    ):
         expected = expected[unsorted_order(len(first))]  # an array result follows the rows
     try:
         generic_invariants(expected, result)

@@ -132,7 +132,7 @@ SEGMENTATION = [
         lambda: _a(d.tx()),
         {0: TX},
         nulls_ok=frozenset({(0, "customer_id"), (0, "date"), (0, "amount")}),
-        keeps_index=True,
+        labels_rows=True,
         overrides={
             "inf:0:amount": (Expect.ANY, "documented: unparseable amounts are dropped and reported"),
             "-inf:0:amount": (Expect.ANY, "documented: unparseable amounts are dropped and reported"),
@@ -151,7 +151,7 @@ SEGMENTATION = [
         {"as_of": Kind.WHEN},
         check=_cut_keeps_rows,
         order_independent=False,
-        keeps_index=True,
+        labels_rows=True,
         overrides={"text_dates:0:date": (Expect.ANY, "documented: both parts keep the input's rows as they are")},
     ),
     Spec(
@@ -258,6 +258,7 @@ MONEY = [
         {1: {None: M}},
         {0: Kind.TOTAL},
         check=c.all_of(_split_exact, c.nonnegative(None)),
+        order_independent=False,  # documented: ties go to the first row
     ),
     Spec(
         "money.split_minor_units",
@@ -266,6 +267,7 @@ MONEY = [
         {1: {None: M}},
         {0: Kind.TOTAL},
         check=c.all_of(_split_exact, c.nonnegative(None)),
+        order_independent=False,  # documented: ties go to the first row
     ),
     Spec(
         "money.sum_minor_units",
@@ -283,6 +285,7 @@ PRIVACY = [
         lambda: _a(_people_frame(), ["customer_id", "email"], key="catalogue-key-0123456789"),
         {0: {"customer_id": I, "email": L}},
         {"key": Kind.LABEL},
+        no_echo=frozenset({"key"}),
         nulls_ok=frozenset({(0, "customer_id"), (0, "email")}),
         keeps_index=True,
         check=_tokens_consistent,

@@ -184,6 +184,7 @@ PIPELINE = [
         pipeline.check_history,
         lambda: _a(d.states()),
         {0: STATES},
+        labels_rows=True,
         overrides={"unknown_label:0:state": (Expect.ANY, "documented: reported as a row (errors='report')")},
     ),
     Spec(

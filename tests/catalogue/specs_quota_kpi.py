@@ -79,6 +79,7 @@ QUOTA = [
         {1: {None: M}},
         {0: Kind.TOTAL},
         check=c.all_of(c.sums_to(0), c.nonnegative(None)),
+        order_independent=False,  # documented: ties go to the first row
     ),
     *[
         Spec(
@@ -88,6 +89,7 @@ QUOTA = [
             {1: {None: M}},
             {0: Kind.TOTAL},
             check=c.all_of(c.sums_to(0), c.nonnegative(None)),
+            order_independent=False,  # documented: ties go to the first row
         )
         for method in ("dhondt", "webster", "huntington_hill", "adams")
     ],
@@ -205,7 +207,7 @@ KPI = [
         "kpi.average_deal_size",
         kpi.average_deal_size,
         lambda: _a(d.deals(), by=["person", "period"]),
-        {0: {"status": L, "amount": A, "closed_at": D, "person": I, "opportunity_id": K}},
+        {0: {"status": L, "amount": A, "closed_at": D, "person": I}},
         nulls_ok=frozenset({(0, "closed_at")}),
         check=c.all_of(c.total_matches("total", 0, "amount", where=_won), c.count_total("count", 0, where=_won)),
     ),
@@ -213,7 +215,7 @@ KPI = [
         "kpi.win_rate",
         kpi.win_rate,
         lambda: _a(d.deals(), by=["person", "period"]),
-        {0: {"status": L, "person": I, "closed_at": D, "amount": A, "opportunity_id": K}},
+        {0: {"status": L, "person": I, "closed_at": D, "created_at": D, "amount": A}},
         nulls_ok=frozenset({(0, "closed_at")}),
         check=c.all_of(c.in_range("win_rate_count", 0.0, 1.0), c.count_total("won", 0, where=_won)),
     ),
@@ -279,7 +281,7 @@ KPI = [
         kpi.kpi_table,
         lambda: _a(d.deals(), d.targets(), feedback=d.feedback(), activities=d.activities()),
         {
-            0: {"person": I, "status": L, "amount": A, "created_at": D, "closed_at": D, "opportunity_id": K},
+            0: {"person": I, "status": L, "amount": A, "created_at": D, "closed_at": D},
             1: TARGETS,
             "feedback": {"person": I, "period": D, "feedback": M, "manager_rating": M},
             "activities": {"person": I, "date": D, "kind": L},

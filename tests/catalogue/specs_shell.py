@@ -64,7 +64,7 @@ SHELL = [
         lambda: _a(d.tx(), bins=5),
         {0: {"customer_id": I, "date": D, "amount": A}},
         {"bins": Kind.COUNT},
-        arg_names={0: "orders.csv"},
+        arg_names={0: "transactions"},
         positional_labels=True,
         covers=cli.main,
     ),
