@@ -207,7 +207,8 @@ def test_check_scalar_accepts_numpy_numbers() -> None:
         ([0, 0], "all zero"),
         ([], "empty"),
         ([[1, 2]], "one-dimensional"),
-        (["a"], "must be numbers"),
+        (["a"], "non-numeric value 'a' at position 0"),
+        (pd.Series([1.0, pd.NA], index=["x", "y"], dtype=object), "missing value at row 'y'"),
         (pd.Series([1.0, -2.0], index=["x", "y"]), "at label 'y'"),
     ],
 )

@@ -35,6 +35,7 @@ __all__ = [
     "first_true",
     "import_optional",
     "lookup_ids",
+    "not_a_number",
     "numeric_column",
     "require_columns",
     "require_frame",
@@ -73,6 +74,41 @@ def first_true(mask: npt.ArrayLike) -> int | None:
     if not arr.any():
         return None
     return int(arr.argmax())
+
+
+def not_a_number(values: npt.ArrayLike, labels: pd.Index | None, name: str) -> tuple[str, Any, Any]:
+    """Describe the first value that is not a number: ``(message, row, value)``.
+
+    For the error path of a conversion to float that failed: the loop over the values runs
+    only then. ``labels`` (a Series' index) name the row; without them, the position does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> not_a_number([1.5, None, "x"], None, "weights")[0]
+    'weights has a missing value at position 1; expected numbers'
+    >>> not_a_number(pd.Series([1, "x"], index=["a", "b"]), pd.Index(["a", "b"]), "amounts")[0]
+    "amounts has non-numeric value 'x' at row 'b'; expected numbers"
+    """
+    flat = np.atleast_1d(np.asarray(values, dtype=object)).ravel().tolist()
+    pos = 0
+    for pos, value in enumerate(flat):  # noqa: B007 - the position is the answer
+        if value is None or value is pd.NA or value is pd.NaT or isinstance(value, bool):
+            break
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            break
+    value = flat[pos] if flat else None
+    where = f"at row {show(labels[pos])}" if labels is not None else f"at position {pos}"
+    row = labels[pos] if labels is not None else pos
+    if value is None or value is pd.NA or value is pd.NaT:
+        what = "a missing value"
+    elif isinstance(value, bool):
+        what = f"boolean {value}"
+    else:
+        what = f"non-numeric value {show(value)}"
+    return f"{name} has {what} {where}; expected numbers", row, value
 
 
 def describe_row(frame: pd.DataFrame, position: int, key: str | None = None) -> str:
@@ -671,7 +707,9 @@ def weights_array(
     try:
         arr = np.asarray(weights, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be numbers", column=name) from None
+        raw = weights.to_numpy(dtype=object) if isinstance(weights, pd.Series) else weights
+        text, row, value = not_a_number(raw, labels, name)
+        raise ConfigError(text, column=name, row=row, value=value) from None
     if arr.ndim != 1:
         raise ConfigError(f"{name} must be one-dimensional, got shape {arr.shape}", column=name)
     if arr.size == 0:

@@ -40,21 +40,28 @@ def all_of(*checks: Check) -> Check:
 
 def column(result: Any, name: str | None, field: str | int | None = None) -> np.ndarray:
     obj = part(result, field)
-    series = obj if name is None else (obj[name] if name in getattr(obj, "columns", ()) else obj.index.get_level_values(name))
+    series = (
+        obj
+        if name is None
+        else (
+            obj[name] if name in getattr(obj, "columns", ()) else obj.index.get_level_values(name)
+        )
+    )
     return np.asarray(pd.Series(series).to_numpy(dtype=np.float64, na_value=np.nan))
 
 
-def in_range(name: str | None, low: float, high: float, field: str | int | None = None, nan_ok: bool = True) -> Check:
-    """Every value of column ``name`` lies in [low, high] (NaN allowed unless ``nan_ok`` is False)."""
+def in_range(
+    name: str | None, low: float, high: float, field: str | int | None = None, nan_ok: bool = True
+) -> Check:
+    """Every value of column ``name`` lies in [low, high] (NaN too, unless not ``nan_ok``)."""
 
     def check(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         values = column(result, name, field)
         if not nan_ok:
             assert not np.isnan(values).any(), f"column {name!r} holds NaN"
         values = values[~np.isnan(values)]
-        assert ((values >= low - 1e-9) & (values <= high + 1e-9)).all(), (
-            f"column {name!r} leaves [{low}, {high}]: {values[(values < low) | (values > high)][:3]}"
-        )
+        outside = values[(values < low - 1e-9) | (values > high + 1e-9)]
+        assert not outside.size, f"column {name!r} leaves [{low}, {high}]: {outside[:3]}"
 
     return check
 
@@ -67,7 +74,16 @@ def finite(name: str | None, field: str | int | None = None) -> Check:
     return check
 
 
-def total_matches(name: str | None, key: Key, source: str | None, *, field: str | int | None = None, scale: float = 1.0, where: Callable[[Any], Any] | None = None, exact: bool = False) -> Check:
+def total_matches(
+    name: str | None,
+    key: Key,
+    source: str | None,
+    *,
+    field: str | int | None = None,
+    scale: float = 1.0,
+    where: Callable[[Any], Any] | None = None,
+    exact: bool = False,
+) -> Check:
     """The result column's total equals the input column's total (times ``scale``).
 
     ``where(frame)`` selects the input rows that count. Totals are compared to a relative
@@ -82,25 +98,36 @@ def total_matches(name: str | None, key: Key, source: str | None, *, field: str 
         got = column(result, name, field)
         if exact:
             want_int = sum(int(v) for v in pd.Series(src).astype(object))
-            got_int = sum(int(v) for v in part(result, field)[name].astype(object)) if name else sum(int(v) for v in np.asarray(part(result, field)).tolist())
+            got_int = (
+                sum(int(v) for v in part(result, field)[name].astype(object))
+                if name
+                else sum(int(v) for v in np.asarray(part(result, field)).tolist())
+            )
             assert got_int == want_int * int(scale), f"{name!r} totals {got_int}, input {want_int}"
             return
-        values = pd.to_numeric(pd.Series(src), errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        values = pd.to_numeric(pd.Series(src), errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
         want = float(np.nansum(values)) * scale  # a missing value documented as allowed counts 0
         total = float(np.nansum(got))
-        assert np.isclose(total, want, rtol=1e-9, atol=1e-6), f"{name!r} totals {total!r}, input {want!r}"
+        assert np.isclose(total, want, rtol=1e-9, atol=1e-6), (
+            f"{name!r} totals {total!r}, input {want!r}"
+        )
 
     return check
 
 
-def rows_equal(key: Key, source: str | None = None, *, field: str | int | None = None, unique: bool = True) -> Check:
+def rows_equal(
+    key: Key, source: str | None = None, *, field: str | int | None = None, unique: bool = True
+) -> Check:
     """One result row per input row (``source`` None) or per distinct value of ``source``."""
 
     def check(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         obj = _get(args, kwargs, key)
         out = part(result, field)
         want = len(obj) if source is None else obj[source].nunique(dropna=False)
-        assert len(out) == want, f"{len(out)} result rows for {want} input {'rows' if source is None else source + ' values'}"
+        what = "rows" if source is None else f"{source} values"
+        assert len(out) == want, f"{len(out)} result rows for {want} input {what}"
 
     return check
 
@@ -137,7 +164,9 @@ def nonnegative(name: str | None, field: str | int | None = None) -> Check:
     return check
 
 
-def count_total(name: str, key: Key, where: Callable[[Any], Any] | None = None, field: str | int | None = None) -> Check:
+def count_total(
+    name: str, key: Key, where: Callable[[Any], Any] | None = None, field: str | int | None = None
+) -> Check:
     """The result column ``name`` counts the input rows (those selected by ``where``)."""
 
     def check(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:

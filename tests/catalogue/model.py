@@ -74,7 +74,9 @@ class Outcome(enum.Enum):
     MUTATION = "mutation"
 
 
-FAILING = frozenset({Outcome.FOREIGN, Outcome.WRONG, Outcome.REFUSED, Outcome.HANG, Outcome.MUTATION})
+FAILING = frozenset(
+    {Outcome.FOREIGN, Outcome.WRONG, Outcome.REFUSED, Outcome.HANG, Outcome.MUTATION}
+)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Print the catalogue's counts: ``python tests/catalogue/report.py [--all] [--show CLASS] [SPEC...]``.
+"""Print the catalogue's counts: ``python tests/catalogue/report.py [--show CLASS] [SPEC...]``.
 
 ``--all`` runs every case (the default run's sample plus the slow ones); ``--show CLASS``
 lists the cases of one outcome class (e.g. ``--show "vague error"``); names restrict the run to
@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from catalogue import runner  # noqa: E402
-from catalogue.model import Outcome  # noqa: E402
+from catalogue import runner
+from catalogue.model import Outcome
 
 
 def main() -> int:

@@ -113,7 +113,7 @@ def _snapshot(value: Any) -> Any:
         return value.copy()
     try:
         return copy.deepcopy(value)
-    except Exception:  # noqa: BLE001 - an object that cannot be copied is compared by identity
+    except Exception:
         return value
 
 
@@ -143,7 +143,11 @@ def _plain_equal(a: Any, b: Any) -> bool:
             and all(_plain_equal(x, y) for x, y in zip(a, b, strict=True))
         )
     if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_plain_equal(a[k], b[k]) for k in a)
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(_plain_equal(a[k], b[k]) for k in a)
+        )
     if isinstance(a, pd.DataFrame | pd.Series | pd.Index | np.ndarray):
         return _same_input(a, b)
     try:
@@ -163,7 +167,10 @@ def _plain_frame(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
         out.index = pd.Index(np.asarray(out.index, dtype=object), name=out.index.name)
     if isinstance(out.index, pd.MultiIndex):
         out.index = pd.MultiIndex.from_arrays(
-            [np.asarray(out.index.get_level_values(i), dtype=object) for i in range(out.index.nlevels)],
+            [
+                np.asarray(out.index.get_level_values(i), dtype=object)
+                for i in range(out.index.nlevels)
+            ],
             names=out.index.names,
         )
     if isinstance(out, pd.Series):
@@ -205,7 +212,8 @@ def assert_same(
         a, b = a[sorted(a.columns, key=str)], b[sorted(b.columns, key=str)]
     more = {"positional": positional, "numbers_only": numbers_only, "rtol": rtol}
     if isinstance(a, tuple):
-        assert isinstance(b, tuple) and len(a) == len(b), "a different number of parts"
+        assert isinstance(b, tuple), f"a {type(b).__name__} instead of a tuple"
+        assert len(a) == len(b), "a different number of parts"
         for x, y in zip(a, b, strict=True):
             assert_same(x, y, **more)
     elif isinstance(a, pd.DataFrame):
@@ -214,8 +222,14 @@ def assert_same(
             a, b = _numbers(a), _numbers(b)
             a, b = a.reset_index(drop=True), b.reset_index(drop=True)
         pd.testing.assert_frame_equal(
-            b, a, check_dtype=False, check_index_type=False, check_column_type=False,
-            check_names=False, rtol=rtol, check_freq=False,
+            b,
+            a,
+            check_dtype=False,
+            check_index_type=False,
+            check_column_type=False,
+            check_names=False,
+            rtol=rtol,
+            check_freq=False,
         )
     elif isinstance(a, pd.Series):
         assert isinstance(b, pd.Series), f"a {type(b).__name__} instead of a Series"
@@ -224,8 +238,14 @@ def assert_same(
             if not _is_number_dtype(a.dtype):
                 return
         pd.testing.assert_series_equal(
-            b, a, check_dtype=False, check_index_type=False, check_names=False, rtol=rtol,
-            check_freq=False, check_categorical=False,
+            b,
+            a,
+            check_dtype=False,
+            check_index_type=False,
+            check_names=False,
+            rtol=rtol,
+            check_freq=False,
+            check_categorical=False,
         )
     elif isinstance(a, np.ndarray):
         assert isinstance(b, np.ndarray), f"a {type(b).__name__} instead of an array"
@@ -244,7 +264,9 @@ def assert_same(
             except AssertionError as exc:
                 raise AssertionError(f"field {f.name}: {exc}") from None
     elif isinstance(a, float | np.floating):
-        assert (math.isnan(a) and math.isnan(float(b))) or math.isclose(float(b), a, rel_tol=rtol), f"{b!r} != {a!r}"
+        assert (math.isnan(a) and math.isnan(float(b))) or math.isclose(
+            float(b), a, rel_tol=rtol
+        ), f"{b!r} != {a!r}"
     elif numbers_only and not _is_number(a):
         return
     elif _is_figure(a):
@@ -264,7 +286,9 @@ def _is_number_dtype(dtype: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float | np.number | pd.DataFrame | pd.Series | np.ndarray | tuple) or attrs.has(type(value))
+    return isinstance(
+        value, int | float | np.number | pd.DataFrame | pd.Series | np.ndarray | tuple
+    ) or attrs.has(type(value))
 
 
 def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
@@ -288,7 +312,7 @@ def _frames_in(result: Any) -> Iterator[tuple[str, pd.DataFrame | pd.Series]]:
                 yield f"part {i} {name}", frame
     elif attrs.has(type(result)):
         for f in attrs.fields(type(result)):
-            for name, frame in _frames_in(getattr(result, f.name)):
+            for _, frame in _frames_in(getattr(result, f.name)):
                 yield f"{f.name}", frame
 
 
@@ -315,13 +339,17 @@ def generic_invariants(expected: Any, result: Any) -> None:
         ref = base.get(name)
         ref_cols = dict(_columns(ref)) if ref is not None else {}
         for col, series in _columns(frame):
-            if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+            if not pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(
+                series.dtype
+            ):
                 continue
             values = series.to_numpy(dtype=np.float64, na_value=np.nan)
             ref_series = ref_cols.get(col)
             ref_values = (
                 ref_series.to_numpy(dtype=np.float64, na_value=np.nan)
-                if ref_series is not None and pd.api.types.is_numeric_dtype(ref_series.dtype) and not pd.api.types.is_bool_dtype(ref_series.dtype)
+                if ref_series is not None
+                and pd.api.types.is_numeric_dtype(ref_series.dtype)
+                and not pd.api.types.is_bool_dtype(ref_series.dtype)
                 else None
             )
             if ref_values is not None and not np.isinf(ref_values).any():
@@ -332,8 +360,14 @@ def generic_invariants(expected: Any, result: Any) -> None:
                 and len(ref_values)
                 and np.nanmin(ref_values) >= 0
             ):
-                assert not (values < 0).any(), f"{name} column {col!r} holds a negative integer (wrapped?)"
-    if isinstance(result, np.ndarray) and isinstance(expected, np.ndarray) and result.dtype.kind in "iuf":
+                assert not (values < 0).any(), (
+                    f"{name} column {col!r} holds a negative integer (wrapped?)"
+                )
+    if (
+        isinstance(result, np.ndarray)
+        and isinstance(expected, np.ndarray)
+        and result.dtype.kind in "iuf"
+    ):
         if expected.dtype.kind in "iuf" and len(expected) and np.nanmin(expected) >= 0:
             assert not (result < 0).any(), "the array holds a negative value (wrapped?)"
         assert not np.isinf(result.astype(np.float64)).any(), "the array holds an infinity"
@@ -353,7 +387,7 @@ def _name_forms(name: str) -> set[str]:
     ``win probabilities``, ``win probability``."""
     low = name.lower()
     forms = {low, low.replace("_", " ")}
-    for form in list(forms):
+    for form in forms:
         if form.endswith("ies"):
             forms.add(form[:-3] + "y")
         elif form.endswith("s") and len(form) > 3:
@@ -374,7 +408,9 @@ def _expected_in_same(case: Case, spec: Spec) -> bool:
     return (spec.keeps_index or spec.labels_rows) and case.family in ("dup_index", "multiindex")
 
 
-def _judge(spec: Spec, case: Case, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> tuple[Outcome, str]:
+def _judge(
+    spec: Spec, case: Case, args: tuple[Any, ...], kwargs: dict[str, Any], result: Any
+) -> tuple[Outcome, str]:
     expected = baseline(spec.name)
     if case.expect is Expect.REJECT:
         return Outcome.WRONG, f"accepted, returned {_short(result)}"
@@ -405,8 +441,11 @@ def _judge(spec: Spec, case: Case, args: tuple[Any, ...], kwargs: dict[str, Any]
             assert_same(expected, result, numbers_only=True, rtol=spec.rtol)
     except AssertionError as exc:
         return Outcome.WRONG, _first_lines(str(exc))
-    except Exception as exc:  # noqa: BLE001 - a check that cannot even run on the result
-        return Outcome.WRONG, f"invariant check failed: {type(exc).__name__}: {_first_lines(str(exc))}"
+    except Exception as exc:
+        return (
+            Outcome.WRONG,
+            f"invariant check failed: {type(exc).__name__}: {_first_lines(str(exc))}",
+        )
     return Outcome.OK, ""
 
 
@@ -444,10 +483,20 @@ def run_case(case: Case) -> Result:
             outcome, detail = Outcome.EXACT, f"{type(exc).__name__}: {message}"
         else:
             outcome, detail = Outcome.VAGUE, f"{type(exc).__name__}: {message}"
-    except Exception as exc:  # noqa: BLE001 - anything else is the finding
+    except Exception as exc:
         tb = traceback.extract_tb(exc.__traceback__)
-        where = next((f"{Path(f.filename).name}:{f.lineno}" for f in reversed(tb) if "crmcore" in f.filename), "")
-        outcome, detail = Outcome.FOREIGN, f"{type(exc).__name__}: {_first_lines(str(exc), 2)} [{where}]"
+        where = next(
+            (
+                f"{Path(f.filename).name}:{f.lineno}"
+                for f in reversed(tb)
+                if "crmcore" in f.filename
+            ),
+            "",
+        )
+        outcome, detail = (
+            Outcome.FOREIGN,
+            f"{type(exc).__name__}: {_first_lines(str(exc), 2)} [{where}]",
+        )
     else:
         outcome, detail = _judge(spec, case, args, kwargs, result)
     finally:
@@ -456,7 +505,9 @@ def run_case(case: Case) -> Result:
 
             plt.close("all")
     mutated = [
-        str(i) for i, (b, a) in enumerate(zip(before_args, args, strict=True)) if not _same_input(b, a)
+        str(i)
+        for i, (b, a) in enumerate(zip(before_args, args, strict=True))
+        if not _same_input(b, a)
     ] + [k for k, v in kwargs.items() if not _same_input(before_kwargs[k], v)]
     if mutated:
         outcome, detail = Outcome.MUTATION, f"argument(s) {', '.join(mutated)} changed; {detail}"
@@ -476,7 +527,12 @@ def _limit_memory() -> None:  # pragma: no cover - runs in the child before exec
 
 class _Worker:
     def __init__(self) -> None:
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MPLBACKEND": "Agg"}
+        env = {
+            **os.environ,
+            "OMP_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "MPLBACKEND": "Agg",
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "catalogue.runner", "--worker"],
             stdin=subprocess.PIPE,
@@ -484,7 +540,7 @@ class _Worker:
             stderr=subprocess.DEVNULL,
             cwd=TESTS,
             env={**env, "PYTHONPATH": os.pathsep.join([str(TESTS), env.get("PYTHONPATH", "")])},
-            preexec_fn=_limit_memory,
+            preexec_fn=_limit_memory,  # noqa: PLW1509 - the workers start before any thread
             text=True,
         )
         self.case: Case | None = None
@@ -527,22 +583,26 @@ class Pool:
                     line = w.proc.stdout.readline() if fd in ready else None  # type: ignore[union-attr]
                     if fd in ready and line:
                         data = json.loads(line)
-                        results[data["case"]] = Result(data["case"], Outcome(data["outcome"]), data["detail"], data["seconds"])
+                        results[data["case"]] = Result(
+                            data["case"], Outcome(data["outcome"]), data["detail"], data["seconds"]
+                        )
                     elif fd in ready or now - w.since > TIMEOUT:
                         died = fd in ready
                         results[w.case.id] = Result(
                             w.case.id,
                             Outcome.FOREIGN if died else Outcome.HANG,
-                            f"the worker died (exit {w.proc.poll()})" if died else f"no answer within {TIMEOUT:.0f} s",
+                            f"the worker died (exit {w.proc.poll()})"
+                            if died
+                            else f"no answer within {TIMEOUT:.0f} s",
                             now - w.since,
                         )
                         w.kill()
-                        workers[i] = w = _Worker()
+                        workers[i] = _Worker()
                     else:
                         continue
-                    w.case = None
+                    workers[i].case = None
                     if todo:
-                        w.send(todo.pop())
+                        workers[i].send(todo.pop())
         finally:
             for w in workers:
                 w.kill()
@@ -551,9 +611,9 @@ class Pool:
 
 
 def _worker_main() -> None:  # pragma: no cover - the worker process
-    import matplotlib
+    import matplotlib as mpl
 
-    matplotlib.use("Agg")
+    mpl.use("Agg")
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     sys.stdout = sys.stderr
     cases = {c.id: c for c in all_cases()}
@@ -561,9 +621,21 @@ def _worker_main() -> None:  # pragma: no cover - the worker process
         case = cases[json.loads(line)]
         try:
             result = run_case(case)
-        except Exception as exc:  # noqa: BLE001 - the case could not even be built
-            result = Result(case.id, Outcome.FOREIGN, f"catalogue error: {type(exc).__name__}: {exc}")
-        out.write(json.dumps({"case": result.case, "outcome": result.outcome.value, "detail": result.detail, "seconds": result.seconds}) + "\n")
+        except Exception as exc:
+            result = Result(
+                case.id, Outcome.FOREIGN, f"catalogue error: {type(exc).__name__}: {exc}"
+            )
+        out.write(
+            json.dumps(
+                {
+                    "case": result.case,
+                    "outcome": result.outcome.value,
+                    "detail": result.detail,
+                    "seconds": result.seconds,
+                }
+            )
+            + "\n"
+        )
         out.flush()
 
 

@@ -15,7 +15,17 @@ from catalogue.specs_pipeline import PIPELINE
 from catalogue.specs_quota_kpi import KPI, QUOTA
 from catalogue.specs_shell import SHELL
 
-SPECS: list[Spec] = [*MONEY, *PRIVACY, *SEGMENTATION, *CLV, *PIPELINE, *QUOTA, *KPI, *DATASETS, *SHELL]
+SPECS: list[Spec] = [
+    *MONEY,
+    *PRIVACY,
+    *SEGMENTATION,
+    *CLV,
+    *PIPELINE,
+    *QUOTA,
+    *KPI,
+    *DATASETS,
+    *SHELL,
+]
 
 #: public callables no spec calls, and why
 EXEMPT: dict[str, str] = {
@@ -31,17 +41,21 @@ EXEMPT: dict[str, str] = {
 
 #: public modules without ``__all__``: the command modules, reached through cli.main
 NO_ALL = frozenset(
-    {"crmcore.cli.demo", "crmcore.cli.kpi", "crmcore.cli.pipeline", "crmcore.cli.quota", "crmcore.cli.segmentation"}
+    {
+        "crmcore.cli.demo",
+        "crmcore.cli.kpi",
+        "crmcore.cli.pipeline",
+        "crmcore.cli.quota",
+        "crmcore.cli.segmentation",
+    }
 )
 
 
 def public_modules() -> list[str]:
     """crmcore and every module under it whose dotted path has no private part."""
-    names = ["crmcore"]
-    for info in pkgutil.walk_packages(crmcore.__path__, "crmcore."):
-        if not any(part.startswith("_") for part in info.name.split(".")[1:]):
-            names.append(info.name)
-    return names
+    found = pkgutil.walk_packages(crmcore.__path__, "crmcore.")
+    public = [m.name for m in found if not any(p.startswith("_") for p in m.name.split(".")[1:])]
+    return ["crmcore", *public]
 
 
 def public_callables() -> dict[str, Any]:

@@ -13,7 +13,7 @@ from catalogue import data as d
 from catalogue.model import Kind, Spec
 from crmcore import clv
 
-M, I, D = Kind.MEASURE, Kind.ID, Kind.DATE
+M, ID, D = Kind.MEASURE, Kind.ID, Kind.DATE
 R = Kind.REAL
 SUMMARY = {"frequency": M, "recency": M, "T": M}
 
@@ -100,7 +100,8 @@ def _fitted(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
     for f in attrs.fields(type(result)):
         v = getattr(result, f.name)
         if isinstance(v, float) and "correlation" not in f.name:
-            assert np.isfinite(v) and v > 0, f"parameter {f.name} = {v}"
+            assert np.isfinite(v), f"parameter {f.name} = {v}"
+            assert v > 0, f"parameter {f.name} = {v}"
 
 
 def _gg_rows() -> pd.DataFrame:
@@ -195,7 +196,13 @@ CLV = [
     Spec(
         "clv.customer_lifetime_value",
         clv.customer_lifetime_value,
-        lambda: _a(clv.BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W"), _gg(), _cdnow(), months=12, discount_rate=0.01),
+        lambda: _a(
+            clv.BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W"),
+            _gg(),
+            _cdnow(),
+            months=12,
+            discount_rate=0.01,
+        ),
         {2: {**SUMMARY, "monetary_value": Kind.AMOUNT}},
         {"months": Kind.COUNT, "discount_rate": R},
         keeps_index=True,
@@ -221,27 +228,71 @@ CLV = [
         "clv.calibration_holdout",
         clv.calibration_holdout,
         lambda: _a(d.tx(), calibration_end="2024-06-30", observation_end="2024-12-31"),
-        {0: {"customer_id": I, "date": D}},
+        {0: {"customer_id": ID, "date": D}},
         {"calibration_end": Kind.WHEN, "observation_end": Kind.WHEN},
     ),
     Spec(
         "clv.holdout_report",
         clv.holdout_report,
         lambda: _a(_bgnbd(), _holdout()),
-        {1: {"frequency_cal": M, "recency_cal": M, "T_cal": M, "frequency_holdout": M, "duration_holdout": M}},
+        {
+            1: {
+                "frequency_cal": M,
+                "recency_cal": M,
+                "T_cal": M,
+                "frequency_holdout": M,
+                "duration_holdout": M,
+            }
+        },
         {"max_frequency": Kind.COUNT},
     ),
     Spec(
         "clv.cohort_retention",
         clv.cohort_retention,
         lambda: _a(d.tx(), as_of=d.AS_OF),
-        {0: {"customer_id": I, "date": D}},
+        {0: {"customer_id": ID, "date": D}},
         {"as_of": Kind.WHEN},
     ),
-    Spec("clv.BGNBD", clv.BGNBD, lambda: _a(r=0.243, alpha=4.414, a=0.793, b=2.426), {}, {"r": R, "alpha": R, "a": R, "b": R}),
-    Spec("clv.MBGNBD", clv.MBGNBD, lambda: _a(r=0.243, alpha=4.414, a=0.793, b=2.426), {}, {"r": R, "b": R}),
-    Spec("clv.ParetoNBD", clv.ParetoNBD, lambda: _a(r=0.55, alpha=10.6, s=0.61, beta=11.7), {}, {"r": R, "beta": R}),
-    Spec("clv.BGBB", clv.BGBB, lambda: _a(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783), {}, {"alpha": R, "delta": R}),
-    Spec("clv.GammaGamma", clv.GammaGamma, lambda: _a(p=6.25, q=3.74, v=15.44), {}, {"p": R, "q": R, "v": R}),
-    Spec("clv.ShiftedBetaGeometric", clv.ShiftedBetaGeometric, lambda: _a(alpha=0.704, beta=1.182), {}, {"alpha": R, "beta": R}),
+    Spec(
+        "clv.BGNBD",
+        clv.BGNBD,
+        lambda: _a(r=0.243, alpha=4.414, a=0.793, b=2.426),
+        {},
+        {"r": R, "alpha": R, "a": R, "b": R},
+    ),
+    Spec(
+        "clv.MBGNBD",
+        clv.MBGNBD,
+        lambda: _a(r=0.243, alpha=4.414, a=0.793, b=2.426),
+        {},
+        {"r": R, "b": R},
+    ),
+    Spec(
+        "clv.ParetoNBD",
+        clv.ParetoNBD,
+        lambda: _a(r=0.55, alpha=10.6, s=0.61, beta=11.7),
+        {},
+        {"r": R, "beta": R},
+    ),
+    Spec(
+        "clv.BGBB",
+        clv.BGBB,
+        lambda: _a(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783),
+        {},
+        {"alpha": R, "delta": R},
+    ),
+    Spec(
+        "clv.GammaGamma",
+        clv.GammaGamma,
+        lambda: _a(p=6.25, q=3.74, v=15.44),
+        {},
+        {"p": R, "q": R, "v": R},
+    ),
+    Spec(
+        "clv.ShiftedBetaGeometric",
+        clv.ShiftedBetaGeometric,
+        lambda: _a(alpha=0.704, beta=1.182),
+        {},
+        {"alpha": R, "beta": R},
+    ),
 ]

@@ -12,10 +12,18 @@ from catalogue import data as d
 from catalogue.model import Expect, Kind, Spec
 from crmcore import money, pipeline
 
-A, I, K, L, M, D, MI = Kind.AMOUNT, Kind.ID, Kind.KEY, Kind.LABEL, Kind.MEASURE, Kind.DATE, Kind.MINOR
+A, ID, K, L, M, D, MI = (
+    Kind.AMOUNT,
+    Kind.ID,
+    Kind.KEY,
+    Kind.LABEL,
+    Kind.MEASURE,
+    Kind.DATE,
+    Kind.MINOR,
+)
 OPP = {"opportunity_id": K, "stage": L, "amount": A}
-HIST = {"opportunity_id": I, "stage": L, "entered_at": D}
-STATES = {"opportunity_id": I, "state": L, "entered_at": D}
+HIST = {"opportunity_id": ID, "stage": L, "entered_at": D}
+STATES = {"opportunity_id": ID, "state": L, "entered_at": D}
 STAGES = ["prospect", "bid", "negotiation"]
 
 
@@ -29,8 +37,11 @@ def _prob(field: str | None = None) -> c.Check:
 
 def _percentiles(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
     t = result.table
-    assert (t["p10"] <= t["p50"] + 1e-9).all() and (t["p50"] <= t["p90"] + 1e-9).all(), "percentiles out of order"
-    assert result.total.p10 <= result.total.p50 + 1e-9 <= result.total.p90 + 2e-9, "total percentiles out of order"
+    assert (t["p10"] <= t["p50"] + 1e-9).all(), "P10 above P50"
+    assert (t["p50"] <= t["p90"] + 1e-9).all(), "P50 above P90"
+    assert result.total.p10 <= result.total.p50 + 1e-9 <= result.total.p90 + 2e-9, (
+        "total percentiles out of order"
+    )
 
 
 def _model_probabilities(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
@@ -99,7 +110,15 @@ PIPELINE = [
     Spec(
         "pipeline.simulate_pipeline",
         pipeline.simulate_pipeline,
-        lambda: _a(d.opps(), d.model(), as_of=d.AS_OF, n_draws=200, seed=7, close_date="close_date", horizon=24),
+        lambda: _a(
+            d.opps(),
+            d.model(),
+            as_of=d.AS_OF,
+            n_draws=200,
+            seed=7,
+            close_date="close_date",
+            horizon=24,
+        ),
         {0: {**OPP, "close_date": D}},
         {"as_of": Kind.WHEN, "n_draws": Kind.COUNT, "horizon": Kind.COUNT, "shape": Kind.REAL},
         nulls_ok=frozenset({(0, "close_date")}),
@@ -154,8 +173,8 @@ PIPELINE = [
         pipeline.split_credit,
         lambda: _a(d.opps(), d.splits(), default_person="person"),
         {
-            0: {"opportunity_id": K, "amount": A, "person": I},
-            1: {"opportunity_id": I, "person": I, "share": M},
+            0: {"opportunity_id": K, "amount": A, "person": ID},
+            1: {"opportunity_id": ID, "person": ID, "share": M},
         },
         nulls_ok=frozenset({(0, "person")}),
         check=_credit_exact,
@@ -173,7 +192,7 @@ PIPELINE = [
         lambda: _a(*d.campaign_frames()),
         {
             0: {"campaign_id": K, "cost": A},
-            1: {"campaign_id": I, "opportunity_id": I, "touched_at": D},
+            1: {"campaign_id": ID, "opportunity_id": ID, "touched_at": D},
             2: OPP,
         },
         nulls_ok=frozenset({(1, "opportunity_id")}),
@@ -185,7 +204,9 @@ PIPELINE = [
         lambda: _a(d.states()),
         {0: STATES},
         labels_rows=True,
-        overrides={"unknown_label:0:state": (Expect.ANY, "documented: reported as a row (errors='report')")},
+        overrides={
+            "unknown_label:0:state": (Expect.ANY, "documented: reported as a row (errors='report')")
+        },
     ),
     Spec(
         "pipeline.current_states",
@@ -204,7 +225,9 @@ PIPELINE = [
     Spec(
         "pipeline.StageModel",
         pipeline.StageModel,
-        lambda: _a(stages=STAGES, win_probabilities=[0.3, 0.6, 0.8], days_to_close=[60.0, 30.0, 10.0]),
+        lambda: _a(
+            stages=STAGES, win_probabilities=[0.3, 0.6, 0.8], days_to_close=[60.0, 30.0, 10.0]
+        ),
         {},
         {"win_probabilities": Kind.REALS, "days_to_close": Kind.REALS},
         check=_model_probabilities,

@@ -12,7 +12,15 @@ from catalogue import data as d
 from catalogue.model import Expect, Kind, Spec
 from crmcore import kpi, money, quota
 
-A, I, K, L, M, D, MI = Kind.AMOUNT, Kind.ID, Kind.KEY, Kind.LABEL, Kind.MEASURE, Kind.DATE, Kind.MINOR
+A, ID, K, L, M, D, MI = (
+    Kind.AMOUNT,
+    Kind.ID,
+    Kind.KEY,
+    Kind.LABEL,
+    Kind.MEASURE,
+    Kind.DATE,
+    Kind.MINOR,
+)
 
 
 def _a(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -29,7 +37,8 @@ def _won(frame: pd.DataFrame) -> Any:
 
 def _shares(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
     v = np.asarray(result, dtype=float)
-    assert (v >= 0).all() and np.isclose(v.sum(), 1.0), f"weights are not shares summing to 1: {v}"
+    assert (v >= 0).all(), f"negative weights: {v}"
+    assert np.isclose(v.sum(), 1.0), f"weights are not shares summing to 1: {v}"
 
 
 def _quota_moved(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
@@ -68,8 +77,8 @@ def _report_card() -> kpi.Scorecard:
     )
 
 
-DEALS_ACT = {"person": I, "closed_at": D, "amount": A, "status": L}
-TARGETS = {"person": I, "period": D, "target": A}
+DEALS_ACT = {"person": ID, "closed_at": D, "amount": A, "status": L}
+TARGETS = {"person": ID, "period": D, "target": A}
 
 QUOTA = [
     Spec(
@@ -136,7 +145,7 @@ QUOTA = [
         "quota.build_plan",
         quota.build_plan,
         lambda: _a(d.people(), 1_000_000, distribution=[20, 30, 50]),
-        {0: {"region": I, "person": K, "weight": M}},
+        {0: {"region": ID, "person": K, "weight": M}},
         {1: Kind.TOTAL},
         check=c.sums_to(1, "table", "quota_cents"),
     ),
@@ -144,7 +153,7 @@ QUOTA = [
         "quota.history_weights",
         quota.history_weights,
         lambda: _a(d.deals()[["person", "amount"]], blend=0.0),
-        {0: {"person": I, "amount": A}},
+        {0: {"person": ID, "amount": A}},
         {"blend": Kind.REAL},
         check=_shares,
     ),
@@ -152,7 +161,7 @@ QUOTA = [
         "quota.plan_pivot",
         quota.plan_pivot,
         lambda: _a(d.plan_table()),
-        {0: {"person": I, "month": I, "quota_cents": MI}},
+        {0: {"person": ID, "month": ID, "quota_cents": MI}},
         check=lambda a, k, r: _pivot_total(a[0], r),
         sort_columns=True,  # documented: months keep the order in which they first appear
     ),
@@ -160,7 +169,7 @@ QUOTA = [
         "quota.potential_weights",
         quota.potential_weights,
         lambda: _a(d.accounts()),
-        {0: {"person": I, "grade": L}},
+        {0: {"person": ID, "grade": L}},
     ),
     Spec(
         "quota.ramp_factors",
@@ -174,7 +183,7 @@ QUOTA = [
         "quota.reassign_accounts",
         quota.reassign_accounts,
         lambda: _a(d.quotas(), d.accounts(), {1: "P1", 2: "P3", 7: "P0"}),
-        {0: {"quota_cents": MI}, 1: {"account_id": K, "person": I, "weight": M}},
+        {0: {"quota_cents": MI}, 1: {"account_id": K, "person": ID, "weight": M}},
         check=_quota_moved,
     ),
 ]
@@ -207,15 +216,17 @@ KPI = [
         "kpi.average_deal_size",
         kpi.average_deal_size,
         lambda: _a(d.deals(), by=["person", "period"]),
-        {0: {"status": L, "amount": A, "closed_at": D, "person": I}},
+        {0: {"status": L, "amount": A, "closed_at": D, "person": ID}},
         nulls_ok=frozenset({(0, "closed_at")}),
-        check=c.all_of(c.total_matches("total", 0, "amount", where=_won), c.count_total("count", 0, where=_won)),
+        check=c.all_of(
+            c.total_matches("total", 0, "amount", where=_won), c.count_total("count", 0, where=_won)
+        ),
     ),
     Spec(
         "kpi.win_rate",
         kpi.win_rate,
         lambda: _a(d.deals(), by=["person", "period"]),
-        {0: {"status": L, "person": I, "closed_at": D, "created_at": D, "amount": A}},
+        {0: {"status": L, "person": ID, "closed_at": D, "created_at": D, "amount": A}},
         nulls_ok=frozenset({(0, "closed_at")}),
         check=c.all_of(c.in_range("win_rate_count", 0.0, 1.0), c.count_total("won", 0, where=_won)),
     ),
@@ -223,7 +234,7 @@ KPI = [
         "kpi.sales_cycle_length",
         kpi.sales_cycle_length,
         lambda: _a(d.deals(), by="person"),
-        {0: {"created_at": D, "closed_at": D, "status": L, "person": I}},
+        {0: {"created_at": D, "closed_at": D, "status": L, "person": ID}},
         nulls_ok=frozenset({(0, "closed_at")}),
         check=c.nonnegative("min"),
     ),
@@ -231,7 +242,7 @@ KPI = [
         "kpi.activity_counts",
         kpi.activity_counts,
         lambda: _a(d.activities(), by=["person", "period"]),
-        {0: {"person": I, "kind": L, "date": D}},
+        {0: {"person": ID, "kind": L, "date": D}},
         check=c.count_total("total", 0),
     ),
     Spec(
@@ -246,7 +257,7 @@ KPI = [
         "kpi.assign_levels_over_time",
         kpi.assign_levels_over_time,
         lambda: _a(_levels_history(), promote_after=2),
-        {0: {"person": I, "period": I, "total": M}},
+        {0: {"person": ID, "period": ID, "total": M}},
         {"promote_after": Kind.COUNT},
         check=c.rows_equal(0),
     ),
@@ -254,13 +265,13 @@ KPI = [
         "kpi.commission_lines",
         kpi.commission_lines,
         lambda: _a(d.won(), d.plan()),
-        {0: {"person": I, "opportunity_id": K, "closed_at": D, "amount": A}},
+        {0: {"person": ID, "opportunity_id": K, "closed_at": D, "amount": A}},
     ),
     Spec(
         "kpi.commission_statement",
         kpi.commission_statement,
         lambda: _a(d.won(), d.plan()),
-        {0: {"person": I, "opportunity_id": K, "closed_at": D, "amount": A}},
+        {0: {"person": ID, "opportunity_id": K, "closed_at": D, "amount": A}},
         check=_sales_cents,
     ),
     Spec(
@@ -281,10 +292,10 @@ KPI = [
         kpi.kpi_table,
         lambda: _a(d.deals(), d.targets(), feedback=d.feedback(), activities=d.activities()),
         {
-            0: {"person": I, "status": L, "amount": A, "created_at": D, "closed_at": D},
+            0: {"person": ID, "status": L, "amount": A, "created_at": D, "closed_at": D},
             1: TARGETS,
-            "feedback": {"person": I, "period": D, "feedback": M, "manager_rating": M},
-            "activities": {"person": I, "date": D, "kind": L},
+            "feedback": {"person": ID, "period": D, "feedback": M, "manager_rating": M},
+            "activities": {"person": ID, "date": D, "kind": L},
         },
         nulls_ok=frozenset(
             {(0, "closed_at"), ("feedback", "feedback"), ("feedback", "manager_rating")}
@@ -295,21 +306,21 @@ KPI = [
         "kpi.new_customers",
         kpi.new_customers,
         lambda: _a(d.tx()),
-        {0: {"customer_id": I, "date": D}},
+        {0: {"customer_id": ID, "date": D}},
         check=lambda a, k, r: _new_total(a[0], r),
     ),
     Spec(
         "kpi.performance_report",
         kpi.performance_report,
         lambda: _a(_kpis(), _report_card(), missing="zero"),
-        {0: {"person": I, "period": I, "attainment": M, "deals_won": M}},
+        {0: {"person": ID, "period": ID, "attainment": M, "deals_won": M}},
         nulls_ok=frozenset({(0, "attainment"), (0, "deals_won")}),
     ),
     Spec(
         "kpi.retention",
         kpi.retention,
         lambda: _a(d.tx(), period_a="2024-01", period_b="2024-02"),
-        {0: {"customer_id": I, "date": D}},
+        {0: {"customer_id": ID, "date": D}},
         {"period_a": Kind.WHEN, "period_b": Kind.WHEN},
         check=c.in_range("retention_rate", 0.0, 1.0),
     ),
@@ -336,7 +347,9 @@ KPI = [
     Spec(
         "kpi.CommissionPlan",
         kpi.CommissionPlan,
-        lambda: _a(tiers=[(0, 0.04), (5_000, 0.06), (10_000, 0.08)], max_payout=50_000.0, minimum=0.0),
+        lambda: _a(
+            tiers=[(0, 0.04), (5_000, 0.06), (10_000, 0.08)], max_payout=50_000.0, minimum=0.0
+        ),
         {},
         {"max_payout": Kind.REAL, "minimum": Kind.REAL},
     ),
@@ -347,4 +360,3 @@ def _new_total(tx: pd.DataFrame, result: pd.DataFrame) -> None:
     want = tx["customer_id"].nunique()
     got = int(result["new_customers"].sum())
     assert got == want, f"{got} new customers, the input has {want} customers"
-

@@ -15,7 +15,15 @@ from catalogue.model import Expect, Kind, Spec
 from crmcore import cli, kpi, pipeline, plot, segmentation
 from crmcore.errors import CRMError
 
-A, I, K, L, M, D, MI = Kind.AMOUNT, Kind.ID, Kind.KEY, Kind.LABEL, Kind.MEASURE, Kind.DATE, Kind.MINOR
+A, ID, K, L, M, D, MI = (
+    Kind.AMOUNT,
+    Kind.ID,
+    Kind.KEY,
+    Kind.LABEL,
+    Kind.MEASURE,
+    Kind.DATE,
+    Kind.MINOR,
+)
 
 
 def _a(*args: Any, **kwargs: Any) -> tuple[tuple[Any, ...], dict[str, Any]]:
@@ -50,7 +58,9 @@ def run_rfm_command(transactions: pd.DataFrame, *, bins: int = 5) -> str:
 
 
 def _segments() -> pd.DataFrame:
-    return segmentation.rfm_segments(segmentation.rfm_scores(d.summary())).join(d.summary()["monetary"])
+    return segmentation.rfm_segments(segmentation.rfm_scores(d.summary())).join(
+        d.summary()["monetary"]
+    )
 
 
 def _attainment() -> pd.DataFrame:
@@ -62,7 +72,7 @@ SHELL = [
         "cli.main",
         run_rfm_command,
         lambda: _a(d.tx(), bins=5),
-        {0: {"customer_id": I, "date": D, "amount": A}},
+        {0: {"customer_id": ID, "date": D, "amount": A}},
         {"bins": Kind.COUNT},
         arg_names={0: "transactions"},
         positional_labels=True,
@@ -72,12 +82,14 @@ SHELL = [
         "plot.attainment_bars",
         plot.attainment_bars,
         lambda: _a(_attainment()),
-        {0: {"person": I, "target": A, "achieved": A}},
+        {0: {"person": ID, "target": A, "achieved": A}},
     ),
     Spec(
         "plot.funnel_chart",
         plot.funnel_chart,
-        lambda: _a(pipeline.funnel_conversion(d.history(), stages=["prospect", "bid", "negotiation"])),
+        lambda: _a(
+            pipeline.funnel_conversion(d.history(), stages=["prospect", "bid", "negotiation"])
+        ),
         {0: {"entered": M, "conversion_rate": M, "win_rate": M}},
     ),
     Spec(
@@ -96,12 +108,14 @@ SHELL = [
         "plot.quota_chart",
         plot.quota_chart,
         lambda: _a(d.plan_table()),
-        {0: {"person": I, "month": I, "quota_cents": MI}},
+        {0: {"person": ID, "month": ID, "quota_cents": MI}},
     ),
     Spec(
         "plot.rfm_heatmap",
         plot.rfm_heatmap,
-        lambda: _a(segmentation.rfm_scores(d.summary()).join(d.summary()["monetary"]), value="monetary"),
+        lambda: _a(
+            segmentation.rfm_scores(d.summary()).join(d.summary()["monetary"]), value="monetary"
+        ),
         {0: {"r_score": M, "f_score": M, "monetary": A}},
     ),
     Spec(
@@ -143,7 +157,10 @@ SHELL = [
         segmentation.SegmentMap,
         lambda: _a(
             bins=2,
-            rules=[segmentation.SegmentRule(segment="Best", r=2, f=2), segmentation.SegmentRule(segment="Rest")],
+            rules=[
+                segmentation.SegmentRule(segment="Best", r=2, f=2),
+                segmentation.SegmentRule(segment="Rest"),
+            ],
         ),
         {},
         {"bins": Kind.COUNT},
