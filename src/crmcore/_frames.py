@@ -40,6 +40,7 @@ __all__ = [
     "require_columns",
     "require_frame",
     "require_not_null",
+    "require_one_id_type",
     "require_unique",
     "resolve_as_of",
     "show",
@@ -229,6 +230,69 @@ def require_not_null(frame: pd.DataFrame, column: str, *, arg: str, key: str | N
             row=frame.index[pos],
             value=frame[column].iloc[pos],
         )
+
+
+def _id_kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    if isinstance(value, Real):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+# infer_dtype kinds of an object column whose values are all of one kind of id
+_ONE_KIND = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"})
+
+
+def require_one_id_type(
+    frame: pd.DataFrame, column: str, *, arg: str, key: str | None = None
+) -> None:
+    """Raise :class:`~crmcore.errors.DataError` when an id column mixes numbers and text.
+
+    ``1`` and ``"1"`` are different values to pandas but the same customer to a reader (a CSV
+    read in two ways, a join of two sources), so grouping by such a column would split one
+    customer in two or fail on sorting. The message names both values and the row of the
+    second. Columns of one dtype (numbers, strings, categoricals of one kind) pass at once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ids = pd.DataFrame({"customer_id": [1, 2, "1"]}, index=["a", "b", "c"])
+    >>> require_one_id_type(ids, "customer_id", arg="transactions")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'customer_id' of transactions mixes number 1 (row 'a') ...
+    """
+    series = frame[column]
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if pd.api.types.infer_dtype(dtype.categories, skipna=True) in _ONE_KIND:
+            return
+    elif (
+        not pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.infer_dtype(series, skipna=True) in _ONE_KIND
+    ):
+        return
+    kinds = series.map(_id_kind, na_action="ignore")
+    present = series.notna().to_numpy()
+    first = first_true(present)
+    if first is None:  # pragma: no cover - an all-missing column infers as "empty"
+        return
+    pos = first_true(present & (kinds != kinds.iloc[first]).to_numpy())
+    if pos is None:  # pragma: no cover - one kind after all (e.g. Decimal objects)
+        return
+    a, b = series.iloc[first], series.iloc[pos]
+    raise DataError(
+        f"column {column!r} of {arg} mixes {kinds.iloc[first]} {show(a)} "
+        f"({describe_row(frame, first, key)}) and "
+        f"{kinds.iloc[pos]} {show(b)} ({describe_row(frame, pos, key)}); ids must be all "
+        "numbers or all text",
+        column=column,
+        row=frame.index[pos],
+        value=b,
+    )
 
 
 def require_unique(frame: pd.DataFrame, column: str, *, arg: str) -> None:

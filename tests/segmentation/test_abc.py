@@ -532,3 +532,18 @@ def test_abc_xyz_on_pyarrow_timestamps_hand_worked() -> None:
     assert out["periods"].tolist() == [3, 3]
     assert out["cv"].round(4).tolist() == [0.0, 1.4142]
     assert out["abc_xyz"].tolist() == ["AX", "AZ"]
+
+
+@pytest.mark.parametrize("func", [abc_xyz, item_totals])
+def test_item_ids_mixing_numbers_and_text_are_an_error(func: object) -> None:
+    # issue 14 catalogue: 1 and "1" were two items
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, "1"],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-05", "2024-03-05"]),
+            "amount": [10.0, 20.0, 30.0],
+        },
+        index=["r1", "r2", "r3"],
+    )
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 'r1'\) and text '1' \(row 'r3'\)"):
+        func(tx)  # type: ignore[operator]

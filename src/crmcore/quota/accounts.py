@@ -15,6 +15,7 @@ from crmcore._frames import (
     numeric_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     require_unique,
     show,
 )
@@ -128,6 +129,7 @@ def reassign_accounts(
     p_total = _quota_cents(quotas, quota)
     accounts = require_columns(accounts, [account, person, weight], arg="accounts")
     require_not_null(accounts, account, arg="accounts", key=account)
+    require_one_id_type(accounts, account, arg="accounts")
     require_not_null(accounts, person, arg="accounts", key=account)
     require_unique(accounts, account, arg="accounts")
     aw = numeric_column(accounts, weight, arg="accounts", key=account, allow_negative=False)

@@ -19,6 +19,7 @@ from crmcore._frames import (
     require_columns,
     require_frame,
     require_not_null,
+    require_one_id_type,
 )
 from crmcore.errors import ConfigError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes
@@ -291,6 +292,7 @@ def abc_xyz(
         )
 
     require_not_null(transactions, item, arg="transactions")
+    require_one_id_type(transactions, item, arg="transactions")
     dates = datetime_column(transactions, date, arg="transactions", key=item)
     amounts = numeric_column(
         transactions,
@@ -406,6 +408,7 @@ def item_totals(
     if len(transactions) == 0:
         raise SchemaError("transactions is empty; expected at least one row", column=item)
     require_not_null(transactions, item, arg="transactions")
+    require_one_id_type(transactions, item, arg="transactions")
     values = numeric_column(transactions, amount, arg="transactions", key=item)
     totals = pd.Series(values, index=pd.Index(transactions[item].to_numpy(), name=item))
     return totals.groupby(level=0, sort=True).sum().rename("total")
