@@ -508,13 +508,13 @@ def datetime_column(
                     row=frame.index[pos],
                     value=series.iloc[pos],
                 )
-            zones = tzs[aware]
-            other = first_true((tzs != zones.iloc[0]).to_numpy() & aware)
+            first = int(aware.argmax())
+            other = first_true((tzs != tzs.iloc[first]).to_numpy() & aware)
             if other is not None:
                 raise DataError(
-                    f"column {column!r} of {arg} mixes time zones: {tzs.iloc[other]} at "
-                    f"{describe_row(frame, other, key)} and {zones.iloc[0]} elsewhere; "
-                    "convert to one time zone first",
+                    f"column {column!r} of {arg} mixes time zones: {tzs.iloc[first]} at "
+                    f"{describe_row(frame, first, key)} and {tzs.iloc[other]} at "
+                    f"{describe_row(frame, other, key)}; convert to one time zone first",
                     column=column,
                     row=frame.index[other],
                     value=series.iloc[other],
