@@ -263,6 +263,10 @@ def assert_same(
                 assert_same(x, y, **more)
             except AssertionError as exc:
                 raise AssertionError(f"field {f.name}: {exc}") from None
+    elif isinstance(a, pd.Index):
+        assert isinstance(b, pd.Index), f"a {type(b).__name__} instead of an Index"
+        if not numbers_only:
+            pd.testing.assert_index_equal(b, a, exact=False, check_names=False)
     elif isinstance(a, float | np.floating):
         assert (math.isnan(a) and math.isnan(float(b))) or math.isclose(
             float(b), a, rel_tol=rtol
@@ -386,8 +390,9 @@ def _name_forms(name: str) -> set[str]:
     """A column or argument name as a message may write it: ``win_probabilities``,
     ``win probabilities``, ``win probability``."""
     low = name.lower()
-    forms = {low, low.replace("_", " ")}
-    for form in forms:
+    base = (low, low.replace("_", " "))
+    forms = set(base)
+    for form in base:
         if form.endswith("ies"):
             forms.add(form[:-3] + "y")
         elif form.endswith("s") and len(form) > 3:

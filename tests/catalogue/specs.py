@@ -11,6 +11,7 @@ import crmcore
 from catalogue.model import Spec
 from catalogue.specs_clv import CLV
 from catalogue.specs_core import DATASETS, MONEY, PRIVACY, SEGMENTATION
+from catalogue.specs_forecast import FORECAST
 from catalogue.specs_pipeline import PIPELINE
 from catalogue.specs_quota_kpi import KPI, QUOTA
 from catalogue.specs_shell import SHELL
@@ -21,6 +22,7 @@ SPECS: list[Spec] = [
     *SEGMENTATION,
     *CLV,
     *PIPELINE,
+    *FORECAST,
     *QUOTA,
     *KPI,
     *DATASETS,
@@ -37,6 +39,8 @@ EXEMPT: dict[str, str] = {
     "crmcore.clv.HoldoutReport": "a result type, built by holdout_report",
     "crmcore.clv.FitDiagnostics": "a result type, built by the fit_* functions",
     "crmcore.quota.QuotaPlan": "a result type, built by build_plan (checked there)",
+    "crmcore.forecast.SalesForecast": "a result type, built by sales_forecast",
+    "crmcore.forecast.Backtest": "a result type, built by backtest",
 }
 
 #: public modules without ``__all__``: the command modules, reached through cli.main
