@@ -51,3 +51,35 @@ def test_customers_consistent_ids() -> None:
 def test_transactions_bad_arguments(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         datasets.transactions(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        # issue 14 catalogue: huge sizes were a MemoryError, bad dates pandas' own errors
+        (lambda: datasets.transactions(10**9), r"n_customers == 1000000000, must be <= 10000000"),
+        (
+            lambda: datasets.transactions(5, n_transactions=2**62),
+            r"n_transactions == .*<= 10000000",
+        ),
+        (lambda: datasets.customers(10**9), r"n_customers == .*<= 10000000"),
+        (lambda: datasets.deals(10**9), r"n_deals == .*<= 10000000"),
+        (lambda: datasets.targets(2, months=10**9), r"months == .*<= 1200"),
+        (lambda: datasets.opportunities(10**9), r"n == .*<= 10000000"),
+        (lambda: datasets.team(10**9), r"n_people == .*<= 10000000"),
+        (
+            lambda: datasets.opportunities(5, as_of="not a date"),
+            r"as_of='not a date' is not a date",
+        ),
+        (lambda: datasets.team(3, as_of=pd.NaT), r"as_of is NaT"),
+        (
+            lambda: datasets.activities(2, end=pd.Timestamp("2024-02-01", tz="UTC")),
+            r"end=.* time zone",
+        ),
+        (lambda: datasets.activities(2, per_rep_per_day=float("inf")), r"about inf rows"),
+        (lambda: datasets.activities(2, per_rep_per_day=1e307), r"about .* rows, more than"),
+    ],
+)
+def test_generator_arguments_beyond_reason_are_refused(call: object, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        call()  # type: ignore[operator]

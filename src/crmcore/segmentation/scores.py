@@ -39,7 +39,8 @@ _SCORE_COLUMNS = pd.Index(["r_score", "f_score", "m_score", "rfm_score"])
 
 
 def _edges(value: object, name: str) -> tuple[float, ...]:
-    items = np.asarray(value, dtype=object).ravel().tolist() if np.ndim(value) == 1 else []
+    raw = np.asarray(value, dtype=object)
+    items = raw.tolist() if raw.ndim == 1 else []
     pos = first_true([isinstance(v, bool | np.bool_) for v in items])
     if pos is not None:  # True would read as the edge 1.0
         raise ConfigError(
