@@ -296,3 +296,13 @@ def test_a_horizon_beyond_2262_gives_periods() -> None:
     history = _quarters([1.0, 2.0, 3.0, 4.0, 1.5, 2.5, 3.5, 4.5])
     out = sales_forecast(history, period="Q", horizon=2, as_of=np.datetime64("2500-12-31", "s"))
     assert len(out.forecast) == 2
+
+
+def test_an_as_of_beyond_2262_with_nanosecond_dates() -> None:
+    # issue 14 catalogue: a grid reaching past 2262 could not be compared with ns dates
+    days = pd.to_datetime(["2024-01-15", "2024-02-03", "2024-03-09", "2024-04-02"]).as_unit("ns")
+    history = pd.DataFrame({"date": days, "amount": [100.0, 60.0, 150.0, 20.0]})
+    out = sales_forecast(
+        history, horizon=1, method="drift", as_of=np.datetime64("2300-01-01", "s"), levels=[0.8]
+    )
+    assert out.last_period == pd.Period("2299-12", "M")
