@@ -547,7 +547,9 @@ def activity_counts(
     require_not_null(activities, kind, arg="activities")
     labels = _kind_labels(activities, kind, kinds)
     keys = group_keys(activities, names, arg="activities", key=None, date=date, period=code)
-    codes = pd.Categorical(activities[kind], categories=labels).codes
+    # positions in labels (a categorical column's unused categories play no part)
+    values = pd.Index(activities[kind].to_numpy(dtype=object))
+    codes = pd.Index(labels, dtype=object).get_indexer(values)
     onehot = np.zeros((len(codes), len(labels)), dtype=np.int64)
     onehot[np.arange(len(codes)), codes] = 1
     agg = aggregate(keys, pd.DataFrame(onehot, columns=labels), names)
