@@ -217,7 +217,10 @@ def _whole(value: Any) -> bool:
         return False
     if isinstance(value, int | np.integer):
         return True
-    return isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value)
+    if not isinstance(value, float | np.floating) or not math.isfinite(value):
+        return False
+    number = float(value)
+    return number == int(number) and abs(number) < 2.0**63
 
 
 def _integer_units(units: Any, labels: pd.Index | None) -> npt.NDArray[Any]:
