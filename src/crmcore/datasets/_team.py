@@ -328,7 +328,8 @@ def activities(
     first, n_days = _window(start, end)
     # the busiest person's expected count (activity up to 2x the mean) bounds the table
     check_rows(
-        2.0 * n_people * n_days * float(per_rep_per_day), "n_people x days x per_rep_per_day"
+        2.0 * n_people * n_days * float(per_rep_per_day),
+        f"n_people={n_people} x {n_days} days x per_rep_per_day={per_rep_per_day!r}",
     )
     t = _person_traits(n_people, seed)
     rng = np.random.default_rng([seed, 104])
