@@ -83,3 +83,20 @@ def test_transactions_bad_arguments(kwargs: dict[str, object], match: str) -> No
 def test_generator_arguments_beyond_reason_are_refused(call: object, match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         call()  # type: ignore[operator]
+
+
+def test_lead_history_arguments_are_checked_and_far_dates_work() -> None:
+    # issue 14 catalogue: 10**9 leads tried to allocate 7 GiB, a bad end date was pandas'
+    # parse error, and an end after 2262 overflowed a nanosecond timedelta
+    with pytest.raises(ConfigError, match="n_leads"):
+        datasets.lead_history(10**9)
+    with pytest.raises(ConfigError, match="end='not a date' is not a date"):
+        datasets.lead_history(5, end="not a date")
+    with pytest.raises(ConfigError, match="time zone"):
+        datasets.lead_history(5, end=pd.Timestamp("2024-12-31", tz="UTC"))
+    far = datasets.lead_history(50, seed=1, end="2500-12-31")
+    assert far["created_at"].min() >= pd.Timestamp("2023-01-01")
+    assert far["created_at"].max() < pd.Timestamp("2500-12-31")
+    near = datasets.lead_history(50, seed=1)
+    assert near["created_at"].dtype == "datetime64[ns]"
+    assert near.drop(columns="created_at").equals(far.drop(columns="created_at"))
