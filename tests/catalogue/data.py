@@ -204,3 +204,27 @@ def btyd() -> pd.DataFrame:
 
 def plan_table() -> pd.DataFrame:
     return quota.build_plan(people(), 1_000_000, distribution=[20, 30, 50]).table
+
+
+@cache
+def _leads() -> pd.DataFrame:
+    return datasets.lead_history(60, seed=3)
+
+
+def closed_leads() -> pd.DataFrame:
+    """Won and lost leads: opportunity_id, team, source, country, size, industry, status."""
+    leads = _leads()
+    return leads[leads["status"] != "open"].reset_index(drop=True)
+
+
+def open_leads() -> pd.DataFrame:
+    """Open leads with the same feature columns, indexed by their own labels."""
+    leads = _leads()
+    return leads[leads["status"] == "open"].set_axis([f"L{i}" for i in range(10)])
+
+
+LEAD_FEATURES = ["source", "country", "size"]
+
+
+def lead_model() -> pipeline.LeadScoring:
+    return pipeline.fit_lead_scoring(closed_leads(), features=LEAD_FEATURES, team="team")

@@ -300,7 +300,8 @@ def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _is_figure(value: Any) -> bool:
-    return type(value).__name__ == "Figure"
+    # plot returns a Figure subclass (ChartFigure: displayed as PNG by IPython)
+    return any(cls.__name__ == "Figure" for cls in type(value).__mro__)
 
 
 # --------------------------------------------------------------------------------------------

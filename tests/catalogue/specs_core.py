@@ -400,5 +400,10 @@ DATASETS = [
         ),
         ("feedback", lambda: _a(2, months=3, seed=1), {0: Kind.COUNT, "months": Kind.COUNT}),
         ("team", lambda: _a(3, seed=1, as_of="2024-01-01"), {0: Kind.COUNT, "as_of": Kind.WHEN}),
+        (
+            "lead_history",
+            lambda: _a(20, n_teams=2, seed=1, open_share=0.2, missing_share=0.1, end="2024-12-31"),
+            {0: Kind.COUNT, "n_teams": Kind.COUNT, "open_share": Kind.REAL, "end": Kind.WHEN},
+        ),
     ]
 ]

@@ -74,6 +74,93 @@ def _funnel(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
         assert ((v >= 0) & (v <= 1)).all(), f"{col} leaves [0, 1]"
 
 
+LEAD_FRAME = {"source": L, "country": L, "size": L, "team": ID}
+LEAD_NULLS = frozenset((k, col) for k in (0, 1) for col in LEAD_FRAME)
+#: a feature or team value is any hashable value; one never seen is ignored (scored on the rest)
+LEAD_VALUES = {
+    "unknown_label:*:*": (Expect.ANY, "any text is a feature value; unseen ones are ignored"),
+    "mixed_id:*:team": (Expect.ANY, "1 and '1' are two teams; an unknown team uses all history"),
+    "ids_near_2**62:*:team": (Expect.ANY, "team names are values, not numbers"),
+}
+
+
+def _lead_probabilities(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+    p = np.asarray(result, dtype=float).ravel() if isinstance(result, pd.Series) else None
+    if p is None:
+        p = result["win_probability"].to_numpy(dtype=float)
+        parts = result.drop(columns=["log_odds", "win_probability"]).to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            total = parts.sum(axis=1)
+        close = np.isclose(total, result["log_odds"].to_numpy(dtype=float), rtol=1e-9, atol=1e-9)
+        assert close.all(), "prior + contributions != log_odds"
+    assert ((p >= 0) & (p <= 1)).all(), f"win probabilities leave [0, 1]: {p}"
+
+
+def _lead_counts(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+    history = args[0]
+    status = history["status"].astype(str)
+    won = sum(w for _, w, _ in result.teams)
+    lost = sum(n for _, _, n in result.teams)
+    assert won == int((status == "won").sum()), f"teams count {won} won deals"
+    assert lost == int((status == "lost").sum()), f"teams count {lost} lost deals"
+
+
+def _calibration(args: tuple[Any, ...], kwargs: dict[str, Any], result: Any) -> None:
+    assert int(result["count"].sum()) == len(args[1]), "bins do not hold every deal"
+    assert (result["won"] <= result["count"]).all(), "more won than deals in a bin"
+
+
+LEADS = [
+    Spec(
+        "pipeline.fit_lead_scoring",
+        pipeline.fit_lead_scoring,
+        lambda: _a(d.closed_leads(), features=d.LEAD_FEATURES, team="team"),
+        {0: {**LEAD_FRAME, "status": L}},
+        {"smoothing": Kind.REAL},
+        nulls_ok=LEAD_NULLS,
+        overrides=LEAD_VALUES,
+        check=_lead_counts,
+    ),
+    Spec(
+        "pipeline.score_leads",
+        pipeline.score_leads,
+        lambda: _a(d.lead_model(), d.open_leads()),
+        {1: LEAD_FRAME},
+        nulls_ok=LEAD_NULLS,
+        overrides=LEAD_VALUES,
+        keeps_index=True,
+        check=c.all_of(_lead_probabilities, c.index_kept(1)),
+    ),
+    Spec(
+        "pipeline.explain_leads",
+        pipeline.explain_leads,
+        lambda: _a(d.lead_model(), d.open_leads()),
+        {1: LEAD_FRAME},
+        nulls_ok=LEAD_NULLS,
+        overrides=LEAD_VALUES,
+        keeps_index=True,
+        check=c.all_of(_lead_probabilities, c.index_kept(1)),
+    ),
+    Spec(
+        "pipeline.lead_score_calibration",
+        pipeline.lead_score_calibration,
+        lambda: _a(d.lead_model(), d.closed_leads(), n_bins=4),
+        {1: {**LEAD_FRAME, "status": L}},
+        {"n_bins": Kind.COUNT},
+        nulls_ok=LEAD_NULLS,
+        overrides=LEAD_VALUES,
+        check=_calibration,
+    ),
+    Spec(
+        "pipeline.LeadScoring",
+        pipeline.LeadScoring,
+        lambda: _a(features=["source", "country"], smoothing=0.1),
+        {},
+        {"smoothing": Kind.REAL},
+    ),
+]
+
+
 PIPELINE = [
     Spec(
         "pipeline.weighted_pipeline",
@@ -247,4 +334,5 @@ PIPELINE = [
         {},
         {"initial": Kind.REALS},
     ),
+    *LEADS,
 ]

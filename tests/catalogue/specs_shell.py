@@ -12,7 +12,7 @@ import pandas as pd
 
 from catalogue import data as d
 from catalogue.model import Expect, Kind, Spec
-from crmcore import cli, kpi, pipeline, plot, segmentation
+from crmcore import cli, clv, forecast, kpi, pipeline, plot, segmentation
 from crmcore.errors import CRMError
 
 A, ID, K, L, M, D, MI = (
@@ -63,6 +63,14 @@ def _segments() -> pd.DataFrame:
     )
 
 
+def _holdout_table() -> pd.DataFrame:
+    report = clv.holdout_report(
+        clv.BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426),
+        clv.calibration_holdout(d.tx(), calibration_end="2024-06-30", observation_end="2024-12-31"),
+    )
+    return report.table.dropna()  # groups nobody is in have no mean to draw
+
+
 def _attainment() -> pd.DataFrame:
     return kpi.attainment(d.deals(), d.targets(), date="closed_at", status="status").reset_index()
 
@@ -97,6 +105,30 @@ SHELL = [
         plot.landing_schedule,
         lambda: _a(pipeline.close_schedule(d.opps(), d.model(), as_of=d.AS_OF).table),
         {0: {"expected_amount": A}},
+    ),
+    Spec(
+        "plot.cohort_heatmap",
+        plot.cohort_heatmap,
+        lambda: _a(clv.cohort_retention(d.tx(), as_of=d.AS_OF)),
+        {0: {0: M, 1: M, 2: M}},  # type: ignore[dict-item]
+        # a younger cohort has no value yet for later periods: the table's own NaN
+        nulls_ok=frozenset({(0, 0), (0, 1), (0, 2)}),  # type: ignore[arg-type]
+        order_independent=False,  # cohorts and periods are drawn in the table's order
+    ),
+    Spec(
+        "plot.forecast_chart",
+        plot.forecast_chart,
+        lambda: _a(forecast.sales_forecast(d.tx(), horizon=3, as_of=d.AS_OF).forecast),
+        {0: {"forecast": A, "lower_80": A, "upper_80": A}},
+        {"level": Kind.COUNT},
+        order_independent=False,  # periods are drawn in the table's order
+    ),
+    Spec(
+        "plot.holdout_chart",
+        plot.holdout_chart,
+        lambda: _a(_holdout_table()),
+        {0: {"actual": M, "predicted": M}},
+        order_independent=False,  # groups are drawn in the table's order
     ),
     Spec(
         "plot.pareto_curve",
