@@ -117,3 +117,15 @@ def test_holdout_report_bad_input() -> None:
         holdout_report(m, ch.drop(columns="duration_holdout"))
     with pytest.raises(InputTypeError):
         holdout_report("model", ch)
+
+
+def test_customer_ids_typed_two_ways_are_an_error() -> None:
+    # issue 14 catalogue: 1 and '1' were two customers
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, "1"],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-07", "2024-03-20"]),
+        }
+    )
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 0\) and text '1' \(row 2\)"):
+        calibration_holdout(tx, calibration_end="2024-02-29", observation_end="2024-06-30")

@@ -14,6 +14,7 @@ from crmcore._frames import (
     numeric_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     resolve_as_of,
 )
 from crmcore._repr import attrs_repr, attrs_repr_html
@@ -106,6 +107,7 @@ def calibration_holdout(
     cols = [customer, date] if amount is None else [customer, date, amount]
     transactions = require_columns(transactions, cols, arg="transactions")
     require_not_null(transactions, customer, arg="transactions")
+    require_one_id_type(transactions, customer, arg="transactions")
     check_scalar(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"
     )
