@@ -229,7 +229,7 @@ def holdout_report(
     cal_holdout
         :func:`calibration_holdout` output.
     max_frequency
-        The last group pools this frequency and above (>= 1).
+        The last group pools this frequency and above (1 to 10 000).
     frequency, recency, T, actual, duration
         Column names.
 
@@ -257,7 +257,7 @@ def holdout_report(
     ([1, 1, 0, 0, 0, 0, 0, 1], 7.0)
     """
     check_model(model, CONTINUOUS, "model")
-    check_scalar(max_frequency, "max_frequency", kind=int, min_value=1)
+    check_scalar(max_frequency, "max_frequency", kind=int, min_value=1, max_value=10_000)
     names = {"frequency": frequency, "recency": recency, "T": T, "actual": actual}
     cols = read_columns(
         cal_holdout, {**names, "duration": duration}, integer=("frequency", "actual")
