@@ -20,6 +20,12 @@ from crmcore.errors import DataError
 __all__ = ["cohort_retention"]
 
 
+def _own_unit(when: pd.Timestamp) -> pd.DatetimeIndex:
+    """``when`` as a one-date index in its own unit (pandas 2.2 would cast a list to ns)."""
+    index = pd.DatetimeIndex(np.array([when.asm8]))
+    return index if when.tz is None else index.tz_localize("UTC").tz_convert(when.tz)
+
+
 def cohort_retention(
     transactions: pd.DataFrame,
     *,
@@ -87,7 +93,7 @@ def cohort_retention(
     end = resolve_as_of(as_of, dates, column=date)
     ords = ordinals(dates, code)
     # in as_of's own unit: an as_of before 1677 or after 2262 has no nanosecond form
-    last = int(ordinals(pd.Series(pd.DatetimeIndex([end])), code)[0])
+    last = int(ordinals(pd.Series(_own_unit(end)), code)[0])
     late = ords > last
     if late.any():
         pos = int(np.argmax(late))
