@@ -100,3 +100,11 @@ def test_lead_history_arguments_are_checked_and_far_dates_work() -> None:
     near = datasets.lead_history(50, seed=1)
     assert near["created_at"].dtype == "datetime64[ns]"
     assert near.drop(columns="created_at").equals(far.drop(columns="created_at"))
+
+
+def test_stage_history_size_and_shape_are_checked() -> None:
+    # issue 14 catalogue: 10**9 deals was a 7.45 GiB MemoryError, shape=inf drew NaN stays
+    with pytest.raises(ConfigError, match="n_deals"):
+        datasets.stage_history(10**9)
+    with pytest.raises(ConfigError, match="shape == inf"):
+        datasets.stage_history(5, shape=float("inf"))

@@ -91,11 +91,13 @@ def stage_history(
     >>> h.equals(stage_history(3, seed=1))
     True
     """
-    check_scalar(n_deals, "n_deals", kind=int, min_value=1)
+    check_size(n_deals, "n_deals")
     check_scalar(seed, "seed", kind=int, min_value=0)
     check_scalar(skip_probability, "skip_probability", kind=float, min_value=0.0, max_value=1.0)
     check_choice(duration, "duration", ("exponential", "gamma"))
     check_scalar(shape, "shape", kind=float, min_value=0.0, include="neither")
+    if not np.isfinite(float(shape)):  # a gamma of infinite shape is no distribution
+        raise ConfigError(f"shape == {shape!r}, must be finite", column="shape", value=shape)
     if model is None:
         model = _brief_model()
     if not isinstance(model, StageModel):
