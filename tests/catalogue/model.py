@@ -120,6 +120,8 @@ class Spec:
     positional_labels: bool = False
     #: relative tolerance of "same result" comparisons (fits converge to ~1e-7)
     rtol: float = 1e-9
+    #: result columns documented to hold inf for some valid inputs (coverage with nothing left)
+    inf_ok: frozenset[str] = frozenset()
     #: compare frames with columns sorted (the column order documented to follow row order)
     sort_columns: bool = False
 

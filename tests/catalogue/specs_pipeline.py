@@ -240,6 +240,8 @@ PIPELINE = [
         {0: OPP},
         {1: Kind.REAL},
         check=c.in_range("win_rate", 0.0, 1.0),
+        # documented: coverage is inf when nothing of the quota remains (a quota of 1e-300)
+        inf_ok=frozenset({"coverage", "required_coverage"}),
     ),
     Spec(
         "pipeline.pipeline_waterfall",

@@ -99,6 +99,8 @@ SHELL = [
             pipeline.funnel_conversion(d.history(), stages=["prospect", "bid", "negotiation"])
         ),
         {0: {"entered": M, "conversion_rate": M, "win_rate": M}},
+        # documented: a stage nobody left has NaN rates (funnel_conversion gives them)
+        nulls_ok=frozenset({(0, "conversion_rate"), (0, "win_rate")}),
     ),
     Spec(
         "plot.landing_schedule",
