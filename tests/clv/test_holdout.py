@@ -129,3 +129,15 @@ def test_customer_ids_typed_two_ways_are_an_error() -> None:
     )
     with pytest.raises(DataError, match=r"mixes number 1 \(row 0\) and text '1' \(row 2\)"):
         calibration_holdout(tx, calibration_end="2024-02-29", observation_end="2024-06-30")
+
+
+def test_max_frequency_is_capped() -> None:
+    # issue 14 catalogue: max_frequency=10**9 built a billion groups (no answer in 30 s)
+    report_input = pd.DataFrame(
+        {"frequency_cal": [0.0, 1.0], "recency_cal": [0.0, 5.0], "T_cal": [39.0, 39.0],
+         "frequency_holdout": [0.0, 1.0], "duration_holdout": [39.0, 39.0]}
+    )  # fmt: skip
+    model = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    with pytest.raises(ConfigError, match="max_frequency"):
+        holdout_report(model, report_input, max_frequency=10**9)
+    assert len(holdout_report(model, report_input, max_frequency=10_000).table) >= 1
