@@ -9,7 +9,6 @@ from __future__ import annotations
 
 _RFM = "segmentation/rfm.py (perf helper's file at the time): ids typed two ways not checked"
 _COMMISSION = "kpi/commission* (perf helper's file at the time): ids typed two ways not checked"
-_CHART_NAN = "the chart draws a missing or infinite value instead of naming its row"
 
 KNOWN: dict[str, str] = {
     "segmentation.rfm_summary/mixed_id/0/customer_id": _RFM,
@@ -27,15 +26,5 @@ KNOWN: dict[str, str] = {
     "plot.rfm_heatmap/1e307/0/f_score": "scores near 1e307 are cast to int (RuntimeWarning)",
     "plot.rfm_heatmap/2**62/0/r_score": "scores near 2**62 overflow a C long",
     "plot.rfm_heatmap/2**62/0/f_score": "scores near 2**62 overflow a C long",
-    "plot.attainment_bars/nan/0/target": _CHART_NAN,
-    "plot.attainment_bars/none/0/target": _CHART_NAN,
-    "plot.attainment_bars/pd_na/0/target": _CHART_NAN,
-    "plot.scorecard_chart/nan/0/total": _CHART_NAN,
-    "plot.scorecard_chart/none/0/total": _CHART_NAN,
-    "plot.scorecard_chart/pd_na/0/total": _CHART_NAN,
-    "plot.scorecard_chart/inf/0/total": _CHART_NAN,
-    "plot.scorecard_chart/-inf/0/total": _CHART_NAN,
-    "plot.scorecard_chart/bool/0/total": "a boolean total is drawn as 1",
-    "plot.scorecard_chart/booleans/0/total": "a boolean total is drawn as 1",
     "plot.quota_chart/mixed_id/0/month": "months typed two ways (1 and '1') are two columns",
 }
