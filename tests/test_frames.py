@@ -134,7 +134,16 @@ def test_numeric_column_allow_nan() -> None:
                 pd.Timestamp("2024-01-03", tz="UTC"),
             ],
             DataError,
-            r"mixes time zones: Europe/Paris at row 11",
+            r"mixes time zones: UTC at row 10 .* and Europe/Paris at row 11",
+        ),
+        (  # issue 14 catalogue: the odd zone first, both rows are named
+            [
+                pd.Timestamp("2024-01-01", tz="Asia/Tokyo"),
+                pd.Timestamp("2024-01-02", tz="UTC"),
+                pd.Timestamp("2024-01-03", tz="UTC"),
+            ],
+            DataError,
+            r"mixes time zones: Asia/Tokyo at row 10 .* and UTC at row 11",
         ),
     ],
 )
@@ -207,7 +216,8 @@ def test_check_scalar_accepts_numpy_numbers() -> None:
         ([0, 0], "all zero"),
         ([], "empty"),
         ([[1, 2]], "one-dimensional"),
-        (["a"], "must be numbers"),
+        (["a"], "non-numeric value 'a' at position 0"),
+        (pd.Series([1.0, pd.NA], index=["x", "y"], dtype=object), "missing value at row 'y'"),
         (pd.Series([1.0, -2.0], index=["x", "y"]), "at label 'y'"),
     ],
 )

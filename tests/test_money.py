@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from crmcore import money
 from crmcore.errors import ConfigError, DataError, InputTypeError
-from crmcore.money import from_minor_units, largest_remainder, split_minor_units, to_minor_units
+from crmcore.money import (
+    from_minor_units,
+    largest_remainder,
+    split_minor_units,
+    sum_minor_units,
+    to_minor_units,
+)
 from crmcore.quota import apportion
 from helpers import call_unmutated
 from strategies_quota import EXTREME_FLOATS, split_totals, split_weights
@@ -51,7 +57,8 @@ def test_to_minor_units_keeps_series_index_and_does_not_mutate() -> None:
         ([np.inf], "non-finite value inf at position 0"),
         ([1e15], "too large to convert exactly"),
         ([1e307], "too large to convert exactly"),  # 1e307 * 100 overflows to inf first
-        (["x"], "must be numbers"),
+        (["x"], "non-numeric value 'x' at position 0; expected numbers"),
+        (pd.Series([1.0, pd.NA], index=["a", "b"], dtype=object), "a missing value at row 'b'"),
     ],
 )
 def test_to_minor_units_errors(amounts: list[object], match: str) -> None:
@@ -90,6 +97,38 @@ def test_from_minor_units() -> None:
     np.testing.assert_allclose(from_minor_units([5, 100], 1), [0.5, 10.0])  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="minor units must be integers"):
         from_minor_units([1.5])
+
+
+@pytest.mark.parametrize(
+    ("units", "match"),
+    [
+        # issue 14 catalogue: a Series of minor units was converted whatever it held
+        (pd.Series([1234, None], index=["r1", "r2"]), r"got nan at row 'r2'"),
+        (pd.Series([5, pd.NA], index=["r1", "r2"], dtype="Int64"), r"got <NA> at row 'r2'"),
+        (pd.Series([5, np.inf], index=["r1", "r2"]), r"got inf at row 'r2'"),
+        (pd.Series([5, True], index=["r1", "r2"], dtype=object), r"got True at row 'r2'"),
+        (pd.Series([True, False], index=["r1", "r2"]), r"got True at row 'r1'"),
+        (pd.Series([5.0, 7.0], index=["r1", "r2"]), r"got 5.0 at row 'r1' \(dtype float64\)"),
+    ],
+)
+def test_from_minor_units_refuses_what_is_not_an_integer(units: pd.Series, match: str) -> None:
+    with pytest.raises(ConfigError, match=match):
+        from_minor_units(units)
+
+
+def test_from_minor_units_keeps_a_series_labels() -> None:
+    units = pd.Series([1234, 5], index=["r1", "r2"], dtype="Int64", name="cents")
+    got = from_minor_units(units)
+    pd.testing.assert_series_equal(got, pd.Series([12.34, 0.05], index=["r1", "r2"], name="cents"))
+
+
+def test_sum_and_split_name_the_value_that_is_not_an_integer() -> None:
+    with pytest.raises(
+        ConfigError, match=r"amounts must be integer minor units; got <NA> at row 'b'"
+    ):
+        sum_minor_units(pd.Series([1, pd.NA, 3], index=["a", "b", "c"], dtype=object))
+    with pytest.raises(ConfigError, match=r"totals must be integers \(minor units\), got nan"):
+        largest_remainder(float("nan"), [1, 2])
 
 
 @given(st.lists(st.integers(-(10**12), 10**12), min_size=1, max_size=20), st.integers(0, 4))
@@ -317,7 +356,8 @@ def test_many_groups_of_every_size() -> None:
         ),
         ((5, [1.0, np.inf]), ConfigError, r"infinite value inf at position 1"),
         ((5, [True, False]), ConfigError, r"booleans"),
-        ((5, ["a"]), ConfigError, r"must be numbers"),
+        ((5, ["a"]), ConfigError, r"non-numeric value 'a' at position 0"),
+        ((5, pd.Series([1, pd.NA], index=["x", "y"])), ConfigError, r"missing value at row 'y'"),
         ((5, [1, 2**70]), ConfigError, r"exceed the int64 range"),
         ((2**62 + 1, [1]), ConfigError, r"beyond \+-2\*\*62"),
         ((-(2**62) - 1, [1]), ConfigError, r"beyond \+-2\*\*62"),

@@ -145,3 +145,13 @@ def test_renamed_parameters_maps_old_names_with_a_warning() -> None:
     assert f(period="Y") == ("Y", "person")
     with pytest.raises(ConfigError, match="got both 'freq' and its new name 'period'"):
         f(freq="Q", period="M")
+
+
+def test_period_range_bounds_of_different_units() -> None:
+    # issue 14 catalogue: a nanosecond first date and a last date after 2262 (seconds) were
+    # held as objects and failed with a numpy TypeError
+    first = pd.Timestamp("2261-11-20").as_unit("ns")
+    last = pd.Timestamp(np.datetime64("2263-07-02", "s"))
+    got = period_range(first, last, "Y")
+    assert got.strftime("%Y").tolist() == ["2261", "2262", "2263"]
+    assert period_range(first, pd.Timestamp("2262-02-01").as_unit("ns"), "M").unit == "ns"

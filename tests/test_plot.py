@@ -615,6 +615,22 @@ def test_forecast_chart_of_a_sales_forecast_result() -> None:
         plot.forecast_chart(FORECAST, level=90)
 
 
+def test_forecast_chart_bad_levels_and_periods_are_named() -> None:
+    # issue 14 catalogue: level=True asked for column 'lower_True'; a repeated period was
+    # pandas' "Period is not convertible to datetime"
+    with pytest.raises(ConfigError, match="level"):
+        plot.forecast_chart(FORECAST, level=True)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match="level"):
+        plot.forecast_chart(FORECAST, level=0)
+    twice = pd.concat([FORECAST, FORECAST.iloc[[0]]])
+    with pytest.raises(DataError, match=r"forecast has period .*2025-01.* twice"):
+        plot.forecast_chart(twice)
+    with pytest.raises(DataError, match="history has period"):
+        plot.forecast_chart(FORECAST, pd.concat([PAST, PAST.iloc[[0]]]))
+    with pytest.raises(InputTypeError, match="periods or dates"):
+        plot.forecast_chart(FORECAST.set_axis(["a", "b", "c"]))
+
+
 # ------------------------------------------------------------------------------------------
 # quota_chart
 # ------------------------------------------------------------------------------------------

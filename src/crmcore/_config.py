@@ -15,7 +15,7 @@ import numpy as np
 
 from crmcore.errors import ConfigError
 
-__all__ = ["as_float", "check_config_keys", "opt_float"]
+__all__ = ["as_float", "check_config_keys", "named_float", "named_opt_float", "opt_float"]
 
 
 def check_config_keys(
@@ -73,6 +73,46 @@ def opt_float(value: Any) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float | np.number):
         raise ConfigError(f"expected a number or None, got {value!r}", value=value)
+    return float(value)
+
+
+def named_opt_float(value: Any, name: str) -> float | None:
+    """Convert a real number to ``float``, pass ``None`` through; errors name the field ``name``.
+
+    For attrs converters that say which field is wrong (a converter is not told its field).
+
+    Examples
+    --------
+    >>> named_opt_float(2, "cap"), named_opt_float(None, "cap")
+    (2.0, None)
+    >>> named_opt_float(True, "cap")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.ConfigError: cap: expected a number or None, got True
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise ConfigError(
+            f"{name}: expected a number or None, got {value!r}", column=name, value=value
+        )
+    return float(value)
+
+
+def named_float(value: Any, name: str) -> float:
+    """Convert a real number to ``float``; ``None`` and anything else are errors naming ``name``.
+
+    Examples
+    --------
+    >>> named_float(np.int64(2), "weight")
+    2.0
+    >>> named_float(None, "weight")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.ConfigError: weight: expected a number, got None
+    """
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        raise ConfigError(f"{name}: expected a number, got {value!r}", column=name, value=value)
     return float(value)
 
 

@@ -35,11 +35,13 @@ __all__ = [
     "first_true",
     "import_optional",
     "lookup_ids",
+    "not_a_number",
     "numeric_column",
     "refuse_first",
     "require_columns",
     "require_frame",
     "require_not_null",
+    "require_one_id_type",
     "require_unique",
     "resolve_as_of",
     "show",
@@ -74,6 +76,41 @@ def first_true(mask: npt.ArrayLike) -> int | None:
     if not arr.any():
         return None
     return int(arr.argmax())
+
+
+def not_a_number(values: npt.ArrayLike, labels: pd.Index | None, name: str) -> tuple[str, Any, Any]:
+    """Describe the first value that is not a number: ``(message, row, value)``.
+
+    For the error path of a conversion to float that failed: the loop over the values runs
+    only then. ``labels`` (a Series' index) name the row; without them, the position does.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> not_a_number([1.5, None, "x"], None, "weights")[0]
+    'weights has a missing value at position 1; expected numbers'
+    >>> not_a_number(pd.Series([1, "x"], index=["a", "b"]), pd.Index(["a", "b"]), "amounts")[0]
+    "amounts has non-numeric value 'x' at row 'b'; expected numbers"
+    """
+    flat = np.atleast_1d(np.asarray(values, dtype=object)).ravel().tolist()
+    pos = 0
+    for pos, value in enumerate(flat):  # noqa: B007 - the position is the answer
+        if value is None or value is pd.NA or value is pd.NaT or isinstance(value, bool):
+            break
+        try:
+            float(value)
+        except (TypeError, ValueError):
+            break
+    value = flat[pos] if flat else None
+    where = f"at row {show(labels[pos])}" if labels is not None else f"at position {pos}"
+    row = labels[pos] if labels is not None else pos
+    if value is None or value is pd.NA or value is pd.NaT:
+        what = "a missing value"
+    elif isinstance(value, bool):
+        what = f"boolean {value}"
+    else:
+        what = f"non-numeric value {show(value)}"
+    return f"{name} has {what} {where}; expected numbers", row, value
 
 
 def describe_row(frame: pd.DataFrame, position: int, key: str | None = None) -> str:
@@ -236,6 +273,69 @@ def require_not_null(frame: pd.DataFrame, column: str, *, arg: str, key: str | N
             row=frame.index[pos],
             value=frame[column].iloc[pos],
         )
+
+
+def _id_kind(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "boolean"
+    if isinstance(value, Real):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
+
+
+# infer_dtype kinds of an object column whose values are all of one kind of id
+_ONE_KIND = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "boolean"})
+
+
+def require_one_id_type(
+    frame: pd.DataFrame, column: str, *, arg: str, key: str | None = None
+) -> None:
+    """Raise :class:`~crmcore.errors.DataError` when an id column mixes numbers and text.
+
+    ``1`` and ``"1"`` are different values to pandas but the same customer to a reader (a CSV
+    read in two ways, a join of two sources), so grouping by such a column would split one
+    customer in two or fail on sorting. The message names both values and the row of the
+    second. Columns of one dtype (numbers, strings, categoricals of one kind) pass at once.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ids = pd.DataFrame({"customer_id": [1, 2, "1"]}, index=["a", "b", "c"])
+    >>> require_one_id_type(ids, "customer_id", arg="transactions")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'customer_id' of transactions mixes number 1 (row 'a') ...
+    """
+    series = frame[column]
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        if pd.api.types.infer_dtype(dtype.categories, skipna=True) in _ONE_KIND:
+            return
+    elif (
+        not pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.infer_dtype(series, skipna=True) in _ONE_KIND
+    ):
+        return
+    kinds = series.map(_id_kind, na_action="ignore")
+    present = series.notna().to_numpy()
+    first = first_true(present)
+    if first is None:  # pragma: no cover - an all-missing column infers as "empty"
+        return
+    pos = first_true(present & (kinds != kinds.iloc[first]).to_numpy())
+    if pos is None:  # pragma: no cover - one kind after all (e.g. Decimal objects)
+        return
+    a, b = series.iloc[first], series.iloc[pos]
+    raise DataError(
+        f"column {column!r} of {arg} mixes {kinds.iloc[first]} {show(a)} "
+        f"({describe_row(frame, first, key)}) and "
+        f"{kinds.iloc[pos]} {show(b)} ({describe_row(frame, pos, key)}); ids must be all "
+        "numbers or all text",
+        column=column,
+        row=frame.index[pos],
+        value=b,
+    )
 
 
 def require_unique(frame: pd.DataFrame, column: str, *, arg: str) -> None:
@@ -428,13 +528,13 @@ def datetime_column(
                     row=frame.index[pos],
                     value=series.iloc[pos],
                 )
-            zones = tzs[aware]
-            other = first_true((tzs != zones.iloc[0]).to_numpy() & aware)
+            first = int(aware.argmax())
+            other = first_true((tzs != tzs.iloc[first]).to_numpy() & aware)
             if other is not None:
                 raise DataError(
-                    f"column {column!r} of {arg} mixes time zones: {tzs.iloc[other]} at "
-                    f"{describe_row(frame, other, key)} and {zones.iloc[0]} elsewhere; "
-                    "convert to one time zone first",
+                    f"column {column!r} of {arg} mixes time zones: {tzs.iloc[first]} at "
+                    f"{describe_row(frame, first, key)} and {tzs.iloc[other]} at "
+                    f"{describe_row(frame, other, key)}; convert to one time zone first",
                     column=column,
                     row=frame.index[other],
                     value=series.iloc[other],
@@ -691,7 +791,9 @@ def weights_array(
     try:
         arr = np.asarray(weights, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name} must be numbers", column=name) from None
+        raw = weights.to_numpy(dtype=object) if isinstance(weights, pd.Series) else weights
+        text, row, value = not_a_number(raw, labels, name)
+        raise ConfigError(text, column=name, row=row, value=value) from None
     if arr.ndim != 1:
         raise ConfigError(f"{name} must be one-dimensional, got shape {arr.shape}", column=name)
     if arr.size == 0:

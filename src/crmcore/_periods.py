@@ -169,6 +169,11 @@ def period_start(dates: pd.Series, period: str) -> pd.Series:
     return out  # type: ignore[no-any-return]  # pandas-stubs type tz_localize loosely
 
 
+#: the range of datetime64[ns], in seconds
+_NS_LOW = np.datetime64(pd.Timestamp.min.ceil("s"), "s")
+_NS_HIGH = np.datetime64(pd.Timestamp.max.floor("s"), "s")
+
+
 def period_range(first: pd.Timestamp, last: pd.Timestamp, period: str) -> pd.DatetimeIndex:
     """Return every period start from the period of ``first`` to that of ``last``, inclusive.
 
@@ -183,12 +188,18 @@ def period_range(first: pd.Timestamp, last: pd.Timestamp, period: str) -> pd.Dat
     """
     code = canonical_period(period)
     tz = first.tz
-    pair = pd.Series([first, last])
-    if tz is not None:
-        pair = pair.dt.tz_localize(None)
-    values = cast("npt.NDArray[np.datetime64]", pair.to_numpy())
-    unit = _unit(values)
+    # Each bound in seconds (which holds any Timestamp): a pair of different units would be
+    # held as objects, or wrap when cast to the finer unit (2500-12-31 in nanoseconds).
+    values = np.array(
+        [
+            np.datetime64((t.tz_convert(tz) if t.tz is not None else t).tz_localize(None), "s")
+            for t in (first, last)
+        ]
+    )
+    unit = _unit(np.array([], dtype=f"datetime64[{first.unit}]"))
     lo, hi = _floor(values, code)
+    if unit == "ns" and not _NS_LOW <= values[1] <= _NS_HIGH:
+        unit = "s"  # the later periods lie beyond nanoseconds' range
     if code in ("D", "W"):
         step = 7 if code == "W" else 1
         grid = np.arange(lo.astype("datetime64[D]"), hi.astype("datetime64[D]") + 1, step)

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import check_choice, check_scalar, first_true, show
+from crmcore._frames import check_choice, check_scalar, first_true, not_a_number, show
 from crmcore.errors import ConfigError, DataError, InputTypeError
 
 __all__ = [
@@ -148,7 +148,8 @@ def to_minor_units(
     try:
         arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError):
-        raise DataError(f"{name} must be numbers", column=name) from None
+        text, row, value = not_a_number(raw, labels, name)
+        raise DataError(text, column=name, row=row, value=value) from None
     flat = np.atleast_1d(arr).ravel()
     pos = first_true(~np.isfinite(flat))
     if pos is not None:
@@ -200,14 +201,57 @@ def from_minor_units(
     """
     check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
     factor = 10.0**decimals
-    if isinstance(units, pd.Series):
-        return units.astype(np.float64) / factor
-    arr = np.asarray(units)
-    if arr.dtype.kind not in "iu":
-        raise ConfigError(f"minor units must be integers, got dtype {arr.dtype}", column="units")
+    labels = units.index if isinstance(units, pd.Series) else None
+    arr = _integer_units(units, labels)
     if arr.ndim == 0:
         return float(arr) / factor
-    return arr.astype(np.float64) / factor
+    out = arr.astype(np.float64) / factor
+    if labels is not None:
+        return pd.Series(out, index=labels, name=getattr(units, "name", None))
+    return out
+
+
+def _whole(value: Any) -> bool:
+    """Tell whether ``value`` is a finite whole number (not a bool): a minor unit."""
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    if not isinstance(value, float | np.floating) or not math.isfinite(value):
+        return False
+    number = float(value)
+    return number == int(number) and abs(number) < 2.0**63
+
+
+def _integer_units(units: Any, labels: pd.Index | None) -> npt.NDArray[Any]:
+    """``units`` as a numpy integer array; anything else names its first non-integer value.
+
+    Missing values, booleans, floats (even whole ones) and text are refused: minor units are
+    integers, and a float column of them has already lost exactness or carries a gap.
+    """
+    if isinstance(units, pd.Series):
+        dtype = units.dtype
+        plain_int = pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+        if plain_int and not units.hasnans:
+            return units.to_numpy(dtype=np.int64)
+        raw: npt.NDArray[Any] = units.to_numpy(dtype=object)
+    else:
+        raw = np.asarray(units)
+        if isinstance(units, list | tuple) and raw.dtype.kind in "iu":
+            raw = _keep_bools(units, raw)
+    if raw.dtype.kind in "iu":
+        return raw
+    flat = np.atleast_1d(raw).ravel().tolist()
+    pos = first_true([not _whole(v) for v in flat])
+    kind = ""
+    if pos is None:  # whole numbers stored as floats: still not exact integers
+        pos, kind = 0, f" (dtype {getattr(units, 'dtype', raw.dtype)})"
+    value = flat[pos] if flat else None
+    where, row = _where(labels, pos)
+    got = f"{show(value)} {where}{kind}" if flat else f"dtype {raw.dtype}"
+    raise ConfigError(
+        f"minor units must be integers, got {got}", column="units", row=row, value=value
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,7 +314,8 @@ def _weight_values(weights: Any, name: str) -> tuple[npt.NDArray[Any], pd.Index 
         try:
             values = raw.astype(np.float64, copy=False)
         except (TypeError, ValueError):
-            raise ConfigError(f"{name} must be numbers", column=name) from None
+            text, row, value = not_a_number(raw, labels, name)
+            raise ConfigError(text, column=name, row=row, value=value) from None
         low, high = (float(values.min()), float(values.max())) if values.size else (0.0, 0.0)
         if low >= 0.0 and high < math.inf:  # no NaN (the minimum would be NaN), inf or < 0
             return values, labels
@@ -691,8 +736,14 @@ def _totals_array(total: Any) -> IntArray:
             )
         arr = np.asarray(items, dtype=np.int64)
     if arr.dtype.kind not in "iu" or arr.ndim != 1:
+        flat = arr.ravel().tolist()
+        pos = first_true([not isinstance(v, int | np.integer) or isinstance(v, bool) for v in flat])
+        got = f"{show(flat[pos])} (group {pos})" if pos is not None else f"dtype {arr.dtype}"
         raise ConfigError(
-            f"totals must be integers (minor units), got dtype {arr.dtype}", column="total"
+            f"totals must be integers (minor units), got {got}",
+            column="total",
+            row=pos,
+            value=None if pos is None else flat[pos],
         )
     if arr.dtype.kind == "u":
         beyond = arr > np.uint64(_MAX_TOTAL)
@@ -915,9 +966,17 @@ def sum_minor_units(
     ...
     crmcore.errors.DataError: amounts sum to 9223372036854775808 minor units, which passes ...
     """
-    values = np.asarray(units)
-    if values.dtype.kind not in "iu":
-        raise ConfigError(f"{name} must be integer minor units, got dtype {values.dtype}")
+    labels = units.index if isinstance(units, pd.Series) else None
+    try:
+        values = _integer_units(units, labels)
+    except ConfigError as exc:
+        detail = str(exc).removeprefix("minor units must be integers, ")
+        raise ConfigError(
+            f"{name} must be integer minor units; {detail}",
+            column=name,
+            row=exc.row,
+            value=exc.value,
+        ) from None
     values = values.astype(np.int64, copy=False).ravel()
     if groups is None:
         codes = np.zeros(values.shape[0], dtype=np.intp)

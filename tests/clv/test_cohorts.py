@@ -80,3 +80,21 @@ def test_bad_input() -> None:
         cohort_retention(_tx(), period="fortnight")
     with pytest.raises(DataError, match="missing"):
         cohort_retention(_tx().assign(customer_id=[1, None, 1, 2, 2, 3, 4, 4]))
+
+
+def test_as_of_beyond_the_nanosecond_range_and_ids_typed_two_ways() -> None:
+    # issue 14 catalogue: as_of in 2500 was pandas' OutOfBoundsDatetime; 1 and '1' were two
+    # customers
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-07", "2024-01-20"]),
+        }
+    )
+    far = cohort_retention(tx, as_of=pd.Timestamp("2500-01-01"))
+    near = cohort_retention(tx, as_of="2024-02-29")
+    pd.testing.assert_frame_equal(far.iloc[:, : near.shape[1]], near, check_names=False)
+    with pytest.raises(DataError, match="after as_of=1500-01-01"):
+        cohort_retention(tx, as_of=pd.Timestamp("1500-01-01"))
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 0\) and text '1' \(row 2\)"):
+        cohort_retention(tx.assign(customer_id=[1, 2, "1"]))

@@ -308,3 +308,25 @@ def test_gamma_gamma_weights_equal_repeated_rows_correlation_included(
     assert by_weights.frequency_spend_correlation == pytest.approx(
         by_rows.frequency_spend_correlation, rel=1e-12
     )
+
+
+@pytest.mark.parametrize("fit", [fit_bg_nbd, fit_pareto_nbd])
+def test_counts_near_1e307_and_huge_penalties_are_named(fit: Any) -> None:
+    # issue 14 catalogue: the optimiser drove alpha to 0 and 'total * r / alpha' raised
+    # a bare ZeroDivisionError (counts near 1e307, or penalizer=1e307)
+    summary = pd.DataFrame(
+        {"frequency": [1e307, 1.0, 0.0, 2.0], "recency": [30.0, 10.0, 0.0, 20.0], "T": 39.0}
+    )
+    with pytest.raises(DataError, match=r"frequency' of summary has value too large 1e\+307"):
+        fit(summary)
+    with pytest.raises(DataError, match="did not converge"):
+        fit(summary.assign(frequency=[3.0, 1.0, 0.0, 2.0]), penalizer=1e307)
+
+
+def test_gamma_gamma_spend_near_1e307_is_named() -> None:
+    # issue 14 catalogue: the spend/frequency correlation squared 1e307 in np.cov
+    rows = pd.DataFrame(
+        {"frequency": [1.0, 2.0, 3.0, 5.0, 1.0], "monetary_value": [1e307, 20.0, 35.0, 30.0, 9.0]}
+    )
+    with pytest.raises(DataError, match="monetary_value up to 2\\*\\*53"):
+        fit_gamma_gamma(rows)

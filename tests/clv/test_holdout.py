@@ -117,3 +117,27 @@ def test_holdout_report_bad_input() -> None:
         holdout_report(m, ch.drop(columns="duration_holdout"))
     with pytest.raises(InputTypeError):
         holdout_report("model", ch)
+
+
+def test_customer_ids_typed_two_ways_are_an_error() -> None:
+    # issue 14 catalogue: 1 and '1' were two customers
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, "1"],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-07", "2024-03-20"]),
+        }
+    )
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 0\) and text '1' \(row 2\)"):
+        calibration_holdout(tx, calibration_end="2024-02-29", observation_end="2024-06-30")
+
+
+def test_max_frequency_is_capped() -> None:
+    # issue 14 catalogue: max_frequency=10**9 built a billion groups (no answer in 30 s)
+    report_input = pd.DataFrame(
+        {"frequency_cal": [0.0, 1.0], "recency_cal": [0.0, 5.0], "T_cal": [39.0, 39.0],
+         "frequency_holdout": [0.0, 1.0], "duration_holdout": [39.0, 39.0]}
+    )  # fmt: skip
+    model = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    with pytest.raises(ConfigError, match="max_frequency"):
+        holdout_report(model, report_input, max_frequency=10**9)
+    assert len(holdout_report(model, report_input, max_frequency=10_000).table) >= 1

@@ -165,3 +165,29 @@ def test_bad_arguments(cdnow_summary: pd.DataFrame) -> None:
         survival_curve(m, 3)  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         survival_curve(ShiftedBetaGeometric(alpha=1, beta=1), -1)
+
+
+def test_horizons_and_curves_beyond_their_range_are_config_errors() -> None:
+    # issue 14 catalogue: t=1e307 predicted inf purchases, 10**9 curve periods tried to
+    # allocate 7.45 GiB, counts near 1e307 overflowed the likelihood
+    from crmcore.clv import (
+        BGNBD,
+        ShiftedBetaGeometric,
+        expected_purchases_new,
+        retention_curve,
+        survival_curve,
+    )
+
+    model = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    with pytest.raises(ConfigError, match="too large"):
+        expected_purchases_new(model, 1e307)
+    assert np.isfinite(expected_purchases_new(model, 1e12))  # 1e14 overflowed to inf
+    with pytest.raises(ConfigError, match=r"at most 10\*\*12"):
+        expected_purchases_new(model, 1e14)
+    sbg = ShiftedBetaGeometric(alpha=0.704, beta=1.182)
+    for curve in (retention_curve, survival_curve):
+        with pytest.raises(ConfigError, match="n_periods"):
+            curve(sbg, 10**9)
+    summary = pd.DataFrame({"frequency": [1e307, 1.0], "recency": [30.0, 10.0], "T": 39.0})
+    with pytest.raises(DataError, match=r"value too large .*at row 0"):
+        expected_purchases(model, summary, 10.0)

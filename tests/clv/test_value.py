@@ -110,3 +110,21 @@ def test_value_leaves_input_unchanged(cdnow_summary: pd.DataFrame) -> None:
     s = cdnow_summary.iloc[:30].copy()
     call_unmutated(expected_spend, GG, s)
     call_unmutated(customer_lifetime_value, MODELS["pnbd"], GG, s, months=3)
+
+
+def test_horizon_and_discount_rate_extremes() -> None:
+    # issue 14 catalogue: months=10**9 ran month by month (OverflowError at (1 + r) ** k),
+    # and a huge discount rate overflowed instead of discounting to nothing
+    from crmcore.clv import BGNBD, GammaGamma, customer_lifetime_value
+
+    model = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426, time_unit="W")
+    spend = GammaGamma(p=6.25, q=3.74, v=15.44)
+    summary = pd.DataFrame(
+        {"frequency": [2.0, 0.0], "recency": [30.0, 0.0], "T": [39.0, 39.0],
+         "monetary_value": [20.0, 0.0]}
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match="months"):
+        customer_lifetime_value(model, spend, summary, months=10**9)
+    clv = customer_lifetime_value(model, spend, summary, months=12, discount_rate=1e307)
+    assert np.isfinite(clv).all()
+    assert ((clv >= 0) & (clv < 1e-300)).all()

@@ -154,3 +154,13 @@ def test_accuracy_goal_on_real_monthly_sales(name: str) -> None:
     assert auto["relative_mae"] <= 0.9
     assert 0.70 <= auto["coverage_80"] <= 0.95
     assert auto["mae"] < result.scores.loc["seasonal_naive", "mae"]
+
+
+@pytest.mark.parametrize("n_origins", [10**9, 2**62])
+def test_a_huge_number_of_origins_is_refused_at_once(n_origins: int) -> None:
+    # issue 14 catalogue: the origin list was built before the check (10**9 origins: a hang)
+    history = pd.DataFrame(
+        {"date": pd.period_range("2020-01", periods=10, freq="M"), "amount": np.arange(10.0)}
+    )
+    with pytest.raises(ConfigError, match=r"the history has \d+ periods; .* lower n_origins"):
+        backtest(history, horizon=2, n_origins=n_origins, methods=["drift"])

@@ -271,3 +271,38 @@ def test_other_periods(
     assert result.models["model"].tolist() == [model]
     assert str(result.forecast.index[0]).startswith(first)
     assert result.incomplete_period is None
+
+
+def test_amounts_near_the_float_limit_give_finite_bands() -> None:
+    # issue 14 catalogue: the residual sd squared amounts near 1e307 (a RuntimeWarning and
+    # infinite bands); in units of the largest residual it is the same sd, scaled
+    small = _quarters([1.0, 2.0, 3.0, 4.0, 1.5, 2.5, 3.5, 4.5, 2.0, 3.0, 4.0, 5.0])
+    big = small.assign(amount=small["amount"] * 1e307)
+    got = sales_forecast(big, period="Q", horizon=2, method="seasonal_naive").forecast
+    want = sales_forecast(small, period="Q", horizon=2, method="seasonal_naive").forecast
+    assert np.isfinite(got.to_numpy()).all()
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy() * 1e307, rtol=1e-12)
+
+
+@pytest.mark.parametrize("horizon", [100_001, 10**9, 2**62])
+def test_a_horizon_beyond_the_cap_is_refused(horizon: int) -> None:
+    # issue 14 catalogue: horizon=10**9 tried to allocate 7.45 GiB (MemoryError)
+    with pytest.raises(ConfigError, match=r"horizon == .*, must be <= 100000"):
+        sales_forecast(_quarters([1.0, 2.0, 3.0, 4.0]), period="Q", horizon=horizon)
+
+
+def test_a_horizon_beyond_2262_gives_periods() -> None:
+    # the periods after 2262 are beyond nanoseconds but not beyond the result's Periods
+    history = _quarters([1.0, 2.0, 3.0, 4.0, 1.5, 2.5, 3.5, 4.5])
+    out = sales_forecast(history, period="Q", horizon=2, as_of=np.datetime64("2500-12-31", "s"))
+    assert len(out.forecast) == 2
+
+
+def test_an_as_of_beyond_2262_with_nanosecond_dates() -> None:
+    # issue 14 catalogue: a grid reaching past 2262 could not be compared with ns dates
+    days = pd.to_datetime(["2024-01-15", "2024-02-03", "2024-03-09", "2024-04-02"]).as_unit("ns")
+    history = pd.DataFrame({"date": days, "amount": [100.0, 60.0, 150.0, 20.0]})
+    out = sales_forecast(
+        history, horizon=1, method="drift", as_of=np.datetime64("2300-01-01", "s"), levels=[0.8]
+    )
+    assert out.last_period == pd.Period("2299-12", "M")

@@ -566,3 +566,10 @@ def test_status_values_are_judged_not_dropped():
     assert lines["commission_cents"].tolist() == [1000]
     with pytest.raises(DataError, match="holds no won opportunity"):
         commission_statement(deals.iloc[1:2], plan, status="status")
+
+
+@pytest.mark.parametrize("field", ["minimum", "max_rate", "max_payout"])
+def test_plan_numbers_name_their_field(field: str) -> None:
+    # issue 14 catalogue: "expected a number or None, got True" said not which field
+    with pytest.raises(ConfigError, match=rf"^{field}: expected a number.*, got True$"):
+        CommissionPlan(tiers=[(0, 0.05)], **{field: True})  # type: ignore[arg-type]

@@ -216,3 +216,18 @@ def test_bad_input(
 )
 def test_transaction_metrics_do_not_mutate(func: object, kwargs: dict[str, object]) -> None:
     call_unmutated(func, _tx(), **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("func", [new_customers, retention])
+def test_customer_ids_mixing_numbers_and_text_are_an_error(func: object) -> None:
+    # issue 14 catalogue: 1 and "1" were counted as two customers
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, "1"],
+            "date": pd.to_datetime(["2024-01-05", "2024-01-20", "2024-02-05"]),
+        },
+        index=["r1", "r2", "r3"],
+    )
+    kwargs = {"period_a": "2024-01", "period_b": "2024-02"} if func is retention else {}
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 'r1'\) and text '1' \(row 'r3'\)"):
+        func(tx, **kwargs)  # type: ignore[operator]

@@ -219,3 +219,15 @@ def test_bad_scores(frame, kw, exc, match):
 def test_bad_histories(frame, kw, exc, match):
     with pytest.raises(exc, match=match):
         assign_levels_over_time(frame, **kw)
+
+
+def test_periods_mixing_numbers_and_text_are_an_error() -> None:
+    # issue 14 catalogue: periods 1 and "1" were two periods of one person
+    history = pd.DataFrame(
+        {"person": ["ann", "ann", "bob"], "period": [1, "1", 1], "total": [0.2, 0.9, 0.5]},
+        index=["r1", "r2", "r3"],
+    )
+    with pytest.raises(
+        DataError, match=r"'period' of .* mixes number 1 .* and text '1' \(row 'r2'"
+    ):
+        assign_levels_over_time(history)

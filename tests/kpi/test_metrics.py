@@ -425,3 +425,10 @@ def test_activity_counts_does_not_mutate() -> None:
     call_unmutated(
         activity_counts, activities(2, end="2024-02-01", seed=0), by=["person", "period"]
     )
+
+
+def test_activity_kinds_as_a_categorical_with_unused_categories() -> None:
+    # issue 14 catalogue: an unused category made pandas warn (Pandas4Warning) and is no kind
+    a = pd.DataFrame({"person": ["ann", "ann", "bob"], "kind": ["call", "email", "call"]})
+    cat = a.assign(kind=pd.Categorical(a["kind"], categories=["call", "email", "visit"]))
+    pd.testing.assert_frame_equal(activity_counts(cat), activity_counts(a))

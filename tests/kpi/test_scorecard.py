@@ -537,3 +537,11 @@ def test_group_rank_matches_pandas_reference(
         .to_numpy()
     )
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("field", ["weight", "target", "cap", "floor"])
+def test_metric_numbers_name_their_field(field: str) -> None:
+    # issue 14 catalogue: "expected a number or None, got True" said not which field
+    kwargs = {"column": "revenue", "weight": 0.5, field: True}
+    with pytest.raises(ConfigError, match=rf"^{field}: expected a number.*, got True$"):
+        Metric(**kwargs)  # type: ignore[arg-type]

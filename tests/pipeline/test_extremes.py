@@ -295,3 +295,45 @@ def test_lifecycle_with_far_and_arrow_dates() -> None:
     far = current_states(_shift(log, -800, "s"))
     pd.testing.assert_frame_equal(far.drop(columns="since"), expected.drop(columns="since"))
     assert _unshift(pd.Index(far["since"]), -800) == _unshift(pd.Index(expected["since"]), 0)
+
+
+@pytest.mark.parametrize("name", sorted(CALLS))
+def test_amount_near_1e307_is_named_without_an_overflow_warning(name: str) -> None:
+    # issue 14 catalogue: 1e307 * 100 overflowed (RuntimeWarning) before the row was named
+    with pytest.raises(DataError, match=r"at row 'r30' \(opportunity_id=3\), too large"):
+        CALLS[name](_labelled(1e307))
+
+
+def test_a_stage_written_like_won_or_lost_is_an_error_without_a_model() -> None:
+    # issue 14 catalogue: without a model 'Won' was counted as an open stage, silently
+    deals = pd.DataFrame(
+        {"opportunity_id": [1, 2, 3], "stage": ["won", "Won", "bid"], "amount": [1.0, 2.0, 3.0]},
+        index=["a", "b", "c"],
+    )
+    with pytest.raises(DataError, match=r"stage 'Won' at row 'b' \(opportunity_id=2\)") as err:
+        pipeline_coverage(deals, 10.0)
+    assert (err.value.row, err.value.column, err.value.value) == ("b", "stage", "Won")
+    with pytest.raises(DataError, match="' lost '"):
+        pipeline_coverage(deals.assign(stage=["won", " lost ", "bid"]), 10.0)
+    # written exactly, or another stage, is fine; won= names the spelling in use
+    pipeline_coverage(deals.assign(stage=["won", "lost", "bid"]), 10.0)
+    pipeline_coverage(deals.assign(stage=["Won", "Won", "bid"]), 10.0, won="Won")
+
+
+@pytest.mark.parametrize("call", ["estimate_stage_model", "funnel_conversion", "current_states"])
+def test_history_ids_typed_two_ways_are_an_error(call: str) -> None:
+    # issue 14 catalogue: 1 and '1' were two deals in a stage history
+    from crmcore import pipeline
+
+    history = pd.DataFrame(
+        {
+            "opportunity_id": [1, "1", 2, 2],
+            "stage": ["prospect", "won", "prospect", "lost"],
+            "state": ["open", "won", "open", "lost"],
+            "entered_at": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-05", "2024-03-01"]),
+        }
+    )
+    func = getattr(pipeline, call)
+    kwargs = {"stages": ["prospect"]} if call != "current_states" else {}
+    with pytest.raises(DataError, match=r"mixes id types: 1 at row 0 and '1' at row 1"):
+        func(history.drop(columns="state" if call != "current_states" else "stage"), **kwargs)

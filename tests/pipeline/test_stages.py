@@ -167,3 +167,11 @@ def test_rates_must_agree_with_probabilities() -> None:
     m = StageModel.from_conversion_rates(["a", "b"], [0.7, 0.0], [1, 1])
     assert m.conversion_rates == (0.7, 0.0)
     assert m.win_probabilities == (0.0, 0.0)
+
+
+def test_conversion_rates_and_durations_refuse_booleans() -> None:
+    # issue 14 catalogue: True was read as a conversion rate of 1.0
+    with pytest.raises(ConfigError, match="boolean True"):
+        StageModel.from_conversion_rates(["a", "b"], [True, 0.5], [10.0, 5.0])
+    with pytest.raises(ConfigError, match="boolean True"):
+        StageModel.from_conversion_rates(["a", "b"], [0.5, 0.5], [True, 5.0])

@@ -138,3 +138,10 @@ def test_moves_name_each_account_once() -> None:
     moves = pd.Series(["cy", "bob"], index=[2, 2])
     with pytest.raises(DataError, match=r"moves names account 2 twice"):
         reassign_accounts(QUOTAS, BOOK, moves)
+
+
+def test_account_ids_mixing_numbers_and_text_are_an_error() -> None:
+    # issue 14 catalogue: account 2 written as "2" moved nothing and no error said so
+    book = BOOK.assign(account_id=[1, "2", 3, 4, 5])
+    with pytest.raises(DataError, match=r"'account_id' of accounts mixes number 1 .* text '2'"):
+        reassign_accounts(QUOTAS, book, {2: "bob"})

@@ -394,5 +394,9 @@ def test_regions_mixing_types_are_a_clear_error() -> None:
     with pytest.raises(DataError, match=r"column 'region' of people mixes 1 and '1'"):
         build_plan(people, 100)
     table = pd.DataFrame({"person": [1, "1"], "month": [1, 1], "quota_cents": [1, 2]})
-    with pytest.raises(DataError, match=r"cannot be sorted"):
+    with pytest.raises(DataError, match=r"'person' of table mixes number 1 \(row 0\) and text '1'"):
+        plan_pivot(table)
+    # issue 14 catalogue: months 1 and "1" were two columns of the pivot, silently
+    table = pd.DataFrame({"person": ["a", "a"], "month": [1, "1"], "quota_cents": [1, 2]})
+    with pytest.raises(DataError, match=r"'month' of table mixes number 1 \(row 0\) and text '1'"):
         plan_pivot(table)

@@ -532,3 +532,46 @@ def test_abc_xyz_on_pyarrow_timestamps_hand_worked() -> None:
     assert out["periods"].tolist() == [3, 3]
     assert out["cv"].round(4).tolist() == [0.0, 1.4142]
     assert out["abc_xyz"].tolist() == ["AX", "AZ"]
+
+
+@pytest.mark.parametrize("func", [abc_xyz, item_totals])
+def test_item_ids_mixing_numbers_and_text_are_an_error(func: object) -> None:
+    # issue 14 catalogue: 1 and "1" were two items
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, "1"],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-05", "2024-03-05"]),
+            "amount": [10.0, 20.0, 30.0],
+        },
+        index=["r1", "r2", "r3"],
+    )
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 'r1'\) and text '1' \(row 'r3'\)"):
+        func(tx)  # type: ignore[operator]
+
+
+def test_amounts_near_the_float_limit() -> None:
+    # issue 14 catalogue: 1e307 squared overflowed inside the XYZ variance (a RuntimeWarning
+    # and an infinite std); the coefficient of variation does not depend on the scale
+    days = pd.to_datetime(["2024-01-05", "2024-02-05", "2024-03-05", "2024-01-09"])
+    small = pd.DataFrame(
+        {"customer_id": [1, 1, 1, 2], "date": days, "amount": [1.0, 3.0, 2.0, 5.0]}
+    )
+    big = small.assign(amount=small["amount"] * 1e307)
+    got, want = abc_xyz(big), abc_xyz(small)
+    np.testing.assert_allclose(got["cv"], want["cv"], rtol=1e-12)
+    np.testing.assert_allclose(got["std"], want["std"] * 1e307, rtol=1e-12)
+    assert np.isfinite(got["std"]).all()
+
+
+@pytest.mark.parametrize("func", [abc_xyz, item_totals])
+def test_a_total_beyond_the_float_range_is_an_error(func: object) -> None:
+    tx = pd.DataFrame(
+        {
+            "customer_id": [7, 7],
+            "date": pd.to_datetime(["2024-01-05", "2024-02-05"]),
+            "amount": [1.5e308, 1.5e308],
+        },
+        index=["r1", "r2"],
+    )
+    with pytest.raises(DataError, match=r"'amount' .* float range .* customer_id 7 .* row 'r1'"):
+        func(tx)  # type: ignore[operator]

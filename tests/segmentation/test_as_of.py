@@ -187,3 +187,11 @@ def test_any_date_dtype_and_range_cuts_the_same_rows(
     pd.testing.assert_index_equal(cut.excluded.index, expected)
     assert cut.kept["date"].dtype == held["date"].dtype
     np.testing.assert_array_equal(cut.kept.index, tx.index.difference(expected))
+
+
+def test_customer_ids_mixing_numbers_and_text_are_an_error() -> None:
+    # issue 14 catalogue: 1 and "1" were cut as two customers
+    tx = TX.astype({"customer_id": object})
+    tx.loc[tx.index[-1], "customer_id"] = str(tx["customer_id"].iloc[0])
+    with pytest.raises(DataError, match=r"mixes number 2 \(row 'r0'\) and text '2' \(row 'r4'\)"):
+        cut_at_as_of(tx, as_of="2024-03-01")

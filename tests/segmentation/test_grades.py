@@ -324,3 +324,32 @@ def test_grade_inputs_and_summary_reconcile(
     assert int(out["customers"].sum()) == len(frame)
     assert out["value"].sum() == pytest.approx(value.sum())
     pd.testing.assert_frame_equal(grade_summary(shuffled(grades, seed)), out)
+
+
+@pytest.mark.parametrize(
+    ("bad", "error", "match"),
+    [
+        (np.inf, DataError, r"column 'value' of the Series has infinite value inf at row 2"),
+        (
+            True,
+            ColumnTypeError,
+            r"column 'value' of the Series (holds booleans|has non-numeric value True at row 2)",
+        ),
+        ("x", ColumnTypeError, r"non-numeric value 'x' at row 2"),
+    ],
+)
+def test_grade_inputs_refuses_what_is_not_a_number(bad: object, error: type, match: str) -> None:
+    # issue 14 catalogue: grade_inputs passed infinities, booleans and text on unchecked
+    value = pd.Series([600.0, 250.0], index=pd.Index([1, 2], name="customer_id"), dtype=object)
+    value.loc[2] = bad
+    with pytest.raises(error, match=match):
+        grade_inputs(value, pd.Series([1.0, 9.0], index=[2, 3]))
+
+
+def test_grade_inputs_keeps_missing_signals_and_needs_one_index_shape() -> None:
+    spend = pd.Series([600.0, np.nan], index=pd.Index([1, 2], name="customer_id"))
+    out = grade_inputs(spend, pd.Series([np.nan, 9.0], index=[2, 3]))
+    assert out["value"].isna().tolist() == [False, True, False]  # GradeRules.missing decides
+    nested = pd.Series([1.0], index=pd.MultiIndex.from_tuples([("x", 2)]))
+    with pytest.raises(DataError, match=r"indexed by 1 level\(s\) and potential by 2"):
+        grade_inputs(spend, nested)

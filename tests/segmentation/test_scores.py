@@ -351,3 +351,9 @@ def test_score_matches_searchsorted_reference(
     got = _score(v, tuple(e.tolist()), lower_is_better=lower_is_better)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
+
+
+def test_boolean_edges_are_refused() -> None:
+    # issue 14 catalogue: True was read as the edge 1.0
+    with pytest.raises(ConfigError, match=r"recency has boolean edge True at position 1"):
+        RFMBins(bins=3, recency=[0.5, True], frequency=[1.0, 2.0], monetary=[50.0, 200.0])

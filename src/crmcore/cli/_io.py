@@ -19,6 +19,7 @@ import importlib.util
 import io
 import json
 import sys
+import warnings
 from collections.abc import Collection
 from pathlib import Path
 from typing import IO, Any, TextIO
@@ -188,8 +189,11 @@ def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
         expected = "an ISO 8601 date (2024-03-31); for others pass --date-format or --dayfirst"
     kwargs: dict[str, Any] = {"format": fmt, "dayfirst": options.dayfirst and fmt == "mixed"}
     try:
-        parsed = pd.to_datetime(series, errors="coerce", **kwargs)
-    except ValueError:
+        with warnings.catch_warnings():
+            # pandas 2.2 only warns of mixed offsets (and returns objects); 3.0 raises
+            warnings.filterwarnings("error", "In a future version.*mixed time zones", FutureWarning)
+            parsed = pd.to_datetime(series, errors="coerce", **kwargs)
+    except (ValueError, FutureWarning):
         parsed = _utc(series, kwargs, where)
     bad = parsed.isna() & present
     if bool(bad.any()):

@@ -63,6 +63,14 @@ class Columns:
         return self.values[role]
 
 
+#: the largest count or time a summary holds: floats count exactly up to 2**53
+_LARGEST = float(2**53)
+#: the longest prediction horizon, in time units (the models' formulas stay finite below it)
+_MAX_HORIZON = 1e12
+#: the most opportunities (BG/BB's n_periods) per customer: its likelihood has one term each
+_MAX_OPPORTUNITIES = 100_000
+
+
 def read_columns(
     summary: object,
     names: Mapping[str, str],
@@ -103,6 +111,11 @@ def read_columns(
             negative_hint=f"{role} counts or times are never negative",
             what=f"finite {role} values >= 0",
         )
+        # 1e307 purchases overflow the likelihoods; 2**62 periods exhaust memory
+        limit = "100 000 opportunities" if role == "n_periods" else "2**53 (about 9.0e15)"
+        refuse_first(summary, arr > (_MAX_OPPORTUNITIES if role == "n_periods" else _LARGEST),
+                     column, arg="summary", problem="value too large", values=arr,
+                     then=f"; {role} up to {limit}")  # fmt: skip
         if role in integer:
             refuse_first(summary, arr != np.round(arr), column, arg="summary",
                          problem="non-integer value", values=arr,
@@ -240,6 +253,12 @@ def check_time(t: object, name: str = "t") -> float:
     value = float(t)  # type: ignore[arg-type]  # a Real, checked just above
     if not np.isfinite(value):
         raise ConfigError(f"{name} == {value}, must be finite", column=name, value=value)
+    if value > _MAX_HORIZON:  # BG/NBD's hypergeometric term overflows to inf near 1e14
+        raise ConfigError(
+            f"{name} == {value:g}, too large; a horizon is at most 10**12 time units",
+            column=name,
+            value=value,
+        )
     return value
 
 

@@ -102,14 +102,21 @@ def maximise(
     """
     from scipy.optimize import minimize
 
-    with np.errstate(all="ignore"):
-        result = minimize(
-            objective,
-            np.asarray(start, dtype=np.float64),
-            jac=True,
-            method="BFGS",
-            options={"maxiter": 2000, "gtol": _GTOL, "hess_inv0": hess_inv0},
-        )
+    try:
+        with np.errstate(all="ignore"):
+            result = minimize(
+                objective,
+                np.asarray(start, dtype=np.float64),
+                jac=True,
+                method="BFGS",
+                options={"maxiter": 2000, "gtol": _GTOL, "hess_inv0": hess_inv0},
+            )
+    except (ZeroDivisionError, OverflowError):  # a step took a parameter to 0 or infinity
+        raise ConvergenceError(
+            f"the {model} fit did not converge: the optimiser drove a parameter to zero or "
+            f"infinity. Check that the summary's counts and times are plausible (values near "
+            f"1e307 leave the range of floating-point numbers) and in one unit; {advice}"
+        ) from None
     x = np.asarray(result.x, dtype=np.float64)
     grad = np.asarray(result.jac, dtype=np.float64)
     finite = bool(np.isfinite(x).all() and np.isfinite(result.fun) and np.isfinite(grad).all())

@@ -10,6 +10,7 @@ from crmcore._frames import (
     datetime_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     resolve_as_of,
 )
 from crmcore._periods import canonical_period, period_start, to_period_index
@@ -17,6 +18,12 @@ from crmcore.clv._calendar import ordinals
 from crmcore.errors import DataError
 
 __all__ = ["cohort_retention"]
+
+
+def _own_unit(when: pd.Timestamp) -> pd.DatetimeIndex:
+    """``when`` as a one-date index in its own unit (pandas 2.2 would cast a list to ns)."""
+    index = pd.DatetimeIndex(np.array([when.asm8]))
+    return index if when.tz is None else index.tz_localize("UTC").tz_convert(when.tz)
 
 
 def cohort_retention(
@@ -79,12 +86,14 @@ def cohort_retention(
     """
     transactions = require_columns(transactions, [customer, date], arg="transactions")
     require_not_null(transactions, customer, arg="transactions")
+    require_one_id_type(transactions, customer, arg="transactions")
     code = canonical_period(period)
     check_scalar(normalize, "normalize", kind=bool)
     dates = datetime_column(transactions, date, arg="transactions", key=customer)
     end = resolve_as_of(as_of, dates, column=date)
     ords = ordinals(dates, code)
-    last = int(ordinals(pd.Series([end], dtype=dates.dtype), code)[0])
+    # in as_of's own unit: an as_of before 1677 or after 2262 has no nanosecond form
+    last = int(ordinals(pd.Series(_own_unit(end)), code)[0])
     late = ords > last
     if late.any():
         pos = int(np.argmax(late))

@@ -586,7 +586,9 @@ def _correlation(x: FloatArray, m: FloatArray, w: FloatArray) -> float | None:
     """Pearson correlation of the customers behind the weighted distinct rows (x, m, w)."""
     if len(x) < 2 or float(np.ptp(x)) == 0.0 or float(np.ptp(m)) == 0.0:
         return None
-    c = np.cov(x, m, aweights=w)
+    # the correlation does not depend on scale: in units of the largest value, so values
+    # near 1e307 do not overflow the squares
+    c = np.cov(x / np.abs(x).max(), m / np.abs(m).max(), aweights=w)
     return float(c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]))
 
 

@@ -14,6 +14,7 @@ from crmcore._frames import (
     numeric_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     resolve_as_of,
 )
 from crmcore._repr import attrs_repr, attrs_repr_html
@@ -106,6 +107,7 @@ def calibration_holdout(
     cols = [customer, date] if amount is None else [customer, date, amount]
     transactions = require_columns(transactions, cols, arg="transactions")
     require_not_null(transactions, customer, arg="transactions")
+    require_one_id_type(transactions, customer, arg="transactions")
     check_scalar(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"
     )
@@ -227,7 +229,7 @@ def holdout_report(
     cal_holdout
         :func:`calibration_holdout` output.
     max_frequency
-        The last group pools this frequency and above (>= 1).
+        The last group pools this frequency and above (1 to 10 000).
     frequency, recency, T, actual, duration
         Column names.
 
@@ -255,7 +257,7 @@ def holdout_report(
     ([1, 1, 0, 0, 0, 0, 0, 1], 7.0)
     """
     check_model(model, CONTINUOUS, "model")
-    check_scalar(max_frequency, "max_frequency", kind=int, min_value=1)
+    check_scalar(max_frequency, "max_frequency", kind=int, min_value=1, max_value=10_000)
     names = {"frequency": frequency, "recency": recency, "T": T, "actual": actual}
     cols = read_columns(
         cal_holdout, {**names, "duration": duration}, integer=("frequency", "actual")

@@ -273,8 +273,12 @@ def probability_of_purchases(
     return pd.Series(out, index=pd.Index(ints, name="purchases"), name="probability")
 
 
+#: the longest curve drawn: a million periods (10**9 tried to allocate 7.45 GiB)
+_MAX_PERIODS = 1_000_000
+
+
 def _periods(n_periods: int) -> npt.NDArray[np.float64]:
-    check_scalar(n_periods, "n_periods", kind=int, min_value=0)
+    check_scalar(n_periods, "n_periods", kind=int, min_value=0, max_value=_MAX_PERIODS)
     return np.arange(int(n_periods) + 1, dtype=np.float64)
 
 
@@ -288,7 +292,7 @@ def survival_curve(model: ShiftedBetaGeometric, n_periods: int) -> pd.Series:
     model
         A :class:`~crmcore.clv.ShiftedBetaGeometric` model.
     n_periods
-        The last period (a whole number >= 0).
+        The last period (a whole number from 0 to 1 000 000).
 
     Returns
     -------
@@ -327,7 +331,7 @@ def retention_curve(model: ShiftedBetaGeometric, n_periods: int) -> pd.Series:
     model
         A :class:`~crmcore.clv.ShiftedBetaGeometric` model.
     n_periods
-        The last period (a whole number >= 0; 0 gives an empty curve).
+        The last period (a whole number from 0 to 1 000 000; 0 gives an empty curve).
 
     Returns
     -------

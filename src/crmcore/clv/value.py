@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -20,6 +22,9 @@ from crmcore.clv._dispatch import (
 from crmcore.clv._inputs import read_columns
 from crmcore.clv.models import TIME_UNITS, GammaGamma
 from crmcore.errors import ConfigError
+
+#: the longest horizon: a century of months (the sum runs month by month)
+_MAX_MONTHS = 1200
 
 __all__ = ["customer_lifetime_value", "expected_spend"]
 
@@ -152,7 +157,7 @@ def customer_lifetime_value(
     summary
         One row per customer with frequency, recency, T and monetary value.
     months
-        Horizon in months (a whole number >= 0).
+        Horizon in months (a whole number from 0 to 1200, a century).
     discount_rate
         Monthly discount rate (>= 0).
     time_unit
@@ -194,7 +199,7 @@ def customer_lifetime_value(
     """
     check_model(model, CONTINUOUS, "model")
     spend = spend_model(gamma_gamma)
-    check_scalar(months, "months", kind=int, min_value=0)
+    check_scalar(months, "months", kind=int, min_value=0, max_value=_MAX_MONTHS)
     check_scalar(discount_rate, "discount_rate", kind=float, min_value=0.0)
     if not np.isfinite(float(discount_rate)):
         raise ConfigError("discount_rate must be finite", column="discount_rate")
@@ -218,6 +223,7 @@ def customer_lifetime_value(
     previous = np.zeros(len(cols.index), dtype=np.float64)
     for k in range(1, int(months) + 1):
         current = conditional_purchases(model, k * factor, cols)
-        total += value * (current - previous) / (1.0 + float(discount_rate)) ** k
+        # (1 + d) ** -k as exp(-k log1p(d)): a huge rate discounts to 0 instead of overflowing
+        total += value * (current - previous) * math.exp(-k * math.log1p(float(discount_rate)))
         previous = current
     return to_series(total, cols, "clv")

@@ -1,6 +1,8 @@
 """Seeded synthetic data for examples, tests, docs and benchmarks.
 
 Every generator takes a ``seed``: the same seed gives the same table, on every machine.
+A generator makes at most 10 000 000 rows per table and spans at most 1 200 months; larger
+sizes, and dates that are not naive dates, are a ``ConfigError`` naming the argument.
 
 Examples
 --------

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from crmcore._frames import check_choice, check_scalar, weights_array
+from crmcore.datasets._checks import check_date, check_size
 from crmcore.errors import ConfigError, InputTypeError
 from crmcore.pipeline.stages import StageModel
 
@@ -90,11 +91,13 @@ def stage_history(
     >>> h.equals(stage_history(3, seed=1))
     True
     """
-    check_scalar(n_deals, "n_deals", kind=int, min_value=1)
+    check_size(n_deals, "n_deals")
     check_scalar(seed, "seed", kind=int, min_value=0)
     check_scalar(skip_probability, "skip_probability", kind=float, min_value=0.0, max_value=1.0)
     check_choice(duration, "duration", ("exponential", "gamma"))
     check_scalar(shape, "shape", kind=float, min_value=0.0, include="neither")
+    if not np.isfinite(float(shape)):  # a gamma of infinite shape is no distribution
+        raise ConfigError(f"shape == {shape!r}, must be finite", column="shape", value=shape)
     if model is None:
         model = _brief_model()
     if not isinstance(model, StageModel):
@@ -231,12 +234,12 @@ def lead_history(
     >>> leads["status"].value_counts().sort_index().to_dict()
     {'lost': 223, 'open': 105, 'won': 172}
     """
-    check_scalar(n_leads, "n_leads", kind=int, min_value=1)
+    check_size(n_leads, "n_leads")
     check_scalar(n_teams, "n_teams", kind=int, min_value=1, max_value=26)
     check_scalar(open_share, "open_share", kind=float, min_value=0.0, max_value=1.0)
     check_scalar(missing_share, "missing_share", kind=float, min_value=0.0, max_value=1.0)
     check_scalar(seed, "seed", kind=int, min_value=0)
-    first, last = pd.Timestamp(start), pd.Timestamp(end)
+    first, last = check_date(start, "start").as_unit("s"), check_date(end, "end").as_unit("s")
     if not last > first:
         raise ConfigError(f"end={end!r} must be after start={start!r}", column="end", value=end)
     rng = np.random.default_rng([seed, 47])
@@ -258,7 +261,10 @@ def lead_history(
     industry_text = np.asarray(_INDUSTRIES, dtype=object)[industry]
     industry_text[rng.random(n) < missing_share] = None
     seconds = rng.random(n) * ((last - first) / pd.Timedelta(seconds=1))
-    created = first + pd.to_timedelta(seconds, unit="s")
+    # in whole seconds, so a window reaching past 2262 (beyond nanoseconds) works too
+    created = pd.DatetimeIndex(first.asm8 + np.floor(seconds).astype("timedelta64[s]"))
+    if created.min() >= pd.Timestamp.min and created.max() <= pd.Timestamp.max:
+        created = created.as_unit("ns")
     return pd.DataFrame(
         {
             "opportunity_id": np.arange(1, n + 1, dtype=np.int64),
@@ -267,7 +273,7 @@ def lead_history(
             "country": np.asarray(_COUNTRIES, dtype=object)[country],
             "size": np.asarray(_SIZES, dtype=object)[size],
             "industry": industry_text,
-            "created_at": created.floor("s"),
+            "created_at": created,
             "status": status.astype(object),
         }
     )

@@ -10,6 +10,7 @@ import pandas as pd
 
 from crmcore._compat import renamed_parameters
 from crmcore._frames import check_scalar
+from crmcore.datasets._checks import check_date, check_size
 from crmcore.errors import ConfigError
 
 __all__ = ["opportunities"]
@@ -95,9 +96,9 @@ def opportunities(
     >>> deals.equals(opportunities(200, seed=1))
     True
     """
-    check_scalar(n, "n", kind=int, min_value=1)
+    check_size(n, "n")
     check_scalar(seed, "seed", kind=int, min_value=0)
-    check_scalar(n_people, "n_people", kind=int, min_value=1)
+    check_size(n_people, "n_people")
     for name, share in (
         ("open_share", open_share),
         ("win_share", win_share),
@@ -120,7 +121,7 @@ def opportunities(
     curs = tuple(currencies) if not isinstance(currencies, str) else ()
     if not curs:
         raise ConfigError(f"currencies must be a non-empty sequence, got {currencies!r}")
-    base = pd.Timestamp(as_of)
+    base = check_date(as_of, "as_of")
     rng = np.random.default_rng([seed, 301])
     k = len(names)
     is_open = rng.random(n) < open_share

@@ -16,6 +16,7 @@ import pandas as pd
 
 from crmcore._compat import renamed_parameters
 from crmcore._frames import check_scalar
+from crmcore.datasets._checks import MAX_MONTHS, check_date, check_rows, check_size
 from crmcore.errors import ConfigError
 
 __all__ = ["activities", "deals", "feedback", "targets", "team"]
@@ -48,8 +49,8 @@ def _person_traits(n_people: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def _window(start: str, end: str) -> tuple[pd.Timestamp, int]:
-    first = pd.Timestamp(start)
-    last = pd.Timestamp(end)
+    first = check_date(start, "start")
+    last = check_date(end, "end")
     n_days = (last - first).days + 1
     if n_days < 1:
         raise ConfigError(f"end={end!r} is before start={start!r}")
@@ -62,7 +63,7 @@ def _days(first: pd.Timestamp, offsets: npt.NDArray[np.int64]) -> pd.DatetimeInd
 
 
 def _check_common(n_people: int, seed: int) -> None:
-    check_scalar(n_people, "n_people", kind=int, min_value=1)
+    check_size(n_people, "n_people")
     check_scalar(seed, "seed", kind=int, min_value=0)
 
 
@@ -100,7 +101,7 @@ def team(n_people: int = 12, *, as_of: str = "2024-01-01", seed: int = 0) -> pd.
     """
     _check_common(n_people, seed)
     t = _person_traits(n_people, seed)
-    ref = pd.Timestamp(as_of)
+    ref = check_date(as_of, "as_of")
     region = np.asarray(_REGIONS, dtype=object)[t["region"]]
     sub = np.where(np.arange(n_people) % 2 == 0, " 1", " 2")
     names = np.char.add(
@@ -173,8 +174,8 @@ def deals(
     True
     """
     _check_common(n_people, seed)
-    check_scalar(n_deals, "n_deals", kind=int, min_value=1)
-    check_scalar(n_customers, "n_customers", kind=int, min_value=1)
+    check_size(n_deals, "n_deals")
+    check_size(n_customers, "n_customers")
     first, n_days = _window(start, end)
     t = _person_traits(n_people, seed)
     people = team(n_people, seed=seed)
@@ -209,8 +210,8 @@ def deals(
 
 
 def _months(start: str, months: int) -> pd.DatetimeIndex:
-    check_scalar(months, "months", kind=int, min_value=1)
-    first = pd.Timestamp(start).to_period("M").to_timestamp()
+    check_scalar(months, "months", kind=int, min_value=1, max_value=MAX_MONTHS)
+    first = check_date(start, "start").to_period("M").to_timestamp()
     return pd.date_range(first, periods=months, freq="MS")
 
 
@@ -259,7 +260,7 @@ def targets(
     (True, (6, 3))
     """
     _check_common(n_people, seed)
-    check_scalar(n_deals, "n_deals", kind=int, min_value=1)
+    check_size(n_deals, "n_deals")
     periods = _months(start, months)
     t = _person_traits(n_people, seed)
     rng = np.random.default_rng([seed, 103])
@@ -323,8 +324,13 @@ def activities(
     """
     _check_common(n_people, seed)
     check_scalar(per_rep_per_day, "per_rep_per_day", kind=float, min_value=0.0)
-    check_scalar(n_customers, "n_customers", kind=int, min_value=1)
+    check_size(n_customers, "n_customers")
     first, n_days = _window(start, end)
+    # the busiest person's expected count (activity up to 2x the mean) bounds the table
+    check_rows(
+        2.0 * n_people * n_days * float(per_rep_per_day),
+        f"n_people={n_people} x {n_days} days x per_rep_per_day={per_rep_per_day!r}",
+    )
     t = _person_traits(n_people, seed)
     rng = np.random.default_rng([seed, 104])
     counts = rng.poisson(per_rep_per_day * t["activity"] * n_days)

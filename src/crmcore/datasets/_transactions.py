@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from crmcore._frames import check_scalar
+from crmcore.datasets._checks import check_date, check_size
 
 __all__ = ["customers", "transactions"]
 
@@ -55,7 +56,7 @@ def customers(n_customers: int = 500, *, seed: int = 0) -> pd.DataFrame:
     >>> c["customer_id"].tolist()
     [1, 2, 3]
     """
-    check_scalar(n_customers, "n_customers", kind=int, min_value=1)
+    check_size(n_customers, "n_customers")
     check_scalar(seed, "seed", kind=int, min_value=0)
     t = _customer_traits(n_customers, seed)
     return pd.DataFrame(
@@ -112,12 +113,12 @@ def transactions(
     >>> tx.equals(transactions(50, n_transactions=200, seed=7))
     True
     """
-    check_scalar(n_customers, "n_customers", kind=int, min_value=1)
+    check_size(n_customers, "n_customers")
     check_scalar(seed, "seed", kind=int, min_value=0)
     n_rows = 8 * n_customers if n_transactions is None else n_transactions
-    check_scalar(n_rows, "n_transactions", kind=int, min_value=1)
-    first = pd.Timestamp(start)
-    last = pd.Timestamp(end)
+    check_size(n_rows, "n_transactions")
+    first = check_date(start, "start")
+    last = check_date(end, "end")
     n_days = (last - first).days + 1
     if n_days < 1:
         from crmcore.errors import ConfigError

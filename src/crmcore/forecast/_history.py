@@ -324,7 +324,8 @@ def _tabulate(
             column="include_incomplete",
         )
     grid = period_range(pd.Timestamp(kept_starts.min()), last, code)
-    pos = grid.get_indexer(pd.DatetimeIndex(kept_starts))
+    # in the grid's unit: a grid reaching past 2262 is in seconds, the starts may be in ns
+    pos = grid.get_indexer(pd.DatetimeIndex(kept_starts).as_unit(grid.unit))
     kept_codes = codes[keep]
     width = len(grid)
     flat = kept_codes.astype(np.int64) * width + pos

@@ -71,7 +71,11 @@ def _normal_fit(model: str, point: _Array, sd: _Array, levels: Sequence[float]) 
 def _residual_sd(residuals: _Array, parameters: int) -> float:
     """sqrt(sum(e^2) / (T - K - M)): FPP3 section 5.5 (missing residuals already dropped)."""
     dof = len(residuals) - parameters
-    return float(np.sqrt(np.sum(residuals**2) / dof)) if dof > 0 else 0.0
+    scale = float(np.max(np.abs(residuals))) if len(residuals) else 0.0
+    if dof <= 0 or scale == 0.0:
+        return 0.0
+    # in units of the largest residual: squares of amounts near 1e307 would overflow
+    return scale * float(np.sqrt(np.sum((residuals / scale) ** 2) / dof))
 
 
 def seasonal_naive(y: _Array, season: int, horizon: int, levels: Sequence[float]) -> Fit:

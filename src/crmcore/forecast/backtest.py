@@ -70,16 +70,16 @@ class Backtest:
 
 def _origins(hist: History, horizon: int, step: int, n_origins: int) -> list[int]:
     width = len(hist.grid)
-    ends = [width - horizon - step * (n_origins - 1 - k) for k in range(n_origins)]
-    if ends[0] < 1:
+    first = width - horizon - step * (n_origins - 1)  # checked before any list is built
+    if first < 1:
         raise ConfigError(
             f"the history has {width} periods; {n_origins} origins {step} period(s) apart, each "
-            f"forecasting {horizon} period(s), need at least {width - ends[0] + 1}; lower "
+            f"forecasting {horizon} period(s), need at least {width - first + 1}; lower "
             "n_origins, step or horizon",
             column="n_origins",
             value=n_origins,
         )
-    return ends
+    return [first + step * k for k in range(n_origins)]
 
 
 def _naive(hist: History, end: int, horizon: int) -> _Array:

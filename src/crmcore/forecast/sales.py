@@ -16,6 +16,9 @@ from crmcore.forecast._history import History, by_columns, read_history
 
 __all__ = ["SalesForecast", "sales_forecast"]
 
+#: the largest horizon sales_forecast accepts (274 years of days)
+_MAX_HORIZON = 100_000
+
 
 @attrs.frozen(kw_only=True)
 class SalesForecast:
@@ -176,7 +179,8 @@ def sales_forecast(
         ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases accepted). One season is
         7 days, 52 weeks, 12 months, 4 quarters, 1 year.
     horizon
-        Number of future periods (>= 1).
+        Number of future periods, 1 to 100 000 (beyond that the result would not fit in
+        memory for daily periods long before it meant anything).
     levels
         Prediction interval levels: fractions in (0, 1), one number or a sequence.
     by
@@ -244,7 +248,7 @@ def sales_forecast(
 (its shortest fallback, drift) needs at least 3
     """
     check_method(method)
-    check_scalar(horizon, "horizon", kind=int, min_value=1)
+    check_scalar(horizon, "horizon", kind=int, min_value=1, max_value=_MAX_HORIZON)
     check_scalar(seed, "seed", kind=int, min_value=0)
     level_tuple = check_levels(levels)
     outputs = [f"{side}_{level_label(lv)}" for lv in level_tuple for side in ("lower", "upper")]

@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._config import as_float, check_config_keys, opt_float
+from crmcore._config import as_float, check_config_keys, named_float, named_opt_float
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -111,6 +111,19 @@ def _opt_pair(value: Any) -> tuple[float, float] | None:
     return (as_float(value[0]), as_float(value[1]))
 
 
+# attrs converters that name their field in errors (a converter is not told its field)
+def _minimum(value: Any) -> float:
+    return named_float(value, "minimum")
+
+
+def _max_rate(value: Any) -> float | None:
+    return named_opt_float(value, "max_rate")
+
+
+def _max_payout(value: Any) -> float | None:
+    return named_opt_float(value, "max_payout")
+
+
 @attrs.frozen(kw_only=True)
 class CommissionPlan:
     """A tiered commission plan computed in exact integer minor units.
@@ -186,10 +199,10 @@ class CommissionPlan:
     tiers: tuple[tuple[float, float], ...] = attrs.field(converter=_tiers)
     mode: str = "marginal"
     basis: str = "amount"
-    minimum: float = attrs.field(default=0.0, converter=as_float)
+    minimum: float = attrs.field(default=0.0, converter=_minimum)
     decelerator: tuple[float, float] | None = attrs.field(default=None, converter=_opt_pair)
-    max_rate: float | None = attrs.field(default=None, converter=opt_float)
-    max_payout: float | None = attrs.field(default=None, converter=opt_float)
+    max_rate: float | None = attrs.field(default=None, converter=_max_rate)
+    max_payout: float | None = attrs.field(default=None, converter=_max_payout)
     decimals: int = 2
 
     def __attrs_post_init__(self) -> None:

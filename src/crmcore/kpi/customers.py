@@ -16,7 +16,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._compat import renamed_parameters
-from crmcore._frames import datetime_column, numeric_column, require_columns, require_not_null
+from crmcore._frames import (
+    datetime_column,
+    numeric_column,
+    require_columns,
+    require_not_null,
+    require_one_id_type,
+)
 from crmcore._periods import period_range
 from crmcore.errors import ConfigError
 from crmcore.kpi._groups import (
@@ -98,6 +104,7 @@ def new_customers(
     code = period_code(period)
     transactions = require_columns(transactions, [customer, *required(names, date)], arg=ARG)
     require_not_null(transactions, customer, arg=ARG, key=None)
+    require_one_id_type(transactions, customer, arg=ARG)
     keys = group_keys(transactions, names, arg=ARG, key=customer, date=date, period=code)
     when = datetime_column(transactions, date, arg=ARG, key=customer)
     frame = keys.reset_index(drop=True)
@@ -203,6 +210,7 @@ def _active_pairs(
     """Distinct (group keys..., customer, period) rows of activity."""
     transactions = require_columns(transactions, [customer, date, *required(names, None)], arg=ARG)
     require_not_null(transactions, customer, arg=ARG)
+    require_one_id_type(transactions, customer, arg=ARG)
     keys = group_keys(
         transactions, [*names, PERIOD], arg=ARG, key=customer, date=date, period=period
     )

@@ -29,6 +29,7 @@ from crmcore._frames import (
     numeric_column,
     require_frame,
     require_not_null,
+    require_one_id_type,
     show,
 )
 from crmcore.errors import ConfigError, DataError, SchemaError
@@ -390,6 +391,7 @@ def _history(
     flat.index = history.index
     for key in (person, period):
         require_not_null(flat, key, arg=arg, key=person)
+        require_one_id_type(flat, key, arg=arg, key=person)
     pos = first_true(flat.duplicated(subset=[person, period]).to_numpy())
     if pos is not None:
         raise DataError(

@@ -58,16 +58,18 @@ _CYCLE_STATS = ("mean", "median", "p90", "min", "max")
 # --------------------------------------------------------------------------- win rate
 
 
-def _period_keys_together(closed: pd.DataFrame, open_: pd.DataFrame) -> pd.DataFrame:
+def _period_keys_together(
+    closed: pd.DataFrame, open_: pd.DataFrame, *, closed_at: str, created_at: str
+) -> pd.DataFrame:
     """Stack the keys of closed and open deals; their periods in one unit and zone."""
     if PERIOD in closed.columns and len(closed) and len(open_):
         tz_c = getattr(closed[PERIOD].dtype, "tz", None)
         tz_o = getattr(open_[PERIOD].dtype, "tz", None)
         if str(tz_c) != str(tz_o):
             raise DataError(
-                f"the close dates of {ARG} are in time zone {tz_c} but the creation dates of "
-                f"open deals in {tz_o}; use one convention",
-                column=PERIOD,
+                f"column {closed_at!r} of {ARG} (closed deals) is in time zone {tz_c} but "
+                f"column {created_at!r} (open deals) in {tz_o}; use one convention",
+                column=created_at,
             )
         pc, po = same_unit(closed[PERIOD], open_[PERIOD])
         closed, open_ = closed.assign(**{PERIOD: pc}), open_.assign(**{PERIOD: po})
@@ -210,6 +212,8 @@ def win_rate(
     keys = _period_keys_together(
         group_keys(closed_rows, names, arg=ARG, key=k, date=closed_at, period=code),
         group_keys(open_rows, names, arg=ARG, key=k, date=created_at, period=code),
+        closed_at=closed_at,
+        created_at=created_at,
     )
     values = _win_counts(is_won[is_closed], amounts, len(open_rows))
     return _rates(aggregate(keys, values, names))
@@ -541,7 +545,9 @@ def activity_counts(
     require_not_null(activities, kind, arg="activities")
     labels = _kind_labels(activities, kind, kinds)
     keys = group_keys(activities, names, arg="activities", key=None, date=date, period=code)
-    codes = pd.Categorical(activities[kind], categories=labels).codes
+    # positions in labels (a categorical column's unused categories play no part)
+    values = pd.Index(activities[kind].to_numpy(dtype=object))
+    codes = pd.Index(labels, dtype=object).get_indexer(values)
     onehot = np.zeros((len(codes), len(labels)), dtype=np.int64)
     onehot[np.arange(len(codes)), codes] = 1
     agg = aggregate(keys, pd.DataFrame(onehot, columns=labels), names)

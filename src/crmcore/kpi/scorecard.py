@@ -19,7 +19,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._compat import renamed_parameters
-from crmcore._config import as_float, check_config_keys, opt_float
+from crmcore._config import check_config_keys, named_float, named_opt_float, opt_float
 from crmcore._frames import check_choice
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
@@ -39,6 +39,23 @@ def _scale(value: Any) -> tuple[float, float] | None:
         raise ConfigError(f"scale must be a pair (low, high), got {value!r}", value=value)
     low, high = opt_float(value[0]), opt_float(value[1])
     return (float(low), float(high))  # type: ignore[arg-type]  # opt_float of a number
+
+
+# attrs converters that name their field in errors (a converter is not told its field)
+def _weight(value: Any) -> float:
+    return named_float(value, "weight")
+
+
+def _target(value: Any) -> float | None:
+    return named_opt_float(value, "target")
+
+
+def _cap(value: Any) -> float | None:
+    return named_opt_float(value, "cap")
+
+
+def _floor(value: Any) -> float | None:
+    return named_opt_float(value, "floor")
 
 
 @attrs.frozen(kw_only=True)
@@ -99,13 +116,13 @@ class Metric:
     _repr_html_ = attrs_repr_html
 
     column: str
-    weight: float = attrs.field(converter=as_float)
+    weight: float = attrs.field(converter=_weight)
     direction: str = "higher"
     normalisation: str = "minmax"
-    target: float | None = attrs.field(default=None, converter=opt_float)
+    target: float | None = attrs.field(default=None, converter=_target)
     scale: tuple[float, float] | None = attrs.field(default=None, converter=_scale)
-    cap: float | None = attrs.field(default=None, converter=opt_float)
-    floor: float | None = attrs.field(default=None, converter=opt_float)
+    cap: float | None = attrs.field(default=None, converter=_cap)
+    floor: float | None = attrs.field(default=None, converter=_floor)
     name: str = attrs.field(default=attrs.Factory(lambda self: self.column, takes_self=True))
 
     def __attrs_post_init__(self) -> None:

@@ -247,7 +247,16 @@ def id_order(frame: pd.DataFrame, key: str) -> IntArray:
         return np.asarray(ids.argsort(kind="stable"), dtype=np.int64)
     except TypeError:
         pass
-    codes, uniques = pd.factorize(ids)
+    codes, values = _ids_typed_once(frame, key)
+    rank_of_unique = np.empty(len(values), dtype=np.int64)
+    ranked = sorted(range(len(values)), key=lambda i: (type(values[i]).__name__, values[i]))
+    rank_of_unique[ranked] = np.arange(len(values), dtype=np.int64)
+    return np.asarray(np.argsort(rank_of_unique[codes], kind="stable"), dtype=np.int64)
+
+
+def _ids_typed_once(frame: pd.DataFrame, key: str) -> tuple[IntArray, list[Any]]:
+    """Codes and distinct ids; two that print the same but differ in type are an error."""
+    codes, uniques = pd.factorize(frame[key])
     values = list(uniques)
     seen: dict[str, int] = {}
     for i, value in enumerate(values):
@@ -264,10 +273,19 @@ def id_order(frame: pd.DataFrame, key: str) -> IntArray:
                 value=value,
             )
         seen[text] = i
-    rank_of_unique = np.empty(len(values), dtype=np.int64)
-    ranked = sorted(range(len(values)), key=lambda i: (type(values[i]).__name__, values[i]))
-    rank_of_unique[ranked] = np.arange(len(values), dtype=np.int64)
-    return np.asarray(np.argsort(rank_of_unique[codes], kind="stable"), dtype=np.int64)
+    return np.asarray(codes, dtype=np.int64), values
+
+
+def check_id_types(frame: pd.DataFrame, key: str) -> None:
+    """Refuse ids that print the same but differ in type (``1`` and ``"1"``): one deal.
+
+    Ids of one type pass at once; mixed types that print differently (``7`` and ``"a"``) are
+    fine (they sort by type, then value).
+    """
+    ids = frame[key]
+    if ids.dtype != object or pd.api.types.infer_dtype(ids, skipna=True) in ("string", "integer"):
+        return
+    _ids_typed_once(frame, key)
 
 
 def sum_cents(
@@ -334,7 +352,8 @@ def minor_units(
     converted: bool = False,
 ) -> IntArray:
     """Amounts as minor units; one too large to be exact is an error naming its row label."""
-    pos = first_true(np.abs(values) * 10.0**decimals >= _EXACT_UNITS)
+    with np.errstate(over="ignore"):  # an amount near 1e307 scales to inf: too large, named
+        pos = first_true(np.abs(values) * 10.0**decimals >= _EXACT_UNITS)
     if pos is not None:
         what = " (converted into the reporting currency)" if converted else ""
         limit = _EXACT_UNITS / 10.0**decimals
@@ -513,8 +532,51 @@ def _states(
     values = frame[stage]
     is_won = np.asarray(values == won, dtype=bool)
     is_lost = np.asarray(values == lost, dtype=bool)
+    _near_closed(frame, stage, is_won | is_lost, won=won, lost=lost, arg=arg, key=key)
     state = np.where(is_won, WON, np.where(is_lost, LOST, OPEN)).astype(np.int8)
     return state, None, None
+
+
+def _near_closed(
+    frame: pd.DataFrame,
+    stage: str,
+    closed: npt.NDArray[np.bool_],
+    *,
+    won: Any,
+    lost: Any,
+    arg: str,
+    key: str,
+) -> None:
+    """Refuse a stage written like ``won``/``lost`` but not equal to it ('Won', ' lost').
+
+    Without a model every other stage counts as open, so such a deal would silently stay in
+    the pipeline.
+    """
+    names = [v for v in (won, lost) if isinstance(v, str)]
+    values = frame[stage]
+    if not names or not (values.dtype == object or isinstance(values.dtype, pd.StringDtype)):
+        return
+    wanted = {n.strip().casefold() for n in names}
+    # the distinct stages (a handful), not every row
+    odd = [
+        v
+        for v in pd.unique(values.dropna().astype(object))
+        if isinstance(v, str) and v not in names and v.strip().casefold() in wanted
+    ]
+    if not odd:
+        return
+    pos = first_true(np.asarray(values.isin(odd), dtype=bool) & ~closed)
+    if pos is not None:
+        value = values.iloc[pos]
+        raise DataError(
+            f"column {stage!r} of {arg} has stage {show(value)} at "
+            f"{describe_row(frame, pos, key)}, written like won={won!r} / lost={lost!r} but "
+            "not equal to either, so it would count as an open deal; correct the value or "
+            "pass won=/lost=",
+            column=stage,
+            row=frame.index[pos],
+            value=value,
+        )
 
 
 def per_stage(models: Sequence[StageModel], values: Sequence[Sequence[float]]) -> FloatArray:
@@ -569,6 +631,7 @@ def parse_deals(
     cols += [currency] if currency is not None else []
     frame = require_columns(frame, cols, arg=arg, allow_empty=allow_empty)
     require_not_null(frame, opportunity, arg=arg)
+    check_id_types(frame, opportunity)
     require_unique(frame, opportunity, arg=arg)
     state, codes, proc = _states(
         frame, stage, checked, won=won, lost=lost, arg=arg, key=opportunity, process=process

@@ -664,6 +664,26 @@ def explain_leads(model: LeadScoring, leads: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(columns, index=leads.index)
 
 
+def _snap(edges: FloatArray, scores: FloatArray) -> FloatArray:
+    """Return the bin edges, each within rounding of a score set to that score.
+
+    A score on an edge belongs to the upper bin, but whether a score or a quantile lands a
+    few ulps below the edge depends on the numpy/scipy version (numpy < 2 interpolates
+    between two equal scores to 0.7499999999999999, older scipy's expit(log 3) is one ulp
+    under 0.75): within rounding, the edge is the score.
+    """
+    ordered = np.sort(scores)
+    right = np.clip(np.searchsorted(ordered, edges), 0, len(ordered) - 1)
+    left = np.clip(right - 1, 0, len(ordered) - 1)
+    near = np.where(
+        np.abs(ordered[left] - edges) < np.abs(ordered[right] - edges),
+        ordered[left],
+        ordered[right],
+    )
+    tol = 8 * np.finfo(np.float64).eps * np.maximum(np.abs(edges), 1.0)
+    return np.where(np.abs(near - edges) <= tol, near, edges)
+
+
 def _check_model(model: object) -> LeadScoring:
     if not isinstance(model, LeadScoring):
         raise ConfigError(
@@ -747,6 +767,8 @@ def lead_score_calibration(
     edges = np.linspace(0.0, 1.0, n_bins + 1)
     if strategy == "quantile" and len(scores):
         edges = np.quantile(scores, edges)
+    if len(scores):
+        edges = _snap(edges, scores)
     bins = np.searchsorted(edges[1:-1], scores, side="right").astype(np.int64)
     count = np.bincount(bins, minlength=n_bins).astype(np.int64)
     n_won = np.bincount(bins, weights=is_won, minlength=n_bins).astype(np.int64)

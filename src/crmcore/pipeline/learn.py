@@ -44,7 +44,7 @@ from crmcore._frames import (
 )
 from crmcore.errors import ConfigError, DataError
 from crmcore.pipeline._dates import US_PER_DAY, date_column, micros, timestamp_micros
-from crmcore.pipeline._deals import code_stages
+from crmcore.pipeline._deals import check_id_types, code_stages
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["estimate_stage_model", "funnel_conversion"]
@@ -111,6 +111,7 @@ def _read_log(
     names = _stage_names(stages, won, lost)
     history = require_columns(history, [opportunity, stage, at], arg="history")
     require_not_null(history, opportunity, arg="history")
+    check_id_types(history, opportunity)
     require_not_null(history, stage, arg="history", key=opportunity)
     times = date_column(history, at, arg="history", key=opportunity)
     as_of_ts = resolve_as_of(as_of, times, column=at)

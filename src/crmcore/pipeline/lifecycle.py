@@ -39,6 +39,7 @@ from crmcore._frames import (
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, IllegalTransitionError
 from crmcore.pipeline._dates import date_column
+from crmcore.pipeline._deals import check_id_types
 
 __all__ = ["Lifecycle", "apply_transition", "check_history", "current_states"]
 
@@ -385,6 +386,7 @@ def _coded(
     """Validate a history and return (order, state codes, times); order sorts by deal, time, row."""
     history = require_columns(history, [opportunity, state, at], arg="history", allow_empty=True)
     require_not_null(history, opportunity, arg="history")
+    check_id_types(history, opportunity)
     require_not_null(history, state, arg="history", key=opportunity)
     codes = pd.Index(lc.states).get_indexer(pd.Index(history[state])).astype(np.int64)
     refuse_first(history, codes < 0, state, arg="history", problem="unknown state",

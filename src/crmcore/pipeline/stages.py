@@ -53,7 +53,14 @@ def _as_float_tuple(value: Sequence[float] | str) -> tuple[float, ...]:
     if isinstance(value, str):
         raise ConfigError(f"expected a sequence of numbers, got the string {value!r}")
     try:
-        return tuple(float(v) for v in value)
+        items = list(value)
+    except TypeError:
+        raise ConfigError(f"expected a sequence of numbers, got {value!r}") from None
+    for v in items:
+        if isinstance(v, bool | np.bool_):  # True is not the number 1.0
+            raise ConfigError(f"expected numbers, got the boolean {v!r} in {value!r}", value=v)
+    try:
+        return tuple(float(v) for v in items)
     except (TypeError, ValueError):
         raise ConfigError(f"expected a sequence of numbers, got {value!r}") from None
 

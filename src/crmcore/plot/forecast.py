@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from crmcore._frames import numeric_column, require_columns
-from crmcore.errors import ConfigError, InputTypeError
+from crmcore._frames import check_scalar, numeric_column, require_columns, show
+from crmcore.errors import ConfigError, DataError, InputTypeError
 from crmcore.plot._style import amount_axis, finish, new_axes, period_slots
 
 if TYPE_CHECKING:
@@ -20,10 +20,26 @@ if TYPE_CHECKING:
 __all__ = ["forecast_chart"]
 
 
-def _timestamps(index: pd.Index) -> pd.DatetimeIndex:
+def _timestamps(index: pd.Index, arg: str) -> pd.DatetimeIndex:
+    """Return the periods of an index as period starts; a period twice is an error."""
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise DataError(
+            f"{arg} has period {show(dup)} twice; one row per period", row=dup, value=dup
+        )
+    if index.dtype == object and len(index) and isinstance(index[0], pd.Period):
+        try:
+            index = pd.PeriodIndex(list(index))
+        except (TypeError, ValueError):  # periods of different frequencies
+            raise DataError(f"{arg} mixes periods of different lengths in its index") from None
     if isinstance(index, pd.PeriodIndex):
         return index.to_timestamp(how="start")
-    return pd.DatetimeIndex(index)
+    try:
+        return pd.DatetimeIndex(index)
+    except (TypeError, ValueError):
+        raise InputTypeError(
+            f"the index of {arg} must hold periods or dates, got {show(index[0])}"
+        ) from None
 
 
 def forecast_chart(
@@ -66,7 +82,10 @@ def forecast_chart(
     SchemaError
         The forecast columns of ``level`` are missing, or the frame is empty.
     ConfigError
-        A forecast of several series (``by``): draw one series' rows.
+        A forecast of several series (``by``): draw one series' rows; ``level`` not a whole
+        number from 1 to 99.
+    DataError
+        A period twice in the index of ``forecast`` or ``history``.
 
     Examples
     --------
@@ -95,11 +114,12 @@ def forecast_chart(
         raise InputTypeError(
             f"forecast must be a SalesForecast or a DataFrame, got {type(forecast).__name__}"
         )
+    check_scalar(level, "level", kind=int, min_value=1, max_value=99)
     low, high = f"lower_{level}", f"upper_{level}"
     require_columns(frame, ["forecast", low, high], arg="forecast")
     values = {c: numeric_column(frame, c, arg="forecast") for c in ("forecast", low, high)}
-    future = _timestamps(frame.index)
-    past = pd.DatetimeIndex([]) if history is None else _timestamps(history.index)
+    future = _timestamps(frame.index, "forecast")
+    past = pd.DatetimeIndex([]) if history is None else _timestamps(history.index, "history")
     periods = past.append(future)
     n_past = len(past)
 

@@ -94,7 +94,9 @@ def canonical_method(method: str) -> str:
     """
     if not isinstance(method, str):
         raise ConfigError(
-            f"method must be a string, got {type(method).__name__}", column="method", value=method
+            f"method must be a string, got {type(method).__name__} {method!r}",
+            column="method",
+            value=method,
         )
     key = method.strip().lower().replace("-", "_").replace(" ", "_").replace("'", "")
     key = "dhondt" if key == "d_hondt" else key

@@ -61,10 +61,15 @@ def period_shares(distribution: Any) -> pd.Series:
             column="distribution",
             value=dup,
         )
-    if pd.api.types.is_bool_dtype(series.dtype) or any(
-        isinstance(v, bool | np.bool_) for v in series.tolist()
-    ):
-        raise ConfigError("distribution holds booleans; expected shares", column="distribution")
+    bools = [isinstance(v, bool | np.bool_) for v in series.tolist()]
+    if any(bools):
+        label = series.index[bools.index(True)]
+        raise ConfigError(
+            f"distribution holds a boolean at period {label!r}; expected shares",
+            column="distribution",
+            row=label,
+            value=series.loc[label],
+        )
     try:
         shares = series.to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError):

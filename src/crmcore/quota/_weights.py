@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import first_true, show
+from crmcore._frames import first_true, not_a_number, show
 from crmcore.errors import ConfigError
 
 IntArray = npt.NDArray[np.int64]
@@ -131,7 +131,8 @@ def check_weights(weights: Any) -> Weights:
     labels = weights.index if isinstance(weights, pd.Series) else None
     if isinstance(weights, pd.Series | pd.Index):
         if pd.api.types.is_bool_dtype(weights.dtype):
-            raise ConfigError("weights holds booleans; expected numbers", column="weights")
+            text, row, value = not_a_number(weights.to_numpy(dtype=object), labels, "weights")
+            raise ConfigError(text, column="weights", row=row, value=value)
         if pd.api.types.is_integer_dtype(weights.dtype) and not weights.hasnans:
             raw: npt.NDArray[Any] = weights.to_numpy(dtype=np.int64)
         elif pd.api.types.is_numeric_dtype(weights.dtype):
@@ -149,7 +150,8 @@ def check_weights(weights: Any) -> Weights:
         raise ConfigError("weights is empty; expected at least one weight")
     items = raw.tolist() if raw.dtype == object else None
     if raw.dtype.kind == "b" or (items is not None and any(isinstance(x, bool) for x in items)):
-        raise ConfigError("weights holds booleans; expected numbers", column="weights")
+        text, row, value = not_a_number(raw, labels, "weights")
+        raise ConfigError(text, column="weights", row=row, value=value)
     if items is not None and all(isinstance(x, int) for x in items):
         if any(abs(x) >= 2**63 for x in items):
             raise ConfigError("weights exceed the int64 range; scale them down first")
@@ -164,7 +166,8 @@ def check_weights(weights: Any) -> Weights:
         try:
             flt = raw.astype(np.float64, copy=False)  # read only: no copy needed
         except (TypeError, ValueError):
-            raise ConfigError("weights must be numbers") from None
+            text, row, value = not_a_number(raw, labels, "weights")
+            raise ConfigError(text, column="weights", row=row, value=value) from None
     low, high = float(flt.min()), float(flt.max())
     if not (low >= 0.0 and high < math.inf):  # NaN (the minimum is NaN), inf or negative
         for mask, what in (

@@ -15,6 +15,7 @@ from crmcore._frames import (
     numeric_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     require_unique,
     show,
 )
@@ -32,9 +33,17 @@ def _quota_cents(quotas: pd.DataFrame, quota: str) -> npt.NDArray[np.int64]:
         raise DataError(f"quotas has person {dup!r} twice; one row per person", value=dup)
     q = quotas[quota]
     if not pd.api.types.is_integer_dtype(q.dtype) or bool(q.isna().any()):
+        values = q.tolist()
+        pos = next(
+            (i for i, v in enumerate(values) if pd.isna(v) or not isinstance(v, int | np.integer)),
+            0,
+        )
         raise DataError(
-            f"column {quota!r} of quotas must hold integers (minor units), without gaps",
+            f"column {quota!r} of quotas must hold integers (minor units), without gaps; "
+            f"it has {values[pos]!r} for person {q.index[pos]!r} (dtype {q.dtype})",
             column=quota,
+            row=q.index[pos],
+            value=values[pos],
         )
     cents = q.to_numpy(dtype=np.int64)
     sum_minor_units(cents, name=f"column {quota!r} of quotas")  # every partial sum fits too
@@ -128,6 +137,7 @@ def reassign_accounts(
     p_total = _quota_cents(quotas, quota)
     accounts = require_columns(accounts, [account, person, weight], arg="accounts")
     require_not_null(accounts, account, arg="accounts", key=account)
+    require_one_id_type(accounts, account, arg="accounts")
     require_not_null(accounts, person, arg="accounts", key=account)
     require_unique(accounts, account, arg="accounts")
     aw = numeric_column(accounts, weight, arg="accounts", key=account, allow_negative=False)

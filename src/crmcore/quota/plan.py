@@ -23,6 +23,7 @@ from crmcore._frames import (
     numeric_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     require_unique,
     show,
 )
@@ -121,6 +122,8 @@ def plan_pivot(
     table = require_columns(table, [*keys, columns, values], arg="table")
     for col in (*keys, columns, values):  # a pivot would drop such rows silently
         require_not_null(table, col, arg="table")
+    for col in (*keys, columns):  # 1 and "1" would be two rows (or columns) of one person
+        require_one_id_type(table, col, arg="table")
     cents = _whole_cents(table, values)
     row_keys, row_index = _sorted_keys(table, keys)
     col_index = pd.Index(pd.unique(table[columns]), name=columns)

@@ -15,12 +15,16 @@ from crmcore._frames import (
     check_choice,
     check_scalar,
     datetime_column,
+    describe_row,
+    first_true,
     numeric_column,
     require_columns,
     require_frame,
     require_not_null,
+    require_one_id_type,
+    show,
 )
-from crmcore.errors import ConfigError, InputTypeError, SchemaError
+from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes
 from crmcore.segmentation._dates import period_ordinals
 
@@ -291,6 +295,7 @@ def abc_xyz(
         )
 
     require_not_null(transactions, item, arg="transactions")
+    require_one_id_type(transactions, item, arg="transactions")
     dates = datetime_column(transactions, date, arg="transactions", key=item)
     amounts = numeric_column(
         transactions,
@@ -313,21 +318,31 @@ def abc_xyz(
     cell_tot = np.bincount(cell_inv, weights=amounts)
     cell_item = cells // n_window
 
-    total = np.asarray(
-        np.bincount(item_codes, weights=amounts, minlength=n_items), dtype=np.float64
-    )
+    total = _item_totals(transactions, item, amount, item_codes, amounts, n_items=n_items)
     active = np.bincount(cell_item, minlength=n_items).astype(np.int64)
     n = np.full(n_items, n_window, dtype=np.int64) if include_empty_periods else active
     mean = total / n
+    # Deviations in units of a power of two near each item's largest period total (exact to
+    # divide by), so squares of amounts near the float limit (1e307) cannot overflow; the
+    # coefficient of variation does not depend on the unit.
+    largest = np.zeros(n_items, dtype=np.float64)
+    np.maximum.at(largest, cell_item, cell_tot)
+    scale = np.ldexp(1.0, np.frexp(largest)[1])
+    scaled_mean = mean / scale
     dev: npt.NDArray[np.float64] = np.asarray(
-        np.bincount(cell_item, weights=(cell_tot - mean[cell_item]) ** 2, minlength=n_items),
+        np.bincount(
+            cell_item,
+            weights=(cell_tot / scale[cell_item] - scaled_mean[cell_item]) ** 2,
+            minlength=n_items,
+        ),
         dtype=np.float64,
     )
-    dev = dev + (n - active) * mean**2  # the empty periods, each at distance `mean`
+    dev = dev + (n - active) * scaled_mean**2  # the empty periods, each at distance `mean`
     with np.errstate(divide="ignore", invalid="ignore"):
         var = np.where(n > ddof, dev / np.maximum(n - ddof, 1), np.nan)
-        std = np.sqrt(np.maximum(var, 0.0))
-        cv = np.where((mean > 0) & (n > ddof), std / mean, np.nan)
+        scaled_std = np.sqrt(np.maximum(var, 0.0))
+        std = scaled_std * scale
+        cv = np.where((mean > 0) & (n > ddof), scaled_std / scaled_mean, np.nan)
     xyz_codes = np.searchsorted(np.asarray(thresholds), cv, side="left").astype(np.int64)
     xyz_codes[np.isnan(cv)] = len(thresholds)
     abc_codes = class_codes(total, cuts, "value")
@@ -355,6 +370,32 @@ def abc_xyz(
 def _cats(labels: Sequence[Any]) -> pd.Index:
     idx: pd.Index = pd.Index(list(labels), dtype=object)
     return idx
+
+
+def _item_totals(
+    transactions: pd.DataFrame,
+    item: str,
+    amount: str,
+    codes: npt.NDArray[np.int64],
+    amounts: npt.NDArray[np.float64],
+    *,
+    n_items: int,
+) -> npt.NDArray[np.float64]:
+    """Total amount per item code; a total beyond the float range is an error naming the item."""
+    with np.errstate(over="ignore"):
+        total = np.asarray(np.bincount(codes, weights=amounts, minlength=n_items), np.float64)
+    big = first_true(np.isinf(total))
+    if big is not None:
+        pos = int(np.flatnonzero(codes == big)[0])
+        raise DataError(
+            f"column {amount!r} of transactions adds up to more than the float range "
+            f"(1.8e308) for {item} {show(transactions[item].iloc[pos])} (first at "
+            f"{describe_row(transactions, pos, item)}); use a larger currency unit",
+            column=amount,
+            row=transactions.index[pos],
+            value=transactions[amount].iloc[pos],
+        )
+    return total
 
 
 def item_totals(
@@ -406,9 +447,13 @@ def item_totals(
     if len(transactions) == 0:
         raise SchemaError("transactions is empty; expected at least one row", column=item)
     require_not_null(transactions, item, arg="transactions")
+    require_one_id_type(transactions, item, arg="transactions")
     values = numeric_column(transactions, amount, arg="transactions", key=item)
-    totals = pd.Series(values, index=pd.Index(transactions[item].to_numpy(), name=item))
-    return totals.groupby(level=0, sort=True).sum().rename("total")
+    codes, items = pd.factorize(transactions[item], sort=True)
+    total = _item_totals(
+        transactions, item, amount, codes.astype(np.int64), values, n_items=len(items)
+    )
+    return pd.Series(total, index=pd.Index(items, name=item), name="total")
 
 
 def abc_summary(classes: pd.DataFrame, *, abc: str = "abc", total: str = "total") -> pd.DataFrame:

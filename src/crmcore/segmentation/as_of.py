@@ -19,6 +19,7 @@ from crmcore._frames import (
     require_columns,
     require_frame,
     require_not_null,
+    require_one_id_type,
     resolve_as_of,
 )
 from crmcore._periods import canonical_period, period_start
@@ -171,6 +172,7 @@ def cut_at_as_of(
     transactions = require_frame(transactions, arg=arg)
     transactions = require_columns(transactions, [customer, date], arg=arg, allow_empty=True)
     require_not_null(transactions, customer, arg=arg)
+    require_one_id_type(transactions, customer, arg=arg)
     code = canonical_period(period)
     if as_of is None:
         raise ConfigError("as_of is required: the date to cut the transactions at", column="as_of")

@@ -347,8 +347,11 @@ def grade_inputs(value: pd.Series, potential: pd.Series | None = None) -> pd.Dat
     ------
     InputTypeError
         ``value`` or ``potential`` is not a Series.
+    ColumnTypeError
+        Values that are not numbers (text, booleans), naming the customer.
     DataError
-        A customer appears twice in one series (names the customer).
+        A customer appears twice in one series (names the customer), an infinite value, or
+        the two series indexed by a different number of levels.
 
     Examples
     --------
@@ -365,10 +368,16 @@ def grade_inputs(value: pd.Series, potential: pd.Series | None = None) -> pd.Dat
     >>> grade_inputs(spend)["potential"].tolist()
     [0.0, 0.0]
     """
-    _check_customers(value, "value")
+    value = _check_customers(value, "value")
     if potential is None:
         potential = pd.Series(0.0, index=value.index)
-    _check_customers(potential, "potential")
+    potential = _check_customers(potential, "potential")
+    if value.index.nlevels != potential.index.nlevels:
+        raise DataError(
+            f"value is indexed by {value.index.nlevels} level(s) and potential by "
+            f"{potential.index.nlevels}; index both by customer",
+            column="potential",
+        )
     index = value.index.union(potential.index).sort_values()
     index.name = value.index.name
     return pd.DataFrame(
@@ -377,7 +386,8 @@ def grade_inputs(value: pd.Series, potential: pd.Series | None = None) -> pd.Dat
     )
 
 
-def _check_customers(series: object, arg: str) -> None:
+def _check_customers(series: object, arg: str) -> pd.Series:
+    """``series`` as float64 (NaN kept: GradeRules.missing decides), each customer once."""
     if not isinstance(series, pd.Series):
         raise InputTypeError(f"{arg} must be a pandas Series, got {type(series).__name__}")
     dup = first_true(series.index.duplicated())
@@ -388,6 +398,9 @@ def _check_customers(series: object, arg: str) -> None:
             row=label,
             value=label,
         )
+    # numbers only: text, booleans and infinities name their customer; NaN is a missing signal
+    values = numeric_column(series.to_frame(name=arg), arg, arg="the Series", allow_nan=True)
+    return pd.Series(values, index=series.index, name=series.name)
 
 
 def grade_summary(grades: pd.DataFrame) -> pd.DataFrame:

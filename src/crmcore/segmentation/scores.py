@@ -39,6 +39,15 @@ _SCORE_COLUMNS = pd.Index(["r_score", "f_score", "m_score", "rfm_score"])
 
 
 def _edges(value: object, name: str) -> tuple[float, ...]:
+    raw = np.asarray(value, dtype=object)
+    items = raw.tolist() if raw.ndim == 1 else []
+    pos = first_true([isinstance(v, bool | np.bool_) for v in items])
+    if pos is not None:  # True would read as the edge 1.0
+        raise ConfigError(
+            f"{name} has boolean edge {items[pos]} at position {pos}; edges must be numbers",
+            column=name,
+            value=items[pos],
+        )
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
