@@ -147,6 +147,7 @@ def frames_close(
             assert np.array_equal(a.to_numpy("datetime64[ns]"), b.to_numpy("datetime64[ns]")), col
         elif pd.api.types.is_numeric_dtype(a):
             x, y = a.to_numpy(float), b.to_numpy(float)
-            assert np.allclose(x, y, rtol=rtol, atol=atol), f"{col}: max diff {abs(x - y).max()}"
+            close = np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True)
+            assert close, f"{col}: max diff {np.nanmax(abs(x - y))}"
         else:
             assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), col
