@@ -161,10 +161,12 @@ def rss_mb() -> float:
 
 
 def result_length(result: Any) -> int:
-    """Rows of a result: pandas/polars frames, Arrow tables, numpy arrays, sequences."""
+    """Rows of a result: frames, Arrow tables, arrays, or a result object's ``table``."""
     for attr in ("num_rows", "height"):
         if hasattr(result, attr):
             return int(getattr(result, attr))
+    if hasattr(result, "table"):  # crmcore result objects (CloseSchedule, ...)
+        return result_length(result.table)
     return len(result)
 
 
