@@ -385,6 +385,7 @@ class Summary:
     peak_max: float
     base_mb: float
     warm_seconds: float | None
+    cpu_seconds: float | None = None
 
     @property
     def step_mb(self) -> float:
@@ -402,6 +403,7 @@ def summarise(records: Iterable[dict[str, Any]]) -> list[Summary]:
         secs = [r["seconds"] for r in recs]
         peaks = [r["peak_mb"] for r in recs]
         warm = [r["warm_seconds"] for r in recs if "warm_seconds" in r]
+        cpu = [r["cpu_seconds"] for r in recs if "cpu_seconds" in r]
         out.append(
             Summary(
                 step=step,
@@ -416,6 +418,7 @@ def summarise(records: Iterable[dict[str, Any]]) -> list[Summary]:
                 peak_max=max(peaks),
                 base_mb=statistics.median(r.get("base_mb", 0.0) for r in recs),
                 warm_seconds=statistics.median(warm) if warm else None,
+                cpu_seconds=statistics.median(cpu) if cpu else None,
             )
         )
     return out

@@ -41,6 +41,8 @@ polars computing the same thing on the same input, measured the same way:
   engine. The tables show **medians** and the **spread** (min-max) of the first-call times.
   Every measurement is kept, in time order, with the load average when it started, in
   `benchmarks/results.json` (the run this page was rendered from).
+- **CPU s** is the median processor time of the first call (all threads of the process, so
+  DuckDB's and polars' two threads add up): on a busy machine it moves less than wall time.
 - **x time** and **x MB** are crmcore's median divided by the engine's on that row: below 1
   crmcore is faster or smaller.
 - DuckDB runs with `SET threads=2`, polars with `POLARS_MAX_THREADS=2`; crmcore uses one core.
@@ -73,10 +75,10 @@ def _results(
     out = [
         "## Results\n",
         (
-            "| step | rows | engine | first call s (median) | spread s | peak MB | step MB "
-            "| warm s | x time | x MB |"
+            "| step | rows | engine | first call s (median) | spread s | CPU s | peak MB "
+            "| step MB | warm s | x time | x MB |"
         ),
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for step in steps:
         subject = step.subject.name
@@ -91,7 +93,8 @@ def _results(
                     ratio_m = ours.peak_mb / s.peak_mb if s.peak_mb > 0 else None
                 out.append(
                     f"| {step.name} | {size_label(size)} | {name} | {s.seconds:.3f} "
-                    f"| {s.seconds_min:.3f}-{s.seconds_max:.3f} | {s.peak_mb:.0f} "
+                    f"| {s.seconds_min:.3f}-{s.seconds_max:.3f} | {_fmt(s.cpu_seconds, '.2f')} "
+                    f"| {s.peak_mb:.0f} "
                     f"| {s.step_mb:.0f} | {_fmt(s.warm_seconds, '.3f')} "
                     f"| {_fmt(ratio_t, '.2f')} | {_fmt(ratio_m, '.2f')} |"
                 )

@@ -6,7 +6,7 @@ STEP and ENGINE name an entry of ``benchmarks/steps`` (``benchmarks/run.py --lis
 is that step's input (``benchmarks/run.py --data-only`` writes them). The line printed is the
 reference harness's:
 
-    STEP/ENGINE rows_out=N seconds=S peak_rss_mb=M base_rss_mb=B [warm_seconds=W]
+    STEP/ENGINE rows_out=N seconds=S cpu_seconds=C peak_rss_mb=M base_rss_mb=B [warm_seconds=W]
 
 or, with ``--json``, the same figures as one JSON object (what ``run.py`` reads). See
 ``benchmarks/_harness.py`` for the rules.
@@ -42,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     warm = f" warm_seconds={out['warm_seconds']:.4f}" if "warm_seconds" in out else ""
     print(
         f"{args.step}/{args.engine} rows_out={out['rows_out']} seconds={out['seconds']:.4f} "
+        f"cpu_seconds={out['cpu_seconds']:.4f} "
         f"peak_rss_mb={out['peak_mb']:.1f} base_rss_mb={out['base_mb']:.1f}{warm}",
         flush=True,
     )

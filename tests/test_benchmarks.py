@@ -172,6 +172,8 @@ def test_one_measurement_sees_the_memory_a_call_needs(bench: Any) -> None:
     assert out["peak_mb"] - out["base_mb"] >= 170
     assert out["rows_out"] == 10
     assert out["seconds"] >= 0
+    # touching 200 MB costs processor time (page faults count as system time)
+    assert out["cpu_seconds"] > 0
     assert out["warm_seconds"] >= 0
 
 
@@ -189,6 +191,7 @@ def test_measure_script_prints_the_harness_line(bench: Any, tmp_path: Path) -> N
     assert line.startswith("btyd_summary/crmcore ")
     assert int(fields["rows_out"]) == 200
     assert float(fields["peak_rss_mb"]) >= float(fields["base_rss_mb"]) > 0
+    assert float(fields["cpu_seconds"]) > 0
 
 
 def test_interleaving_rotates_the_engines(bench: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -228,6 +231,7 @@ def test_medians_spread_and_goals(bench: Any) -> None:
                         "peak_mb": 100 + peak * scale,
                         "base_mb": 100.0,
                         "warm_seconds": 0.5,
+                        "cpu_seconds": secs * scale,
                     }
                 )
     summaries = {(s.size, s.engine): s for s in h.summarise(recs)}
@@ -246,7 +250,7 @@ def test_medians_spread_and_goals(bench: Any) -> None:
         "| time x 10.0, step MB x 10.0 | yes |"
     ) in lines
     assert (
-        "| btyd_summary | 10M | duckdb | 12.500 | 11.250-15.000 | 10100 | 10000 "
+        "| btyd_summary | 10M | duckdb | 12.500 | 11.250-15.000 | 12.50 | 10100 | 10000 "
         "| 0.500 | 0.80 | 0.90 |"
     ) in lines
 
