@@ -579,7 +579,7 @@ def score_frame(
     """
     check_choice(missing, "missing", MISSING)
     keys = [person] if period_column is None else [period_column, person]
-    require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
+    frame = require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
     for key in keys:
         require_not_null(frame, key, arg=arg, key=person)
     keyed = _keyed(frame, keys, person=person, arg=arg)

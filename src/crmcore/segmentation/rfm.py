@@ -170,7 +170,7 @@ def _aggregates(
 ) -> Aggregates:
     """Per-customer aggregates: the one-pass walk for rows in date order, else the sort."""
     cols = [customer, date] if amount is None else [customer, date, amount]
-    require_columns(transactions, cols, arg="transactions")
+    transactions = require_columns(transactions, cols, arg="transactions")
     check_choice(period, "period", PERIODS)
     check_choice(refunds, "refunds", ("error", "allow"))
     check_choice(after_as_of, "after_as_of", ("error", "exclude"))
