@@ -27,6 +27,10 @@ import pyarrow.parquet as pq
 from _params import PIPELINE_AS_OF, SCORECARD_PERIODS, SIM_STAGES
 
 DATA_VERSION = 1
+#: Inputs whose generator changed since DATA_VERSION (a cached file of an older version is not
+#: read). ``deals`` is drawn by ``crmcore.datasets.opportunities``: bump it when that changes
+#: its columns (2: ``owner`` became ``person`` and ``closed_at`` joined).
+VERSIONS: dict[str, int] = {"deals": 2}
 START = np.datetime64("2022-01-01T00:00:00", "s")
 DAY_SECONDS = 86_400
 
@@ -224,7 +228,7 @@ def default_data_dir() -> Path:
 
 
 def dataset_path(name: str, size: int, data_dir: Path) -> Path:
-    return data_dir / f"{name}-{size}-v{DATA_VERSION}.parquet"
+    return data_dir / f"{name}-{size}-v{VERSIONS.get(name, DATA_VERSION)}.parquet"
 
 
 def ensure(name: str, size: int, data_dir: Path) -> Path:

@@ -424,6 +424,27 @@ def summarise(records: Iterable[dict[str, Any]]) -> list[Summary]:
     return out
 
 
+def merge_runs(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Saved runs (``{"meta", "records"}``) as one: every record, in time order; meta by key.
+
+    A meta value the runs share is kept once; values that differ (commands, dates, loads) are
+    listed in run order, separated by " | ".
+    """
+    records = sorted(
+        (rec for run in runs for rec in run["records"]), key=lambda rec: str(rec.get("at", ""))
+    )
+    meta: dict[str, str] = {}
+    for run in runs:
+        for key, value in run["meta"].items():
+            if key not in meta:
+                meta[key] = str(value)
+            elif str(value) not in meta[key].split(" | "):
+                meta[key] += f" | {value}"
+    if len(runs) > 1:
+        meta["runs merged"] = str(len(runs))
+    return {"meta": meta, "records": records}
+
+
 # --------------------------------------------------------------------------- the machine
 
 

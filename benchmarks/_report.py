@@ -227,7 +227,54 @@ def _anchors(by: dict[tuple[str, int, str], Summary]) -> list[str]:
         ),
         "|---|---:|---|---:|---:|---:|---:|",
         *rows,
+        *_anchor_ratios(by),
     ]
+
+
+def _anchor_ratios(by: dict[tuple[str, int, str], Summary]) -> list[str]:
+    """crmcore / DuckDB medians as the suite measures them and as the harness does."""
+    rows = []
+    for step, size in sorted({(k[0], k[1]) for k in by}):
+        got = [by.get((step, size, name)) for name in (*PAIRS[0], *PAIRS[1])]
+        ours, harness_ours, duck, harness_duck = got[0], got[1], got[2], got[3]
+        if ours is None or harness_ours is None or duck is None or harness_duck is None:
+            continue
+        rows.append(
+            f"| {step} | {size_label(size)} | {ours.seconds / duck.seconds:.2f} "
+            f"| {harness_ours.seconds / harness_duck.seconds:.2f} "
+            f"| {ours.peak_mb / duck.peak_mb:.2f} "
+            f"| {harness_ours.peak_mb / harness_duck.peak_mb:.2f} |"
+        )
+    if not rows:
+        return []
+    return [
+        (
+            "\ncrmcore's median divided by DuckDB's, by each stopwatch (below 1: crmcore is "
+            "faster or smaller):\n"
+        ),
+        "| step | rows | suite x time | harness x time | suite x peak MB | harness x peak MB |",
+        "|---|---:|---:|---:|---:|---:|",
+        *rows,
+    ]
+
+
+def _closing(meta: dict[str, str]) -> list[str]:
+    commands = meta.get("command", "").split(" | ")
+    out = [
+        "\n## Reproduce\n",
+        "The measurements on this page were taken by:\n",
+        "```sh",
+        *[f".venv/bin/python {c}" for c in commands if c],
+        "```\n",
+        (
+            "`benchmarks/results.json` keeps every measurement in time order; this page is "
+            "printed from it, without measuring again, by:\n"
+        ),
+        "```sh",
+        ".venv/bin/python benchmarks/run.py --render benchmarks/results.json",
+        "```",
+    ]
+    return out
 
 
 def render(records: list[dict[str, Any]], steps: list[Step], meta: dict[str, str]) -> str:
@@ -251,5 +298,6 @@ def render(records: list[dict[str, Any]], steps: list[Step], meta: dict[str, str
     out += [f"| {s.name} | {s.rows} | {', '.join(s.names())} | {s.reference} |" for s in steps]
     out.append("\n## Machine and run\n")
     out += [f"- {key}: {value}" for key, value in meta.items()]
+    out += _closing(meta)
     out.append("")
     return "\n".join(out)

@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/run.py --sizes 1e5 --repeat 1 --out /tmp/perf.md   # a quick look
     .venv/bin/python benchmarks/run.py --only btyd_summary,rfm_summary --sizes 1e7 \
         --anchors ../shared/bench                                      # + the reference harness
+    .venv/bin/python benchmarks/run.py --render A.json B.json      # one page from two runs
 
 Every measurement is one fresh process (``benchmarks/measure.py``): the engine reads the input
 Parquet file into its native form untimed, then the first call is timed with its peak resident
@@ -72,7 +73,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", type=Path, default=None, help="the run as JSON (default: beside --out)"
     )
-    p.add_argument("--render", metavar="JSON", type=Path, default=None, help="no run: re-render")
+    p.add_argument(
+        "--render",
+        metavar="JSON",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="no run: re-render the page from saved run(s); several are merged, in time order, "
+        "and the merged run is saved too (--json, default beside --out)",
+    )
     p.add_argument("--list", action="store_true", help="list the steps and their engines")
     return p
 
@@ -104,9 +113,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     steps = _select(parser, args.only)
     if args.render:
-        saved = json.loads(Path(args.render).read_text())
+        saved = _harness.merge_runs([json.loads(Path(p).read_text()) for p in args.render])
         text = _report.render(saved["records"], steps, saved["meta"])
         Path(args.out).write_text(text)
+        if len(args.render) > 1:
+            _json_path(args).write_text(json.dumps(saved, indent=1))
         print(text)
         return
     if args.repeat < 1:

@@ -255,6 +255,42 @@ def test_medians_spread_and_goals(bench: Any) -> None:
     ) in lines
 
 
+def test_the_harness_beside_the_suite_and_the_closing_note(bench: Any) -> None:
+    recs = [
+        {"step": "btyd_summary", "size": 10**7, "engine": engine, "at": at, "seconds": secs}
+        | {"peak_mb": peak, "base_mb": 500.0}
+        for at, engine, secs, peak in (
+            ("T1", "crmcore", 1.5, 900.0),
+            ("T2", "duckdb", 2.0, 1000.0),
+            ("T3", "shared:crmcore", 1.6, 950.0),
+            ("T4", "shared:duckdb", 2.0, 1000.0),
+        )
+    ]
+    meta = {"command": "benchmarks/run.py --sizes 1e7 | benchmarks/run.py --sizes 1e6"}
+    lines = bench.report.render(recs, bench.steps.STEPS, meta).splitlines()
+    assert "| btyd_summary | 10M | crmcore | 1.500 (1.500-1.500) | 1.600 (1.600-1.600) " in (
+        "\n".join(lines)
+    )
+    assert "| btyd_summary | 10M | 0.75 | 0.80 | 0.90 | 0.95 |" in lines
+    # the closing note gives the commands that measured the page and the one that prints it
+    tail = lines[lines.index("## Reproduce") :]
+    assert ".venv/bin/python benchmarks/run.py --sizes 1e7" in tail
+    assert ".venv/bin/python benchmarks/run.py --sizes 1e6" in tail
+    assert ".venv/bin/python benchmarks/run.py --render benchmarks/results.json" in tail
+
+
+def test_runs_merge_in_time_order(bench: Any) -> None:
+    def rec(at: str) -> dict[str, Any]:
+        return {"at": at, "step": "s", "size": 1, "engine": "e", "seconds": 1.0}
+
+    first = {"meta": {"cpu": "x", "command": "a"}, "records": [rec("10:00"), rec("10:05")]}
+    second = {"meta": {"cpu": "x", "command": "b"}, "records": [rec("09:00")]}
+    merged = bench.harness.merge_runs([first, second])
+    assert [r["at"] for r in merged["records"]] == ["09:00", "10:00", "10:05"]
+    assert merged["meta"] == {"cpu": "x", "command": "a | b", "runs merged": "2"}
+    assert first["records"][0]["at"] == "10:00"  # the inputs are not changed
+
+
 # --------------------------------------------------------------------------- the runner
 
 
