@@ -56,7 +56,8 @@ class Engine:
     materialised result. ``requires`` names importable modules; an engine whose modules are
     missing is skipped (and said so). ``reset_extra``/``extra_peak_mb`` cover engines that
     compute in other processes (Dask workers): their peaks are reset with this process's and
-    added to it.
+    added to it. ``env`` adds environment variables to the measuring process (a variant of an
+    engine under another setting, e.g. numpy without transparent huge pages).
     """
 
     name: str
@@ -66,6 +67,7 @@ class Engine:
     requires: tuple[str, ...] = ()
     reset_extra: Callable[[Any], None] | None = None
     extra_peak_mb: Callable[[Any], float] | None = None
+    env: tuple[tuple[str, str], ...] = ()
 
     def available(self) -> bool:
         from importlib.util import find_spec
@@ -214,14 +216,15 @@ def measure_fresh(
     threads: int | None,
     warm: bool,
     timeout: float,
+    env: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
-    """Run ``measure.py`` in a new interpreter and return the JSON line it prints."""
+    """Run ``measure.py`` in a new interpreter (``env`` added) and return its JSON line."""
     cmd = [sys.executable, str(MEASURE), step, engine, str(path), "--json"]
     if threads:
         cmd += ["--threads", str(threads)]
     if warm:
         cmd.append("--warm")
-    return _run_child(cmd, timeout, lambda out: json.loads(out.strip().splitlines()[-1]))
+    return _run_child(cmd, timeout, lambda out: json.loads(out.strip().splitlines()[-1]), env)
 
 
 def measure_anchor(
@@ -246,9 +249,12 @@ def measure_anchor(
 
 
 def _run_child(
-    cmd: list[str], timeout: float, parse: Callable[[str], dict[str, Any]]
+    cmd: list[str],
+    timeout: float,
+    parse: Callable[[str], dict[str, Any]],
+    extra_env: tuple[tuple[str, str], ...] = (),
 ) -> dict[str, Any]:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env = {**os.environ, "PYTHONHASHSEED": "0", **dict(extra_env)}
     done = subprocess.run(
         cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False
     )
@@ -313,9 +319,17 @@ def _contenders(plan: Plan, step: Step) -> list[tuple[str, Callable[[Path], dict
             plan.skipped.append(f"{step.name}/{engine.name} (needs {', '.join(engine.requires)})")
             continue
 
-        def fresh(path: Path, name: str = engine.name) -> dict[str, Any]:
+        def fresh(
+            path: Path, name: str = engine.name, env: tuple[tuple[str, str], ...] = engine.env
+        ) -> dict[str, Any]:
             return measure_fresh(
-                step.name, name, path, threads=plan.threads, warm=plan.warm, timeout=plan.timeout
+                step.name,
+                name,
+                path,
+                threads=plan.threads,
+                warm=plan.warm,
+                timeout=plan.timeout,
+                env=env,
             )
 
         out.append((engine.name, fresh))

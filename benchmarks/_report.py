@@ -46,6 +46,12 @@ polars computing the same thing on the same input, measured the same way:
 - **x time** and **x MB** are crmcore's median divided by the engine's on that row: below 1
   crmcore is faster or smaller.
 - DuckDB runs with `SET threads=2`, polars with `POLARS_MAX_THREADS=2`; crmcore uses one core.
+- **crmcore:no-thp** (btyd_summary) is crmcore again, in a process started with
+  `NUMPY_MADVISE_HUGEPAGE=0`: numpy then does not ask the kernel for transparent huge pages
+  for its large arrays. Where THP defrag is `madvise` (the kernel's default), that request can
+  stall a fresh process's first large allocations in memory compaction, a cost DuckDB's and
+  polars' own allocators do not meet. It is not a goal row: it shows how much of crmcore's
+  first call that stall is, on the machine of the run.
 
 These are the rules of the project's reference harness for the summary goal
 (`shared/bench/anchors_rfm.py` in the workspace); `benchmarks/run.py --anchors DIR` runs that

@@ -79,8 +79,9 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         nargs="+",
         default=None,
-        help="no run: re-render the page from saved run(s); several are merged, in time order, "
-        "and the merged run is saved too (--json, default beside --out)",
+        help="no run: re-render the page from saved run(s) (JSON, or a run's .jsonl log); "
+        "several are merged, in time order, and the merged run is saved too (--json, default "
+        "beside --out)",
     )
     p.add_argument("--list", action="store_true", help="list the steps and their engines")
     return p
@@ -104,6 +105,15 @@ def _json_path(args: argparse.Namespace) -> Path:
     return Path(args.out).with_suffix(".json")
 
 
+def _saved_run(path: Path) -> dict[str, Any]:
+    """A run saved by ``run.py`` (JSON), or the live log of one (``.jsonl``, records only)."""
+    if path.suffix == ".jsonl":
+        records = list(_harness.iter_jsonl(path))
+        return {"meta": {"log": f"{path.name} (records only)"}, "records": records}
+    saved: dict[str, Any] = json.loads(path.read_text())
+    return saved
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -113,7 +123,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     steps = _select(parser, args.only)
     if args.render:
-        saved = _harness.merge_runs([json.loads(Path(p).read_text()) for p in args.render])
+        saved = _harness.merge_runs([_saved_run(Path(p)) for p in args.render])
         text = _report.render(saved["records"], steps, saved["meta"])
         Path(args.out).write_text(text)
         if len(args.render) > 1:

@@ -215,6 +215,29 @@ def test_interleaving_rotates_the_engines(bench: Any, monkeypatch: pytest.Monkey
     assert all({"at", "load", "repeat", "size"} <= set(r) for r in records)
 
 
+def test_an_engine_variant_measures_with_its_environment(
+    bench: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = bench.harness
+    variant = bench.steps.get("btyd_summary").engine("crmcore:no-thp")
+    assert dict(variant.env) == {"NUMPY_MADVISE_HUGEPAGE": "0"}
+    seen: dict[str, Any] = {}
+
+    def fake(step_name: str, name: str, path: Path, **kw: Any) -> dict[str, Any]:
+        seen[name] = kw.get("env")
+        return {"seconds": 1.0, "peak_mb": 10.0, "base_mb": 5.0, "rows_out": 0}
+
+    monkeypatch.setattr(h, "measure_fresh", fake)
+    plan = h.Plan(steps=[bench.steps.get("btyd_summary")], sizes=[10], repeat=1)
+    h.run(plan, lambda name, size: Path("x"), lambda rec: None)
+    assert seen["crmcore:no-thp"] == (("NUMPY_MADVISE_HUGEPAGE", "0"),)
+    assert seen["crmcore"] == ()
+    # and the child process really gets it
+    script = "import os, json; print(json.dumps({'v': os.environ.get('CRMCORE_BENCH_X')}))"
+    got = h._run_child([sys.executable, "-c", script], 60, json.loads, (("CRMCORE_BENCH_X", "1"),))
+    assert got == {"v": "1"}
+
+
 def test_medians_spread_and_goals(bench: Any) -> None:
     h, report = bench.harness, bench.report
     recs = []
@@ -289,6 +312,46 @@ def test_runs_merge_in_time_order(bench: Any) -> None:
     assert [r["at"] for r in merged["records"]] == ["09:00", "10:00", "10:05"]
     assert merged["meta"] == {"cpu": "x", "command": "a | b", "runs merged": "2"}
     assert first["records"][0]["at"] == "10:00"  # the inputs are not changed
+
+
+def test_render_merges_a_saved_run_and_a_live_log(bench: Any, tmp_path: Path) -> None:
+    spec = importlib.util.spec_from_file_location("bench_run", BENCH / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run)
+
+    def rec(at: str, size: int, engine: str, secs: float) -> dict[str, Any]:
+        return {"at": at, "step": "btyd_summary", "size": size, "engine": engine} | {
+            "seconds": secs,
+            "peak_mb": 100.0,
+            "base_mb": 50.0,
+        }
+
+    saved = tmp_path / "a.json"
+    saved.write_text(
+        json.dumps(
+            {
+                "meta": {"command": "benchmarks/run.py --sizes 1e7"},
+                "records": [rec("T2", 10**7, "crmcore", 1.0), rec("T3", 10**7, "duckdb", 2.0)],
+            }
+        )
+    )
+    log = tmp_path / "log-x.jsonl"
+    log.write_text(
+        "\n".join(
+            json.dumps(rec(t, 10**6, e, 0.1)) for t, e in (("T0", "crmcore"), ("T1", "duckdb"))
+        )
+    )
+    out = tmp_path / "page.md"
+    run.main(["--render", str(saved), str(log), "--out", str(out)])
+    merged = json.loads(out.with_suffix(".json").read_text())
+    assert [r["at"] for r in merged["records"]] == ["T0", "T1", "T2", "T3"]
+    page = out.read_text()
+    assert "| btyd_summary | 1M | crmcore |" in page
+    assert "| btyd_summary | 10M | duckdb | 2.000 |" in page
+    assert "## Scaling: 1M to 10M rows" in page
+    assert "- log: log-x.jsonl (records only)" in page
 
 
 # --------------------------------------------------------------------------- the runner

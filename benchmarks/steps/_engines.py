@@ -37,10 +37,19 @@ def pandas_load(module: str, then: Callable[[Any], Any] | None = None, *, name: 
 
 
 def crmcore(
-    run: Callable[[Any], Any], module: str, then: Callable[[Any], Any] | None = None
+    run: Callable[[Any], Any],
+    module: str,
+    then: Callable[[Any], Any] | None = None,
+    *,
+    name: str = "crmcore",
+    label: str = "crmcore (pandas)",
+    env: tuple[tuple[str, str], ...] = (),
 ) -> Engine:
-    """The subject: ``run(frame)`` on a pandas frame, ``module`` imported before timing."""
-    return Engine("crmcore", pandas_load(module, then), run, label="crmcore (pandas)")
+    """The subject: ``run(frame)`` on a pandas frame, ``module`` imported before timing.
+
+    ``name``/``label``/``env`` make a variant of it measured under another setting.
+    """
+    return Engine(name, pandas_load(module, then), run, label=label, env=env)
 
 
 def duckdb_load(table: str, setup: tuple[str, ...] = ()) -> Load:
