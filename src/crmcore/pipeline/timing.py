@@ -137,7 +137,7 @@ class _Placed:
     deals: Deals
     rules: Landing
     landing_us: npt.NDArray[np.int64]
-    source: npt.NDArray[np.int64]
+    source: npt.NDArray[np.int8]
     scheduled: npt.NDArray[np.bool_]
 
 
@@ -185,8 +185,10 @@ def _place(
                 row=deals.label(pos),
                 value=own,
             )
-    source = np.where(rules.has_own, _CLOSE_DATE, np.where(deals.is_won, _AS_OF, _STAGE))
-    source = source.astype(np.int64)
+    # One byte per deal (three codes), set by masks: no full-length int64 temporaries.
+    source = np.full(len(rules.late), _STAGE, dtype=np.int8)
+    source[deals.is_won] = _AS_OF
+    source[rules.has_own] = _CLOSE_DATE
     source[rules.late] = _AS_OF
     landing = np.where(rules.has_own, rules.own_us, _stage_landings(deals, rules.as_of))
     landing[source == _AS_OF] = rules.as_of_us
