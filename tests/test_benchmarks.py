@@ -367,6 +367,14 @@ def test_render_merges_a_saved_run_and_a_live_log(bench: Any, tmp_path: Path) ->
     assert "- log: log-x.jsonl (records only)" in page
 
 
+def test_the_performance_page_is_the_rendered_saved_run(bench: Any) -> None:
+    """docs/performance.md is what ``run.py --render benchmarks/results.json`` prints: no hand
+    edits, and the saved run it comes from is committed beside it."""
+    saved = json.loads((BENCH / "results.json").read_text())
+    page = bench.report.render(saved["records"], bench.steps.STEPS, saved["meta"])
+    assert (ROOT / "docs" / "performance.md").read_text() == page
+
+
 # --------------------------------------------------------------------------- the runner
 
 
