@@ -545,3 +545,43 @@ def test_metric_numbers_name_their_field(field: str) -> None:
     kwargs = {"column": "revenue", "weight": 0.5, field: True}
     with pytest.raises(ConfigError, match=rf"^{field}: expected a number.*, got True$"):
         Metric(**kwargs)  # type: ignore[arg-type]
+
+
+# score_scorecard scores rows already in (period, person) order in chunks of whole periods
+# without sorting; shuffled rows take the sorting path. Both must give the same frame, bit for
+# bit, and the same points as explain_scorecard (which scores the whole frame at once), for
+# any chunk size (patched small so that examples span several chunks).
+@settings(max_examples=40)
+@given(
+    cards_and_frames(),
+    st.integers(1, 4),
+    st.integers(0, 1000),
+    st.sampled_from([1, 2, 3, 7, 1 << 17]),
+    st.booleans(),
+)
+def test_rows_in_key_order_score_like_the_sorting_path(
+    case: tuple[Scorecard, pd.DataFrame], n_periods: int, seed: int, chunk: int, nan: bool
+) -> None:
+    from unittest import mock
+
+    from crmcore.kpi import _scoring
+
+    card, people = case
+    n = len(people)
+    frame = pd.concat([people] * n_periods, ignore_index=True)
+    frame["period"] = np.repeat(np.arange(n_periods) * 10, n)
+    frame["person"] = np.tile(np.arange(n) + 100, n_periods)
+    missing = "raise"
+    if nan:
+        frame.loc[frame.index % 3 == 1, "m0"] = np.nan
+        missing = "zero"
+    with mock.patch.object(_scoring, "CHUNK", chunk):
+        ordered = score_scorecard(frame, card, period_column="period", missing=missing)
+    mixed = score_scorecard(shuffled(frame, seed), card, period_column="period", missing=missing)
+    pd.testing.assert_frame_equal(ordered, mixed, check_exact=True)
+    explained = explain_scorecard(frame, card, period_column="period", missing=missing)
+    for i, metric in enumerate(card.metrics):
+        points = explained["points"].to_numpy()[i :: len(card.metrics)]
+        np.testing.assert_array_equal(ordered[f"{metric.name}_points"].to_numpy(), points)
+    single = score_scorecard(frame[frame["period"] == 0], card, missing=missing)
+    assert single.index.name == "person"

@@ -4,9 +4,9 @@
    close time, opportunity id) with each one's cumulative sales in its person and period.
 2. The plan turns those into commission (in :mod:`crmcore.kpi.commission`).
 3. :func:`read_clawbacks` adds a reversing line for every cancelled opportunity.
-4. :func:`lines_frame` lays out the lines; :func:`statement_frame` sums them per person and
-   period (int64 minor units through :func:`crmcore.money.sum_minor_units`: checked, never
-   wrapped).
+4. :func:`lines_frame` lays out the lines; :func:`statement_frame` sums the sales per person
+   and period run and the clawbacks per cancellation period, without laying out lines (int64
+   minor units through :func:`crmcore.money.sum_minor_units`: checked, never wrapped).
 
 Sorting is done on packed int64 keys (one argsort instead of a multi-key lexsort); the plain
 lexsort stays as the fallback whenever a packed key could overflow.
@@ -54,6 +54,8 @@ __all__ = [
 
 ARG = "opportunities"
 Ints = npt.NDArray[np.int64]
+#: Rows per pass of the elementwise steps: their temporaries stay cache-sized.
+CHUNK = 1 << 16
 
 
 # --------------------------------------------------------------------------------------------
@@ -63,12 +65,21 @@ Ints = npt.NDArray[np.int64]
 def _dense_rank(values: Ints) -> tuple[Ints, int]:
     """Codes of ``values`` in sorted order of their distinct values, and how many there are."""
     codes, uniques = pd.factorize(values, sort=True)
-    return codes.astype(np.int64), len(uniques)
+    return codes.astype(np.int64, copy=False), len(uniques)
 
 
 def _fits(*sizes: int) -> bool:
     """Whether a mixed-radix key with these digit ranges fits in int64."""
     return math.prod(max(int(s), 1) for s in sizes) < 2**62
+
+
+def _increasing(values: npt.NDArray[Any]) -> bool:
+    """Tell whether ``values`` strictly increase (checked in chunks, early exit)."""
+    for lo in range(0, len(values) - 1, CHUNK):
+        part = values[lo : lo + CHUNK + 1]
+        if not bool((part[1:] > part[:-1]).all()):
+            return False
+    return True
 
 
 def deal_codes(ids: pd.Series) -> tuple[Ints, int]:
@@ -82,7 +93,7 @@ def deal_codes(ids: pd.Series) -> tuple[Ints, int]:
         vals = ids.to_numpy()
         lo, hi = int(vals.min()), int(vals.max())
         if hi - lo < 4 * n:
-            return (vals - vals.min()).astype(np.int64), hi - lo + 1
+            return (vals - vals.min()).astype(np.int64, copy=False), hi - lo + 1
     codes = pd.factorize(ids, sort=True)[0]
     return codes.astype(np.int64), n
 
@@ -106,6 +117,14 @@ def deal_order(
         return np.zeros(0, dtype=np.intp)
     t_rank, n_t = _dense_rank(t_val)
     n_p = int(p_codes.max()) + 1
+    small = np.iinfo(np.int16).max
+    if n_t <= small and n_p <= small and _increasing(d_codes):
+        # Rows already in opportunity order: two stable sorts of 16-bit keys (numpy sorts
+        # those by radix, in linear time), close time then person, give the same order.
+        by_time = np.argsort(t_rank.astype(np.int16), kind="stable")
+        by_person = np.argsort(p_codes[by_time].astype(np.int16), kind="stable")
+        radix: npt.NDArray[np.intp] = by_time[by_person]
+        return radix
     if not _fits(n_p, n_t, n_deals):
         return np.lexsort((d_codes, t_val, per_val, p_codes))
     key = (p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes
@@ -150,6 +169,39 @@ def line_order(
     out[np.arange(n) + np.searchsorted(pos, np.arange(n), side="right")] = np.arange(n)
     out[pos + np.arange(m)] = n + claw_sorted
     return out
+
+
+_TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def _period_starts(dates: pd.Series, period: str) -> pd.Series:
+    """:func:`crmcore._periods.period_start` of many naive dates, once per calendar day.
+
+    Periods hold whole days, so the start of each day in the dates' range is computed once and
+    looked up per row (a floor division and a gather, in chunks), instead of a calendar
+    conversion of every row. Other columns (tz-aware, NaT, a very wide range) go to
+    period_start directly.
+    """
+    values = dates.to_numpy()
+    dtype = dates.dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind == "M") or len(values) < 1 << 12:
+        return period_start(dates, period)
+    unit, count = np.datetime_data(values.dtype)
+    per_day = _TICKS_PER_DAY.get(unit)
+    ticks = values.view(np.int64)
+    if per_day is None or count != 1 or bool(np.isnat(values).any()):
+        return period_start(dates, period)
+    low, high = int(ticks.min()) // per_day, int(ticks.max()) // per_day
+    if high - low >= 1 << 20:
+        return period_start(dates, period)
+    days = pd.Series((np.arange(low, high + 1, dtype=np.int64) * per_day).view(dtype))
+    table = period_start(days, period).to_numpy().view(np.int64)
+    out = np.empty(len(ticks), dtype=np.int64)
+    for lo in range(0, len(ticks), CHUNK):
+        part = ticks[lo : lo + CHUNK] // per_day
+        part -= low
+        out[lo : lo + len(part)] = table[part]
+    return pd.Series(out.view(dtype), index=dates.index, name=dates.name)
 
 
 def _wall_clock(dates: pd.Series) -> Ints:
@@ -216,7 +268,23 @@ def _sale_columns(
         allow_negative=False,
         negative_hint="record a refund or cancellation with cancelled_at= instead",
     )
-    return closed, np.asarray(to_minor_units(values, decimals, name=amount), dtype=np.int64)
+    return closed, _cents(values, decimals, amount)
+
+
+def _cents(values: npt.NDArray[np.float64], decimals: int, name: str) -> Ints:
+    """:func:`crmcore.money.to_minor_units` in cache-sized chunks (same values, less memory).
+
+    A chunk that fails is converted again whole, so the error names the caller's position.
+    """
+    out = np.empty(len(values), dtype=np.int64)
+    try:
+        for lo in range(0, len(values), CHUNK):
+            part = values[lo : lo + CHUNK]
+            out[lo : lo + len(part)] = to_minor_units(part, decimals, name=name)
+    except DataError:
+        to_minor_units(values, decimals, name=name)  # raises with the caller's position
+        raise
+    return out
 
 
 def read_sales(
@@ -245,19 +313,27 @@ def read_sales(
             frame.loc[frame[cancelled_at].notna()], cancelled_at, arg=ARG, key=opportunity
         )
         closed = same_unit(closed, cancels)[0]  # one unit for the sale and clawback keys
-    periods = period_start(closed, period)
+    periods = _period_starts(closed, period)
     p_codes = pd.factorize(frame[person], sort=True)[0]
     d_codes, n_deals = deal_codes(frame[opportunity])
     per_val = _wall_clock(periods)
     order = deal_order(p_codes, _wall_clock(closed), per_val, d_codes, n_deals)
     pc, pv, amt = p_codes[order], per_val[order], cents[order]
-    new_group = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
-    group = np.cumsum(new_group) - 1
+    new_group = np.empty(len(pc), dtype=bool)
+    new_group[:1] = True
+    np.not_equal(pc[1:], pc[:-1], out=new_group[1:])
+    new_group[1:] |= pv[1:] != pv[:-1]
     starts = np.flatnonzero(new_group)
+    group = new_group.astype(np.int64)  # cumsum of int64 in place (of bool it is a slow loop)
+    np.cumsum(group, out=group)
+    group -= 1
     # A running total over every opportunity: int64 wraps modulo 2**64, and the difference of
     # two wrapped totals is still exact while the true per-period sum fits (checked below).
     csum = np.cumsum(amt)
-    cum = csum - np.r_[0, csum][starts][group]
+    before = np.zeros(len(starts), dtype=np.int64)
+    before[1:] = csum[starts[1:] - 1]
+    cum = csum
+    cum -= before[group]
     return Sales(
         frame=frame,
         closed=closed,
@@ -412,7 +488,7 @@ def read_clawbacks(
         )
     sel = mask[sales.order]
     dates = full.iloc[sales.order[sel]].reset_index(drop=True)
-    return Clawbacks(sel=sel, dates=dates, periods=period_start(dates, period))
+    return Clawbacks(sel=sel, dates=dates, periods=_period_starts(dates, period))
 
 
 # --------------------------------------------------------------------------------------------
@@ -485,6 +561,30 @@ def lines_frame(
     return lines.iloc[l_order].reset_index(drop=True)
 
 
+def _statement_rows(
+    sales: Sales, claws: Clawbacks | None
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Statement row of each sale run and of each clawback, and each row's first entry.
+
+    Rows are the distinct (person, period) pairs of the sale runs and of the clawbacks
+    (their cancellation period), in (person, period) order; entries are numbered runs first,
+    then clawbacks.
+    """
+    run_p = sales.p_codes[sales.starts].astype(np.int64)
+    run_per = sales.per_val[sales.starts]
+    if claws is None:  # runs are distinct and already in (person, period) order
+        rows = np.arange(len(sales.starts), dtype=np.intp)
+        return rows, np.zeros(0, dtype=np.intp), rows
+    p = np.concatenate([run_p, sales.p_codes[claws.sel].astype(np.int64)])
+    per = np.concatenate([run_per, _wall_clock(claws.periods)])
+    per_rank, n_per = _dense_rank(per)
+    packed = p * n_per + per_rank  # < (persons x periods): fits easily
+    _, first, row = np.unique(packed, return_index=True, return_inverse=True)
+    row = row.astype(np.intp).reshape(-1)
+    n_runs = len(sales.starts)
+    return row[:n_runs], row[n_runs:], first.astype(np.intp)
+
+
 def statement_frame(
     sales: Sales,
     claws: Clawbacks | None,
@@ -494,47 +594,47 @@ def statement_frame(
     commission: Ints,
     tgt_group: npt.NDArray[np.float64],
 ) -> pd.DataFrame:
-    """Sum the line arrays into the statement, one row per person and period.
+    """Sum the sales per person-period run and the clawbacks per cancellation period.
 
-    Lines are sorted by person and period first, so each statement row is one contiguous run
-    of lines: money is summed per run with :func:`crmcore.money.sum_minor_units`, counts and
-    maxima with ``reduceat``.
+    Sales come in paying order, so each person and period is one contiguous run: its money is
+    summed with :func:`crmcore.money.sum_minor_units` (checked), its tier is the highest
+    reached. Clawbacks are summed per person and period of cancellation. The statement's rows
+    are the union of both, in (person, period) order; no per-line sort is needed.
     """
-    keys = line_keys(sales, claws)
-    l_order = line_order(keys, n_deals=sales.n_deals)
-    n = len(sales.cents)
-    pc = np.concatenate([k[0] for k in keys])[l_order]
-    pv = np.concatenate([k[1] for k in keys])[l_order]
-    new_row = np.r_[True, (pc[1:] != pc[:-1]) | (pv[1:] != pv[:-1])]
-    starts = np.flatnonzero(new_row)
-    row = np.cumsum(new_row) - 1
-    m = len(pc) - n
-    pad = np.zeros(m, dtype=np.int64)
-    claw_comm = -commission[claws.sel] if claws is not None else pad
-
-    def money(values: Ints, what: str) -> Ints:
-        return sum_minor_units(values[l_order], row, len(starts), name=what)
-
-    sales_c = money(np.concatenate([sales.cents, pad]), "sales cents")
-    earned = money(np.concatenate([commission, pad]), "earned cents")
-    clawback = money(np.concatenate([np.zeros(n, dtype=np.int64), claw_comm]), "clawback cents")
-    runs = np.arange(len(starts))
+    n_runs = len(sales.starts)
+    run_rows, claw_rows, first = _statement_rows(sales, claws)
+    n_rows = len(first)
+    # check_cumulative bounds every run's sales (and so its commission) by MAX_CUMULATIVE, far
+    # inside int64: a run's sales are its last cumulative value, its commission a plain sum.
+    ends = np.r_[sales.starts[1:], len(sales.cents)] - 1
+    run_sales = sales.cum[ends]
+    run_earned = np.add.reduceat(commission, sales.starts) if n_runs else commission[:0]
+    deals = np.zeros(n_rows, dtype=np.int64)
+    deals[run_rows] = np.diff(np.r_[sales.starts, len(sales.cents)])
+    sales_c = np.zeros(n_rows, dtype=np.int64)
+    sales_c[run_rows] = run_sales
+    earned = np.zeros(n_rows, dtype=np.int64)
+    earned[run_rows] = run_earned
+    tiers = np.zeros(n_rows, dtype=np.int64)
+    tiers[run_rows] = np.maximum.reduceat(tier.astype(np.int64), sales.starts) if n_runs else 0
+    tgt = np.full(n_rows, np.nan)
+    tgt[run_rows] = tgt_group
+    if claws is not None:
+        clawback = sum_minor_units(-commission[claws.sel], claw_rows, n_rows, name="clawback cents")
+    else:
+        clawback = np.zeros(n_rows, dtype=np.int64)
+    rows = np.arange(n_rows)
     payout = sum_minor_units(
         np.concatenate([earned, clawback]),
-        np.concatenate([runs, runs]),
-        len(starts),
+        np.concatenate([rows, rows]),
+        n_rows,
         name="payout cents",
     )
-    is_sale = l_order < n
-    sale_group = np.maximum.reduceat(
-        np.concatenate([sales.group, np.full(m, -1, dtype=np.int64)])[l_order], starts
-    )
-    tgt = np.where(sale_group >= 0, tgt_group[np.maximum(sale_group, 0)], np.nan)
-    first = l_order[starts]
-    p_all = sales.frame[person].to_numpy()[sales.order]
-    per_all = sales.periods.array[sales.order]
+    run_first = sales.order[sales.starts]
+    p_all = sales.frame[person].to_numpy()[run_first]
+    per_all = sales.periods.array[run_first]
     if claws is not None:
-        p_all = np.concatenate([p_all, p_all[claws.sel]])
+        p_all = np.concatenate([p_all, sales.frame[person].to_numpy()[sales.order[claws.sel]]])
         per_all = pd.concat(
             [pd.Series(per_all), pd.Series(claws.periods.array)], ignore_index=True
         ).array
@@ -545,13 +645,11 @@ def statement_frame(
         rate = np.where(sales_f > 0, earned / np.where(sales_f > 0, sales_f, 1), np.nan)
     return pd.DataFrame(
         {
-            "deals": np.add.reduceat(is_sale.astype(np.int64), starts),
+            "deals": deals,
             "sales_cents": sales_c,
             "target_cents": tgt,
             "attainment": attainment,
-            "tier": np.maximum.reduceat(
-                np.concatenate([tier.astype(np.int64), pad])[l_order], starts
-            ),
+            "tier": tiers,
             "earned_cents": earned,
             "clawback_cents": clawback,
             "payout_cents": payout,

@@ -176,85 +176,92 @@ def group_rank(
 # normalisations: each returns the (unclipped) normalised values and, if asked, the rule
 
 
-def _by_target(
-    metric: Metric, values: Floats, frame: pd.DataFrame, person: str, explain: bool
-) -> tuple[Floats, Note]:
+def _check_values(metric: Metric, values: Floats, frame: pd.DataFrame, person: str) -> None:
+    """Refuse values a metric cannot normalise (``frame`` rows align with ``values``).
+
+    Lower-is-better target metrics need values >= 0 (and > 0 without a cap); a fixed minmax
+    scale must hold every value.
+    """
+    valid = ~np.isnan(values)
+    if metric.normalisation == "target" and metric.direction != "higher":
+        pos = first_true(valid & (values < 0))
+        if pos is not None:
+            raise DataError(
+                f"column {metric.column!r} has negative value {show(values[pos])} at "
+                f"{describe_row(frame, pos, person)}; lower-is-better target metrics need "
+                "values >= 0",
+                column=metric.column,
+                row=frame.index[pos],
+                value=values[pos],
+            )
+        pos = None if metric.cap is not None else first_true(valid & (values == 0))
+        if pos is not None:
+            raise DataError(
+                f"column {metric.column!r} has value 0 at {describe_row(frame, pos, person)}; "
+                f"target / value is unbounded, give metric {metric.name!r} a cap",
+                column=metric.column,
+                row=frame.index[pos],
+                value=0.0,
+            )
+    if metric.normalisation == "minmax" and metric.scale is not None:
+        low_v, high_v = metric.scale
+        pos = first_true(valid & ((values < low_v) | (values > high_v)))
+        if pos is not None:
+            raise DataError(
+                f"column {metric.column!r} has value {show(values[pos])} at "
+                f"{describe_row(frame, pos, person)} outside the scale "
+                f"[{low_v:g}, {high_v:g}] of metric {metric.name!r}",
+                column=metric.column,
+                row=frame.index[pos],
+                value=values[pos],
+            )
+
+
+def _by_target(metric: Metric, values: Floats, explain: bool) -> tuple[Floats, Note]:
+    """``value / target`` (or ``target / value``); values were checked by _check_values."""
     target = float(metric.target)  # type: ignore[arg-type]  # validated: set for 'target'
     if metric.direction == "higher":
         x = values / target
         return x, _rule(f"value / target {target:.6g}", len(x)) if explain else None
-    valid = ~np.isnan(values)
-    pos = first_true(valid & (values < 0))
-    if pos is not None:
-        raise DataError(
-            f"column {metric.column!r} has negative value {show(values[pos])} at "
-            f"{describe_row(frame, pos, person)}; lower-is-better target metrics need "
-            "values >= 0",
-            column=metric.column,
-            row=frame.index[pos],
-            value=values[pos],
-        )
-    zero = valid & (values == 0)
-    pos = None if metric.cap is not None else first_true(zero)
-    if pos is not None:
-        raise DataError(
-            f"column {metric.column!r} has value 0 at {describe_row(frame, pos, person)}; "
-            f"target / value is unbounded, give metric {metric.name!r} a cap",
-            column=metric.column,
-            row=frame.index[pos],
-            value=0.0,
-        )
+    zero = values == 0
     with np.errstate(divide="ignore"):
         x = np.where(zero, np.inf, target / np.where(zero, 1.0, values))
     return x, _rule(f"target {target:.6g} / value", len(x)) if explain else None
 
 
 def _minmax_bounds(
-    metric: Metric, values: Floats, groups: _Groups, frame: pd.DataFrame, person: str
-) -> tuple[Floats, Floats, str]:
-    """Low and high bound per row: the metric's fixed scale, or the period's min and max."""
+    metric: Metric, values: Floats, groups: _Groups
+) -> tuple[Floats | float, Floats | float, str]:
+    """Low and high bound: the metric's fixed scale, or per row the period's min and max."""
     if metric.scale is None:
         low = groups.spread(np.fmin.reduceat(values, groups.starts))
         high = groups.spread(np.fmax.reduceat(values, groups.starts))
         return low, high, "observed"
     low_v, high_v = metric.scale
-    pos = first_true(~np.isnan(values) & ((values < low_v) | (values > high_v)))
-    if pos is not None:
-        raise DataError(
-            f"column {metric.column!r} has value {show(values[pos])} at "
-            f"{describe_row(frame, pos, person)} outside the scale "
-            f"[{low_v:g}, {high_v:g}] of metric {metric.name!r}",
-            column=metric.column,
-            row=frame.index[pos],
-            value=values[pos],
-        )
-    return np.full(len(values), low_v), np.full(len(values), high_v), "scale"
+    return float(low_v), float(high_v), "scale"
 
 
 def _by_minmax(
-    metric: Metric,
-    values: Floats,
-    groups: _Groups,
-    *,
-    frame: pd.DataFrame,
-    person: str,
-    explain: bool,
+    metric: Metric, values: Floats, groups: _Groups, explain: bool
 ) -> tuple[Floats, Note]:
-    low, high, where = _minmax_bounds(metric, values, groups, frame, person)
+    low, high, where = _minmax_bounds(metric, values, groups)
     higher = metric.direction == "higher"
-    span = high - low
+    span = np.subtract(high, low)
     flat = ~(span > 0)
     safe = np.where(flat, 1.0, span)
     x = (values - low) / safe if higher else (high - values) / safe
     x = np.where(flat, CONSTANT_VALUE, x)
     if not explain:
         return x, None
-    lo_t, hi_t = _fmt(low), _fmt(high)
+    lo_t = _fmt(np.broadcast_to(low, values.shape))
+    hi_t = _fmt(np.broadcast_to(high, values.shape))
     if higher:
         note = "(value - " + lo_t + ") / (" + hi_t + " - " + lo_t + "), " + where
     else:
         note = "(" + hi_t + " - value) / (" + hi_t + " - " + lo_t + "), " + where
-    return x, note.where(~flat, f"constant column: {CONSTANT_VALUE:g}")
+    return x, note.where(
+        ~np.broadcast_to(flat, values.shape), f"constant column: {CONSTANT_VALUE:g}"
+    )
 
 
 def _valid_counts(valid: npt.NDArray[np.bool_], groups: _Groups) -> Floats:
@@ -314,19 +321,13 @@ def _by_percentile(
 
 
 def _normalise(
-    metric: Metric,
-    values: Floats,
-    groups: _Groups,
-    *,
-    frame: pd.DataFrame,
-    person: str,
-    explain: bool,
+    metric: Metric, values: Floats, groups: _Groups, explain: bool
 ) -> tuple[Floats, Note]:
     """Return the (unclipped) normalised values and, if asked, the note describing the rule."""
     if metric.normalisation == "target":
-        return _by_target(metric, values, frame, person, explain)
+        return _by_target(metric, values, explain)
     if metric.normalisation == "minmax":
-        return _by_minmax(metric, values, groups, frame=frame, person=person, explain=explain)
+        return _by_minmax(metric, values, groups, explain)
     if metric.normalisation == "zscore":
         return _by_zscore(metric, values, groups, explain)
     return _by_percentile(metric, values, groups, explain)
@@ -422,7 +423,8 @@ def score(
     total = np.zeros(len(frame), dtype=np.float64)
     for metric, weight in zip(scorecard.metrics, scorecard.weights, strict=True):
         values = raw_in[metric.column][order]
-        x, note = _normalise(metric, values, groups, frame=ordered, person=person, explain=explain)
+        _check_values(metric, values, ordered, person)
+        x, note = _normalise(metric, values, groups, explain)
         clipped, pts, note = _clip_and_weigh(metric, weight, values, x, note)
         if note is not None:
             notes.append(note)
@@ -447,6 +449,118 @@ def score(
     )
 
 
+#: Rows per chunk of the lean scoring pass (whole periods; temporaries stay cache-sized).
+CHUNK: Final = 1 << 17
+
+
+@attrs.frozen
+class _Keyed:
+    """Rows in key order: ``order`` (None when the input already is), period runs, the index."""
+
+    order: npt.NDArray[np.intp] | None
+    starts: npt.NDArray[np.intp]
+    index: pd.Index
+
+
+def _in_key_order(frame: pd.DataFrame, keys: Sequence[str]) -> bool:
+    """Tell whether numeric or datetime keys strictly increase row by row (no duplicates)."""
+    cols = [frame[k] for k in keys]
+    if not all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "iufM" for c in cols):
+        return False
+    arrays = [c.to_numpy() for c in cols]
+    n = len(frame)
+    for lo in range(0, max(n - 1, 0), CHUNK):
+        hi = min(lo + CHUNK + 1, n)
+        first = arrays[0][lo:hi]
+        later = first[1:] > first[:-1]
+        if len(arrays) == 2:
+            second = arrays[1][lo:hi]
+            later |= (first[1:] == first[:-1]) & (second[1:] > second[:-1])
+        if not bool(later.all()):
+            return False
+    return True
+
+
+def _small_range(n: int) -> npt.NDArray[np.signedinteger[Any]]:
+    """``0..n-1`` in the integer type a MultiIndex keeps its codes in (no conversion copy)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(dtype).max:
+            return np.arange(n, dtype=dtype)
+    return np.arange(n, dtype=np.int64)
+
+
+def _sorted_codes(values: pd.Series) -> tuple[npt.NDArray[Any], pd.Index]:
+    """Codes in sorted order of the distinct values, and those values (as pd.factorize).
+
+    Integer ids in a compact range are coded through a table over the range (no hashing).
+    """
+    arr = values.to_numpy()
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "iu" and len(arr):
+        low = int(arr.min())
+        span = int(arr.max()) - low + 1
+        if span <= 2 * len(arr) + (1 << 16):
+            present = np.zeros(span, dtype=bool)
+            offsets = np.subtract(arr, low, dtype=np.int64)
+            present[offsets] = True
+            table = np.cumsum(present, dtype=np.int32)
+            table -= 1
+            distinct = np.flatnonzero(present)
+            codes = table[offsets].astype(_small_range(len(distinct)).dtype, copy=False)
+            wide = np.uint64 if arr.dtype.kind == "u" else np.int64
+            levels = (distinct.astype(wide) + wide(low)).astype(arr.dtype)
+            return codes, pd.Index(levels, name=values.name)
+    codes_f, uniques = pd.factorize(values, sort=True)
+    return codes_f, pd.Index(uniques, name=values.name)
+
+
+def _starts(group_values: npt.NDArray[Any]) -> npt.NDArray[np.intp]:
+    """Start of each run of equal values."""
+    change = np.empty(len(group_values), dtype=bool)
+    change[:1] = True
+    np.not_equal(group_values[1:], group_values[:-1], out=change[1:])
+    return np.flatnonzero(change).astype(np.intp)
+
+
+def _keyed(frame: pd.DataFrame, keys: Sequence[str], *, person: str, arg: str) -> _Keyed:
+    """Key order, period runs and the result index (rows already in order pay no sort)."""
+    n = len(frame)
+    if _in_key_order(frame, keys):
+        if len(keys) == 1:
+            return _Keyed(None, np.zeros(min(n, 1), dtype=np.intp), pd.Index(frame[person]))
+        periods = frame[keys[0]].to_numpy()
+        starts = _starts(periods)
+        sizes = np.diff(np.r_[starts, n])
+        person_codes, person_levels = _sorted_codes(frame[person])
+        index = pd.MultiIndex(
+            levels=[pd.Index(periods[starts]), person_levels],  # type: ignore[list-item]  # stubs want sequences; Index is accepted
+            codes=[np.repeat(_small_range(len(starts)), sizes), person_codes],  # type: ignore[list-item]  # numpy codes are accepted
+            names=list(keys),
+            verify_integrity=False,
+        )
+        return _Keyed(None, starts, index)
+    order, group = _sorted_keys(frame, keys, person=person, arg=arg)
+    ordered = frame[list(keys)].iloc[order].reset_index(drop=True)
+    index = (
+        pd.MultiIndex.from_frame(ordered)
+        if len(keys) == 2
+        else pd.Index(ordered[person], name=person)
+    )
+    return _Keyed(order, _starts(group), index)
+
+
+def _chunks(starts: npt.NDArray[np.intp], n: int) -> list[tuple[int, _Groups]]:
+    """Row ranges of whole periods, about CHUNK rows each, with their period runs."""
+    cuts = np.searchsorted(starts, np.arange(CHUNK, n, CHUNK))
+    bounds = np.unique(np.r_[0, starts[np.minimum(cuts, len(starts) - 1)], n]).tolist()
+    out = []
+    for lo, hi in itertools.pairwise(bounds):
+        local = starts[(starts >= lo) & (starts < hi)] - lo
+        sizes = np.diff(np.r_[local, hi - lo]).astype(np.intp)
+        code = np.repeat(np.arange(len(local), dtype=np.intp), sizes)
+        out.append((lo, _Groups(code=code, starts=local, sizes=sizes)))
+    return out
+
+
 def score_frame(
     frame: pd.DataFrame,
     scorecard: Scorecard,
@@ -456,24 +570,49 @@ def score_frame(
     missing: str,
     arg: str,
 ) -> pd.DataFrame:
-    """Return the :func:`crmcore.kpi.score_scorecard` table of ``frame`` (``arg`` in errors)."""
-    scored = score(
-        frame,
-        scorecard,
-        person=person,
-        period_column=period_column,
-        missing=missing,
-        explain=False,
-        arg=arg,
-    )
-    data: dict[str, Any] = {
-        f"{m.name}_points": pts for m, pts in zip(scorecard.metrics, scored.points, strict=True)
-    }
-    data["total"] = scored.total
-    data["rank"] = scored.rank
-    index = (
-        pd.MultiIndex.from_frame(scored.frame)
-        if period_column is not None
-        else pd.Index(scored.frame[person], name=person)
-    )
-    return pd.DataFrame(data, index=index)
+    """Return the :func:`crmcore.kpi.score_scorecard` table of ``frame`` (``arg`` in errors).
+
+    The same numbers as :func:`score`, in one pass over chunks of whole periods that writes
+    each metric's points straight into the result's block: no sorted copy of the frame when
+    its rows are already in key order, and no full-length temporaries beyond the metric
+    columns being validated.
+    """
+    check_choice(missing, "missing", MISSING)
+    keys = [person] if period_column is None else [period_column, person]
+    frame = require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
+    for key in keys:
+        require_not_null(frame, key, arg=arg, key=person)
+    keyed = _keyed(frame, keys, person=person, arg=arg)
+    order = keyed.order
+    ordered = frame if order is None else frame[[person]].iloc[order]
+    columns = []
+    for metric in scorecard.metrics:  # validated in the caller's row order, then sorted
+        values = numeric_column(
+            frame, metric.column, arg=arg, key=person, allow_nan=missing == "zero"
+        )
+        values = values if order is None else values[order]
+        _check_values(metric, values, ordered, person)
+        columns.append(values)
+    n, k = len(frame), len(scorecard.metrics)
+    block = np.empty((k + 1, n), dtype=np.float64)
+    rank = np.empty(n, dtype=np.int64)
+    if n:
+        for lo, groups in _chunks(keyed.starts, n):
+            hi = lo + len(groups.code)
+            total = block[k, lo:hi]
+            total[:] = 0.0
+            for i, (metric, weight) in enumerate(
+                zip(scorecard.metrics, scorecard.weights, strict=True)
+            ):
+                values = columns[i][lo:hi]
+                x, _ = _normalise(metric, values, groups, False)
+                _, pts, _ = _clip_and_weigh(metric, weight, values, x, None)
+                block[i, lo:hi] = pts
+                total += pts
+            np.round(total, TOTAL_DECIMALS, out=total)
+            ranks = group_rank(total, groups.code, method="min", descending=True)
+            rank[lo:hi] = ranks
+    names = [f"{m.name}_points" for m in scorecard.metrics] + ["total"]
+    data: dict[str, npt.NDArray[Any]] = dict(zip(names, block, strict=True))
+    data["rank"] = rank
+    return pd.DataFrame(data, index=keyed.index, copy=False)

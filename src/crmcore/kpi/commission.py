@@ -467,17 +467,34 @@ class CommissionPlan:
 # statements
 
 
+#: Sales per pass when computing commission: the plan's temporaries stay cache-sized.
+_CHUNK = 1 << 16
+
+
 def _pay(
-    plan: CommissionPlan, sales: Sales, tgt_rows: npt.NDArray[np.float64]
+    plan: CommissionPlan, sales: Sales, tgt_group: npt.NDArray[np.float64]
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Commission and tier reached of every sale, in paying order."""
-    c_after = plan._cumulative(sales.cum, tgt_rows)
-    if plan.mode == "flat":
-        last = np.r_[sales.starts[1:], len(sales.cum)] - 1
-        commission = split_minor_units(c_after[last], sales.cents.astype(np.float64), sales.group)
-    else:
-        commission = c_after - plan._cumulative(sales.cum - sales.cents, tgt_rows)
-    return np.asarray(commission, dtype=np.int64), plan.tier_reached(sales.cum, tgt_rows)
+    """Commission and tier reached of every sale, in paying order (in cache-sized chunks)."""
+    n = len(sales.cum)
+    flat = plan.mode == "flat"
+    attainment = plan.basis == "attainment"
+    commission = np.empty(n, dtype=np.int64)  # C(S after) in flat mode, split below
+    tier = np.empty(n, dtype=np.int64)
+    for lo in range(0, n, _CHUNK):
+        hi = min(lo + _CHUNK, n)
+        cum = sales.cum[lo:hi]
+        tgt = tgt_group[sales.group[lo:hi]] if attainment else np.ones(hi - lo)
+        after = plan._cumulative(cum, tgt)
+        if flat:
+            commission[lo:hi] = after
+        else:
+            commission[lo:hi] = after - plan._cumulative(cum - sales.cents[lo:hi], tgt)
+        tier[lo:hi] = plan.tier_reached(cum, tgt)
+    if flat:
+        last = np.r_[sales.starts[1:], n] - 1
+        split = split_minor_units(commission[last], sales.cents.astype(np.float64), sales.group)
+        commission = np.asarray(split, dtype=np.int64)
+    return commission, tier
 
 
 def _lines(
@@ -537,8 +554,7 @@ def _lines(
             column="targets",
         )
     check_cumulative(sales, limit=MAX_CUMULATIVE, amount=amount, opportunity=opportunity)
-    tgt_rows = tgt_group[sales.group] if plan.basis == "attainment" else np.ones(len(sales.cum))
-    commission, tier = _pay(plan, sales, tgt_rows)
+    commission, tier = _pay(plan, sales, tgt_group)
     claws = read_clawbacks(
         sales, cancelled_at=cancelled_at, closed_at=closed_at, opportunity=opportunity, period=code
     )

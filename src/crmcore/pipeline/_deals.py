@@ -61,6 +61,48 @@ FloatArray = npt.NDArray[np.float64]
 OPEN, WON, LOST = 0, 1, 2
 # Minor units above this are not exact in float64, the type amounts arrive in.
 _EXACT_UNITS = float(2**53)
+#: Rows per pass of the elementwise money steps: their temporaries stay cache-sized (a fresh
+#: process pays page faults for every full-length temporary).
+CHUNK = 1 << 16
+
+
+def _checked_sums(values: npt.ArrayLike, codes: npt.ArrayLike, n: int, name: str) -> IntArray:
+    """:func:`crmcore.money.sum_minor_units`, a chunk of rows at a time when groups are few.
+
+    Integer sums are exact whatever the order, so the chunk sums add up to the same totals;
+    if any partial sum is refused, the whole column is summed again to raise the error.
+    """
+    vals = np.asarray(values)
+    cods = np.asarray(codes)
+    n_chunks = -(-len(vals) // CHUNK)
+    if n_chunks <= 1 or n * n_chunks > len(vals):
+        return sum_minor_units(vals, cods, n, name=name)
+    try:
+        partial = np.concatenate(
+            [
+                sum_minor_units(vals[lo : lo + CHUNK], cods[lo : lo + CHUNK], n, name=name)
+                for lo in range(0, len(vals), CHUNK)
+            ]
+        )
+        return sum_minor_units(partial, np.tile(np.arange(n), n_chunks), n, name=name)
+    except DataError:
+        return sum_minor_units(vals, cods, n, name=name)
+
+
+def _chunked_minor_units(values: FloatArray, decimals: int, *, name: str) -> IntArray:
+    """:func:`crmcore.money.to_minor_units` a chunk at a time (same values, less memory).
+
+    A chunk that fails is converted again whole, so the error names the caller's position.
+    """
+    out = np.empty(len(values), dtype=np.int64)
+    try:
+        for lo in range(0, len(values), CHUNK):
+            part = values[lo : lo + CHUNK]
+            out[lo : lo + len(part)] = to_minor_units(part, decimals, name=name)
+    except DataError:
+        to_minor_units(values, decimals, name=name)
+        raise
+    return out
 
 
 @attrs.frozen(kw_only=True, eq=False)
@@ -302,7 +344,7 @@ def sum_cents(
     message names it by the label the user sees (a stage, a period, a person).
     """
     try:
-        return sum_minor_units(values, codes, n, name=name)
+        return _checked_sums(values, codes, n, name)
     except DataError as err:
         if labels is None or err.row is None:
             raise
@@ -365,7 +407,7 @@ def minor_units(
             row=frame.index[pos],
             value=values[pos],
         )
-    return np.asarray(to_minor_units(values, decimals, name=f"column {amount!r}"), dtype=np.int64)
+    return _chunked_minor_units(values, decimals, name=f"column {amount!r}")
 
 
 def parse_money(
@@ -655,10 +697,16 @@ def parse_deals(
         table = per_stage(models, [[*m.win_probabilities, 1.0, 0.0] for m in models])
         probability = table[proc, codes]
         # Whole minor units, rounded half up per deal: never above the amount.
-        expected = np.asarray(
-            to_minor_units(money.cents.astype(np.float64) * probability, 0, name="expected"),
-            dtype=np.int64,
-        )
+        # A chunk at a time (cache-sized temporaries); a failing chunk is converted again whole,
+        # so the error names the deal's position in the frame.
+        expected = np.empty(len(codes), dtype=np.int64)
+        try:
+            for lo in range(0, len(codes), CHUNK):
+                part = money.cents[lo : lo + CHUNK] * probability[lo : lo + CHUNK]
+                expected[lo : lo + len(part)] = to_minor_units(part, 0, name="expected")
+        except DataError:
+            to_minor_units(money.cents.astype(np.float64) * probability, 0, name="expected")
+            raise
         weights = Weights(codes=codes, process=proc, probability=probability, expected=expected)
 
     def dates(column: str | None) -> pd.Series | None:

@@ -34,6 +34,9 @@ OverduePolicy = Literal["as_of", "exclude", "error"]
 _SOURCES = np.asarray(["close_date", "stage", "as_of"], dtype=object)
 _CLOSE_DATE, _STAGE, _AS_OF = 0, 1, 2
 
+#: Deals per pass when placing them in periods (temporaries stay cache-sized).
+_CHUNK = 1 << 16
+
 
 def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     return a.equals(b)
@@ -134,7 +137,7 @@ class _Placed:
     deals: Deals
     rules: Landing
     landing_us: npt.NDArray[np.int64]
-    source: npt.NDArray[np.int64]
+    source: npt.NDArray[np.int8]
     scheduled: npt.NDArray[np.bool_]
 
 
@@ -182,8 +185,10 @@ def _place(
                 row=deals.label(pos),
                 value=own,
             )
-    source = np.where(rules.has_own, _CLOSE_DATE, np.where(deals.is_won, _AS_OF, _STAGE))
-    source = source.astype(np.int64)
+    # One byte per deal (three codes), set by masks: no full-length int64 temporaries.
+    source = np.full(len(rules.late), _STAGE, dtype=np.int8)
+    source[deals.is_won] = _AS_OF
+    source[rules.has_own] = _CLOSE_DATE
     source[rules.late] = _AS_OF
     landing = np.where(rules.has_own, rules.own_us, _stage_landings(deals, rules.as_of))
     landing[source == _AS_OF] = rules.as_of_us
@@ -332,15 +337,22 @@ def _bucket(
 ) -> tuple[pd.DatetimeIndex, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """Period starts, and each scheduled deal's period code (``horizon`` = later)."""
     keep = placed.scheduled
-    kept_us = placed.landing_us[keep]
+    everyone = bool(keep.all())  # the usual open pipeline: views, no masked copies
+    kept_us = placed.landing_us if everyone else placed.landing_us[keep]
     first = placed.rules.first_start
     if horizon is not None:
         grid = period_grid(first, period, n=horizon)
     else:
         last = int(kept_us.max()) if kept_us.size else placed.rules.first_us
         grid = period_grid(first, period, last=last)
-    # Period codes by binary search on int64 instants (no masked DatetimeIndex copy).
-    codes = np.searchsorted(grid.asi8, kept_us, side="right").astype(np.int64) - 1
+    # Period codes by binary search on int64 instants (no masked DatetimeIndex copy), a
+    # cache-sized chunk at a time.
+    edges = grid.asi8
+    codes = np.empty(len(kept_us), dtype=np.int64)
+    for lo in range(0, len(kept_us), _CHUNK):
+        part = np.searchsorted(edges, kept_us[lo : lo + _CHUNK], side="right")
+        part -= 1
+        codes[lo : lo + len(part)] = part
     return grid, codes, keep
 
 
@@ -353,10 +365,15 @@ def _sums(
 ) -> dict[str, Any]:
     """Count, amount, expected amount and overdue deals per period (exact minor units)."""
     deals, n = placed.deals, len(labels)
-    cents = sum_cents(deals.money.cents[keep], codes, n, name="amounts", labels=labels)
-    expected_cents = deals.weighted().expected[keep]
+    everyone = bool(keep.all())  # the usual open pipeline: views, no masked copies
+
+    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        return values if everyone else values[keep]
+
+    cents = sum_cents(kept(deals.money.cents), codes, n, name="amounts", labels=labels)
+    expected_cents = kept(deals.weighted().expected)
     expected = sum_cents(expected_cents, codes, n, name="expected amounts", labels=labels)
-    overdue = np.bincount(codes, weights=placed.rules.late[keep], minlength=n)
+    overdue = np.bincount(codes[kept(placed.rules.late)], minlength=n)
     return {
         "count": np.bincount(codes, minlength=n).astype(np.int64),
         "amount": from_minor_units(cents, decimals),

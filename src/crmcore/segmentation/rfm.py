@@ -1,16 +1,18 @@
 """Per-customer purchase summaries: marketing RFM and the buy-till-you-die (BTYD) convention.
 
-Both summaries are computed in one vectorised pass over the transactions:
+Both summaries are built from the same per-customer aggregates (number of distinct purchase
+periods, first and last period, sums of amounts, first and last instants), computed in
+:mod:`crmcore.segmentation._summary`:
 
-1. customer ids become integer codes (a direct lookup table for integer ids in a compact range,
-   otherwise a hash factorisation), sorted so the result is ordered by customer;
-2. dates become integer *period ordinals* (whole calendar days, Monday-to-Sunday weeks, months,
-   quarters or years), so "number of periods between" is an integer subtraction;
-3. one integer key ``period * n_customers + code`` per row (32-bit when it fits) is sorted
-   (skipped when the rows are already in date order, as most exports are) and its distinct
-   values are the distinct (customer, period) pairs; counts, first and last periods and sums
-   then come from ``numpy.bincount`` and ``numpy.minimum.at``-style reductions, with no Python
-   loop per customer.
+- rows in date order (as transaction exports come) are walked once, period by period, with a
+  few per-customer arrays: no sort, no per-row date arithmetic, memory independent of the
+  number of rows beyond the input itself;
+- rows in any other order (or with text ids, tz-aware dates, missing values to report) are
+  validated and converted here, then one integer key ``period * n_customers + code`` per row
+  is sorted and its distinct values are the distinct (customer, period) pairs.
+
+Both paths give the same numbers bit for bit: every per-customer sum adds the same amounts in
+the same order.
 """
 
 from __future__ import annotations
@@ -35,6 +37,14 @@ from crmcore._frames import (
     resolve_as_of,
 )
 from crmcore.errors import DataError
+from crmcore.segmentation._summary import (
+    Aggregates,
+    customer_codes,
+    ordered_aggregates,
+    ordinals,
+    sorted_aggregates,
+    wall_days,
+)
 
 __all__ = ["btyd_summary", "rfm_summary"]
 
@@ -51,59 +61,6 @@ _REFUND_HINT = (
     "pass refunds='allow' to count refunds and returns as negative amounts, or treat them "
     "first with clean_transactions(..., refunds='drop' or 'net')"
 )
-
-
-def _wall_days(values: npt.NDArray[np.datetime64]) -> _IntArray:
-    """Whole days since 1970-01-01 (floored) of naive datetime64 values."""
-    days: _IntArray = values.astype("datetime64[D]").view(np.int64)
-    return days
-
-
-def _ordinals(days: _IntArray, period: str) -> _IntArray:
-    """Integer period ordinals of day numbers: equal within a period, +1 per period."""
-    if period == "D":
-        return days
-    if period == "W":
-        # 1970-01-01 was a Thursday; +3 makes weeks start on Monday (pandas "W" = "W-SUN").
-        weeks: _IntArray = (days + 3) // 7
-        return weeks
-    lo = int(days.min())
-    hi = int(days.max())
-    # Calendar months of the (few) distinct days in range, looked up per row: converting every
-    # row to datetime64[M] is a slow per-element calendar computation.
-    table = np.arange(lo, hi + 1, dtype=np.int64).astype("datetime64[D]")
-    months = table.astype("datetime64[M]").view(np.int64)
-    if period == "Q":
-        months = months // 3
-    elif period == "Y":
-        months = months // 12
-    out: _IntArray = months[days - lo]
-    return out
-
-
-def _customer_codes(values: pd.Series) -> tuple[npt.NDArray[np.intp], pd.Index]:
-    """Codes ``0..k-1`` in sorted order of the distinct customer ids, and those ids."""
-    dtype = values.dtype
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and len(values):
-        arr = values.to_numpy()
-        lo = int(arr.min())
-        span = int(arr.max()) - lo + 1
-        if span <= 4 * len(arr) + 1_000_000:
-            if dtype.kind == "u":  # unsigned: arr >= lo, no overflow in its own type
-                offset = (arr - arr.dtype.type(lo)).astype(np.intp)
-            else:  # signed: widen first (int8 values -100 and 100 differ by 200)
-                # One output array: the subtraction widens as it goes (no int64 copy first).
-                offset = np.subtract(arr, np.int64(lo), dtype=np.intp)
-            present = np.zeros(span, dtype=bool)
-            present[offset] = True
-            rank = np.cumsum(present, dtype=np.intp) - 1
-            codes: npt.NDArray[np.intp] = rank[offset]
-            wide = np.uint64 if dtype.kind == "u" else np.int64
-            uniques = (np.flatnonzero(present).astype(wide) + wide(lo)).astype(dtype)
-            return codes, pd.Index(uniques, name=values.name)
-    fcodes, funiques = pd.factorize(values, sort=True)
-    index = pd.Index(funiques, name=values.name)
-    return fcodes.astype(np.intp), index
 
 
 class _Prepared:
@@ -143,10 +100,10 @@ class _Prepared:
         as_of_ts = resolve_as_of(as_of, dates, column=date)
         tz = getattr(dates.dtype, "tz", None)
         wall = dates.dt.tz_localize(None) if tz is not None else dates
-        periods = _ordinals(_wall_days(wall.to_numpy()), period)
+        periods = ordinals(wall_days(wall.to_numpy()), period)
         as_of_wall = as_of_ts.tz_localize(None) if tz is not None else as_of_ts
         as_of_day = np.array([as_of_wall.to_datetime64()]).astype("datetime64[D]").view(np.int64)
-        as_of_period = int(_ordinals(as_of_day, period)[0])
+        as_of_period = int(ordinals(as_of_day, period)[0])
 
         after = periods > as_of_period
         n_after = int(after.sum())
@@ -181,55 +138,8 @@ class _Prepared:
         self.as_of_period = as_of_period
         self.tz = tz
         self.customer = customer
-        self.codes, self.index = _customer_codes(customers)
+        self.codes, self.index = customer_codes(customers)
         self.n_customers = len(self.index)
-
-
-def _period_pairs(
-    codes: npt.NDArray[np.intp], periods: _IntArray, n_customers: int
-) -> tuple[_IntArray, _IntArray, _IntArray]:
-    """Per customer: number of distinct periods, first period and last period."""
-    base = int(periods.min())
-    span = int(periods.max()) - base + 1
-    if span * n_customers < 2**62:
-        # Period-major key: already sorted when the rows come in date order (skip the sort).
-        # 32-bit keys when they fit: sorting them takes about half the time of 64-bit ones.
-        key: npt.NDArray[np.unsignedinteger[Any] | np.signedinteger[Any]]
-        # In place: one int64 temporary instead of three.
-        key = np.subtract(periods, base)
-        key *= n_customers
-        key += codes
-        if span * n_customers < 2**32:
-            key = key.astype(np.uint32)
-        if len(key) > 1 and not bool((key[1:] >= key[:-1]).all()):
-            key = np.sort(key)
-        distinct = np.empty(len(key), dtype=bool)
-        distinct[0] = True
-        np.not_equal(key[1:], key[:-1], out=distinct[1:])
-        unique_keys = key[distinct]
-        del key, distinct
-        # Split the keys in place: the period array reuses the widened keys' memory.
-        wide = unique_keys.astype(np.int64)
-        del unique_keys
-        pair_customer = wide % n_customers
-        wide //= n_customers
-        wide += base
-        pair_period = wide
-    else:  # pragma: no cover - needs > 2**62 customer-periods
-        order = np.lexsort((periods, codes))
-        c = codes[order]
-        p = periods[order]
-        distinct = np.ones(len(c), dtype=bool)
-        distinct[1:] = (c[1:] != c[:-1]) | (p[1:] != p[:-1])
-        pair_customer = c[distinct].astype(np.int64)
-        pair_period = p[distinct]
-    count = np.bincount(pair_customer, minlength=n_customers).astype(np.int64)
-    # ufunc.at has defined semantics for repeated indices (a scatter assignment does not).
-    first = np.full(n_customers, np.iinfo(np.int64).max, dtype=np.int64)
-    last = np.full(n_customers, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first, pair_customer, pair_period)
-    np.maximum.at(last, pair_customer, pair_period)
-    return count, first, last
 
 
 def _warn_exclude(n_excluded: int | None) -> None:
@@ -244,12 +154,105 @@ def _warn_exclude(n_excluded: int | None) -> None:
     )
 
 
-def _empty_like(prep: _Prepared, columns: dict[str, str]) -> pd.DataFrame:
-    frame = pd.DataFrame(
-        {name: pd.Series([], dtype=dtype) for name, dtype in columns.items()},
-        index=prep.index[:0],
+def _aggregates(
+    transactions: pd.DataFrame,
+    *,
+    customer: str,
+    date: str,
+    amount: str | None,
+    as_of: object,
+    period: str,
+    refunds: str,
+    after_as_of: str,
+    total: bool,
+    repeat: bool,
+    ticks: bool,
+) -> Aggregates:
+    """Per-customer aggregates: the one-pass walk for rows in date order, else the sort."""
+    cols = [customer, date] if amount is None else [customer, date, amount]
+    transactions = require_columns(transactions, cols, arg="transactions")
+    check_choice(period, "period", PERIODS)
+    check_choice(refunds, "refunds", ("error", "allow"))
+    check_choice(after_as_of, "after_as_of", ("error", "exclude"))
+    fast = ordered_aggregates(
+        transactions,
+        customer=customer,
+        date=date,
+        amount=amount,
+        as_of=as_of,
+        period=period,
+        allow_negative=refunds == "allow",
+        exclude_after=after_as_of == "exclude",
+        want_total=total,
+        want_repeat=repeat,
+        want_ticks=ticks,
     )
-    return frame
+    if fast is not None:
+        return fast
+    prep = _Prepared(
+        transactions,
+        customer=customer,
+        date=date,
+        amount=amount,
+        as_of=as_of,
+        period=period,
+        refunds=refunds,
+        after_as_of=after_as_of,
+    )
+    return sorted_aggregates(
+        prep.codes,
+        prep.index,
+        prep.periods,
+        prep.amounts,
+        prep.dates,
+        as_of=prep.as_of,
+        as_of_period=prep.as_of_period,
+        n_excluded=prep.n_excluded,
+        want_total=total,
+        want_repeat=repeat,
+        want_ticks=ticks,
+    )
+
+
+def _instants(ticks: _IntArray, agg: Aggregates) -> Any:
+    """Ticks (UTC for tz-aware dates) as the date column's values: datetime64 or tz-aware."""
+    values = ticks.view(agg.tick_dtype)
+    if agg.tz is None:
+        return values
+    return pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(agg.tz).array
+
+
+def _rfm_frame(agg: Aggregates) -> pd.DataFrame:
+    first_tick = cast("_IntArray", agg.first_tick)
+    last_tick = cast("_IntArray", agg.last_tick)
+    recency = np.subtract(agg.as_of_period, agg.last)
+    tenure = np.subtract(agg.as_of_period, agg.first)
+    data = {
+        "recency": recency,
+        "frequency": agg.count,
+        "monetary": agg.total,
+        "first_purchase": _instants(first_tick, agg),
+        "last_purchase": _instants(last_tick, agg),
+        "tenure": tenure,
+    }
+    # No copies: each column is an array computed for the result (one block each).
+    return pd.DataFrame(data, index=agg.index, copy=False)
+
+
+def _btyd_frame(agg: Aggregates, *, include_first: bool, scale: float) -> pd.DataFrame:
+    money = agg.total if include_first else agg.repeat
+    names = ["frequency", "recency", "T"] + ([] if money is None else ["monetary_value"])
+    block = np.empty((len(names), len(agg.index)), dtype=np.float64)
+    frequency = block[0]
+    np.subtract(agg.count, 0 if include_first else 1, out=frequency)
+    np.subtract(agg.last, agg.first, out=block[1])
+    np.subtract(agg.as_of_period, agg.first, out=block[2])
+    block[1:3] /= scale
+    if money is not None:
+        value = block[3]
+        value[:] = 0.0
+        np.divide(money, frequency, out=value, where=frequency > 0)
+    return pd.DataFrame(block.T, index=agg.index, columns=names, copy=False)
 
 
 def rfm_summary(
@@ -373,7 +376,7 @@ def rfm_summary(
             refunds=refunds,
             after_as_of=after_as_of,
         )
-    prep = _Prepared(
+    agg = _aggregates(
         transactions,
         customer=customer,
         date=date,
@@ -382,52 +385,13 @@ def rfm_summary(
         period=period,
         refunds=refunds,
         after_as_of=after_as_of,
+        total=True,
+        repeat=False,
+        ticks=True,
     )
     if after_as_of == "exclude":
-        _warn_exclude(prep.n_excluded)
-    date_dtype = prep.dates.dtype
-    if prep.n_customers == 0:
-        out = _empty_like(
-            prep,
-            {
-                "recency": "int64",
-                "frequency": "int64",
-                "monetary": "float64",
-                "first_purchase": str(date_dtype),
-                "last_purchase": str(date_dtype),
-                "tenure": "int64",
-            },
-        )
-        return out
-    n = prep.n_customers
-    codes = prep.codes
-    count, first, last = _period_pairs(codes, prep.periods, n)
-    monetary = np.bincount(codes, weights=cast("_FloatArray", prep.amounts), minlength=n)
-    # Earliest and latest instants, in the column's own resolution (UTC for tz-aware dates).
-    instants = prep.dates.dt.tz_convert("UTC").dt.tz_localize(None) if prep.tz else prep.dates
-    raw = instants.to_numpy()
-    ticks = raw.view(np.int64)
-    first_tick = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    last_tick = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.minimum.at(first_tick, codes, ticks)
-    np.maximum.at(last_tick, codes, ticks)
-    first_ts = pd.DatetimeIndex(first_tick.view(raw.dtype))
-    last_ts = pd.DatetimeIndex(last_tick.view(raw.dtype))
-    if prep.tz is not None:
-        first_ts = first_ts.tz_localize("UTC").tz_convert(prep.tz)
-        last_ts = last_ts.tz_localize("UTC").tz_convert(prep.tz)
-    out = pd.DataFrame(
-        {
-            "recency": prep.as_of_period - last,
-            "frequency": count,
-            "monetary": monetary,
-            "first_purchase": first_ts.to_numpy() if prep.tz is None else first_ts.array,
-            "last_purchase": last_ts.to_numpy() if prep.tz is None else last_ts.array,
-            "tenure": prep.as_of_period - first,
-        },
-        index=prep.index,
-    )
-    return out
+        _warn_exclude(agg.n_excluded)
+    return _rfm_frame(agg)
 
 
 def btyd_summary(
@@ -551,7 +515,7 @@ def btyd_summary(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"
     )
     check_scalar(include_first_transaction, "include_first_transaction", kind=bool)
-    prep = _Prepared(
+    agg = _aggregates(
         transactions,
         customer=customer,
         date=date,
@@ -560,32 +524,10 @@ def btyd_summary(
         period=period,
         refunds=refunds,
         after_as_of=after_as_of,
+        total=include_first_transaction,
+        repeat=not include_first_transaction,
+        ticks=False,
     )
     if after_as_of == "exclude":
-        _warn_exclude(prep.n_excluded)
-    columns = ["frequency", "recency", "T"] + ([] if amount is None else ["monetary_value"])
-    if prep.n_customers == 0:
-        out = _empty_like(prep, dict.fromkeys(columns, "float64"))
-        return out
-    n = prep.n_customers
-    codes = prep.codes
-    count, first, last = _period_pairs(codes, prep.periods, n)
-    frequency = count if include_first_transaction else count - 1
-    scale = float(freq_multiplier)
-    data: dict[str, _FloatArray] = {
-        "frequency": frequency.astype(np.float64),
-        "recency": (last - first) / scale,
-        "T": (prep.as_of_period - first) / scale,
-    }
-    if prep.amounts is not None:
-        amounts = prep.amounts
-        if include_first_transaction:
-            totals = np.bincount(codes, weights=amounts, minlength=n)
-        else:
-            repeat = prep.periods != first[codes]
-            totals = np.bincount(codes[repeat], weights=amounts[repeat], minlength=n)
-        value = np.zeros(n, dtype=np.float64)
-        np.divide(totals, frequency, out=value, where=frequency > 0)
-        data["monetary_value"] = value
-    out = pd.DataFrame(data, index=prep.index)
-    return out
+        _warn_exclude(agg.n_excluded)
+    return _btyd_frame(agg, include_first=include_first_transaction, scale=float(freq_multiplier))
