@@ -31,6 +31,7 @@ from crmcore._frames import (
     require_columns,
     require_frame,
     require_not_null,
+    require_one_id_type,
     require_unique,
     show,
 )
@@ -258,6 +259,7 @@ def _sale_columns(
     frame = require_columns(frame, cols, arg=ARG)
     require_not_null(frame, person, arg=ARG, key=opportunity)
     require_not_null(frame, opportunity, arg=ARG)
+    require_one_id_type(frame, opportunity, arg=ARG)
     require_unique(frame, opportunity, arg=ARG)
     closed = datetime_column(frame, closed_at, arg=ARG, key=opportunity)
     values = numeric_column(

@@ -34,6 +34,7 @@ from crmcore._frames import (
     numeric_column,
     require_columns,
     require_not_null,
+    require_one_id_type,
     resolve_as_of,
 )
 from crmcore.errors import DataError
@@ -171,6 +172,7 @@ def _aggregates(
     """Per-customer aggregates: the one-pass walk for rows in date order, else the sort."""
     cols = [customer, date] if amount is None else [customer, date, amount]
     transactions = require_columns(transactions, cols, arg="transactions")
+    require_one_id_type(transactions, customer, arg="transactions")
     check_choice(period, "period", PERIODS)
     check_choice(refunds, "refunds", ("error", "allow"))
     check_choice(after_as_of, "after_as_of", ("error", "exclude"))
