@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from crmcore import datasets
-from crmcore._report import build_report
-from crmcore._report.html import CSP, MISSING, Page, table_html
+from crmcore.cli._report import build_report
+from crmcore.cli._report.html import CSP, MISSING, Page, table_html
 from crmcore.errors import ConfigError
 from crmcore.pipeline import StageModel, pipeline_by_stage
 from crmcore.segmentation import rfm_summary

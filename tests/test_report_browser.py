@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 
 from crmcore import datasets
-from crmcore._report import build_report
+from crmcore.cli._report import build_report
 from helpers_browser import dump_dom, screenshot
 
 pytestmark = pytest.mark.slow

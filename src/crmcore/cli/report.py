@@ -6,9 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any, TextIO
 
-from crmcore._report import build_report
 from crmcore.cli._io import EXIT_OK, CLIError, config_from_file, first_line, read_table
 from crmcore.cli._options import add_command, add_reading, reading
+from crmcore.cli._report import build_report
 from crmcore.pipeline import StageModel
 
 

@@ -1,6 +1,6 @@
 """The sections of the shareable report, one per kind of input; each calls the library and plot.
 
-Every function adds one :class:`~crmcore._report.html.Section` to the page from the tables it is
+Every function adds one :class:`~crmcore.cli._report.html.Section` to the page from the tables it is
 given, using only public crmcore functions and charts; none reads or writes a file.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from crmcore import plot
-from crmcore._report.html import MISSING, Page
+from crmcore.cli._report.html import MISSING, Page
 from crmcore.clv import (
     customer_lifetime_value,
     expected_purchases,

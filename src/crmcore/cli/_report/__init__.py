@@ -2,8 +2,8 @@
 
 :func:`build_report` takes the tables the user has (transactions, deals, targets) and returns
 one self-contained HTML page with the segmentation, pipeline, team and quota pictures and
-tables that apply to them (:mod:`crmcore._report.sections`), written by the library-free
-:mod:`crmcore._report.html` (styles and images inline, no script, a strict CSP). Only the
+tables that apply to them (:mod:`crmcore.cli._report.sections`), written by the library-free
+:mod:`crmcore.cli._report.html` (styles and images inline, no script, a strict CSP). Only the
 command line imports this package; it imports the areas and :mod:`crmcore.plot`.
 """
 
@@ -14,8 +14,8 @@ from typing import Any
 import pandas as pd
 
 from crmcore import __version__
-from crmcore._report import sections
-from crmcore._report.html import Page
+from crmcore.cli._report import sections
+from crmcore.cli._report.html import Page
 from crmcore.errors import ConfigError
 from crmcore.pipeline import StageModel
 
@@ -47,7 +47,7 @@ def build_report(
     Examples
     --------
     >>> from crmcore import datasets
-    >>> from crmcore._report import build_report
+    >>> from crmcore.cli._report import build_report
     >>> page = build_report(datasets.transactions(200, seed=1))
     >>> page.startswith("<!DOCTYPE html>"), "Content-Security-Policy" in page, "<script" in page
     (True, True, False)
