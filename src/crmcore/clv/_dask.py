@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from crmcore import _dask as core
+import crmcore._dask as core
 from crmcore._frames import require_columns
 from crmcore.clv._inputs import Columns, compress, read_columns
 

@@ -9,7 +9,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore.clv import _bgbb, _bgnbd, _pareto
+import crmcore.clv._bgbb as bgbb
+import crmcore.clv._bgnbd as bgnbd
+import crmcore.clv._pareto as pareto
 from crmcore.clv._inputs import Columns, read_columns
 from crmcore.clv.models import BGBB, BGNBD, MBGNBD, GammaGamma, ParetoNBD
 from crmcore.errors import InputTypeError
@@ -70,9 +72,9 @@ def dask_predict(
     names: dict[str, str],
 ) -> pd.Series:
     """``func(*args, partition, **kwargs)`` on every partition of a Dask summary, lazily."""
-    from crmcore.clv import _dask
+    import crmcore.clv._dask as dask_adapter
 
-    return _dask.predict(func, summary, args=args, kwargs=kwargs, names=names)
+    return dask_adapter.predict(func, summary, args=args, kwargs=kwargs, names=names)
 
 
 def params4(model: Any) -> tuple[float, float, float, float]:
@@ -88,10 +90,10 @@ def conditional_purchases(model: PurchaseModel, t: float, cols: Columns) -> Floa
     """E[purchases in the next t | history] for checked columns (shared with the CLV)."""
     x, tx = cols["frequency"], cols["recency"]
     if isinstance(model, BGBB):
-        return _bgbb.conditional_expected(params4(model), t, x, tx, cols["n_periods"])
+        return bgbb.conditional_expected(params4(model), t, x, tx, cols["n_periods"])
     if isinstance(model, ParetoNBD):
-        return _pareto.conditional_expected(params4(model), t, x, tx, cols["T"])
-    return _bgnbd.conditional_expected(
+        return pareto.conditional_expected(params4(model), t, x, tx, cols["T"])
+    return bgnbd.conditional_expected(
         params4(model), t, x, tx, cols["T"], modified=isinstance(model, MBGNBD)
     )
 

@@ -23,9 +23,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+import crmcore.clv._bgbb as bgbb
+import crmcore.clv._bgnbd as bgnbd
+import crmcore.clv._pareto as pareto
+import crmcore.clv._spend as spend
 from crmcore._dask import is_dask
 from crmcore._frames import check_choice, first_true, refuse_first, show
-from crmcore.clv import _bgbb, _bgnbd, _pareto, _spend
 from crmcore.clv._inputs import Columns, check_penalizer, compress, dot, read_columns, subsample
 from crmcore.clv._mle import Optimum, maximise
 from crmcore.clv.models import (
@@ -89,9 +92,9 @@ def _fit_dask(
     check_penalizer(options["penalizer"])  # eager, before any partition is read
     if options.get("time_unit") is not None:
         check_choice(options["time_unit"], "time_unit", tuple(TIME_UNITS))
-    from crmcore.clv import _dask
+    import crmcore.clv._dask as dask_adapter
 
-    model: _Model = _dask.fit(pandas_fit, summary, names=names, integer=integer,
+    model: _Model = dask_adapter.fit(pandas_fit, summary, names=names, integer=integer,
                               weights=weights, check=check, options=options)  # fmt: skip
     return model
 
@@ -247,7 +250,7 @@ def fit_bg_nbd(
         weights=weights,
         penalizer=penalizer,
         time_unit=time_unit,
-        build=lambda *a: _bgnbd.objective(*a, modified=False),
+        build=lambda *a: bgnbd.objective(*a, modified=False),
     )
 
 
@@ -313,7 +316,7 @@ def fit_mbg_nbd(
         weights=weights,
         penalizer=penalizer,
         time_unit=time_unit,
-        build=lambda *a: _bgnbd.objective(*a, modified=True),
+        build=lambda *a: bgnbd.objective(*a, modified=True),
     )
 
 
@@ -384,7 +387,7 @@ def fit_pareto_nbd(
         weights=weights,
         penalizer=penalizer,
         time_unit=time_unit,
-        build=_pareto.objective,
+        build=pareto.objective,
     )
 
 
@@ -468,7 +471,7 @@ def fit_bg_bb(
     if not (x > 0).any():
         raise _no_repeat_customers(frequency)
     (x, tx, n), w = compress([x, tx, n], cols.weights)
-    fun = _bgbb.objective(x, tx, n, w, pen)
+    fun = bgbb.objective(x, tx, n, w, pen)
     total = float(w.sum())
     optimum = maximise(
         fun,
@@ -555,7 +558,7 @@ def fit_gamma_gamma(
         raise _no_repeat_customers(frequency)
     (x, m), w = compress([x[repeat], m[repeat]], cols.weights[repeat])
     correlation = _correlation(x, m, w)
-    fun = _spend.gamma_gamma_objective(x, m, w, pen)
+    fun = spend.gamma_gamma_objective(x, m, w, pen)
     total = float(w.sum())
     mean_m = float(dot(w, m)) / total
     optimum = maximise(
@@ -675,7 +678,7 @@ def fit_shifted_beta_geometric(active: Any, *, penalizer: float = 0.0) -> Shifte
             "active never decreases: no customer of the cohort left, so churn cannot be estimated",
             column="active",
         )
-    fun = _spend.sbg_objective(counts, pen)
+    fun = spend.sbg_objective(counts, pen)
     optimum = maximise(
         fun,
         np.zeros(2),

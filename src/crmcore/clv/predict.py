@@ -15,9 +15,11 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+import crmcore.clv._bgbb as bgbb
+import crmcore.clv._bgnbd as bgnbd
+import crmcore.clv._pareto as pareto
 from crmcore._dask import is_dask
 from crmcore._frames import check_scalar
-from crmcore.clv import _bgbb, _bgnbd, _pareto
 from crmcore.clv._dispatch import (
     CONTINUOUS,
     PurchaseModel,
@@ -106,11 +108,11 @@ def probability_alive(
     cols = history(model, summary, **names)
     x, tx = cols["frequency"], cols["recency"]
     if isinstance(model, BGBB):
-        out = _bgbb.probability_alive(params4(model), x, tx, cols["n_periods"])
+        out = bgbb.probability_alive(params4(model), x, tx, cols["n_periods"])
     elif isinstance(model, ParetoNBD):
-        out = _pareto.probability_alive(params4(model), x, tx, cols["T"])
+        out = pareto.probability_alive(params4(model), x, tx, cols["T"])
     else:
-        out = _bgnbd.probability_alive(
+        out = bgnbd.probability_alive(
             params4(model), x, tx, cols["T"], modified=isinstance(model, MBGNBD)
         )
     return to_series(out, cols, "p_alive")
@@ -210,10 +212,10 @@ def expected_purchases_new(model: PurchaseModel, t: float) -> float:
     check_model(model, (*CONTINUOUS, BGBB), "model")
     horizon = check_time(t)
     if isinstance(model, BGBB):
-        return _bgbb.expected_new(params4(model), horizon)
+        return bgbb.expected_new(params4(model), horizon)
     if isinstance(model, ParetoNBD):
-        return _pareto.expected_new(params4(model), horizon)
-    return _bgnbd.expected_new(params4(model), horizon, modified=isinstance(model, MBGNBD))
+        return pareto.expected_new(params4(model), horizon)
+    return bgnbd.expected_new(params4(model), horizon, modified=isinstance(model, MBGNBD))
 
 
 def probability_of_purchases(
@@ -263,11 +265,11 @@ def probability_of_purchases(
     ints = counts.astype(np.int64)
     if isinstance(model, BGBB):
         check_scalar(t, "t", kind=int, min_value=0)
-        out = _bgbb.probability_of_purchases(params4(model), int(horizon), ints)
+        out = bgbb.probability_of_purchases(params4(model), int(horizon), ints)
     elif isinstance(model, ParetoNBD):
-        out = _pareto.probability_of_purchases(params4(model), horizon, ints)
+        out = pareto.probability_of_purchases(params4(model), horizon, ints)
     else:
-        out = _bgnbd.probability_of_purchases(
+        out = bgnbd.probability_of_purchases(
             params4(model), horizon, ints, modified=isinstance(model, MBGNBD)
         )
     return pd.Series(out, index=pd.Index(ints, name="purchases"), name="probability")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from crmcore import _dask as core
+import crmcore._dask as core
 from crmcore._frames import require_columns
 from crmcore.pipeline._deals import ModelArg, Processes, check_models
 from crmcore.pipeline.funnel import weighted_pipeline as pandas_pipeline

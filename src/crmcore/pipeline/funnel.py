@@ -139,9 +139,9 @@ def weighted_pipeline(
     4                     quote       quick             0.30          27000.0
     """
     if is_dask(opportunities):
-        from crmcore.pipeline import _dask
+        import crmcore.pipeline._dask as dask_adapter
 
-        return _dask.weighted_pipeline(
+        return dask_adapter.weighted_pipeline(
             opportunities,
             model,
             opportunity=opportunity,

@@ -24,7 +24,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from crmcore import _dask as core
+import crmcore._dask as core
 from crmcore._frames import (
     check_choice,
     check_scalar,

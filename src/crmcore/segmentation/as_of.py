@@ -165,9 +165,11 @@ def cut_at_as_of(
     2                 19          1       8.0
     """
     if is_dask(transactions):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
-        return _dask.cut(transactions, as_of=as_of, customer=customer, date=date, period=period)
+        return dask_adapter.cut(
+            transactions, as_of=as_of, customer=customer, date=date, period=period
+        )
     arg = "transactions"
     transactions = require_frame(transactions, arg=arg)
     transactions = require_columns(transactions, [customer, date], arg=arg, allow_empty=True)

@@ -269,9 +269,9 @@ def customer_grades(
     4                 False           False     C  low value and potential
     """
     if is_dask(frame):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
-        return _dask.customer_grades(frame, rules, value=value, potential=potential)
+        return dask_adapter.customer_grades(frame, rules, value=value, potential=potential)
     rules = GradeRules() if rules is None else rules
     if not isinstance(rules, GradeRules):
         raise ConfigError(f"rules must be GradeRules, got {type(rules).__name__}", column="rules")

@@ -364,11 +364,11 @@ def rfm_summary(
     (1, [1, 1])
     """
     if is_dask(transactions):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
         if after_as_of == "exclude":
             _warn_exclude(None)
-        return _dask.rfm_summary(
+        return dask_adapter.rfm_summary(
             transactions,
             customer=customer,
             date=date,
@@ -497,11 +497,11 @@ def btyd_summary(
     2                  0.0      0.0   7.0             0.0
     """
     if is_dask(transactions):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
         if after_as_of == "exclude":
             _warn_exclude(None)
-        return _dask.btyd_summary(
+        return dask_adapter.btyd_summary(
             transactions,
             customer=customer,
             date=date,

@@ -283,9 +283,9 @@ def fit_rfm_bins(
     ((4.0, 12.5, 25.0), (1.0, 2.25))
     """
     if is_dask(summary):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
-        return _dask.fit_rfm_bins(
+        return dask_adapter.fit_rfm_bins(
             summary,
             bins,
             recency=recency,
@@ -409,9 +409,9 @@ def score_rfm(
     c        1        1        1        111
     """
     if is_dask(summary):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
-        return _dask.score_rfm(
+        return dask_adapter.score_rfm(
             summary,
             rfm_bins,
             recency=recency,

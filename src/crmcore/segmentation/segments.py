@@ -668,9 +668,9 @@ def rfm_segments(
     ['Champions', 'Hibernating', 'Need Attention']
     """
     if is_dask(scores):
-        from crmcore.segmentation import _dask
+        import crmcore.segmentation._dask as dask_adapter
 
-        return _dask.rfm_segments(scores, segment_map, r=r, f=f, m=m)
+        return dask_adapter.rfm_segments(scores, segment_map, r=r, f=f, m=m)
     seg_map = SEGMENTS_11 if segment_map is None else segment_map
     if not isinstance(seg_map, SegmentMap):
         raise ConfigError(
