@@ -28,6 +28,7 @@ from crmcore._frames import (
     require_frame,
     show,
 )
+from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.kpi._commission import (
@@ -713,6 +714,7 @@ def commission_lines(
 
 
 @renamed_period_parameters(deals="opportunities", deal="opportunity", freq="period")
+@normal_pages
 def commission_statement(
     opportunities: pd.DataFrame,
     plan: CommissionPlan,

@@ -21,6 +21,7 @@ import pandas as pd
 from crmcore._compat import renamed_parameters
 from crmcore._config import check_config_keys, named_float, named_opt_float, opt_float
 from crmcore._frames import check_choice
+from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError
 from crmcore.kpi._scoring import score, score_frame
@@ -364,6 +365,7 @@ def _check_card(scorecard: object) -> Scorecard:
 
 
 @renamed_parameters(period="period_column")
+@normal_pages
 def score_scorecard(
     frame: pd.DataFrame,
     scorecard: Scorecard,

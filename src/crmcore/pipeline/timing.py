@@ -19,6 +19,7 @@ import pandas as pd
 
 from crmcore._compat import renamed_parameters
 from crmcore._frames import check_choice, first_true
+from crmcore._memory import normal_pages
 from crmcore._periods import canonical_period
 from crmcore._repr import attrs_repr_html
 from crmcore.errors import ConfigError, DataError
@@ -383,6 +384,7 @@ def _sums(
 
 
 @renamed_parameters(freq="period")
+@normal_pages
 def close_schedule(
     opportunities: pd.DataFrame,
     model: ModelArg,

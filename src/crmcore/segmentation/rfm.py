@@ -37,6 +37,7 @@ from crmcore._frames import (
     require_one_id_type,
     resolve_as_of,
 )
+from crmcore._memory import normal_pages
 from crmcore.errors import DataError
 from crmcore.segmentation._summary import (
     Aggregates,
@@ -151,7 +152,7 @@ def _warn_exclude(n_excluded: int | None) -> None:
         "Use cut_at_as_of(transactions, as_of=..., period=...) and summarise its .kept rows: "
         "its result counts and holds the excluded rows",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=4,  # _warn_exclude, the summary, its normal_pages wrapper, the caller
     )
 
 
@@ -257,6 +258,7 @@ def _btyd_frame(agg: Aggregates, *, include_first: bool, scale: float) -> pd.Dat
     return pd.DataFrame(block.T, index=agg.index, columns=names, copy=False)
 
 
+@normal_pages
 def rfm_summary(
     transactions: pd.DataFrame,
     *,
@@ -396,6 +398,7 @@ def rfm_summary(
     return _rfm_frame(agg)
 
 
+@normal_pages
 def btyd_summary(
     transactions: pd.DataFrame,
     *,
