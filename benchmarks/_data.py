@@ -19,6 +19,7 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -207,6 +208,72 @@ def _segment_lookup(n: int) -> pa.Table:
     return pa.Table.from_pandas(named.assign(segment=named["segment"].astype(str)))
 
 
+# --------------------------------------------------------------------------- customer futures
+
+#: Fader, Hardie & Lee (2005), CDNOW, weeks: (r, alpha, a, b) of BG/NBD.
+BG_NBD = (0.243, 4.414, 0.793, 2.426)
+#: (r, alpha, s, beta) of Pareto/NBD, the same customers' published fit.
+PARETO = (0.55, 10.58, 0.61, 11.67)
+#: Customers per size row for the CLV fit steps, and the fewest (a tiny size still fits).
+BG_NBD_ROWS_PER_CUSTOMER = 50
+PARETO_ROWS_PER_CUSTOMER = 200
+MIN_CUSTOMERS = 300
+
+
+def _times(rng: np.random.Generator, n: int, t_max: float, dated: bool) -> npt.NDArray[np.float64]:
+    t = rng.uniform(1.0, t_max, n)
+    return np.round(t * 7) / 7 if dated else t
+
+
+def bg_nbd_columns(n: int, seed: int = 0, dated: bool = False) -> dict[str, npt.NDArray[Any]]:
+    """(frequency, recency, T) of ``n`` customers drawn from the BG/NBD model, in weeks.
+
+    Poisson purchases and a drop-out chance after each; continuous times (``dated``: on a day
+    grid, days / 7, as ``btyd_summary`` gives for real dates).
+    """
+    rng = np.random.default_rng(seed)
+    r, alpha, a, b = BG_NBD
+    lam = rng.gamma(r, 1 / alpha, n)
+    p = rng.beta(a, b, n)
+    big_t = _times(rng, n, 78.0, dated)
+    x = np.zeros(n)
+    last = np.zeros(n)
+    clock = np.zeros(n)
+    alive = np.ones(n, dtype=bool)
+    while alive.any():
+        clock = clock + rng.exponential(1 / lam)
+        bought = alive & (clock <= big_t)
+        x[bought] += 1
+        last[bought] = clock[bought]
+        alive = bought & (rng.random(n) >= p)
+    if dated:
+        last = np.minimum(np.round(last * 7) / 7, big_t)
+    return {"frequency": x, "recency": last, "T": big_t}
+
+
+def pareto_columns(n: int, seed: int = 0, dated: bool = False) -> dict[str, npt.NDArray[Any]]:
+    """(frequency, recency, T) of ``n`` customers drawn from the Pareto/NBD model, in weeks."""
+    rng = np.random.default_rng(seed)
+    r, alpha, s, beta = PARETO
+    lam = rng.gamma(r, 1 / alpha, n)
+    mu = rng.gamma(s, 1 / beta, n)
+    big_t = _times(rng, n, 78.0, dated)
+    end = np.minimum(rng.exponential(1 / mu), big_t)
+    x = rng.poisson(lam * end).astype(float)
+    last = np.where(x > 0, end * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
+    if dated:
+        last = np.where(x > 0, np.minimum(np.round(last * 7) / 7, big_t), 0.0)
+    return {"frequency": x, "recency": last, "T": big_t}
+
+
+def _bg_nbd_customers(n: int) -> pa.Table:
+    return pa.table(bg_nbd_columns(max(MIN_CUSTOMERS, n // BG_NBD_ROWS_PER_CUSTOMER)))
+
+
+def _pareto_customers(n: int) -> pa.Table:
+    return pa.table(pareto_columns(max(MIN_CUSTOMERS, n // PARETO_ROWS_PER_CUSTOMER)))
+
+
 DATASETS: dict[str, Callable[[int], pa.Table]] = {
     "segment_lookup": _segment_lookup,
     "transactions": lambda n: transactions_table(n, max(1, n // 10)),
@@ -218,6 +285,8 @@ DATASETS: dict[str, Callable[[int], pa.Table]] = {
     "open_deals": _open_deals,
     "team": _team,
     "won_deals": _won_deals,
+    "bg_nbd_customers": _bg_nbd_customers,
+    "pareto_customers": _pareto_customers,
 }
 
 

@@ -26,55 +26,20 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 import pandas as pd
+from _data import bg_nbd_columns, pareto_columns
 
 from crmcore.clv import fit_bg_nbd, fit_pareto_nbd
 
-BG_NBD = (0.243, 4.414, 0.793, 2.426)  # Fader, Hardie & Lee (2005), CDNOW, weeks
-PARETO = (0.55, 10.58, 0.61, 11.67)
-
-
-def _times(rng: np.random.Generator, n: int, t_max: float, dated: bool) -> np.ndarray:
-    t = rng.uniform(1.0, t_max, n)
-    return np.round(t * 7) / 7 if dated else t
-
 
 def bg_nbd_summary(n: int, seed: int = 0, dated: bool = False) -> pd.DataFrame:
-    """Customers drawn from the BG/NBD model: Poisson purchases, drop-out after each one."""
-    rng = np.random.default_rng(seed)
-    r, alpha, a, b = BG_NBD
-    lam = rng.gamma(r, 1 / alpha, n)
-    p = rng.beta(a, b, n)
-    big_t = _times(rng, n, 78.0, dated)
-    x = np.zeros(n)
-    last = np.zeros(n)
-    clock = np.zeros(n)
-    alive = np.ones(n, dtype=bool)
-    while alive.any():
-        clock = clock + rng.exponential(1 / lam)
-        bought = alive & (clock <= big_t)
-        x[bought] += 1
-        last[bought] = clock[bought]
-        alive = bought & (rng.random(n) >= p)
-    if dated:
-        last = np.minimum(np.round(last * 7) / 7, big_t)
-    return pd.DataFrame({"frequency": x, "recency": last, "T": big_t})
+    """Customers drawn from the BG/NBD model (``_data.bg_nbd_columns``)."""
+    return pd.DataFrame(bg_nbd_columns(n, seed, dated))
 
 
 def pareto_summary(n: int, seed: int = 0, dated: bool = False) -> pd.DataFrame:
-    """Customers drawn from the Pareto/NBD model: Poisson purchases, exponential lifetime."""
-    rng = np.random.default_rng(seed)
-    r, alpha, s, beta = PARETO
-    lam = rng.gamma(r, 1 / alpha, n)
-    mu = rng.gamma(s, 1 / beta, n)
-    big_t = _times(rng, n, 78.0, dated)
-    end = np.minimum(rng.exponential(1 / mu), big_t)
-    x = rng.poisson(lam * end).astype(float)
-    last = np.where(x > 0, end * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
-    if dated:
-        last = np.where(x > 0, np.minimum(np.round(last * 7) / 7, big_t), 0.0)
-    return pd.DataFrame({"frequency": x, "recency": last, "T": big_t})
+    """Customers drawn from the Pareto/NBD model (``_data.pareto_columns``)."""
+    return pd.DataFrame(pareto_columns(n, seed, dated))
 
 
 def _timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:

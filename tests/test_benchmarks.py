@@ -34,6 +34,8 @@ STEPS = {
     "btyd_summary",
     "rfm_summary",
     "btyd_summary_dask",
+    "fit_bg_nbd",
+    "fit_pareto_nbd",
     "rfm_scores",
     "rfm_segments",
     "abc_classes",

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from _harness import Step
 
-from steps import kpi, pipeline, quota, segmentation
+from steps import clv, kpi, pipeline, quota, segmentation
 
 STEPS: list[Step] = [
     *segmentation.STEPS,
+    *clv.STEPS,
     *pipeline.STEPS,
     *quota.STEPS,
     *kpi.STEPS,
