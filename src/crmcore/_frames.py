@@ -45,6 +45,7 @@ __all__ = [
     "require_unique",
     "resolve_as_of",
     "show",
+    "stored_numbers",
     "utc_offsets",
     "weights_array",
 ]
@@ -768,6 +769,31 @@ def check_choice(value: Any, name: str, choices: Collection[Any]) -> Any:
         opts = ", ".join(repr(c) for c in choices)
         raise ConfigError(f"{name}={show(value)} is not one of {opts}", column=name, value=value)
     return value
+
+
+def stored_numbers(values: pd.Series | pd.Index) -> npt.NDArray[Any]:
+    """Return the values of a Series or Index as the exact numpy array to check.
+
+    Integers without missing values give int64 (exact beyond 2**53), other numbers float64
+    (missing values as NaN), booleans and everything else their stored objects (so a check can
+    name a boolean or a text value as it is).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> stored_numbers(pd.Series([2**62, 1])).dtype, stored_numbers(pd.Series([1.5, None]))
+    (dtype('int64'), array([1.5, nan]))
+    >>> stored_numbers(pd.Series([True, False])).tolist()
+    [True, False]
+    """
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return np.asarray(values.to_numpy(dtype=object))
+    if pd.api.types.is_integer_dtype(dtype) and not values.hasnans:
+        return values.to_numpy(dtype=np.int64)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return values.to_numpy(dtype=np.float64, na_value=np.nan)
+    return values.to_numpy()
 
 
 def weights_array(

@@ -20,7 +20,14 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import check_choice, check_scalar, first_true, not_a_number, show
+from crmcore._frames import (
+    check_choice,
+    check_scalar,
+    first_true,
+    not_a_number,
+    show,
+    stored_numbers,
+)
 from crmcore.errors import ConfigError, DataError, InputTypeError
 
 __all__ = [
@@ -33,6 +40,8 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+#: Values per pass of the element-wise conversions: temporaries stay in the CPU cache.
+_CHUNK = 1 << 16
 
 _EXACT_LIMIT = float(2**53)
 _INT64_MAX = 2**63 - 1
@@ -151,9 +160,32 @@ def to_minor_units(
         text, row, value = not_a_number(raw, labels, name)
         raise DataError(text, column=name, row=row, value=value) from None
     flat = np.atleast_1d(arr).ravel()
+    out = np.empty(len(flat), dtype=np.int64)
+    for lo in range(0, len(flat), _CHUNK):  # cache-sized temporaries, whatever the length
+        part = flat[lo : lo + _CHUNK]
+        out[lo : lo + len(part)] = _units(
+            part, lo, decimals=decimals, rounding=rounding, labels=labels, name=name
+        )
+    if scalar:
+        return int(out[0])
+    if labels is not None:
+        return pd.Series(out, index=labels, name=getattr(amounts, "name", None))
+    return out.reshape(arr.shape)
+
+
+def _units(
+    flat: FloatArray,
+    offset: int,
+    *,
+    decimals: int,
+    rounding: str,
+    labels: pd.Index | None,
+    name: str,
+) -> IntArray:
+    """Minor units of one chunk of checked floats; errors name the row ``offset`` on."""
     pos = first_true(~np.isfinite(flat))
     if pos is not None:
-        where, row = _where(labels, pos)
+        where, row = _where(labels, offset + pos)
         raise DataError(
             f"{name} has non-finite value {show(flat[pos])} {where}; expected finite numbers",
             column=name,
@@ -164,7 +196,7 @@ def to_minor_units(
         scaled = flat * (10.0**decimals)
     pos = first_true(np.abs(scaled) >= _EXACT_LIMIT)
     if pos is not None:
-        where, row = _where(labels, pos)
+        where, row = _where(labels, offset + pos)
         raise DataError(
             f"{name} has value {show(flat[pos])} {where} too large to convert exactly "
             f"to minor units at {decimals} decimals",
@@ -178,12 +210,8 @@ def to_minor_units(
         units = np.rint(cleaned)
     else:
         units = np.sign(cleaned) * np.floor(np.abs(cleaned) + 0.5)
-    out = units.astype(np.int64)
-    if scalar:
-        return int(out[0])
-    if labels is not None:
-        return pd.Series(out, index=labels, name=getattr(amounts, "name", None))
-    return out.reshape(arr.shape)
+    out: IntArray = units.astype(np.int64)
+    return out
 
 
 def from_minor_units(
@@ -263,15 +291,7 @@ def _weight_values(weights: Any, name: str) -> tuple[npt.NDArray[Any], pd.Index 
     """Weights as a 1-D int64 or float64 array (checked: numbers, finite, >= 0), and labels."""
     labels = weights.index if isinstance(weights, pd.Series) else None
     if isinstance(weights, pd.Series | pd.Index):
-        dtype = weights.dtype
-        if pd.api.types.is_bool_dtype(dtype):
-            raw: npt.NDArray[Any] = np.asarray(weights.to_numpy(dtype=object))
-        elif pd.api.types.is_integer_dtype(dtype) and not weights.hasnans:
-            raw = weights.to_numpy(dtype=np.int64)
-        elif pd.api.types.is_numeric_dtype(dtype):
-            raw = weights.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            raw = weights.to_numpy()
+        raw: npt.NDArray[Any] = stored_numbers(weights)
     else:
         try:
             raw = np.asarray(weights)

@@ -270,23 +270,8 @@ def _sale_columns(
         allow_negative=False,
         negative_hint="record a refund or cancellation with cancelled_at= instead",
     )
-    return closed, _cents(values, decimals, amount)
-
-
-def _cents(values: npt.NDArray[np.float64], decimals: int, name: str) -> Ints:
-    """:func:`crmcore.money.to_minor_units` in cache-sized chunks (same values, less memory).
-
-    A chunk that fails is converted again whole, so the error names the caller's position.
-    """
-    out = np.empty(len(values), dtype=np.int64)
-    try:
-        for lo in range(0, len(values), CHUNK):
-            part = values[lo : lo + CHUNK]
-            out[lo : lo + len(part)] = to_minor_units(part, decimals, name=name)
-    except DataError:
-        to_minor_units(values, decimals, name=name)  # raises with the caller's position
-        raise
-    return out
+    cents: Ints = to_minor_units(values, decimals, name=amount)  # type: ignore[assignment]
+    return closed, cents
 
 
 def read_sales(

@@ -89,22 +89,6 @@ def _checked_sums(values: npt.ArrayLike, codes: npt.ArrayLike, n: int, name: str
         return sum_minor_units(vals, cods, n, name=name)
 
 
-def _chunked_minor_units(values: FloatArray, decimals: int, *, name: str) -> IntArray:
-    """:func:`crmcore.money.to_minor_units` a chunk at a time (same values, less memory).
-
-    A chunk that fails is converted again whole, so the error names the caller's position.
-    """
-    out = np.empty(len(values), dtype=np.int64)
-    try:
-        for lo in range(0, len(values), CHUNK):
-            part = values[lo : lo + CHUNK]
-            out[lo : lo + len(part)] = to_minor_units(part, decimals, name=name)
-    except DataError:
-        to_minor_units(values, decimals, name=name)
-        raise
-    return out
-
-
 @attrs.frozen(kw_only=True, eq=False)
 class Money:
     """Amounts as exact minor units, and what currency they are in.
@@ -407,7 +391,8 @@ def minor_units(
             row=frame.index[pos],
             value=values[pos],
         )
-    return _chunked_minor_units(values, decimals, name=f"column {amount!r}")
+    cents: IntArray = to_minor_units(values, decimals, name=f"column {amount!r}")  # type: ignore[assignment]
+    return cents
 
 
 def parse_money(

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import first_true, not_a_number, show
+from crmcore._frames import first_true, not_a_number, show, stored_numbers
 from crmcore.errors import ConfigError
 
 IntArray = npt.NDArray[np.int64]
@@ -133,12 +133,7 @@ def check_weights(weights: Any) -> Weights:
         if pd.api.types.is_bool_dtype(weights.dtype):
             text, row, value = not_a_number(weights.to_numpy(dtype=object), labels, "weights")
             raise ConfigError(text, column="weights", row=row, value=value)
-        if pd.api.types.is_integer_dtype(weights.dtype) and not weights.hasnans:
-            raw: npt.NDArray[Any] = weights.to_numpy(dtype=np.int64)
-        elif pd.api.types.is_numeric_dtype(weights.dtype):
-            raw = weights.to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            raw = weights.to_numpy()
+        raw: npt.NDArray[Any] = stored_numbers(weights)
     else:
         try:
             raw = np.asarray(weights)
