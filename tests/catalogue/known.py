@@ -18,8 +18,6 @@ KNOWN: dict[str, str] = {
     "without saying so (segmentation/rfm.py, perf helper's file)",
     "cli.main/1e307/0/amount": "rfm_scores overflows on amounts near 1e307 (RuntimeWarning) "
     "in segmentation/rfm.py (perf helper's file)",
-    "kpi.performance_report/1e307/0/attainment": "kpi/_scoring.py overflows in a product "
-    "(RuntimeWarning) for attainments near 1e307 (the scorecard code, perf helper's area)",
     "plot.rfm_heatmap/1e307/0/r_score": "scores near 1e307 are cast to int (RuntimeWarning)",
     "plot.rfm_heatmap/1e307/0/f_score": "scores near 1e307 are cast to int (RuntimeWarning)",
     "plot.rfm_heatmap/2**62/0/r_score": "scores near 2**62 overflow a C long",

@@ -115,6 +115,23 @@ def test_report_missing_zero():
     assert rep.loc[("bob", pd.Timestamp("2024-01-01")), "score"] == pytest.approx(0.3)
 
 
+def test_report_attainment_near_the_largest_float():
+    # issue #14's catalogue: an attainment of 1e307 overflowed rounding the total (x 10**12).
+    # Uncapped: ann Jan 0.5 * 1e307 + 0.5 * 1 = 5e306 (the 0.5 is below its precision); bob
+    # Jan 0.5 * 0.6 + 0.5 * 0.5 = 0.55, so ann ranks first.
+    card = Scorecard(
+        metrics=[
+            Metric(column="attainment", weight=0.5, normalisation="target", target=1.0),
+            Metric(column="rating", weight=0.5, scale=(1, 5)),
+        ]
+    )
+    kpis = KPIS.assign(attainment=[1e307, 0.6, 0.8, 1.0, 0.4])
+    rep = call_unmutated(performance_report, kpis, card)
+    jan = rep.xs(pd.Timestamp("2024-01-01"), level=1)
+    assert jan["score"].tolist() == [5e306, 0.55]
+    assert jan["rank"].tolist() == [1, 2]
+
+
 # -- kpi_table on the synthetic team --------------------------------------------------------------
 
 

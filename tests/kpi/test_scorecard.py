@@ -132,6 +132,25 @@ def test_score_scorecard_by_hand():
     pd.testing.assert_frame_equal(got, want, check_index_type=False, atol=1e-12)
 
 
+def test_totals_near_the_largest_float_are_kept_not_overflowed():
+    # Totals are rounded to 12 decimals before ranking; 5e304 * 10**12 overflows a float, so a
+    # total that large (a whole number anyway) is kept as it is (issue #14's catalogue).
+    # revenue 1e307 / target 100 = 1e305 (no cap), points 0.5 * 1e305 = 5e304; rating 4 of
+    # 1..5 -> 0.75, points 0.375; total 5e304 (0.375 is far below its precision)
+    card = Scorecard(
+        metrics=[
+            Metric(column="revenue", weight=0.5, normalisation="target", target=100.0),
+            Metric(column="rating", weight=0.5, scale=(1, 5)),
+        ]
+    )
+    frame = pd.DataFrame({"person": ["ann", "bob"], "revenue": [1e307, 50.0], "rating": [4.0, 5.0]})
+    got = call_unmutated(score_scorecard, frame, card)
+    assert got["total"].tolist() == [5e304, 0.75]
+    assert got["rank"].tolist() == [1, 2]
+    explained = call_unmutated(explain_scorecard, frame, card)  # the other scoring path
+    assert explained.groupby("person")["points"].sum().tolist() == [5e304, 0.75]
+
+
 def test_explanation_points_sum_to_total_and_notes_explain():
     ex = call_unmutated(explain_scorecard, TEAM, CARD)
     assert list(ex.columns) == [

@@ -39,6 +39,8 @@ MISSING: Final = ("raise", "zero")
 CONSTANT_VALUE: Final = 0.5
 #: Totals are rounded to this many decimals before ranking, so float noise cannot split ties.
 TOTAL_DECIMALS: Final = 12
+#: Floats of this size or more are whole numbers: rounding them to decimals changes nothing.
+_WHOLE: Final = 2.0**52
 
 Floats = npt.NDArray[np.float64]
 Note = pd.Series | None
@@ -434,7 +436,7 @@ def score(
         total += pts
     # Totals are rounded to 12 decimals so that float noise (0.6 + 0.15 + 0.15 versus
     # 0.4 + 0.3 + 0.2) cannot split a tie; rounding keeps the order of the rest.
-    total = np.round(total, TOTAL_DECIMALS)
+    total = _round_totals(total)
     # Rank within each group: 1 = highest total; equal totals share the lowest rank ("min").
     rank = group_rank(total, group, method="min", descending=True).astype(np.int64)
     return Scored(
@@ -561,6 +563,26 @@ def _chunks(starts: npt.NDArray[np.intp], n: int) -> list[tuple[int, _Groups]]:
     return out
 
 
+def _round_totals(total: Floats) -> Floats:
+    """Round ``total`` to :data:`TOTAL_DECIMALS` in place and return it.
+
+    A total of 2**52 or more is a whole number already, and scaling it by ``10**12`` (as
+    ``np.round`` does) would overflow near 1e297: such totals are kept as they are.
+
+    Examples
+    --------
+    >>> _round_totals(np.array([0.1 + 0.2, 1e307]))
+    array([3.e-001, 1.e+307])
+    """
+    large = ~(np.abs(total) < _WHOLE)  # NaN and infinities too
+    if not large.any():
+        return np.round(total, TOTAL_DECIMALS, out=total)
+    kept = total[large]
+    np.round(np.where(large, 0.0, total), TOTAL_DECIMALS, out=total)
+    total[large] = kept
+    return total
+
+
 def score_frame(
     frame: pd.DataFrame,
     scorecard: Scorecard,
@@ -609,7 +631,7 @@ def score_frame(
                 _, pts, _ = _clip_and_weigh(metric, weight, values, x, None)
                 block[i, lo:hi] = pts
                 total += pts
-            np.round(total, TOTAL_DECIMALS, out=total)
+            _round_totals(total)
             ranks = group_rank(total, groups.code, method="min", descending=True)
             rank[lo:hi] = ranks
     names = [f"{m.name}_points" for m in scorecard.metrics] + ["total"]
