@@ -16,8 +16,6 @@ KNOWN: dict[str, str] = {
     "as for a frame) does not fit files and should be respecified for the CLI",
     "cli.main/other_zone/0/date": "the rfm command reads a mixed-zone date column as UTC "
     "without saying so (segmentation/rfm.py, perf helper's file)",
-    "cli.main/1e307/0/amount": "rfm_scores overflows on amounts near 1e307 (RuntimeWarning) "
-    "in segmentation/rfm.py (perf helper's file)",
     "plot.rfm_heatmap/1e307/0/r_score": "scores near 1e307 are cast to int (RuntimeWarning)",
     "plot.rfm_heatmap/1e307/0/f_score": "scores near 1e307 are cast to int (RuntimeWarning)",
     "plot.rfm_heatmap/2**62/0/r_score": "scores near 2**62 overflow a C long",

@@ -54,6 +54,24 @@ def test_rfm_parquet_input(orders: Path, tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
 
 
+def test_rfm_prints_amounts_near_the_largest_float(tmp_path: Path) -> None:
+    # issue #14's catalogue: printing a monetary column holding 1e307 overflowed while choosing
+    # its decimals (rounding 1e307 to 2 decimals multiplies it by 100). Hand-worked scores,
+    # bins 3: recency 2, 1, 0 -> edges 2/3 and 4/3 -> r 1, 2, 3; frequency all 1 -> f 1;
+    # monetary 1e307, 2.25, 10 -> edges 7.42 and 10 + (1e307 - 10) / 3 -> m 3, 1, 2.
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "customer_id,date,amount\n1,2024-01-01,1e307\n2,2024-01-02,2.25\n3,2024-01-03,10\n"
+    )
+    status, text = cli("rfm", str(path), "--scores", "--bins", "3")
+    assert status == 0, text
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[2:]}
+    assert rows["1"][3].startswith("9,999,999,999,999,999,")  # 1e307 with every digit
+    assert rows["2"][3] == "2.25"
+    assert rows["3"][3] == "10.00"
+    assert [rows[c][-1] for c in "123"] == ["113", "211", "312"]
+
+
 def test_segments_subprocess_matches_library(files: dict[str, Path], tmp_path: Path) -> None:
     from crmcore.segmentation import (
         RF_GRID_10,

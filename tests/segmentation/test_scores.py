@@ -88,6 +88,30 @@ def test_fitted_edges_score_other_data_with_clamping() -> None:
     assert out["rfm_score"].tolist() == [535, 111]
 
 
+def test_amounts_near_the_largest_float_score_without_overflow() -> None:
+    # issue #14's catalogue: with refunds allowed, monetary totals of both signs near the largest
+    # float made numpy's interpolation (b - a) overflow. Sorted monetary -1.5e308, 0, 3e307,
+    # 1.5e308; quantiles at 1/3 and 2/3 sit at positions 1 and 2 of the sorted values:
+    # edges 0 and 3e307 exactly. Scores: -1.5e308 -> 1, 0 -> 1, 3e307 -> 2, 1.5e308 -> 3.
+    summary = pd.DataFrame(
+        {
+            "recency": [1, 2, 3, 4],
+            "frequency": [1, 2, 3, 4],
+            "monetary": [1.5e308, -1.5e308, 3e307, 0.0],
+        },
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+    assert fit_rfm_bins(summary, 3).monetary == (0.0, 3e307)
+    assert call_unmutated(rfm_scores, summary, 3)["m_score"].tolist() == [3, 1, 2, 1]
+    # two customers: the median edge is halfway, -1.5e308 + 0.5 * 3e308 = 0 (3e308 overflows)
+    pair = summary.iloc[:2]
+    assert fit_rfm_bins(pair, 2).monetary == (0.0,)
+    assert rfm_scores(pair, 2)["m_score"].tolist() == [2, 1]
+    # edges that far apart are valid bins (checked by comparing, not subtracting)
+    assert RFMBins(bins=2, recency=[1.0], frequency=[1.0], monetary=[-1e308]).bins == 2
+    assert RFMBins(bins=3, recency=[1.0], frequency=[1.0], monetary=[-1e308, 1e308]).bins == 3
+
+
 def test_score_rfm_on_empty_partition() -> None:
     b = fit_rfm_bins(SUMMARY)
     out = score_rfm(SUMMARY.iloc[:0], b)

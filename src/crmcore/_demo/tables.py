@@ -54,6 +54,8 @@ def number_format(values: pd.Series) -> Callable[[Any], str]:
     ('0.361607', '1.000000')
     >>> number_format(pd.Series([1_500_000.123, 2.0]))(2.0)
     '2.00'
+    >>> number_format(pd.Series([1.7e308, 2.5]))(2.5)
+    '2.50'
     """
     if pd.api.types.is_bool_dtype(values.dtype):
         return str
@@ -75,10 +77,12 @@ def _decimals(finite: np.ndarray[Any, Any]) -> int:
     """Fewest decimals (0..6) showing every value; 0 or 2 in a column reaching 1,000."""
     if finite.size == 0:
         return 0
-    scale = np.maximum(1.0, np.abs(finite))
+    # Floats from 2**52 on are whole numbers (and rounding 1e307 to 6 decimals would overflow).
+    fraction = finite[np.abs(finite) < 2.0**52]
+    scale = np.maximum(1.0, np.abs(fraction))
     decimals = _MAX_DECIMALS
     for d in range(_MAX_DECIMALS + 1):
-        if bool((np.abs(np.round(finite, d) - finite) <= 1e-9 * scale).all()):
+        if bool((np.abs(np.round(fraction, d) - fraction) <= 1e-9 * scale).all()):
             decimals = d
             break
     if np.abs(finite).max() >= _MONEY_FROM and decimals:

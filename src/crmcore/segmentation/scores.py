@@ -63,7 +63,7 @@ def _edges(value: object, name: str) -> tuple[float, ...]:
             column=name,
             value=arr[pos],
         )
-    pos = first_true(np.diff(arr) <= 0)
+    pos = first_true(arr[1:] <= arr[:-1])  # compared, not subtracted: +-1e308 must not overflow
     if pos is not None:
         raise ConfigError(
             f"{name} edges must be strictly increasing; {show(arr[pos + 1])} at position "
@@ -216,8 +216,17 @@ def _summary_values(
 
 def _fit_edges(values: npt.NDArray[np.float64], bins: int) -> npt.NDArray[np.float64]:
     probs = np.arange(1, bins) / bins
+    with np.errstate(over="ignore"):
+        spread = np.ptp(values) if values.size else 0.0
+    if np.isfinite(spread):
+        quantiles = np.quantile(values, probs)
+    else:
+        # The interpolation subtracts neighbours, which overflows when values of both signs
+        # come near the largest float (refunds allowed): interpolate halves, then double them
+        # (halving and doubling are exact but for subnormal values).
+        quantiles = np.quantile(values * 0.5, probs) * 2.0
     # np.unique sorts and drops the duplicate quantiles of heavily tied data.
-    edges: npt.NDArray[np.float64] = np.unique(np.quantile(values, probs))
+    edges: npt.NDArray[np.float64] = np.unique(quantiles)
     return edges
 
 
