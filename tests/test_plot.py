@@ -182,6 +182,40 @@ def test_rfm_heatmap_counts_match_crosstab(scores: pd.DataFrame) -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["1", "2", "3", "4", "5"]
 
 
+@pytest.mark.parametrize(
+    ("column", "values", "shown"),
+    [
+        ("r_score", [1.0, 2.0, 1e307], "1e+307"),  # issue #14: was cast to int with a warning
+        ("f_score", [2, 1, 2**62 + 1], "4611686018427387905"),  # was a 2**62-wide grid
+        ("r_score", [1, 2, 21], "21"),
+        ("f_score", [1.0, 2.0, 2.5], "2.5"),
+    ],
+)
+def test_rfm_heatmap_names_a_score_that_is_not_a_small_whole_number(
+    column: str, values: list[float], shown: str
+) -> None:
+    scores = pd.DataFrame({"r_score": [1, 2, 3], "f_score": [2, 1, 3]}, index=["a", "b", "c"])
+    scores[column] = values
+    with pytest.raises(DataError) as info:
+        plot.rfm_heatmap(scores)
+    assert str(info.value) == (
+        f"column {column!r} of scores has {shown} at row 'c'; expected whole scores in 1..20"
+    )
+    assert (info.value.column, info.value.row) == (column, "c")
+    with pytest.raises(DataError) as given_bins:
+        plot.rfm_heatmap(scores, bins=3)
+    assert str(given_bins.value).endswith(f"has {shown} at row 'c'; expected whole scores in 1..3")
+
+
+def test_rfm_heatmap_draws_up_to_twenty_score_levels() -> None:
+    # a SegmentMap reads up to 20 levels: scores 20 and 1 give a 20 x 20 grid, one customer at
+    # (r=20, f=1) and one at (r=1, f=20)
+    scores = pd.DataFrame({"r_score": [20, 1], "f_score": [1, 20]})
+    grid = render(plot.rfm_heatmap(scores, annotate=False)).axes[0].images[0].get_array()
+    assert grid.shape == (20, 20)
+    assert (grid[19, 0], grid[0, 19], float(grid.sum())) == (1.0, 1.0, 2.0)
+
+
 def test_rfm_heatmap_value_sum_and_mean_by_hand() -> None:
     # cells: (r=1,f=1): 10 + 30 = 40, mean 20; (r=2,f=2): 5; (r=1,f=2) and (r=2,f=1) empty
     frame = pd.DataFrame(
@@ -686,6 +720,25 @@ def test_quota_chart_adds_repeated_pairs_and_keeps_first_seen_order() -> None:
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2025-02", "2025-01"]
 
 
+@pytest.mark.parametrize("column", ["month", "rep"])
+def test_quota_chart_names_both_rows_of_an_id_typed_two_ways(column: str) -> None:
+    # issue #14: months 1 and "1" (a join of two sources) were drawn as two months; a person
+    # typed two ways as two bars. One month (or person) as written, so an error naming both.
+    frame = pd.DataFrame(
+        {"rep": ["a", "b", "a"], "month": [1, 2, 2], "quota": [1.0, 2.0, 3.0]},
+        index=["p", "q", "r"],
+    )
+    frame[column] = [1, 2, "1"] if column == "month" else ["a", "b", 7]
+    first = "number 1 (row 'p')" if column == "month" else "text 'a' (row 'p')"
+    second = "text '1' (row 'r')" if column == "month" else "number 7 (row 'r')"
+    with pytest.raises(DataError) as info:
+        plot.quota_chart(frame, person="rep")
+    assert str(info.value) == (
+        f"column {column!r} of plan mixes {first} and {second}; ids must be all numbers or all text"
+    )
+    assert (info.value.column, info.value.row) == (column, "r")
+
+
 # ------------------------------------------------------------------------------------------
 # attainment_bars
 # ------------------------------------------------------------------------------------------
@@ -858,7 +911,8 @@ BAD: list[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any], type, str]]
     (plot.rfm_heatmap, (SC.assign(f_score=[1.5, 2]),), {}, DataError, r"'f_score'.*1.5.*row 10"),
     (plot.rfm_heatmap, (SC.assign(r_score=["a", "b"]),), {}, ColumnTypeError, r"'r_score'"),
     (plot.rfm_heatmap, (SC,), {"bins": 1}, DataError, r"'r_score'.*2 at row 11.*1\.\.1"),
-    (plot.rfm_heatmap, (SC,), {"bins": 0}, ConfigError, r"bins must be an integer >= 1"),
+    (plot.rfm_heatmap, (SC,), {"bins": 0}, ConfigError, r"bins must be an integer in 1\.\.20"),
+    (plot.rfm_heatmap, (SC,), {"bins": 21}, ConfigError, r"bins must be an integer in 1\.\.20"),
     (plot.rfm_heatmap, (SC,), {"agg": "max"}, ConfigError, r"agg"),
     (plot.rfm_heatmap, (SC.assign(v=[1.0, np.nan]),), {"value": "v"}, DataError, r"'v'.*NaN"),
     (plot.rfm_heatmap, (SC,), {"ax": "ax"}, InputTypeError, r"ax must be a matplotlib Axes"),

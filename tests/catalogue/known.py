@@ -16,9 +16,4 @@ KNOWN: dict[str, str] = {
     "as for a frame) does not fit files and should be respecified for the CLI",
     "cli.main/other_zone/0/date": "the rfm command reads a mixed-zone date column as UTC "
     "without saying so (segmentation/rfm.py, perf helper's file)",
-    "plot.rfm_heatmap/1e307/0/r_score": "scores near 1e307 are cast to int (RuntimeWarning)",
-    "plot.rfm_heatmap/1e307/0/f_score": "scores near 1e307 are cast to int (RuntimeWarning)",
-    "plot.rfm_heatmap/2**62/0/r_score": "scores near 2**62 overflow a C long",
-    "plot.rfm_heatmap/2**62/0/f_score": "scores near 2**62 overflow a C long",
-    "plot.quota_chart/mixed_id/0/month": "months typed two ways (1 and '1') are two columns",
 }

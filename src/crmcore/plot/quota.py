@@ -13,6 +13,7 @@ from crmcore._frames import (
     import_optional,
     numeric_column,
     require_columns,
+    require_one_id_type,
 )
 from crmcore.errors import DataError, InputTypeError
 from crmcore.plot._style import (
@@ -84,7 +85,8 @@ def quota_chart(
     ColumnTypeError
         The quota column is not numeric.
     DataError
-        NaN, infinite or negative quotas; a missing person or month.
+        NaN, infinite or negative quotas; a missing person or month; a person or month typed
+        two ways (``1`` and ``"1"``), naming both rows.
     ConfigError
         Bad ``kind``.
 
@@ -130,6 +132,8 @@ def quota_chart(
                 column=col,
                 row=table.index[pos],
             )
+        # 1 and "1" would be two bars or two months: the same id typed two ways is an error
+        require_one_id_type(table, col, arg="plan")
     people = pd.unique(table[person].to_numpy())
     months = pd.unique(table[month].to_numpy())
     row = pd.Index(people).get_indexer(table[person].to_numpy())

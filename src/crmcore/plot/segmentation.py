@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 __all__ = ["pareto_curve", "rfm_heatmap", "segment_sizes"]
 
+#: The most score levels the R x F grid draws: a SegmentMap reads scores 1..bins with bins up to
+#: 20 (rfm_scores gives 1..bins with bins up to 9); a larger value is not a score.
+_MAX_SCORE = 20
+
 
 def rfm_heatmap(
     scores: pd.DataFrame,
@@ -63,7 +67,8 @@ def rfm_heatmap(
     Parameters
     ----------
     scores
-        One row per customer with whole-number score columns ``r`` and ``f`` (1..bins), e.g. the
+        One row per customer with whole-number score columns ``r`` and ``f`` (1..bins, at most
+        20: the most levels a :class:`~crmcore.segmentation.SegmentMap` reads), e.g. the
         output of :func:`crmcore.segmentation.rfm_scores` or ``score_rfm``, or of
         :func:`~crmcore.segmentation.rfm_segments` (extra columns are ignored). Join a value
         column (e.g. ``monetary`` from ``rfm_summary``) to colour by value.
@@ -74,8 +79,8 @@ def rfm_heatmap(
     r, f
         Names of the recency and frequency score columns.
     bins
-        Number of score levels (grid size); default ``rfm_bins.bins``, else the largest score
-        present.
+        Number of score levels (grid size), 1..20; default ``rfm_bins.bins``, else the largest
+        score present.
     rfm_bins
         The :class:`~crmcore.segmentation.RFMBins` the scores were computed with (from
         :func:`~crmcore.segmentation.fit_rfm_bins`), to tell which scores its edges can give.
@@ -104,9 +109,10 @@ def rfm_heatmap(
     ColumnTypeError
         A score or value column is not numeric.
     DataError
-        A score that is not a whole number >= 1 or above ``bins``; a NaN or infinite value.
+        A score that is not a whole number in 1..``bins`` (1..20 without ``bins``), naming
+        the column, row and value; a NaN or infinite value.
     ConfigError
-        Bad ``agg`` or ``bins``.
+        Bad ``agg`` or ``bins`` (not an integer in 1..20).
 
     Examples
     --------
@@ -123,28 +129,22 @@ def rfm_heatmap(
     """
     require_columns(scores, [r, f] if value is None else [r, f, value], arg="scores")
     check_choice(agg, "agg", ("sum", "mean"))
-    rs = _whole_scores(scores, r, arg="scores")
-    fs = _whole_scores(scores, f, arg="scores")
-    top = int(max(rs.max(), fs.max()))
     if rfm_bins is not None:
         _check_rfm_bins(rfm_bins)
         if bins is None:
             bins = int(rfm_bins.bins)
-    if bins is None:
-        bins = top
-    elif isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
-        raise ConfigError(f"bins must be an integer >= 1, got {show(bins)}", value=bins)
-    elif top > bins:
-        column, arr = (r, rs) if rs.max() > bins else (f, fs)
-        pos = int(np.argmax(arr > bins))
-        raise DataError(
-            f"column {column!r} of scores has {arr[pos]} at {describe_row(scores, pos)}; "
-            f"expected scores in 1..{bins}",
-            column=column,
-            row=scores.index[pos],
-            value=arr[pos],
+    if bins is not None and (
+        isinstance(bins, bool)
+        or not isinstance(bins, int | np.integer)
+        or not 1 <= bins <= _MAX_SCORE
+    ):
+        raise ConfigError(
+            f"bins must be an integer in 1..{_MAX_SCORE}, got {show(bins)}", value=bins
         )
-    bins = int(bins)
+    top = _MAX_SCORE if bins is None else int(bins)
+    rs = _whole_scores(scores, r, arg="scores", top=top)
+    fs = _whole_scores(scores, f, arg="scores", top=top)
+    bins = int(max(rs.max(), fs.max())) if bins is None else int(bins)
     reachable = (
         (bins, bins)
         if rfm_bins is None
@@ -425,11 +425,13 @@ def pareto_curve(
     )
 
 
-def _whole_scores(frame: pd.DataFrame, column: str, *, arg: str) -> npt.NDArray[np.int64]:
-    """Return a score column as int64 after checking that it holds whole numbers >= 1."""
+def _whole_scores(frame: pd.DataFrame, column: str, *, arg: str, top: int) -> npt.NDArray[np.int64]:
+    """Return a score column as int64 after checking that it holds whole numbers in 1..top."""
     values = numeric_column(frame, column, arg=arg)
-    bad = (values < 1) | (values != np.round(values))
-    refuse_first(frame, bad, column, arg=arg, problem="", then="; expected whole scores >= 1")
+    good = (values >= 1) & (values <= top) & (values == np.floor(values))
+    refuse_first(
+        frame, ~good, column, arg=arg, problem="", then=f"; expected whole scores in 1..{top}"
+    )
     return values.astype(np.int64)
 
 
