@@ -59,6 +59,9 @@ class Expect(enum.Enum):
     SAME_NUMBERS = "same_numbers"
     #: a result that satisfies the function's invariants, or an error
     ANY = "any"
+    #: a result that satisfies the function's invariants (an error is a wrongly refused valid
+    #: input): the input is valid as the function reads it, though not the same as the valid call
+    VALID = "valid"
 
 
 class Outcome(enum.Enum):

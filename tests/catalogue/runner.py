@@ -483,7 +483,7 @@ def run_case(case: Case) -> Result:
             result = spec.func(*args, **kwargs)
     except CRMError as exc:
         message = str(exc)
-        if case.expect is Expect.SAME:
+        if case.expect in (Expect.SAME, Expect.VALID):
             outcome, detail = Outcome.REFUSED, f"{type(exc).__name__}: {message}"
         elif _is_exact(message, hint):
             outcome, detail = Outcome.EXACT, f"{type(exc).__name__}: {message}"

@@ -13,6 +13,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from crmcore.errors import DataError
+from crmcore.segmentation import rfm_summary
 from helpers_cli import RATES, csv, run
 
 ORDERS = ["--customer", "client", "--date", "day", "--amount", "total"]
@@ -205,30 +207,49 @@ def test_gbk_files_are_read_with_their_encoding(tmp_path: Path) -> None:
 # time zones
 
 
-def test_mixed_utc_offsets_are_read_as_utc(tmp_path: Path) -> None:
+MIXED_OFFSETS = (
+    "customer_id,date,amount\n"
+    "1,2024-03-30T23:30:00+01:00,10\n"  # 22:30 UTC on the 30th
+    "1,2024-03-31T00:30:00+02:00,5\n"  # 22:30 UTC on the 30th too (after the DST change)
+    "2,2024-04-02T12:00:00+02:00,7\n"
+)
+
+
+def test_mixed_utc_offsets_exit_2_naming_both_rows_as_the_library_does(tmp_path: Path) -> None:
+    # issue #14: the file's dates were read as UTC; rfm_summary refuses the same text in a
+    # frame (naming the column and both rows), and so does the command unless told --utc
     path = tmp_path / "orders.csv"
-    path.write_text(
-        "customer_id,date,amount\n"
-        "1,2024-03-30T23:30:00+01:00,10\n"  # 22:30 UTC on the 30th
-        "1,2024-03-31T00:30:00+02:00,5\n"  # 22:30 UTC on the 30th too (after the DST change)
-        "2,2024-04-02T12:00:00+02:00,7\n"
+    path.write_text(MIXED_OFFSETS)
+    line = one_error_line(run("rfm", str(path)))
+    assert line == (
+        f"crmcore rfm: error: column 'date' of {path} mixes UTC offsets: "
+        "'2024-03-30T23:30:00+01:00' at row 0 and '2024-03-31T00:30:00+02:00' at row 1; pass "
+        "--utc to read its dates as UTC, or write every date with one offset"
     )
-    result = run("rfm", str(path), "--out", "-")
+    frame = pd.read_csv(path)
+    with pytest.raises(DataError, match=r"column 'date' of transactions mixes UTC offsets"):
+        rfm_summary(frame)
+
+
+def test_mixed_utc_offsets_are_read_as_utc_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text(MIXED_OFFSETS)
+    result = run("rfm", str(path), "--utc", "--out", "-")
     assert result.returncode == 0, result.stderr
-    assert result.stderr == (
-        f"crmcore: note: column 'date' of {path} mixes UTC offsets (+0100, +0200); "
-        "its dates are read as UTC\n"
-    )
+    assert result.stderr == ""  # asked for: nothing to tell
     written = pd.read_csv(pd.io.common.StringIO(result.stdout))
     # both purchases of customer 1 are on 30 March in UTC: one purchase day
     assert written["frequency"].tolist() == [1, 1]
     assert written["last_purchase"].tolist()[0].startswith("2024-03-30 22:30:00+00:00")
 
 
-def test_dates_with_and_without_offsets_exit_2_naming_two_values(tmp_path: Path) -> None:
+@pytest.mark.parametrize("utc", [[], ["--utc"]])
+def test_dates_with_and_without_offsets_exit_2_naming_two_values(
+    tmp_path: Path, utc: list[str]
+) -> None:
     path = tmp_path / "orders.csv"
     path.write_text("customer_id,date,amount\n1,2024-03-30,10\n1,2024-03-31T00:30:00+02:00,5\n")
-    line = one_error_line(run("rfm", str(path)))
+    line = one_error_line(run("rfm", str(path), *utc))  # --utc cannot place a naive date
     assert line == (
         f"crmcore rfm: error: column 'date' of {path} mixes dates with and without a UTC "
         "offset: '2024-03-30' at row 0 and '2024-03-31T00:30:00+02:00' at row 1; give every "

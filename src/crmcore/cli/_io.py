@@ -9,7 +9,8 @@ CSV cells are read as written: no missing-value guessing (only an empty cell is 
 ``n/a`` reaches the library, which names it), id and label columns stay text (``00001`` stays
 ``00001``), a column becomes numbers only when every cell is one (with ``--thousands`` and
 ``--decimal``), and the date columns a command names are parsed with ``--date-format`` /
-``--dayfirst`` (ISO 8601 by default; dates with different UTC offsets are converted to UTC).
+``--dayfirst`` (ISO 8601 by default). A date column mixing UTC offsets is an error, as in the
+library, unless ``--utc`` asks for its dates to be read as UTC.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ class Reading:
     encoding: str = "utf-8"
     dayfirst: bool = False
     date_format: str | None = None
+    #: dates written with a UTC offset are read as UTC (a column may then mix offsets)
+    utc: bool = False
 
     def __post_init__(self) -> None:
         """Refuse separators that would make numbers ambiguous."""
@@ -173,7 +176,7 @@ def _with_dates(frame: pd.DataFrame, options: Reading, dates: set[str], where: s
 
 
 def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
-    """Parse a date column: --date-format, else --dayfirst, else ISO 8601 (offsets -> UTC)."""
+    """Parse a date column: --date-format, else --dayfirst, else ISO 8601 (--utc: as UTC)."""
     present = series.notna()
     if not present.any():
         return series
@@ -188,13 +191,18 @@ def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
         fmt = "ISO8601"
         expected = "an ISO 8601 date (2024-03-31); for others pass --date-format or --dayfirst"
     kwargs: dict[str, Any] = {"format": fmt, "dayfirst": options.dayfirst and fmt == "mixed"}
-    try:
-        with warnings.catch_warnings():
-            # pandas 2.2 only warns of mixed offsets (and returns objects); 3.0 raises
-            warnings.filterwarnings("error", "In a future version.*mixed time zones", FutureWarning)
-            parsed = pd.to_datetime(series, errors="coerce", **kwargs)
-    except (ValueError, FutureWarning):
-        parsed = _utc(series, kwargs, where)
+    if options.utc and bool(utc_offsets(series).notna().any()):
+        parsed = _offset_dates(series, kwargs, where, utc=True)
+    else:
+        try:
+            with warnings.catch_warnings():
+                # pandas 2.2 only warns of mixed offsets (and returns objects); 3.0 raises
+                warnings.filterwarnings(
+                    "error", "In a future version.*mixed time zones", FutureWarning
+                )
+                parsed = pd.to_datetime(series, errors="coerce", **kwargs)
+        except (ValueError, FutureWarning):
+            parsed = _offset_dates(series, kwargs, where, utc=False)
     bad = parsed.isna() & present
     if bool(bad.any()):
         pos = int(bad.to_numpy().argmax())
@@ -205,26 +213,38 @@ def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
     return parsed
 
 
-def _utc(series: pd.Series, kwargs: dict[str, Any], where: str) -> pd.Series:
-    """Dates with different UTC offsets, converted to UTC (and said so); naive among them: no."""
+def _offset_dates(
+    series: pd.Series, kwargs: dict[str, Any], where: str, *, utc: bool
+) -> pd.Series:
+    """Dates written with UTC offsets: read as UTC when ``utc`` (--utc), else mixed: an error.
+
+    Dates with and without an offset in one column cannot be placed either way. Without
+    ``--utc``, different offsets are refused as the library refuses them (``rfm_summary`` on
+    such a frame names the column and both rows): converting would move dates silently.
+    """
     offsets = utc_offsets(series)
-    aware = offsets.notna() & series.notna()
-    naive = series.notna() & ~aware
+    aware = (offsets.notna() & series.notna()).to_numpy()
+    naive = series.notna().to_numpy() & ~aware
     name = series.name
-    if bool(aware.any()) and bool(naive.any()):
-        a, n = int(aware.to_numpy().argmax()), int(naive.to_numpy().argmax())
+    if aware.any() and naive.any():
+        a, n = int(aware.argmax()), int(naive.argmax())
         raise CLIError(
             f"column {name!r} of {where} mixes dates with and without a UTC offset: "
             f"{series.iloc[n]!r} at row {series.index[n]} and {series.iloc[a]!r} at row "
             f"{series.index[a]}; give every date an offset, or none"
         )
-    found = sorted(offsets[aware].unique())
-    if not found:  # pandas refused the column for another reason than time zones
+    if not aware.any():  # pandas refused the column for another reason than time zones
         raise CLIError(f"column {name!r} of {where} could not be read as dates")
-    parsed = pd.to_datetime(series, errors="coerce", utc=True, **kwargs)
-    shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
-    note(f"column {name!r} of {where} mixes UTC offsets ({shown}); its dates are read as UTC")
-    return parsed
+    first = int(aware.argmax())
+    other = aware & (offsets != offsets.iloc[first]).to_numpy()
+    if not utc and other.any():
+        o = int(other.argmax())
+        raise CLIError(
+            f"column {name!r} of {where} mixes UTC offsets: {series.iloc[first]!r} at row "
+            f"{series.index[first]} and {series.iloc[o]!r} at row {series.index[o]}; pass "
+            "--utc to read its dates as UTC, or write every date with one offset"
+        )
+    return pd.to_datetime(series, errors="coerce", utc=True, **kwargs)
 
 
 def write_table(

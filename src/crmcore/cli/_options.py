@@ -132,6 +132,12 @@ def add_reading(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--date-format", metavar="FMT", help="dates in this strftime format, e.g. %%d.%%m.%%Y"
     )
+    group.add_argument(
+        "--utc",
+        action="store_true",
+        help="read dates written with a UTC offset as UTC (a column mixing offsets, such as "
+        "summer and winter time, is an error without it)",
+    )
 
 
 def reading(args: argparse.Namespace) -> Reading:
@@ -143,6 +149,7 @@ def reading(args: argparse.Namespace) -> Reading:
         encoding=args.encoding,
         dayfirst=args.dayfirst,
         date_format=args.date_format,
+        utc=args.utc,
     )
 
 
