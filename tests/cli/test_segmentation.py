@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmcore.errors import DataError
+from crmcore.segmentation import rfm_summary
 from helpers_cli import assert_same, cli, cli_frame, csv, read_out, run
 
 
@@ -70,6 +72,29 @@ def test_rfm_prints_amounts_near_the_largest_float(tmp_path: Path) -> None:
     assert rows["2"][3] == "2.25"
     assert rows["3"][3] == "10.00"
     assert [rows[c][-1] for c in "123"] == ["113", "211", "312"]
+
+
+def test_rfm_reads_an_id_typed_two_ways_in_a_frame_as_one_customer_in_a_file(
+    tmp_path: Path,
+) -> None:
+    # issue #14: a frame holding 1 and "1" is refused by rfm_summary (one id typed two ways),
+    # but its CSV file writes both as 1, and a file has no types: one customer 1 with two
+    # purchase days (frequency 2, monetary 10 + 5), and customer 2.
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, "1", 2],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-03"]),
+            "amount": [10.0, 5.0, 7.0],
+        }
+    )
+    with pytest.raises(DataError, match=r"mixes number 1 \(row 0.*\) and text '1' \(row 1"):
+        rfm_summary(frame)
+    path = tmp_path / "orders.csv"
+    frame.to_csv(path, index=False)
+    written = cli_frame(tmp_path, "rfm", str(path))
+    assert written["customer_id"].tolist() == [1, 2]
+    assert written["frequency"].tolist() == [2, 1]
+    assert written["monetary"].tolist() == [15.0, 7.0]
 
 
 def test_segments_subprocess_matches_library(files: dict[str, Path], tmp_path: Path) -> None:
