@@ -148,6 +148,34 @@ def test_refunds_allowed_reduce_monetary() -> None:
     assert out["monetary"].tolist() == [20.0, 12.0]
 
 
+def test_amounts_adding_up_past_the_largest_float_are_named_not_inf() -> None:
+    # Each amount is finite, but customer 7's two add up to 3.4e308 > 1.8e308: a monetary of
+    # inf would be silently wrong. Both paths (rows in date order and not) name its largest.
+    tx = pd.DataFrame(
+        {
+            "customer_id": [7, 8, 7],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "amount": [1.5e308, 1e308, 1.7e308],
+        },
+        index=["a", "b", "c"],
+    )
+    want = (
+        "column 'amount' of transactions: the amounts of customer 7 add up past the largest "
+        "float (about 1.8e308), the largest being 1.7e+308 at row 'c' (customer_id=7); "
+        "expected totals a float can hold (express the amounts in a larger unit, e.g. thousands)"
+    )
+    for frame in (tx, tx.iloc[::-1]):
+        with pytest.raises(DataError) as info:
+            rfm_summary(frame)
+        assert str(info.value) == want
+        assert (info.value.column, info.value.row) == ("amount", "c")
+    # btyd_summary's monetary_value leaves the first purchase out: 1.7e308 alone fits
+    btyd = btyd_summary(tx, amount="amount")
+    assert btyd.loc[7, "monetary_value"] == 1.7e308
+    # one customer's total near the largest float is still a number
+    assert rfm_summary(tx.iloc[[0, 1]]).loc[7, "monetary"] == 1.5e308
+
+
 def test_after_as_of_cut_explicitly_and_counted() -> None:
     # as_of 2024-04-01: customer 1's 2024-05-15 purchase is after it
     cut = call_unmutated(cut_at_as_of, HAND, as_of="2024-04-01")

@@ -213,9 +213,7 @@ def _dates(series: pd.Series, options: Reading, where: str) -> pd.Series:
     return parsed
 
 
-def _offset_dates(
-    series: pd.Series, kwargs: dict[str, Any], where: str, *, utc: bool
-) -> pd.Series:
+def _offset_dates(series: pd.Series, kwargs: dict[str, Any], where: str, *, utc: bool) -> pd.Series:
     """Dates written with UTC offsets: read as UTC when ``utc`` (--utc), else mixed: an error.
 
     Dates with and without an offset in one column cannot be placed either way. Without

@@ -31,11 +31,13 @@ from crmcore._frames import (
     check_scalar,
     datetime_column,
     describe_row,
+    first_true,
     numeric_column,
     require_columns,
     require_not_null,
     require_one_id_type,
     resolve_as_of,
+    show,
 )
 from crmcore._memory import normal_pages
 from crmcore.errors import DataError
@@ -177,21 +179,22 @@ def _aggregates(
     check_choice(period, "period", PERIODS)
     check_choice(refunds, "refunds", ("error", "allow"))
     check_choice(after_as_of, "after_as_of", ("error", "exclude"))
-    fast = ordered_aggregates(
-        transactions,
-        customer=customer,
-        date=date,
-        amount=amount,
-        as_of=as_of,
-        period=period,
-        allow_negative=refunds == "allow",
-        exclude_after=after_as_of == "exclude",
-        want_total=total,
-        want_repeat=repeat,
-        want_ticks=ticks,
-    )
+    with np.errstate(over="ignore"):  # a total past the largest float: named just below
+        fast = ordered_aggregates(
+            transactions,
+            customer=customer,
+            date=date,
+            amount=amount,
+            as_of=as_of,
+            period=period,
+            allow_negative=refunds == "allow",
+            exclude_after=after_as_of == "exclude",
+            want_total=total,
+            want_repeat=repeat,
+            want_ticks=ticks,
+        )
     if fast is not None:
-        return fast
+        return _finite_totals(fast, transactions, customer=customer, amount=amount)
     prep = _Prepared(
         transactions,
         customer=customer,
@@ -202,18 +205,53 @@ def _aggregates(
         refunds=refunds,
         after_as_of=after_as_of,
     )
-    return sorted_aggregates(
-        prep.codes,
-        prep.index,
-        prep.periods,
-        prep.amounts,
-        prep.dates,
-        as_of=prep.as_of,
-        as_of_period=prep.as_of_period,
-        n_excluded=prep.n_excluded,
-        want_total=total,
-        want_repeat=repeat,
-        want_ticks=ticks,
+    with np.errstate(over="ignore"):
+        agg = sorted_aggregates(
+            prep.codes,
+            prep.index,
+            prep.periods,
+            prep.amounts,
+            prep.dates,
+            as_of=prep.as_of,
+            as_of_period=prep.as_of_period,
+            n_excluded=prep.n_excluded,
+            want_total=total,
+            want_repeat=repeat,
+            want_ticks=ticks,
+        )
+    return _finite_totals(agg, transactions, customer=customer, amount=amount)
+
+
+def _finite_totals(
+    agg: Aggregates, transactions: pd.DataFrame, *, customer: str, amount: str | None
+) -> Aggregates:
+    """Return ``agg``, or raise a DataError when a customer's amounts add up past a float.
+
+    Finite amounts (validated) can still sum to infinity near 1.8e308; a monetary total of
+    ``inf`` would be a silently wrong answer. The message names the customer's largest amount.
+    """
+    sums = [s for s in (agg.total, agg.repeat) if s is not None]
+    if amount is None or not sums:
+        return agg
+    over = np.zeros(len(agg.index), dtype=bool)
+    for s in sums:
+        over |= ~np.isfinite(s)  # inf, or NaN from inf - inf (amounts themselves are finite)
+    pos = first_true(over)
+    if pos is None:
+        return agg
+    who = agg.index[pos]
+    size = np.abs(pd.to_numeric(transactions[amount], errors="coerce").to_numpy(np.float64))
+    mine = (transactions[customer] == who).to_numpy(dtype=bool)
+    row = int(np.nanargmax(np.where(mine, size, -1.0) if mine.any() else size))
+    value = transactions[amount].iloc[row]
+    raise DataError(
+        f"column {amount!r} of transactions: the amounts of customer {show(who)} add up past "
+        f"the largest float (about 1.8e308), the largest being {show(value)} at "
+        f"{describe_row(transactions, row, customer)}; expected totals a float can hold "
+        "(express the amounts in a larger unit, e.g. thousands)",
+        column=amount,
+        row=transactions.index[row],
+        value=value,
     )
 
 
@@ -327,7 +365,8 @@ def rfm_summary(
     DataError
         Missing customer ids or dates, NaN or infinite amounts, negative amounts (unless
         ``refunds="allow"``), naive and tz-aware dates mixed, rows after ``as_of`` (cut them
-        first with :func:`~crmcore.segmentation.cut_at_as_of`).
+        first with :func:`~crmcore.segmentation.cut_at_as_of`), a customer's amounts adding
+        up past the largest float (about 1.8e308).
     ConfigError
         An unknown ``period``/``refunds``/``after_as_of`` or an invalid ``as_of``.
 
@@ -474,7 +513,8 @@ def btyd_summary(
     ColumnTypeError
         Dates or amounts that are not dates or numbers.
     DataError
-        Missing ids or dates, bad or negative amounts, mixed time zones, rows after ``as_of``.
+        Missing ids or dates, bad or negative amounts, mixed time zones, rows after ``as_of``,
+        a customer's amounts adding up past the largest float.
     ConfigError
         An unknown option or an invalid ``as_of`` / ``freq_multiplier``.
 
