@@ -82,6 +82,12 @@ def optional_dates(frame: pd.DataFrame, column: str, *, arg: str, key: str) -> p
     time zone kept).
     """
     series = frame[column]
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(
+        series.dtype
+    ):
+        # Dates already: nothing to parse or check (NaT is allowed here), and no copy: pandas
+        # copies on write, so neither the caller's frame nor this Series sees the other's edits.
+        return series
     present = series.notna().to_numpy(dtype=bool)
     if not present.any():
         empty: pd.Series = pd.Series(pd.NaT, index=frame.index, dtype=_datetime_dtype(series.dtype))
