@@ -23,7 +23,7 @@ from crmcore._memory import normal_pages
 from crmcore._periods import canonical_period
 from crmcore._repr import attrs_repr_html
 from crmcore.errors import ConfigError, DataError
-from crmcore.money import from_minor_units
+from crmcore.money import from_minor_units, sum_minor_units
 from crmcore.pipeline._dates import check_horizon, from_micros, period_grid
 from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, sum_cents
 from crmcore.pipeline._landing import Landing, landing_rules, stage_landing
@@ -133,25 +133,41 @@ class CloseSchedule:
 
 @attrs.frozen(kw_only=True, eq=False)
 class _Placed:
-    """Where each deal lands and whether the schedule counts it."""
+    """What decides where each deal lands, and whether the schedule counts it.
+
+    ``stage_us`` holds the stage rule's landing instant per (process, stage code): a handful
+    of values, gathered per deal by :meth:`landing` a chunk at a time, so the schedule never
+    holds a full-length landing array or its temporaries.
+    """
 
     deals: Deals
     rules: Landing
-    landing_us: npt.NDArray[np.int64]
+    stage_us: npt.NDArray[np.int64]
     source: npt.NDArray[np.int8]
     scheduled: npt.NDArray[np.bool_]
 
+    def landing(self, lo: int = 0, hi: int | None = None) -> npt.NDArray[np.int64]:
+        """Landing instants (microseconds) of the deals at positions ``lo`` .. ``hi``."""
+        rows = slice(lo, hi)
+        weights, rules = self.deals.weighted(), self.rules
+        codes = weights.codes[rows]
+        if len(self.stage_us) == 1:
+            by_stage = self.stage_us[0][codes]
+        else:
+            by_stage = self.stage_us[weights.process[rows], codes]
+        landing = np.where(rules.has_own[rows], rules.own_us[rows], by_stage)
+        landing[self.source[rows] == _AS_OF] = rules.as_of_us
+        return landing
 
-def _stage_landings(deals: Deals, as_of: pd.Timestamp) -> npt.NDArray[np.int64]:
-    """``as_of`` + each deal's stage time to close, in its own process's model."""
-    weights = deals.weighted()
-    if len(deals.models) == 1:
-        return stage_landing(deals.models[0], weights.codes, as_of)
-    out = np.empty(len(weights.codes), dtype=np.int64)
+
+def _stage_table(deals: Deals, as_of: pd.Timestamp) -> npt.NDArray[np.int64]:
+    """``as_of`` + each stage's time to close, per (process, stage code), in its own model."""
+    width = max(len(m.stages) for m in deals.models) + 2
+    table = np.zeros((len(deals.models), width), dtype=np.int64)
     for p, model in enumerate(deals.models):
-        mask = weights.process == p
-        out[mask] = stage_landing(model, weights.codes[mask], as_of)
-    return out
+        k = len(model.stages) + 2
+        table[p, :k] = stage_landing(model, np.arange(k, dtype=np.int64), as_of)
+    return table
 
 
 def _place(
@@ -191,12 +207,16 @@ def _place(
     source[deals.is_won] = _AS_OF
     source[rules.has_own] = _CLOSE_DATE
     source[rules.late] = _AS_OF
-    landing = np.where(rules.has_own, rules.own_us, _stage_landings(deals, rules.as_of))
-    landing[source == _AS_OF] = rules.as_of_us
     scheduled = ~deals.is_lost & ~rules.won_before
     if overdue == "exclude":
         scheduled &= ~rules.late
-    return _Placed(deals=deals, rules=rules, landing_us=landing, source=source, scheduled=scheduled)
+    return _Placed(
+        deals=deals,
+        rules=rules,
+        stage_us=_stage_table(deals, rules.as_of),
+        source=source,
+        scheduled=scheduled,
+    )
 
 
 @renamed_parameters(freq="period")
@@ -323,7 +343,7 @@ reporting_currency, decimals
             "amount": from_minor_units(deals.money.cents[order], decimals),
             "win_probability": weights.probability[order],
             "expected_amount": from_minor_units(weights.expected[order], decimals),
-            "landing_date": from_micros(placed.landing_us[order], placed.rules.tz),
+            "landing_date": from_micros(placed.landing()[order], placed.rules.tz),
             "source": _SOURCES[placed.source[order]],
             "overdue": placed.rules.late[order],
             "scheduled": placed.scheduled[order],
@@ -333,54 +353,93 @@ reporting_currency, decimals
     return out
 
 
-def _bucket(
-    placed: _Placed, period: str, horizon: int | None
-) -> tuple[pd.DatetimeIndex, npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-    """Period starts, and each scheduled deal's period code (``horizon`` = later)."""
-    keep = placed.scheduled
-    everyone = bool(keep.all())  # the usual open pipeline: views, no masked copies
-    kept_us = placed.landing_us if everyone else placed.landing_us[keep]
+def _grid(placed: _Placed, period: str, horizon: int | None) -> pd.DatetimeIndex:
+    """Period starts from the ``as_of`` period: ``horizon`` + 1 of them, or to the last landing."""
     first = placed.rules.first_start
+    grid: pd.DatetimeIndex
     if horizon is not None:
         grid = period_grid(first, period, n=horizon)
-    else:
-        last = int(kept_us.max()) if kept_us.size else placed.rules.first_us
-        grid = period_grid(first, period, last=last)
-    # Period codes by binary search on int64 instants (no masked DatetimeIndex copy), a
-    # cache-sized chunk at a time.
-    edges = grid.asi8
-    codes = np.empty(len(kept_us), dtype=np.int64)
-    for lo in range(0, len(kept_us), _CHUNK):
-        part = np.searchsorted(edges, kept_us[lo : lo + _CHUNK], side="right")
-        part -= 1
-        codes[lo : lo + len(part)] = part
-    return grid, codes, keep
+        return grid
+    last = placed.rules.first_us
+    keep = placed.scheduled
+    for lo in range(0, len(keep), _CHUNK):
+        kept = placed.landing(lo, lo + _CHUNK)[keep[lo : lo + _CHUNK]]
+        if kept.size:
+            last = max(last, int(kept.max()))
+    grid = period_grid(first, period, last=last)
+    return grid
 
 
-def _sums(
-    placed: _Placed,
-    codes: npt.NDArray[np.int64],
-    keep: npt.NDArray[np.bool_],
-    labels: list[Any],
-    decimals: int,
-) -> dict[str, Any]:
-    """Count, amount, expected amount and overdue deals per period (exact minor units)."""
+def _chunk_codes(placed: _Placed, edges: npt.NDArray[np.int64], lo: int) -> tuple[Any, Any]:
+    """Rows kept among ``lo`` .. ``lo + _CHUNK`` (a slice when all are) and their period codes.
+
+    Codes by binary search on int64 instants (no DatetimeIndex), the last edge being where
+    "later than the horizon" begins.
+    """
+    hi = lo + _CHUNK
+    keep = placed.scheduled[lo:hi]
+    rows: Any = slice(lo, hi) if keep.all() else lo + np.flatnonzero(keep)
+    landing = placed.landing(lo, hi)
+    codes = np.searchsorted(edges, landing if isinstance(rows, slice) else landing[keep], "right")
+    codes -= 1
+    return rows, codes
+
+
+def _sums(placed: _Placed, grid: pd.DatetimeIndex, labels: list[Any], decimals: int) -> Any:
+    """Count, amount, expected amount and overdue deals per period (exact minor units).
+
+    One pass over cache-sized chunks: each chunk's period codes are used at once and dropped.
+    Minor units are summed per chunk and the chunk sums summed again, exactly (integer sums do
+    not depend on the order); should any sum pass 2**63, the columns are summed whole so the
+    error names the period and the true total.
+    """
     deals, n = placed.deals, len(labels)
-    everyone = bool(keep.all())  # the usual open pipeline: views, no masked copies
-
-    def kept(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
-        return values if everyone else values[keep]
-
-    cents = sum_cents(kept(deals.money.cents), codes, n, name="amounts", labels=labels)
-    expected_cents = kept(deals.weighted().expected)
-    expected = sum_cents(expected_cents, codes, n, name="expected amounts", labels=labels)
-    overdue = np.bincount(codes[kept(placed.rules.late)], minlength=n)
+    cents, expected = deals.money.cents, deals.weighted().expected
+    count = np.zeros(n, dtype=np.int64)
+    overdue = np.zeros(n, dtype=np.int64)
+    amounts: list[npt.NDArray[np.int64]] = []
+    weighted: list[npt.NDArray[np.int64]] = []
+    edges = grid.asi8
+    try:
+        for lo in range(0, len(placed.scheduled), _CHUNK):
+            rows, codes = _chunk_codes(placed, edges, lo)
+            count += np.bincount(codes, minlength=n)
+            overdue += np.bincount(codes[placed.rules.late[rows]], minlength=n)
+            amounts.append(sum_minor_units(cents[rows], codes, n, name="amounts"))
+            weighted.append(sum_minor_units(expected[rows], codes, n, name="expected amounts"))
+    except DataError:  # a chunk's own sum passed 2**63: sum whole columns to name the period
+        amount, expected_total = _whole_sums(placed, edges, n, labels)
+    else:
+        amount = _add_parts(amounts, n, "amounts", labels)
+        expected_total = _add_parts(weighted, n, "expected amounts", labels)
     return {
-        "count": np.bincount(codes, minlength=n).astype(np.int64),
-        "amount": from_minor_units(cents, decimals),
-        "expected_amount": from_minor_units(expected, decimals),
-        "overdue": overdue.astype(np.int64),
+        "count": count,
+        "amount": from_minor_units(amount, decimals),
+        "expected_amount": from_minor_units(expected_total, decimals),
+        "overdue": overdue,
     }
+
+
+def _add_parts(
+    parts: list[npt.NDArray[np.int64]], n: int, name: str, labels: list[Any]
+) -> npt.NDArray[np.int64]:
+    """Add per-chunk sums (``n`` each) into per-period totals, exactly and checked."""
+    values = np.concatenate([np.zeros(0, dtype=np.int64), *parts])
+    groups = np.tile(np.arange(n), len(parts))
+    return sum_cents(values, groups, n, name=name, labels=labels)
+
+
+def _whole_sums(
+    placed: _Placed, edges: npt.NDArray[np.int64], n: int, labels: list[Any]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """Amount and expected sums of whole columns: the error path, naming the sum passing 2**63."""
+    chunks = [_chunk_codes(placed, edges, lo)[1] for lo in range(0, len(placed.scheduled), _CHUNK)]
+    codes = np.concatenate([np.zeros(0, dtype=np.int64), *chunks])
+    keep = np.flatnonzero(placed.scheduled)
+    deals = placed.deals
+    amount = sum_cents(deals.money.cents[keep], codes, n, name="amounts", labels=labels)
+    expected = deals.weighted().expected[keep]
+    return amount, sum_cents(expected, codes, n, name="expected amounts", labels=labels)
 
 
 @renamed_parameters(freq="period")
@@ -493,10 +552,10 @@ overdue, decimals
         },
         must_sum=True,
     )
-    grid, codes, keep = _bucket(placed, code, horizon)
+    grid = _grid(placed, code, horizon)
     shown = horizon if horizon is not None else len(grid)
     labels = [*(f"period {p}" for p in grid[:shown]), "later than the horizon"]
-    sums = _sums(placed, codes, keep, labels, decimals)
+    sums = _sums(placed, grid, labels, decimals)
     table = pd.DataFrame({k: v[:shown] for k, v in sums.items()}, index=grid[:shown])
     rules, deals = placed.rules, placed.deals
     late = int(rules.late.sum())
