@@ -47,11 +47,12 @@ polars computing the same thing on the same input, measured the same way:
   crmcore is faster or smaller.
 - DuckDB runs with `SET threads=2`, polars with `POLARS_MAX_THREADS=2`; crmcore uses one core.
 - **crmcore:no-thp** (btyd_summary) is crmcore again, in a process started with
-  `NUMPY_MADVISE_HUGEPAGE=0`: numpy then does not ask the kernel for transparent huge pages
-  for its large arrays. Where THP defrag is `madvise` (the kernel's default), that request can
-  stall a fresh process's first large allocations in memory compaction, a cost DuckDB's and
-  polars' own allocators do not meet. It is not a goal row: it shows how much of crmcore's
-  first call that stall is, on the machine of the run.
+  `NUMPY_MADVISE_HUGEPAGE=0`: numpy then never asks the kernel for transparent huge pages.
+  Where THP defrag is `madvise` (the kernel's default), that request can stall a fresh
+  process's first large allocations in memory compaction, a cost DuckDB's and polars' own
+  allocators do not meet. crmcore's hot paths switch the request off themselves for the
+  length of the call (`crmcore._memory.normal_pages`, restored afterwards), so this row is a
+  control: it should agree with crmcore's. It is not a goal row.
 
 These are the rules of the project's reference harness for the summary goal
 (`shared/bench/anchors_rfm.py` in the workspace); `benchmarks/run.py --anchors DIR` runs that

@@ -418,9 +418,9 @@ def _check_grades(ours: Any, theirs: Any, engine: str) -> None:
 
 
 SUMMARY_GOAL = Goal(time=1.0, memory=1.0, against=("duckdb",))
-#: crmcore again with numpy not asking for transparent huge pages: where the kernel's THP
-#: defrag is "madvise" (the default), numpy's madvise on large arrays can stall a fresh
-#: process's first allocations in memory compaction; this row shows what that costs.
+#: crmcore again with numpy never asking for transparent huge pages (the whole process): a
+#: control for crmcore._memory.normal_pages, which switches the request off inside the call
+#: (where THP defrag is "madvise", the request stalls fresh allocations in compaction).
 NO_THP = crmcore(
     _crm_btyd,
     SEG,
