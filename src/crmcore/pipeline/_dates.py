@@ -186,7 +186,9 @@ def period_grid(first: pd.Timestamp, period: str, *, last: int | None = None, n:
     """
     code = canonical_period(period)
     if last is None:
-        end = first + pd.Timedelta(days=(n + 1) * _LONGEST[code])
+        # A unit, not days=: pandas 3.0.0 checks Timedelta(days=k) against nanosecond bounds and
+        # raises past 106,751 days (292 years), which 100,000 monthly periods pass.
+        end = first + pd.Timedelta((n + 1) * _LONGEST[code], unit="D")
         starts = period_range(first, end, code)[: n + 1]
     else:
         end = from_micros(np.asarray([max(last, timestamp_micros(first, arg="as_of"))]), first.tz)[
