@@ -184,8 +184,11 @@ def _factorize_text(
     ]
     if positions:
         pos = min(positions)
+        found = series.iloc[pos]
+        # numpy 1.x names its boolean scalar type bool_, numpy 2 bool: say bool for both.
+        kind = "bool" if isinstance(found, bool | np.bool_) else type(found).__name__
         raise ColumnTypeError(
-            f"column {column!r} of frame has a {type(series.iloc[pos]).__name__} value at "
+            f"column {column!r} of frame has a {kind} value at "
             f"{describe_row(frame, pos)}; expected {what} (the value is not repeated here)",
             column=column,
             row=frame.index[pos],
