@@ -350,7 +350,8 @@ def pareto_curve(
     -------
     matplotlib.figure.Figure
         ``fig.axes[0].lines``: the curve, then one line per cut-off; ``patches``: one shaded
-        band per non-empty class, labelled ``"<class>: <items> items, <share> of value"``.
+        band (a ``Rectangle``, the full axes height) per non-empty class, labelled
+        ``"<class>: <items> items, <share> of value"``.
 
     Raises
     ------
@@ -373,6 +374,8 @@ def pareto_curve(
     >>> [p.get_label() for p in ax.patches]
     ['A: 3 items, 80% of value', 'B: 3 items, 17% of value', 'C: 1 items, 3% of value']
     """
+    from matplotlib.patches import Rectangle
+
     from crmcore.segmentation import abc_classes
 
     classes = abc_classes(values, cutoffs, labels=labels)  # validates values, cutoffs, labels
@@ -396,13 +399,18 @@ def pareto_curve(
             continue
         start, stop = int(inside[0]), int(inside[-1]) + 1
         share = ranked[start:stop].sum() / total
-        axes.axvspan(
-            start / n,
-            stop / n,
+        # A Rectangle of our own rather than axvspan, which gives a Polygon before matplotlib
+        # 3.9: the band is the same patch type (with get_x/get_width) on every version.
+        band = Rectangle(
+            (start / n, 0.0),
+            (stop - start) / n,
+            1.0,
             color=colours[k % len(colours)],
             alpha=0.15,
             label=f"{label}: {stop - start} items, {fmt_pct(share)} of value",
         )
+        band.set_transform(axes.get_xaxis_transform())  # x in data, y the full axes height
+        axes.add_patch(band)
     axes.plot(x, y, color="black", linewidth=1.5, label="cumulative share")
     for cut in cutoffs:
         axes.axhline(
