@@ -743,7 +743,8 @@ DATE_STYLES = {
     style=st.sampled_from(sorted(DATE_STYLES)),
 )
 def test_a_date_formatted_in_a_local_style_reads_back(days: list[int], style: str) -> None:
-    when = [pd.Timestamp("1900-01-01") + pd.Timedelta(days=d) for d in days]
+    # Timedelta(d, unit="D"): pandas 3.0.0 bounds Timedelta(days=d) by nanoseconds (292 years).
+    when = [pd.Timestamp("1900-01-01") + pd.Timedelta(d, unit="D") for d in days]
     pattern, options = DATE_STYLES[style]
     texts = [pattern.format(d=w.day, m=w.month, y=w.year) for w in when]
     raw = pd.DataFrame({"customer_id": 1, "date": texts, "amount": 1.0})
