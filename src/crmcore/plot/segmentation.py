@@ -374,8 +374,6 @@ def pareto_curve(
     >>> [p.get_label() for p in ax.patches]
     ['A: 3 items, 80% of value', 'B: 3 items, 17% of value', 'C: 1 items, 3% of value']
     """
-    from matplotlib.patches import Rectangle
-
     from crmcore.segmentation import abc_classes
 
     classes = abc_classes(values, cutoffs, labels=labels)  # validates values, cutoffs, labels
@@ -391,7 +389,9 @@ def pareto_curve(
     y = np.concatenate([[0.0], np.cumsum(ranked) / total])
     y[-1] = 1.0
 
-    fig, axes = new_axes(ax, (6.0, 4.2))
+    fig, axes = new_axes(ax, (6.0, 4.2))  # MissingDependencyError without matplotlib
+    from matplotlib.patches import Rectangle
+
     colours = ("tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown", "tab:gray")
     for k, label in enumerate(classes.cat.categories):
         inside = np.flatnonzero(codes == k)
