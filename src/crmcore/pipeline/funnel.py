@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from crmcore._dask import is_dask
+from crmcore._memory import normal_pages
 from crmcore.money import from_minor_units
 from crmcore.pipeline._deals import ModelArg, check_model, parse_deals, sum_cents
 from crmcore.pipeline.stages import StageModel
@@ -25,6 +26,7 @@ from crmcore.pipeline.stages import StageModel
 __all__ = ["pipeline_by_stage", "weighted_pipeline"]
 
 
+@normal_pages
 def weighted_pipeline(
     opportunities: pd.DataFrame,
     model: ModelArg,

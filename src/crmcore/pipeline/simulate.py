@@ -30,6 +30,7 @@ import pandas as pd
 
 from crmcore._compat import renamed_parameters
 from crmcore._frames import check_choice, check_scalar, require_columns, show
+from crmcore._memory import normal_pages
 from crmcore._periods import canonical_period
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, InputTypeError
@@ -454,6 +455,7 @@ def _summarise(
 
 
 @renamed_parameters(freq="period")
+@normal_pages
 def simulate_pipeline(
     opportunities: pd.DataFrame,
     model: ModelArg,

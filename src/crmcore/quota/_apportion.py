@@ -31,6 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._frames import check_scalar, first_true, show
+from crmcore._memory import normal_pages
 from crmcore.errors import ConfigError
 from crmcore.money import largest_remainder
 from crmcore.quota._divisor import NO_CAP, divisor_apportion
@@ -293,6 +294,7 @@ def _hamilton(total: int, weights: Weights, lo: IntArray, hi: IntArray) -> IntAr
 # --------------------------------------------------------------------------------------------
 
 
+@normal_pages
 def apportion(
     total: int,
     weights: npt.ArrayLike | pd.Series | Sequence[float],

@@ -24,6 +24,7 @@ from crmcore._frames import (
     require_one_id_type,
     show,
 )
+from crmcore._memory import normal_pages
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes
 from crmcore.segmentation._dates import period_ordinals
@@ -85,6 +86,7 @@ def _check_labels(labels: object, n: int, name: str = "labels") -> tuple[str, ..
     return out
 
 
+@normal_pages
 def abc_classes(
     values: pd.Series | npt.ArrayLike,
     cutoffs: Sequence[float] = (0.8, 0.95),

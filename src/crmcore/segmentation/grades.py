@@ -23,6 +23,7 @@ from crmcore._frames import (
     require_not_null,
     show,
 )
+from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes
@@ -198,6 +199,7 @@ def _high(
     return out
 
 
+@normal_pages
 def customer_grades(
     frame: pd.DataFrame,
     rules: GradeRules | None = None,

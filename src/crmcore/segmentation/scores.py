@@ -28,6 +28,7 @@ from crmcore._frames import (
     require_unique,
     show,
 )
+from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, InputTypeError
 
@@ -437,6 +438,7 @@ def score_rfm(
     return _score_frame((r, f, m), rfm_bins, ids)
 
 
+@normal_pages
 def rfm_scores(
     summary: pd.DataFrame,
     bins: int = 5,

@@ -53,6 +53,7 @@ from crmcore._frames import (
     require_not_null,
     show,
 )
+from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, SchemaError
 
@@ -607,6 +608,7 @@ def _score_codes(scores: pd.DataFrame, columns: Sequence[str], bins: int) -> npt
     return code
 
 
+@normal_pages
 def rfm_segments(
     scores: pd.DataFrame,
     segment_map: SegmentMap | None = None,
