@@ -20,6 +20,8 @@ amounts (``¤#,##0.00;(¤#,##0.00)``).
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import re
 from collections.abc import Mapping
 from decimal import Decimal
@@ -87,20 +89,24 @@ _WIDE = {"\uffe5": "¥", "\uff04": "$", "\uffe1": "£"}  # ￥ and the full-widt
 _NO_BOOLS = frozenset({"string", "empty", "integer", "floating", "decimal", "mixed-integer-float"})
 _MINUS = "-\u2212"  # HYPHEN-MINUS and MINUS SIGN (CLDR's minus for some locales)
 _SPACE = " \u00a0\u202f"
-_CUR = r"[A-Z]{1,3}\$|[A-Z]{3}|[$€£¥\uffe5\uff04\uffe1₹₩₽₺₫₪₴₦฿₱元円]|kr\.?|zł"
-_AMOUNT = re.compile(
-    rf"""^
-    (?P<open>\()?[{_SPACE}]*
-    (?P<sign1>[{_MINUS}+])?[{_SPACE}]*
-    (?:(?P<cur1>{_CUR})[{_SPACE}]*)?
-    (?P<sign2>[{_MINUS}+])?[{_SPACE}]*
-    (?P<num>[.,]?\d(?:[\d.,'\u2019{_SPACE}]*\d)?)[{_SPACE}]*
-    (?:(?P<cur2>{_CUR})[{_SPACE}]*)?
-    (?P<sign3>[{_MINUS}])?[{_SPACE}]*
-    (?P<close>\))?
-    $""",
-    re.VERBOSE,
+_QUOTE = "\u2019"  # RIGHT SINGLE QUOTATION MARK, a grouping separator
+_CUR = r"[A-Z]{1,3}\$|[A-Z]{3}|[$€£¥" + "\uffe5\uff04\uffe1" + r"₹₩₽₺₫₪₴₦฿₱元円]|kr\.?|zł"
+# One pattern for Python's ``re`` and pyarrow's RE2 alike: no back-references, no ``\d``
+# (ASCII in RE2, any Unicode digit in Python), non-ASCII characters as themselves (RE2 has no
+# ``\u`` escape), texts stripped first (Python's ``$`` also matches before a final newline).
+# Every group matches at least one character when it takes part, so RE2's empty string means
+# "did not take part", Python's None.
+_AMOUNT_PATTERN = (
+    rf"^(?P<open>\()?[{_SPACE}]*"
+    rf"(?P<sign1>[{_MINUS}+])?[{_SPACE}]*"
+    rf"(?:(?P<cur1>{_CUR})[{_SPACE}]*)?"
+    rf"(?P<sign2>[{_MINUS}+])?[{_SPACE}]*"
+    rf"(?P<num>[.,]?[0-9](?:[0-9.,'{_QUOTE}{_SPACE}]*[0-9])?)[{_SPACE}]*"
+    rf"(?:(?P<cur2>{_CUR})[{_SPACE}]*)?"
+    rf"(?P<sign3>[{_MINUS}])?[{_SPACE}]*"
+    r"(?P<close>\))?$"
 )
+_AMOUNT = re.compile(_AMOUNT_PATTERN)
 _TIME = r"(?P<time>\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)"
 _YMD = re.compile(
     rf"^(?P<y>\d{{4}})(?P<sep>[./])(?P<m>\d{{1,2}})(?P=sep)(?P<d>\d{{1,2}})(?:[ T]+{_TIME})?$"
@@ -245,23 +251,66 @@ def _amount_reasons(parts: pd.DataFrame) -> pd.Series:
     return pd.Series(texts[keys], index=parts.index, dtype=object)
 
 
-def _groups(text: pd.Series, pattern: re.Pattern[str]) -> dict[str, ObjArray]:
+def _groups(
+    text: pd.Series, pattern: re.Pattern[str], *, arrow: bool | None = None
+) -> dict[str, ObjArray]:
     """Return the named groups of ``pattern`` matched at each text's start (None: no match).
 
-    One Python match per text; the texts are the distinct values of a column.
+    With pyarrow installed the texts are matched by its RE2 engine in one call
+    (``pyarrow.compute.extract_regex``); without it, one Python match per text. ``pattern``
+    must read the same in both engines (see ``_AMOUNT_PATTERN``). ``arrow`` forces one engine
+    (tests compare them); ``None`` takes pyarrow when it can be imported.
     """
+    if arrow is None:
+        arrow = importlib.util.find_spec("pyarrow") is not None
+    names = sorted(pattern.groupindex, key=pattern.groupindex.__getitem__)
+    if arrow and len(text):
+        pa = importlib.import_module("pyarrow")  # optional: the Python loop below without it
+        pc = importlib.import_module("pyarrow.compute")
+        found = pc.extract_regex(pa.array(text.tolist(), type=pa.large_string()), pattern.pattern)
+        missed = ~np.asarray(found.is_valid().to_numpy(zero_copy_only=False), dtype=bool)
+        out: dict[str, ObjArray] = {}
+        for name in names:
+            got = np.asarray(found.field(name).to_numpy(zero_copy_only=False), dtype=object)
+            got[missed | (got == "")] = None
+            out[name] = got
+        return out
     empty = (None,) * pattern.groups
     rows = [m.groups() if (m := pattern.match(x)) else empty for x in text.tolist()]
     table = np.empty((len(rows), pattern.groups), dtype=object)
     if rows:
         table[:] = rows
-    return {name: table[:, i - 1] for name, i in pattern.groupindex.items()}
+    return {name: table[:, pattern.groupindex[name] - 1] for name in names}
 
 
 def _read_amount_text(
     text: pd.Series, decimal: str, thousands: str | None, symbols: Mapping[str, str]
 ) -> tuple[npt.NDArray[np.float64], BoolArray, ObjArray, ObjArray]:
-    """Values, changed mask, reasons and currency labels of distinct amount texts."""
+    """Values, changed mask, reasons and currency labels of distinct amount texts.
+
+    Plain number text (``"12.5"``, ``"-80"``, ``"1e3"``) is its own value, unchanged, with no
+    currency, whatever the styles below would say: with a decimal point such text is read
+    without them (the styles would read it to the same value: the same digits, no grouping
+    separator, no marker). Only the rest goes through the styles.
+    """
+    if decimal != "." or thousands == ".":
+        return _read_styled_text(text, decimal, thousands, symbols)
+    plain = pd.to_numeric(text.str.strip(), errors="coerce")
+    values = np.array(plain.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    easy = np.isfinite(values)
+    changed = np.zeros(len(text), dtype=bool)
+    reasons, labels = _none(len(text)), _none(len(text))
+    hard = ~easy
+    if hard.any():
+        got = _read_styled_text(text[hard], decimal, thousands, symbols)
+        values[hard], changed[hard], reasons[hard], labels[hard] = got
+    return values, changed, reasons, labels
+
+
+def _read_styled_text(
+    text: pd.Series, decimal: str, thousands: str | None, symbols: Mapping[str, str]
+) -> tuple[npt.NDArray[np.float64], BoolArray, ObjArray, ObjArray]:
+    """:func:`_read_amount_text` by the number styles, for every text."""
     s = text.str.strip()
     plain = pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     m = _groups(s, _AMOUNT)
