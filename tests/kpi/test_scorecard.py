@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -604,3 +605,55 @@ def test_rows_in_key_order_score_like_the_sorting_path(
         np.testing.assert_array_equal(ordered[f"{metric.name}_points"].to_numpy(), points)
     single = score_scorecard(frame[frame["period"] == 0], card, missing=missing)
     assert single.index.name == "person"
+
+
+# -- ratios beyond the largest float ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("direction", "target", "value", "how"),
+    [("higher", 1e-300, 1e10, "value / target"), ("lower", 1e300, 1e-10, "target / value")],
+)
+def test_target_ratio_beyond_the_largest_float_is_refused_without_a_cap(
+    direction: str, target: float, value: float, how: str
+) -> None:
+    # 1e10 / 1e-300 = 1e310 and 1e300 / 1e-10 = 1e310: no float holds either.
+    card = Scorecard(
+        metrics=[
+            Metric(column="x", weight=1, normalisation="target", target=target, direction=direction)
+        ]
+    )
+    frame = pd.DataFrame({"person": ["a", "b"], "x": [1.0, value]}, index=[10, 20])
+    with pytest.raises(DataError, match=rf"value \S+ at row 20 \(person='b'\); {how}") as e:
+        score_scorecard(frame, card)
+    assert (e.value.column, e.value.row) == ("x", 20)
+
+
+def test_target_ratio_beyond_the_largest_float_earns_the_cap_when_there_is_one() -> None:
+    m = Metric(column="x", weight=1, normalisation="target", target=1e-300, cap=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from the overflowing division
+        np.testing.assert_allclose(one(m, [1e10, 1e-301]), [2.0, 0.1])
+
+
+@given(
+    values=st.lists(st.floats(0, 1e308), min_size=1, max_size=6),
+    target=st.floats(1e-308, 1e308),
+    direction=st.sampled_from(["higher", "lower"]),
+)
+def test_target_points_are_finite_or_refused(
+    values: list[float], target: float, direction: str
+) -> None:
+    card = Scorecard(
+        metrics=[
+            Metric(column="x", weight=1, normalisation="target", target=target, direction=direction)
+        ]
+    )
+    frame = pd.DataFrame({"person": [f"p{i}" for i in range(len(values))], "x": values})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            out = score_scorecard(frame, card)
+        except DataError:
+            return
+    assert np.isfinite(out["total"].to_numpy()).all()

@@ -205,6 +205,8 @@ def _check_values(metric: Metric, values: Floats, frame: pd.DataFrame, person: s
                 row=frame.index[pos],
                 value=0.0,
             )
+    if metric.normalisation == "target" and metric.cap is None:
+        _check_ratio(metric, values, valid, frame, person)
     if metric.normalisation == "minmax" and metric.scale is not None:
         low_v, high_v = metric.scale
         pos = first_true(valid & ((values < low_v) | (values > high_v)))
@@ -219,14 +221,35 @@ def _check_values(metric: Metric, values: Floats, frame: pd.DataFrame, person: s
             )
 
 
+def _check_ratio(
+    metric: Metric, values: Floats, valid: npt.NDArray[np.bool_], frame: pd.DataFrame, person: str
+) -> None:
+    """Refuse a value whose ratio to the target is beyond the largest float (no cap to hold it)."""
+    target = float(metric.target)  # type: ignore[arg-type]  # validated: set for 'target'
+    with np.errstate(over="ignore", divide="ignore"):
+        ratio = values / target if metric.direction == "higher" else target / values
+    pos = first_true(valid & np.isinf(ratio))
+    if pos is not None:
+        how = "value / target" if metric.direction == "higher" else "target / value"
+        raise DataError(
+            f"column {metric.column!r} has value {show(values[pos])} at "
+            f"{describe_row(frame, pos, person)}; {how} with target {target:g} is beyond the "
+            f"largest float: give metric {metric.name!r} a cap or a target in the values' scale",
+            column=metric.column,
+            row=frame.index[pos],
+            value=values[pos],
+        )
+
+
 def _by_target(metric: Metric, values: Floats, explain: bool) -> tuple[Floats, Note]:
     """``value / target`` (or ``target / value``); values were checked by _check_values."""
     target = float(metric.target)  # type: ignore[arg-type]  # validated: set for 'target'
     if metric.direction == "higher":
-        x = values / target
+        with np.errstate(over="ignore"):  # beyond the largest float: only with a cap (checked)
+            x = values / target
         return x, _rule(f"value / target {target:.6g}", len(x)) if explain else None
     zero = values == 0
-    with np.errstate(divide="ignore"):
+    with np.errstate(divide="ignore", over="ignore"):
         x = np.where(zero, np.inf, target / np.where(zero, 1.0, values))
     return x, _rule(f"target {target:.6g} / value", len(x)) if explain else None
 
