@@ -16,17 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import (
-    check_choice,
-    datetime_column,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_not_null,
-    resolve_as_of,
-    show,
-)
+from crmcore import _frames as fr
 from crmcore._periods import canonical_period, period_range, period_start, to_period_index
 from crmcore.errors import ConfigError, DataError
 
@@ -111,7 +101,7 @@ class History:
         """Name series ``i`` for messages: ``the history of territory='North'``."""
         if self.keys is None:
             return "the history"
-        pairs = ", ".join(f"{c}={show(self.keys[c].iloc[i])}" for c in by)
+        pairs = ", ".join(f"{c}={fr.show(self.keys[c].iloc[i])}" for c in by)
         return f"the history of {pairs}"
 
     def too_short(
@@ -122,7 +112,7 @@ class History:
         column = by[0] if by else None
         value = None if self.keys is None else self.keys[by[0]].iloc[i]
         return DataError(
-            f"{self.describe(i, by)} (first row {show(self.first_rows[i])}) has {n} {name} "
+            f"{self.describe(i, by)} (first row {fr.show(self.first_rows[i])}) has {n} {name} "
             f"period(s){where}; {what} needs at least {need}",
             column=column,
             row=self.first_rows[i],
@@ -159,7 +149,7 @@ def _group_codes(
     if not by:
         return np.zeros(len(history), dtype=np.intp), None, 1
     for column in by:
-        require_not_null(history, column, arg="history")
+        fr.require_not_null(history, column, arg="history")
     grouped = history.groupby(list(by), sort=True, observed=True)
     codes = grouped.ngroup().to_numpy().astype(np.intp)
     keys = grouped.size().index.to_frame(index=False)
@@ -176,10 +166,10 @@ def _period_input(history: pd.DataFrame, date: str, code: str, codes: _IntArray)
             column=date,
             value=code,
         )
-    pos = first_true(column.isna().to_numpy())
+    pos = fr.first_true(column.isna().to_numpy())
     if pos is not None:
         raise DataError(
-            f"column {date!r} of history has a missing period at {describe_row(history, pos)}; "
+            f"column {date!r} of history has a missing period at {fr.describe_row(history, pos)}; "
             "every row needs a period",
             column=date,
             row=history.index[pos],
@@ -187,12 +177,12 @@ def _period_input(history: pd.DataFrame, date: str, code: str, codes: _IntArray)
         )
     ordinals = column.array.asi8
     dup = pd.DataFrame({"g": codes, "p": ordinals}).duplicated().to_numpy()
-    pos = first_true(dup)
+    pos = fr.first_true(dup)
     if pos is not None:
         value = column.iloc[pos]
         raise DataError(
             f"column {date!r} of history has period {value} twice for one series, again at "
-            f"{describe_row(history, pos)}; per-period totals need one row per period "
+            f"{fr.describe_row(history, pos)}; per-period totals need one row per period "
             "(pass dates instead of periods to have transactions summed)",
             column=date,
             row=history.index[pos],
@@ -205,14 +195,14 @@ def _date_input(
     history: pd.DataFrame, date: str, code: str, as_of: object
 ) -> tuple[pd.Series, pd.Timestamp, bool]:
     """Period starts (wall clock, naive) of transaction dates; the last period; is it whole."""
-    dates = datetime_column(history, date, arg="history")
-    as_of_ts = resolve_as_of(as_of, dates, column=date)
+    dates = fr.datetime_column(history, date, arg="history")
+    as_of_ts = fr.resolve_as_of(as_of, dates, column=date)
     tz = getattr(dates.dtype, "tz", None)
-    pos = first_true((dates > as_of_ts).to_numpy())
+    pos = fr.first_true((dates > as_of_ts).to_numpy())
     if pos is not None:
         raise DataError(
             f"column {date!r} of history has date {dates.iloc[pos]} at "
-            f"{describe_row(history, pos)}, after as_of={as_of_ts}; the history must end at "
+            f"{fr.describe_row(history, pos)}, after as_of={as_of_ts}; the history must end at "
             "as_of",
             column=date,
             row=history.index[pos],
@@ -240,15 +230,15 @@ def read_history(
     refunds: str = "error",
 ) -> History:
     """Validate ``history`` and sum it per series and period (see the module docstring)."""
-    history = require_columns(history, [date, amount, *by], arg="history")
+    history = fr.require_columns(history, [date, amount, *by], arg="history")
     code = canonical_period(period)
-    check_choice(refunds, "refunds", ("error", "allow"))
+    fr.check_choice(refunds, "refunds", ("error", "allow"))
     if not isinstance(include_incomplete, bool):
         raise ConfigError(
             f"include_incomplete must be True or False, got {include_incomplete!r}",
             column="include_incomplete",
         )
-    amounts = numeric_column(
+    amounts = fr.numeric_column(
         history,
         amount,
         arg="history",
@@ -263,7 +253,7 @@ def read_history(
         starts = _period_input(history, date, code, codes)
         last = pd.Timestamp(starts.max())
         if as_of is not None:
-            as_of_ts = resolve_as_of(as_of, starts, column=date)
+            as_of_ts = fr.resolve_as_of(as_of, starts, column=date)
             last = pd.Timestamp(period_start(pd.Series([as_of_ts]), code).iloc[0])
             _check_not_after(history, date, starts, last)
     else:
@@ -290,11 +280,11 @@ def read_history(
 def _check_not_after(
     history: pd.DataFrame, date: str, starts: pd.Series, last: pd.Timestamp
 ) -> None:
-    pos = first_true((starts > last).to_numpy())
+    pos = fr.first_true((starts > last).to_numpy())
     if pos is not None:
         raise DataError(
             f"column {date!r} of history has period {history[date].iloc[pos]} at "
-            f"{describe_row(history, pos)}, after as_of; the history must end at as_of",
+            f"{fr.describe_row(history, pos)}, after as_of; the history must end at as_of",
             column=date,
             row=history.index[pos],
             value=history[date].iloc[pos],

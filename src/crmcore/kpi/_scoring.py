@@ -18,15 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import (
-    check_choice,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_not_null,
-    show,
-)
+from crmcore import _frames as fr
 from crmcore.errors import DataError
 
 if TYPE_CHECKING:
@@ -186,20 +178,20 @@ def _check_values(metric: Metric, values: Floats, frame: pd.DataFrame, person: s
     """
     valid = ~np.isnan(values)
     if metric.normalisation == "target" and metric.direction != "higher":
-        pos = first_true(valid & (values < 0))
+        pos = fr.first_true(valid & (values < 0))
         if pos is not None:
             raise DataError(
-                f"column {metric.column!r} has negative value {show(values[pos])} at "
-                f"{describe_row(frame, pos, person)}; lower-is-better target metrics need "
+                f"column {metric.column!r} has negative value {fr.show(values[pos])} at "
+                f"{fr.describe_row(frame, pos, person)}; lower-is-better target metrics need "
                 "values >= 0",
                 column=metric.column,
                 row=frame.index[pos],
                 value=values[pos],
             )
-        pos = None if metric.cap is not None else first_true(valid & (values == 0))
+        pos = None if metric.cap is not None else fr.first_true(valid & (values == 0))
         if pos is not None:
             raise DataError(
-                f"column {metric.column!r} has value 0 at {describe_row(frame, pos, person)}; "
+                f"column {metric.column!r} has value 0 at {fr.describe_row(frame, pos, person)}; "
                 f"target / value is unbounded, give metric {metric.name!r} a cap",
                 column=metric.column,
                 row=frame.index[pos],
@@ -209,11 +201,11 @@ def _check_values(metric: Metric, values: Floats, frame: pd.DataFrame, person: s
         _check_ratio(metric, values, valid, frame, person)
     if metric.normalisation == "minmax" and metric.scale is not None:
         low_v, high_v = metric.scale
-        pos = first_true(valid & ((values < low_v) | (values > high_v)))
+        pos = fr.first_true(valid & ((values < low_v) | (values > high_v)))
         if pos is not None:
             raise DataError(
-                f"column {metric.column!r} has value {show(values[pos])} at "
-                f"{describe_row(frame, pos, person)} outside the scale "
+                f"column {metric.column!r} has value {fr.show(values[pos])} at "
+                f"{fr.describe_row(frame, pos, person)} outside the scale "
                 f"[{low_v:g}, {high_v:g}] of metric {metric.name!r}",
                 column=metric.column,
                 row=frame.index[pos],
@@ -228,12 +220,12 @@ def _check_ratio(
     target = float(metric.target)  # type: ignore[arg-type]  # validated: set for 'target'
     with np.errstate(over="ignore", divide="ignore"):
         ratio = values / target if metric.direction == "higher" else target / values
-    pos = first_true(valid & np.isinf(ratio))
+    pos = fr.first_true(valid & np.isinf(ratio))
     if pos is not None:
         how = "value / target" if metric.direction == "higher" else "target / value"
         raise DataError(
-            f"column {metric.column!r} has value {show(values[pos])} at "
-            f"{describe_row(frame, pos, person)}; {how} with target {target:g} is beyond the "
+            f"column {metric.column!r} has value {fr.show(values[pos])} at "
+            f"{fr.describe_row(frame, pos, person)}; {how} with target {target:g} is beyond the "
             f"largest float: give metric {metric.name!r} a cap or a target in the values' scale",
             column=metric.column,
             row=frame.index[pos],
@@ -400,12 +392,12 @@ def _sorted_keys(
         cs = c[order]
         same &= cs[1:] == cs[:-1]
         del cs
-    pos = first_true(frame.duplicated(subset=list(keys)).to_numpy()) if same.any() else None
+    pos = fr.first_true(frame.duplicated(subset=list(keys)).to_numpy()) if same.any() else None
     del same
     if pos is not None:
         what = " and ".join(repr(k) for k in keys)
         raise DataError(
-            f"{arg} has a second row for the same {what} at {describe_row(frame, pos, person)}; "
+            f"{arg} has a second row for the same {what} at {fr.describe_row(frame, pos, person)}; "
             "expected one row per person" + ("" if len(keys) == 1 else " and period"),
             column=person,
             row=frame.index[pos],
@@ -426,15 +418,15 @@ def score(
     arg: str,
 ) -> Scored:
     """Score ``frame`` (the caller's argument ``arg``) on ``scorecard``, rows sorted by keys."""
-    check_choice(missing, "missing", MISSING)
+    fr.check_choice(missing, "missing", MISSING)
     keys = [person] if period_column is None else [period_column, person]
-    frame = require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
+    frame = fr.require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
     for key in keys:
-        require_not_null(frame, key, arg=arg, key=person)
+        fr.require_not_null(frame, key, arg=arg, key=person)
     order, group = _sorted_keys(frame, keys, person=person, arg=arg)
     # Validate in the caller's row order (messages name the caller's rows), then sort.
     raw_in = {
-        m.column: numeric_column(
+        m.column: fr.numeric_column(
             frame, m.column, arg=arg, key=person, allow_nan=(missing == "zero")
         )
         for m in scorecard.metrics
@@ -622,17 +614,17 @@ def score_frame(
     its rows are already in key order, and no full-length temporaries beyond the metric
     columns being validated.
     """
-    check_choice(missing, "missing", MISSING)
+    fr.check_choice(missing, "missing", MISSING)
     keys = [person] if period_column is None else [period_column, person]
-    frame = require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
+    frame = fr.require_columns(frame, [*keys, *(m.column for m in scorecard.metrics)], arg=arg)
     for key in keys:
-        require_not_null(frame, key, arg=arg, key=person)
+        fr.require_not_null(frame, key, arg=arg, key=person)
     keyed = _keyed(frame, keys, person=person, arg=arg)
     order = keyed.order
     ordered = frame if order is None else frame[[person]].iloc[order]
     columns = []
     for metric in scorecard.metrics:  # validated in the caller's row order, then sorted
-        values = numeric_column(
+        values = fr.numeric_column(
             frame, metric.column, arg=arg, key=person, allow_nan=missing == "zero"
         )
         values = values if order is None else values[order]

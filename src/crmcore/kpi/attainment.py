@@ -22,18 +22,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _frames as fr
 from crmcore._compat import renamed_parameters
-from crmcore._frames import (
-    check_choice,
-    check_scalar,
-    datetime_column,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_not_null,
-    show,
-)
 from crmcore._periods import period_start
 from crmcore.errors import ColumnTypeError, ConfigError, DataError
 from crmcore.kpi._groups import (
@@ -53,9 +43,9 @@ Unmatched = Literal["include", "drop", "error"]
 
 def _check_zero_target(zero_target: object) -> None:
     if isinstance(zero_target, str):
-        check_choice(zero_target, "zero_target", ("nan", "inf"))
+        fr.check_choice(zero_target, "zero_target", ("nan", "inf"))
     else:
-        check_scalar(zero_target, "zero_target", kind=float)
+        fr.check_scalar(zero_target, "zero_target", kind=float)
 
 
 def _check_options(
@@ -68,12 +58,12 @@ def _check_options(
     names = by_names(by)
     if not names:
         raise ConfigError("by must name at least one key, e.g. ('person', 'period')", column="by")
-    check_choice(unmatched, "unmatched", ("include", "drop", "error"))
+    fr.check_choice(unmatched, "unmatched", ("include", "drop", "error"))
     if decimals is not None:
-        check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
+        fr.check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
     if not isinstance(period_column, str):
         raise ConfigError(
-            f"period_column must be a column name, got {show(period_column)}",
+            f"period_column must be a column name, got {fr.show(period_column)}",
             column="period_column",
         )
     return names
@@ -84,23 +74,23 @@ def _target_table(
 ) -> pd.DataFrame:
     """One row per key with its ``target`` (finite, >= 0); a key twice is an error."""
     t_cols = [period_column if n == PERIOD else n for n in names]
-    targets = require_columns(targets, [*t_cols, target], arg="targets")
+    targets = fr.require_columns(targets, [*t_cols, target], arg="targets")
     keys: dict[str, object] = {}
     for name in names:
         if name == PERIOD:
             keys[name] = read_periods(targets, period_column, arg="targets", period=code).array
         else:
-            require_not_null(targets, name, arg="targets")
+            fr.require_not_null(targets, name, arg="targets")
             keys[name] = targets[name].to_numpy()
     table = pd.DataFrame(keys)
-    values = numeric_column(
+    values = fr.numeric_column(
         targets, target, arg="targets", allow_negative=False, what="targets >= 0"
     )
-    dup = first_true(table.duplicated().to_numpy())
+    dup = fr.first_true(table.duplicated().to_numpy())
     if dup is not None:
-        label = ", ".join(f"{n}={show(table[n].iloc[dup])}" for n in names)
+        label = ", ".join(f"{n}={fr.show(table[n].iloc[dup])}" for n in names)
         raise DataError(
-            f"targets has a second target for ({label}) at {describe_row(targets, dup)}; "
+            f"targets has a second target for ({label}) at {fr.describe_row(targets, dup)}; "
             "expected one target per key",
             column=target,
             row=targets.index[dup],
@@ -126,12 +116,12 @@ def _actual_table(
         if name == PERIOD and date is None:
             keys[name] = read_periods(rows, period_column, arg="actuals", period=code).array
         elif name == PERIOD and date is not None:
-            dates = datetime_column(rows, date, arg="actuals", key=key)
+            dates = fr.datetime_column(rows, date, arg="actuals", key=key)
             keys[name] = period_start(dates, code).array
         else:
-            require_not_null(rows, name, arg="actuals", key=key)
+            fr.require_not_null(rows, name, arg="actuals", key=key)
             keys[name] = rows[name].to_numpy()
-    return pd.DataFrame(keys), numeric_column(rows, amount, arg="actuals", key=key)
+    return pd.DataFrame(keys), fr.numeric_column(rows, amount, arg="actuals", key=key)
 
 
 def _align_keys(
@@ -199,10 +189,10 @@ def _match(
         probe = a_frame[list(names)].merge(
             t_frame[list(names)], on=list(names), how="left", indicator=True, sort=False
         )
-        pos = first_true((probe["_merge"] == "left_only").to_numpy(dtype=bool)) or 0
-        label = ", ".join(f"{n}={show(probe[n].iloc[pos])}" for n in names)
+        pos = fr.first_true((probe["_merge"] == "left_only").to_numpy(dtype=bool)) or 0
+        label = ", ".join(f"{n}={fr.show(probe[n].iloc[pos])}" for n in names)
         raise DataError(
-            f"actuals at {describe_row(rows, pos, key)} has no target for ({label}); "
+            f"actuals at {fr.describe_row(rows, pos, key)} has no target for ({label}); "
             "add a target or pass unmatched='include' (rows flagged has_target=False) or "
             "unmatched='drop'",
             column=amount,
@@ -240,11 +230,11 @@ def _core(
     needed = [amount, *(n for n in names if n != PERIOD)]
     if PERIOD in names:
         needed.append(date if date is not None else period_column)
-    actuals = require_columns(actuals, needed, arg="actuals", allow_empty=True)
+    actuals = fr.require_columns(actuals, needed, arg="actuals", allow_empty=True)
     k = opportunity if opportunity is not None and opportunity in actuals.columns else None
     rows = actuals
     if status is not None:
-        actuals = require_columns(actuals, [status], arg="actuals", allow_empty=True)
+        actuals = fr.require_columns(actuals, [status], arg="actuals", allow_empty=True)
         is_won, _, _ = status_masks(
             actuals,
             status=status,
@@ -427,7 +417,7 @@ def attainment(
     """
     _check_zero_target(zero_target)
     if cap is not None:
-        check_scalar(cap, "cap", kind=float, min_value=0.0, include="neither")
+        fr.check_scalar(cap, "cap", kind=float, min_value=0.0, include="neither")
     base = _core(
         actuals,
         targets,

@@ -8,17 +8,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _frames as fr
 from crmcore._compat import renamed_parameters
-from crmcore._frames import (
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_not_null,
-    require_one_id_type,
-    require_unique,
-    show,
-)
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import split_minor_units, sum_minor_units
 
@@ -27,7 +18,7 @@ __all__ = ["reassign_accounts"]
 
 def _quota_cents(quotas: pd.DataFrame, quota: str) -> npt.NDArray[np.int64]:
     """Return the quota column as int64 minor units (one row per person, total in int64)."""
-    quotas = require_columns(quotas, [quota], arg="quotas")
+    quotas = fr.require_columns(quotas, [quota], arg="quotas")
     if quotas.index.has_duplicates:
         dup = quotas.index[quotas.index.duplicated()][0]
         raise DataError(f"quotas has person {dup!r} twice; one row per person", value=dup)
@@ -57,19 +48,19 @@ def _checked_moves(
     move = moves if isinstance(moves, pd.Series) else pd.Series(moves, dtype=object)
     if move.index.has_duplicates:
         dup = move.index[move.index.duplicated()][0]
-        raise DataError(f"moves names account {show(dup)} twice", column=account, value=dup)
-    upos = first_true(~move.index.isin(accounts[account]))
+        raise DataError(f"moves names account {fr.show(dup)} twice", column=account, value=dup)
+    upos = fr.first_true(~move.index.isin(accounts[account]))
     if upos is not None:
         raise DataError(
-            f"moves names account {show(move.index[upos])}, which is not in accounts",
+            f"moves names account {fr.show(move.index[upos])}, which is not in accounts",
             column=account,
             value=move.index[upos],
         )
-    gone = first_true(move.isna().to_numpy())
+    gone = fr.first_true(move.isna().to_numpy())
     if gone is not None:
         raise DataError(
-            f"moves gives account {show(move.index[gone])} no new person "
-            f"({show(move.iloc[gone])}); a moved account takes its quota to someone. To take "
+            f"moves gives account {fr.show(move.index[gone])} no new person "
+            f"({fr.show(move.iloc[gone])}); a moved account takes its quota to someone. To take "
             "quota away, lower the person's row in quotas instead",
             column=account,
             row=move.index[gone],
@@ -135,19 +126,19 @@ def reassign_accounts(
     bob                100                0             300          400
     """
     p_total = _quota_cents(quotas, quota)
-    accounts = require_columns(accounts, [account, person, weight], arg="accounts")
-    require_not_null(accounts, account, arg="accounts", key=account)
-    require_one_id_type(accounts, account, arg="accounts")
-    require_not_null(accounts, person, arg="accounts", key=account)
-    require_unique(accounts, account, arg="accounts")
-    aw = numeric_column(accounts, weight, arg="accounts", key=account, allow_negative=False)
+    accounts = fr.require_columns(accounts, [account, person, weight], arg="accounts")
+    fr.require_not_null(accounts, account, arg="accounts", key=account)
+    fr.require_one_id_type(accounts, account, arg="accounts")
+    fr.require_not_null(accounts, person, arg="accounts", key=account)
+    fr.require_unique(accounts, account, arg="accounts")
+    aw = fr.numeric_column(accounts, weight, arg="accounts", key=account, allow_negative=False)
     holders = accounts[person]
     code = quotas.index.get_indexer(pd.Index(holders))
-    pos = first_true(code < 0)
+    pos = fr.first_true(code < 0)
     if pos is not None:
         raise DataError(
-            f"column {person!r} of accounts has person {show(holders.iloc[pos])} at "
-            f"{describe_row(accounts, pos, account)} with no row in quotas",
+            f"column {person!r} of accounts has person {fr.show(holders.iloc[pos])} at "
+            f"{fr.describe_row(accounts, pos, account)} with no row in quotas",
             column=person,
             row=accounts.index[pos],
             value=holders.iloc[pos],
@@ -155,10 +146,10 @@ def reassign_accounts(
     move = _checked_moves(moves, accounts, account)
     moved = accounts[account].isin(move.index).to_numpy()
     has_weight = np.bincount(code, weights=aw, minlength=len(quotas)) > 0
-    bad = first_true(moved & ~has_weight[code] & (p_total[code] != 0))
+    bad = fr.first_true(moved & ~has_weight[code] & (p_total[code] != 0))
     if bad is not None:
         raise ConfigError(
-            f"person {show(holders.iloc[bad])} has quota but only zero-weight accounts; cannot "
+            f"person {fr.show(holders.iloc[bad])} has quota but only zero-weight accounts; cannot "
             "tell what share the moved accounts carry",
             column=weight,
             value=holders.iloc[bad],

@@ -15,18 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import (
-    check_choice,
-    check_scalar,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_not_null,
-    require_one_id_type,
-    require_unique,
-    show,
-)
+from crmcore import _frames as fr
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units, sum_minor_units
@@ -43,11 +32,11 @@ def _whole_cents(table: pd.DataFrame, values: str) -> npt.NDArray[np.int64]:
     """Return the ``values`` column as int64 minor units (whole floats accepted), checked."""
     if pd.api.types.is_integer_dtype(table[values].dtype):
         return table[values].to_numpy(dtype=np.int64)
-    cells = numeric_column(table, values, arg="table")  # text, inf: an error
-    pos = first_true((cells != np.round(cells)) | (np.abs(cells) >= 2.0**63))
+    cells = fr.numeric_column(table, values, arg="table")  # text, inf: an error
+    pos = fr.first_true((cells != np.round(cells)) | (np.abs(cells) >= 2.0**63))
     if pos is not None:
         raise DataError(
-            f"{values} of table is {show(cells[pos])} at {describe_row(table, pos, None)}; "
+            f"{values} of table is {fr.show(cells[pos])} at {fr.describe_row(table, pos, None)}; "
             "expected whole minor units",
             column=values,
             row=table.index[pos],
@@ -119,11 +108,11 @@ def plan_pivot(
     total   4  6     10
     """
     keys = [rows] if isinstance(rows, str) else list(rows)
-    table = require_columns(table, [*keys, columns, values], arg="table")
+    table = fr.require_columns(table, [*keys, columns, values], arg="table")
     for col in (*keys, columns, values):  # a pivot would drop such rows silently
-        require_not_null(table, col, arg="table")
+        fr.require_not_null(table, col, arg="table")
     for col in (*keys, columns):  # 1 and "1" would be two rows (or columns) of one person
-        require_one_id_type(table, col, arg="table")
+        fr.require_one_id_type(table, col, arg="table")
     cents = _whole_cents(table, values)
     row_keys, row_index = _sorted_keys(table, keys)
     col_index = pd.Index(pd.unique(table[columns]), name=columns)
@@ -199,7 +188,7 @@ class QuotaPlan:
         [200, 200]
         """
         names = {"region": self.region, "person": self.person, "month": "month"}
-        check_choice(level, "level", tuple(names))
+        fr.check_choice(level, "level", tuple(names))
         col = names[level]
         keys = self.table[col]
         found = pd.Index(pd.unique(keys))
@@ -226,7 +215,7 @@ class QuotaPlan:
         total   200  200    400
         """
         names = {"region": self.region, "person": self.person}
-        check_choice(rows, "rows", ("person", "region", "region_person"))
+        fr.check_choice(rows, "rows", ("person", "region", "region_person"))
         keys: Any = [self.region, self.person] if rows == "region_person" else names[rows]
         return plan_pivot(self.table, rows=keys, margins=margins)
 
@@ -416,18 +405,18 @@ def build_plan(
     5      S      c    H2          150
     """
     columns = [region, person, weight] + ([start] if start else [])
-    people = require_columns(people, columns, arg="people")
-    require_not_null(people, person, arg="people", key=person)
-    require_not_null(people, region, arg="people", key=person)
-    require_unique(people, person, arg="people")
-    check_choice(ramp_excess, "ramp_excess", ("redistribute", "drop"))
-    check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
-    check_scalar(total, "total", kind=int, min_value=0)
+    people = fr.require_columns(people, columns, arg="people")
+    fr.require_not_null(people, person, arg="people", key=person)
+    fr.require_not_null(people, region, arg="people", key=person)
+    fr.require_unique(people, person, arg="people")
+    fr.check_choice(ramp_excess, "ramp_excess", ("redistribute", "drop"))
+    fr.check_scalar(decimals, "decimals", kind=int, min_value=0, max_value=8)
+    fr.check_scalar(total, "total", kind=int, min_value=0)
     method = canonical_method(method)
     labels, shares = _plan_periods(distribution, periods)
     order = key_order(people, [region, person], arg="people")
     ppl = people.iloc[order]  # (region, person) order
-    w = numeric_column(ppl, weight, arg="people", key=person, allow_negative=False)
+    w = fr.numeric_column(ppl, weight, arg="people", key=person, allow_negative=False)
     if not (w > 0).any():
         raise ConfigError(f"column {weight!r} of people is all zero", column=weight)
     regions, codes = np.unique(ppl[region].to_numpy(), return_inverse=True)
@@ -513,7 +502,7 @@ def _redistribute_ramped(
     n_groups = regions.size * n_months
     group_total = sum_minor_units(cells, group, n_groups, name="quota_cents")
     capacity = np.bincount(group, weights=cells * f, minlength=n_groups)
-    bad = first_true((group_total > 0) & (capacity <= 0))
+    bad = fr.first_true((group_total > 0) & (capacity <= 0))
     if bad is not None:
         raise ConfigError(
             f"region {regions[bad // n_months]!r} has quota in period "

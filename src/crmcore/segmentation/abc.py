@@ -11,19 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import (
-    check_choice,
-    check_scalar,
-    datetime_column,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_frame,
-    require_not_null,
-    require_one_id_type,
-    show,
-)
+from crmcore import _frames as fr
 from crmcore._memory import normal_pages
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes
@@ -40,7 +28,7 @@ def _check_cutoffs(cutoffs: object, name: str = "cutoffs") -> tuple[float, ...]:
     if len(cutoffs) == 0:
         raise ConfigError(f"{name} is empty; expected at least one cutoff", column=name)
     out = tuple(
-        float(check_scalar(c, name, kind=float, min_value=0.0, max_value=1.0, include="right"))
+        float(fr.check_scalar(c, name, kind=float, min_value=0.0, max_value=1.0, include="right"))
         for c in cutoffs
     )
     for a, b in itertools.pairwise(out):
@@ -58,7 +46,7 @@ def _check_thresholds(value: object) -> tuple[float, ...]:
             f"{name} must be a non-empty sequence of numbers, got {value!r}", column=name
         )
     out = tuple(
-        float(check_scalar(t, name, kind=float, min_value=0.0, include="neither")) for t in value
+        float(fr.check_scalar(t, name, kind=float, min_value=0.0, include="neither")) for t in value
     )
     if any(math.isinf(t) for t in out):
         raise ConfigError(f"{name} must be finite, got {list(out)}", column=name)
@@ -170,11 +158,11 @@ def abc_classes(
         series = pd.Series(arr)
     cuts = _check_cutoffs(cutoffs)
     labs = _check_labels(labels, len(cuts) + 1)
-    check_choice(basis, "basis", ("value", "count"))
+    fr.check_choice(basis, "basis", ("value", "count"))
     if len(series) == 0:
         raise SchemaError("values is empty; expected at least one value")
     frame = pd.DataFrame({"value": series.to_numpy()}, index=series.index)
-    arr64 = numeric_column(
+    arr64 = fr.numeric_column(
         frame,
         "value",
         arg="values",
@@ -283,23 +271,23 @@ def abc_xyz(
     1             30.0   A  10.0   0.0000  0.0000   X      AX
     2             30.0   A  10.0  14.1421  1.4142   Z      AZ
     """
-    transactions = require_columns(transactions, [item, date, amount], arg="transactions")
-    check_choice(period, "period", _PERIODS)
+    transactions = fr.require_columns(transactions, [item, date, amount], arg="transactions")
+    fr.check_choice(period, "period", _PERIODS)
     cuts = _check_cutoffs(cutoffs)
     abc_labs = _check_labels(abc_labels, len(cuts) + 1, "abc_labels")
     thresholds = _check_thresholds(xyz_thresholds)
     xyz_labs = _check_labels(xyz_labels, len(thresholds) + 1, "xyz_labels")
-    check_scalar(ddof, "ddof", kind=int, min_value=0, max_value=1)
+    fr.check_scalar(ddof, "ddof", kind=int, min_value=0, max_value=1)
     if not isinstance(include_empty_periods, bool | np.bool_):
         raise ConfigError(
             f"include_empty_periods must be True or False, got {include_empty_periods!r}",
             column="include_empty_periods",
         )
 
-    require_not_null(transactions, item, arg="transactions")
-    require_one_id_type(transactions, item, arg="transactions")
-    dates = datetime_column(transactions, date, arg="transactions", key=item)
-    amounts = numeric_column(
+    fr.require_not_null(transactions, item, arg="transactions")
+    fr.require_one_id_type(transactions, item, arg="transactions")
+    dates = fr.datetime_column(transactions, date, arg="transactions", key=item)
+    amounts = fr.numeric_column(
         transactions,
         amount,
         arg="transactions",
@@ -386,13 +374,13 @@ def _item_totals(
     """Total amount per item code; a total beyond the float range is an error naming the item."""
     with np.errstate(over="ignore"):
         total = np.asarray(np.bincount(codes, weights=amounts, minlength=n_items), np.float64)
-    big = first_true(np.isinf(total))
+    big = fr.first_true(np.isinf(total))
     if big is not None:
         pos = int(np.flatnonzero(codes == big)[0])
         raise DataError(
             f"column {amount!r} of transactions adds up to more than the float range "
-            f"(1.8e308) for {item} {show(transactions[item].iloc[pos])} (first at "
-            f"{describe_row(transactions, pos, item)}); use a larger currency unit",
+            f"(1.8e308) for {item} {fr.show(transactions[item].iloc[pos])} (first at "
+            f"{fr.describe_row(transactions, pos, item)}); use a larger currency unit",
             column=amount,
             row=transactions.index[pos],
             value=transactions[amount].iloc[pos],
@@ -444,13 +432,13 @@ def item_totals(
     >>> abc_classes(totals).tolist()
     ['A', 'A', 'B']
     """
-    transactions = require_frame(transactions, arg="transactions")
-    transactions = require_columns(transactions, [item, amount], arg="transactions")
+    transactions = fr.require_frame(transactions, arg="transactions")
+    transactions = fr.require_columns(transactions, [item, amount], arg="transactions")
     if len(transactions) == 0:
         raise SchemaError("transactions is empty; expected at least one row", column=item)
-    require_not_null(transactions, item, arg="transactions")
-    require_one_id_type(transactions, item, arg="transactions")
-    values = numeric_column(transactions, amount, arg="transactions", key=item)
+    fr.require_not_null(transactions, item, arg="transactions")
+    fr.require_one_id_type(transactions, item, arg="transactions")
+    values = fr.numeric_column(transactions, amount, arg="transactions", key=item)
     codes, items = pd.factorize(transactions[item], sort=True)
     total = _item_totals(
         transactions, item, amount, codes.astype(np.int64), values, n_items=len(items)
@@ -500,12 +488,12 @@ def abc_summary(classes: pd.DataFrame, *, abc: str = "abc", total: str = "total"
     B        3   17.0   0.17
     C        1    3.0   0.03
     """
-    classes = require_frame(classes, arg="classes")
-    classes = require_columns(classes, [abc, total], arg="classes")
+    classes = fr.require_frame(classes, arg="classes")
+    classes = fr.require_columns(classes, [abc, total], arg="classes")
     if len(classes) == 0:
         raise SchemaError("classes is empty; expected at least one item", column=abc)
-    require_not_null(classes, abc, arg="classes")
-    values = pd.Series(numeric_column(classes, total, arg="classes"), index=classes.index)
+    fr.require_not_null(classes, abc, arg="classes")
+    values = pd.Series(fr.numeric_column(classes, total, arg="classes"), index=classes.index)
     # A categorical's own array keeps its empty classes and its order; other labels group as a
     # numpy array (pandas 2.2 deprecates grouping by a NumpyExtensionArray).
     labels = classes[abc]

@@ -10,19 +10,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _frames as fr
 from crmcore._config import check_config_keys
 from crmcore._dask import is_dask
-from crmcore._frames import (
-    check_choice,
-    check_scalar,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_frame,
-    require_not_null,
-    show,
-)
 from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
@@ -62,12 +52,12 @@ def _check_cutoff(
     ``threshold_min`` when given).
     """
     if method == "threshold":
-        check_scalar(value, name, kind=float, min_value=threshold_min)
+        fr.check_scalar(value, name, kind=float, min_value=threshold_min)
         if not np.isfinite(float(value)):
             raise ConfigError(f"{name} must be finite", column=name)
     else:
         include: Literal["right", "neither"] = "right" if method == "abc" else "neither"
-        check_scalar(value, name, kind=float, min_value=0.0, max_value=1.0, include=include)
+        fr.check_scalar(value, name, kind=float, min_value=0.0, max_value=1.0, include=include)
 
 
 @attrs.frozen(kw_only=True)
@@ -137,9 +127,9 @@ class GradeRules:
     labels: tuple[str, ...] = attrs.field(default=("A", "B", "C"), converter=_as_labels)
 
     def __attrs_post_init__(self) -> None:
-        check_choice(self.value_method, "value_method", _VALUE_METHODS)
-        check_choice(self.potential_method, "potential_method", _POTENTIAL_METHODS)
-        check_choice(self.missing, "missing", ("error", "low"))
+        fr.check_choice(self.value_method, "value_method", _VALUE_METHODS)
+        fr.check_choice(self.potential_method, "potential_method", _POTENTIAL_METHODS)
+        fr.check_choice(self.missing, "missing", ("error", "low"))
         _check_cutoff(self.value_cutoff, "value_cutoff", self.value_method, threshold_min=0.0)
         _check_cutoff(self.potential_cutoff, "potential_cutoff", self.potential_method)
         if len(self.labels) != 3:
@@ -277,18 +267,18 @@ def customer_grades(
     rules = GradeRules() if rules is None else rules
     if not isinstance(rules, GradeRules):
         raise ConfigError(f"rules must be GradeRules, got {type(rules).__name__}", column="rules")
-    frame = require_columns(frame, [value, potential], arg="frame")
-    dup = first_true(frame.index.duplicated())
+    frame = fr.require_columns(frame, [value, potential], arg="frame")
+    dup = fr.first_true(frame.index.duplicated())
     if dup is not None:
         label = frame.index[dup]
         raise DataError(
-            f"frame has duplicate index label {show(label)} at {describe_row(frame, dup)}; "
+            f"frame has duplicate index label {fr.show(label)} at {fr.describe_row(frame, dup)}; "
             "each customer must appear once",
             row=label,
             value=label,
         )
     allow_nan = rules.missing == "low"
-    v = numeric_column(
+    v = fr.numeric_column(
         frame,
         value,
         arg="frame",
@@ -296,7 +286,7 @@ def customer_grades(
         negative_hint="the value signal must be >= 0",
         allow_nan=allow_nan,
     )
-    p = numeric_column(frame, potential, arg="frame", allow_nan=allow_nan)
+    p = fr.numeric_column(frame, potential, arg="frame", allow_nan=allow_nan)
     v_known = ~np.isnan(v)
     p_known = ~np.isnan(p)
     high_value = _high(v, v_known, rules.value_method, rules.value_cutoff) & (np.nan_to_num(v) > 0)
@@ -392,16 +382,16 @@ def _check_customers(series: object, arg: str) -> pd.Series:
     """``series`` as float64 (NaN kept: GradeRules.missing decides), each customer once."""
     if not isinstance(series, pd.Series):
         raise InputTypeError(f"{arg} must be a pandas Series, got {type(series).__name__}")
-    dup = first_true(series.index.duplicated())
+    dup = fr.first_true(series.index.duplicated())
     if dup is not None:
         label = series.index[dup]
         raise DataError(
-            f"{arg} has customer {show(label)} twice; expected one {arg} per customer",
+            f"{arg} has customer {fr.show(label)} twice; expected one {arg} per customer",
             row=label,
             value=label,
         )
     # numbers only: text, booleans and infinities name their customer; NaN is a missing signal
-    values = numeric_column(series.to_frame(name=arg), arg, arg="the Series", allow_nan=True)
+    values = fr.numeric_column(series.to_frame(name=arg), arg, arg="the Series", allow_nan=True)
     return pd.Series(values, index=series.index, name=series.name)
 
 
@@ -444,12 +434,12 @@ def grade_summary(grades: pd.DataFrame) -> pd.DataFrame:
     B              1  100.0
     C              1   50.0
     """
-    grades = require_frame(grades, arg="grades")
-    grades = require_columns(grades, ["grade", "value"], arg="grades")
+    grades = fr.require_frame(grades, arg="grades")
+    grades = fr.require_columns(grades, ["grade", "value"], arg="grades")
     if len(grades) == 0:
         raise SchemaError("grades is empty; expected at least one customer", column="grade")
-    require_not_null(grades, "grade", arg="grades")
-    values = numeric_column(grades, "value", arg="grades", allow_nan=True)
+    fr.require_not_null(grades, "grade", arg="grades")
+    values = fr.numeric_column(grades, "value", arg="grades", allow_nan=True)
     groups = pd.Series(values, index=grades.index).groupby(
         grades["grade"].array, observed=False, sort=True
     )

@@ -24,21 +24,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _frames as fr
 from crmcore._compat import REMOVED_IN
 from crmcore._dask import is_dask
-from crmcore._frames import (
-    check_choice,
-    check_scalar,
-    datetime_column,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_not_null,
-    require_one_id_type,
-    resolve_as_of,
-    show,
-)
 from crmcore._memory import normal_pages
 from crmcore.errors import DataError
 from crmcore.segmentation._summary import (
@@ -84,15 +72,15 @@ class _Prepared:
     ) -> None:
         arg = "transactions"
         cols = [customer, date] if amount is None else [customer, date, amount]
-        transactions = require_columns(transactions, cols, arg=arg)
-        check_choice(period, "period", PERIODS)
-        check_choice(refunds, "refunds", ("error", "allow"))
-        check_choice(after_as_of, "after_as_of", ("error", "exclude"))
-        require_not_null(transactions, customer, arg=arg)
-        dates = datetime_column(transactions, date, arg=arg, key=customer)
+        transactions = fr.require_columns(transactions, cols, arg=arg)
+        fr.check_choice(period, "period", PERIODS)
+        fr.check_choice(refunds, "refunds", ("error", "allow"))
+        fr.check_choice(after_as_of, "after_as_of", ("error", "exclude"))
+        fr.require_not_null(transactions, customer, arg=arg)
+        dates = fr.datetime_column(transactions, date, arg=arg, key=customer)
         amounts: _FloatArray | None = None
         if amount is not None:
-            amounts = numeric_column(
+            amounts = fr.numeric_column(
                 transactions,
                 amount,
                 arg=arg,
@@ -101,7 +89,7 @@ class _Prepared:
                 negative_hint=_REFUND_HINT,
                 what="finite amounts",
             )
-        as_of_ts = resolve_as_of(as_of, dates, column=date)
+        as_of_ts = fr.resolve_as_of(as_of, dates, column=date)
         tz = getattr(dates.dtype, "tz", None)
         wall = dates.dt.tz_localize(None) if tz is not None else dates
         periods = ordinals(wall_days(wall.to_numpy()), period)
@@ -117,7 +105,7 @@ class _Prepared:
                 pos = int(np.argmax(after))
                 raise DataError(
                     f"column {date!r} of {arg} has date {dates.iloc[pos]} at "
-                    f"{describe_row(transactions, pos, customer)}, after as_of={as_of_ts} "
+                    f"{fr.describe_row(transactions, pos, customer)}, after as_of={as_of_ts} "
                     f"(period {period!r}); {n_after} row(s) are after as_of. Leave them out "
                     f"explicitly with cut_at_as_of(transactions, as_of=..., period={period!r}) "
                     "and summarise its .kept rows (the result counts and holds the excluded "
@@ -174,11 +162,11 @@ def _aggregates(
 ) -> Aggregates:
     """Per-customer aggregates: the one-pass walk for rows in date order, else the sort."""
     cols = [customer, date] if amount is None else [customer, date, amount]
-    transactions = require_columns(transactions, cols, arg="transactions")
-    require_one_id_type(transactions, customer, arg="transactions")
-    check_choice(period, "period", PERIODS)
-    check_choice(refunds, "refunds", ("error", "allow"))
-    check_choice(after_as_of, "after_as_of", ("error", "exclude"))
+    transactions = fr.require_columns(transactions, cols, arg="transactions")
+    fr.require_one_id_type(transactions, customer, arg="transactions")
+    fr.check_choice(period, "period", PERIODS)
+    fr.check_choice(refunds, "refunds", ("error", "allow"))
+    fr.check_choice(after_as_of, "after_as_of", ("error", "exclude"))
     with np.errstate(over="ignore"):  # a total past the largest float: named just below
         fast = ordered_aggregates(
             transactions,
@@ -236,7 +224,7 @@ def _finite_totals(
     over = np.zeros(len(agg.index), dtype=bool)
     for s in sums:
         over |= ~np.isfinite(s)  # inf, or NaN from inf - inf (amounts themselves are finite)
-    pos = first_true(over)
+    pos = fr.first_true(over)
     if pos is None:
         return agg
     who = agg.index[pos]
@@ -245,9 +233,9 @@ def _finite_totals(
     row = int(np.nanargmax(np.where(mine, size, -1.0) if mine.any() else size))
     value = transactions[amount].iloc[row]
     raise DataError(
-        f"column {amount!r} of transactions: the amounts of customer {show(who)} add up past "
-        f"the largest float (about 1.8e308), the largest being {show(value)} at "
-        f"{describe_row(transactions, row, customer)}; expected totals a float can hold "
+        f"column {amount!r} of transactions: the amounts of customer {fr.show(who)} add up past "
+        f"the largest float (about 1.8e308), the largest being {fr.show(value)} at "
+        f"{fr.describe_row(transactions, row, customer)}; expected totals a float can hold "
         "(express the amounts in a larger unit, e.g. thousands)",
         column=amount,
         row=transactions.index[row],
@@ -556,10 +544,10 @@ def btyd_summary(
             refunds=refunds,
             after_as_of=after_as_of,
         )
-    check_scalar(
+    fr.check_scalar(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"
     )
-    check_scalar(include_first_transaction, "include_first_transaction", kind=bool)
+    fr.check_scalar(include_first_transaction, "include_first_transaction", kind=bool)
     agg = _aggregates(
         transactions,
         customer=customer,

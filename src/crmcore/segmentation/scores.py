@@ -17,17 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from crmcore import _frames as fr
 from crmcore._dask import is_dask
-from crmcore._frames import (
-    check_scalar,
-    describe_row,
-    first_true,
-    numeric_column,
-    require_columns,
-    require_frame,
-    require_unique,
-    show,
-)
 from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError, InputTypeError
@@ -42,7 +33,7 @@ _SCORE_COLUMNS = pd.Index(["r_score", "f_score", "m_score", "rfm_score"])
 def _edges(value: object, name: str) -> tuple[float, ...]:
     raw = np.asarray(value, dtype=object)
     items = raw.tolist() if raw.ndim == 1 else []
-    pos = first_true([isinstance(v, bool | np.bool_) for v in items])
+    pos = fr.first_true([isinstance(v, bool | np.bool_) for v in items])
     if pos is not None:  # True would read as the edge 1.0
         raise ConfigError(
             f"{name} has boolean edge {items[pos]} at position {pos}; edges must be numbers",
@@ -57,18 +48,19 @@ def _edges(value: object, name: str) -> tuple[float, ...]:
         ) from None
     if arr.ndim != 1:
         raise ConfigError(f"{name} must be one-dimensional, got shape {arr.shape}", column=name)
-    pos = first_true(~np.isfinite(arr))
+    pos = fr.first_true(~np.isfinite(arr))
     if pos is not None:
         raise ConfigError(
-            f"{name} has non-finite edge {show(arr[pos])} at position {pos}; edges must be finite",
+            f"{name} has non-finite edge {fr.show(arr[pos])} at position {pos}; "
+            "edges must be finite",
             column=name,
             value=arr[pos],
         )
-    pos = first_true(arr[1:] <= arr[:-1])  # compared, not subtracted: +-1e308 must not overflow
+    pos = fr.first_true(arr[1:] <= arr[:-1])  # compared, not subtracted: +-1e308 must not overflow
     if pos is not None:
         raise ConfigError(
-            f"{name} edges must be strictly increasing; {show(arr[pos + 1])} at position "
-            f"{pos + 1} follows {show(arr[pos])}",
+            f"{name} edges must be strictly increasing; {fr.show(arr[pos + 1])} at position "
+            f"{pos + 1} follows {fr.show(arr[pos])}",
             column=name,
             value=arr[pos + 1],
         )
@@ -129,7 +121,7 @@ class RFMBins:
     monetary: tuple[float, ...] = attrs.field(converter=_monetary_edges)
 
     def __attrs_post_init__(self) -> None:
-        check_scalar(self.bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
+        fr.check_scalar(self.bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
         for name in _METRICS:
             edges = getattr(self, name)
             if len(edges) > self.bins - 1:
@@ -193,25 +185,25 @@ def _summary_values(
 ) -> tuple[list[npt.NDArray[np.float64]], pd.Index]:
     """Validate a per-customer summary; return the metric arrays and the customer ids."""
     arg = "summary"
-    summary = require_frame(summary, arg=arg)
+    summary = fr.require_frame(summary, arg=arg)
     needed = list(columns) if customer is None else [customer, *columns]
-    summary = require_columns(summary, needed, arg=arg, allow_empty=allow_empty)
+    summary = fr.require_columns(summary, needed, arg=arg, allow_empty=allow_empty)
     if customer is not None:
-        require_unique(summary, customer, arg=arg)
+        fr.require_unique(summary, customer, arg=arg)
         ids = pd.Index(summary[customer], name=customer)
     else:
         dup = summary.index.duplicated()
-        pos = first_true(dup)
+        pos = fr.first_true(dup)
         if pos is not None:
             label = summary.index[pos]
             raise DataError(
-                f"index of {arg} has duplicate customer id {show(label)} at position {pos} "
-                f"({describe_row(summary, pos)}); a summary holds one row per customer",
+                f"index of {arg} has duplicate customer id {fr.show(label)} at position {pos} "
+                f"({fr.describe_row(summary, pos)}); a summary holds one row per customer",
                 row=label,
                 value=label,
             )
         ids = summary.index
-    values = [numeric_column(summary, c, arg=arg, key=customer) for c in columns]
+    values = [fr.numeric_column(summary, c, arg=arg, key=customer) for c in columns]
     return values, ids
 
 
@@ -303,7 +295,7 @@ def fit_rfm_bins(
             monetary=monetary,
             customer=customer,
         )
-    check_scalar(bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
+    fr.check_scalar(bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
     (r, f, m), _ = _summary_values(
         summary, [recency, frequency, monetary], customer=customer, allow_empty=False
     )
@@ -496,7 +488,7 @@ def rfm_scores(
         fitted = fit_rfm_bins(summary, bins, customer=customer, **names)
         return score_rfm(summary, fitted, customer=customer, **names)
     # fit_rfm_bins then score_rfm, validating and converting the summary once.
-    check_scalar(bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
+    fr.check_scalar(bins, "bins", kind=int, min_value=2, max_value=MAX_BINS)
     (r, f, m), ids = _summary_values(
         summary, [recency, frequency, monetary], customer=customer, allow_empty=False
     )
