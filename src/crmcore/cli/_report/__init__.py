@@ -61,10 +61,12 @@ def build_report(
         "nothing from the network and runs no script.",
     )
     if transactions is not None:
-        columns = {"customer": customer, "date": date, "amount": amount, "as_of": as_of}
-        sections.customers(page, transactions, **columns)
-        sections.customer_futures(page, transactions, **columns)
-        sections.sales_forecast(page, transactions, date=date, amount=amount, as_of=as_of)
+        table = sections.Transactions(
+            frame=transactions, customer=customer, date=date, amount=amount, as_of=as_of
+        )
+        sections.customers(page, table)
+        sections.customer_futures(page, table)
+        sections.sales_forecast(page, table)
     if deals is not None and "stage" in deals.columns:
         sections.pipeline(page, deals, model, as_of=_deals_as_of(deals, as_of))
     if deals is not None and {"status", "person", "closed_at"} <= set(deals.columns):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pandas as pd
 
 from crmcore import plot
@@ -39,7 +40,15 @@ from crmcore.segmentation import (
     score_rfm,
 )
 
-__all__ = ["customer_futures", "customers", "pipeline", "quotas", "sales_forecast", "team"]
+__all__ = [
+    "Transactions",
+    "customer_futures",
+    "customers",
+    "pipeline",
+    "quotas",
+    "sales_forecast",
+    "team",
+]
 
 #: Months forecast ahead.
 FORECAST_MONTHS = 6
@@ -50,6 +59,17 @@ HORIZON = 12
 DRAWS = 2_000
 
 
+@attrs.frozen(kw_only=True)
+class Transactions:
+    """The transactions table and the names of its columns, as the three sections read it."""
+
+    frame: pd.DataFrame
+    customer: str
+    date: str
+    amount: str
+    as_of: Any
+
+
 def _money(value: Any) -> str:
     return MISSING if pd.isna(value) else f"{float(value):,.0f}"
 
@@ -58,26 +78,24 @@ def _pct(value: Any) -> str:
     return MISSING if pd.isna(value) else f"{float(value):.0%}"
 
 
-def customers(
-    page: Page,
-    transactions: pd.DataFrame,
-    *,
-    customer: str,
-    date: str,
-    amount: str,
-    as_of: Any,
-) -> None:
+def customers(page: Page, transactions: Transactions) -> None:
     """Add the customers: RFM grid, segments, Pareto/ABC classes, top customers."""
     part = page.section("Customers", "customers")
-    summary = rfm_summary(transactions, customer=customer, date=date, amount=amount, as_of=as_of)
+    summary = rfm_summary(
+        transactions.frame,
+        customer=transactions.customer,
+        date=transactions.date,
+        amount=transactions.amount,
+        as_of=transactions.as_of,
+    )
     bins = fit_rfm_bins(summary)
     scores = score_rfm(summary, bins)
     segments = rfm_segments(scores)
-    dates = pd.to_datetime(transactions[date])
+    dates = pd.to_datetime(transactions.frame[transactions.date])
     part.facts(
         {
             "customers": f"{len(summary):,}",
-            "purchases": f"{len(transactions):,}",
+            "purchases": f"{len(transactions.frame):,}",
             "revenue": _money(summary["monetary"].sum()),
             "period": f"{dates.min():%Y-%m-%d} to {summary['last_purchase'].max():%Y-%m-%d}",
         }
@@ -113,19 +131,16 @@ def customers(
     )
 
 
-def customer_futures(
-    page: Page,
-    transactions: pd.DataFrame,
-    *,
-    customer: str,
-    date: str,
-    amount: str,
-    as_of: Any,
-) -> None:
+def customer_futures(page: Page, transactions: Transactions) -> None:
     """Add customer futures: BG/NBD and Gamma-Gamma fitted on weekly purchase histories."""
     part = page.section("Customer futures", "futures")
     summary = btyd_summary(
-        transactions, customer=customer, date=date, amount=amount, as_of=as_of, period="W"
+        transactions.frame,
+        customer=transactions.customer,
+        date=transactions.date,
+        amount=transactions.amount,
+        as_of=transactions.as_of,
+        period="W",
     )
     try:
         purchases = fit_bg_nbd(summary, time_unit="W")
@@ -166,19 +181,22 @@ def customer_futures(
     )
 
 
-def sales_forecast(
-    page: Page, transactions: pd.DataFrame, *, date: str, amount: str, as_of: Any
-) -> None:
+def sales_forecast(page: Page, transactions: Transactions) -> None:
     """Add the sales forecast: monthly sales ahead, with 80 % and 95 % intervals."""
     part = page.section("Sales forecast", "forecast")
+    date, amount = transactions.date, transactions.amount
     try:
         result = forecast_sales(
-            transactions, date=date, amount=amount, horizon=FORECAST_MONTHS, as_of=as_of
+            transactions.frame,
+            date=date,
+            amount=amount,
+            horizon=FORECAST_MONTHS,
+            as_of=transactions.as_of,
         )
     except CRMError as exc:
         part.note(f"The sales could not be forecast: {exc}")
         return
-    past = revenue_by_period(transactions, date=date, amount=amount)["revenue"]
+    past = revenue_by_period(transactions.frame, date=date, amount=amount)["revenue"]
     past = past[pd.DatetimeIndex(past.index).to_period("M") <= result.last_period]
     model = result.models["model"].iloc[0]
     part.note(
