@@ -34,16 +34,11 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+Params = tuple[float, float, float, float]
 
 
 def objective(
-    x: FloatArray,
-    tx: FloatArray,
-    T: FloatArray,
-    w: FloatArray,
-    penalizer: float,
-    *,
-    modified: bool,
+    x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray, penalizer: float, *, modified: bool
 ) -> Callable[[FloatArray], tuple[float, FloatArray]]:
     """Mean negative log-likelihood (plus penalty) of log-parameters, with its gradient.
 
@@ -138,13 +133,7 @@ def objective(
 
 
 def log_likelihood(
-    params: tuple[float, float, float, float],
-    x: FloatArray,
-    tx: FloatArray,
-    T: FloatArray,
-    w: FloatArray,
-    *,
-    modified: bool,
+    params: Params, x: FloatArray, tx: FloatArray, T: FloatArray, w: FloatArray, *, modified: bool
 ) -> float:
     """Total log-likelihood at ``params`` (original time unit), without penalty."""
     fun = objective(x, tx, T, w, 0.0, modified=modified)
@@ -171,12 +160,7 @@ def log_hyp2f1(a: FloatArray, b: FloatArray, c: FloatArray, z: FloatArray) -> Fl
 
 
 def probability_alive(
-    params: tuple[float, float, float, float],
-    x: FloatArray,
-    tx: FloatArray,
-    T: FloatArray,
-    *,
-    modified: bool,
+    params: Params, x: FloatArray, tx: FloatArray, T: FloatArray, *, modified: bool
 ) -> FloatArray:
     """P(alive at T | x, t_x, T): note 021 (BG/NBD), Batislam et al. (2007) (MBG/NBD)."""
     from scipy.special import expit
@@ -191,13 +175,7 @@ def probability_alive(
 
 
 def conditional_expected(
-    params: tuple[float, float, float, float],
-    t: float,
-    x: FloatArray,
-    tx: FloatArray,
-    T: FloatArray,
-    *,
-    modified: bool,
+    params: Params, t: float, x: FloatArray, tx: FloatArray, T: FloatArray, *, modified: bool
 ) -> FloatArray:
     """E[Y(t) | x, t_x, T]: expected purchases in (T, T + t]; FHL (2005) eq. (10)."""
     r, alpha, a, b = params
@@ -214,7 +192,7 @@ def conditional_expected(
     return out
 
 
-def expected_new(params: tuple[float, float, float, float], t: float, *, modified: bool) -> float:
+def expected_new(params: Params, t: float, *, modified: bool) -> float:
     """E[X(t)] for a new customer: FHL (2005) eq. (9); Batislam et al. (2007) for MBG/NBD."""
     from scipy.special import hyp2f1
 
@@ -228,11 +206,7 @@ def expected_new(params: tuple[float, float, float, float], t: float, *, modifie
 
 
 def probability_of_purchases(
-    params: tuple[float, float, float, float],
-    t: float,
-    n: npt.NDArray[np.int64],
-    *,
-    modified: bool,
+    params: Params, t: float, n: npt.NDArray[np.int64], *, modified: bool
 ) -> FloatArray:
     """P(X(t) = n) for a new customer: FHL (2005) eq. (8), its MBG/NBD analogue."""
     from scipy.special import betaln, gammaln
