@@ -342,10 +342,8 @@ def retention_curve(model: ShiftedBetaGeometric, n_periods: int) -> pd.Series:
 
     Raises
     ------
-    InputTypeError
-        ``model`` is not a shifted-beta-geometric model.
-    ConfigError
-        ``n_periods`` negative or not a whole number.
+    InputTypeError, ConfigError
+        As :func:`survival_curve`.
 
     Examples
     --------
