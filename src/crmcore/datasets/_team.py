@@ -365,14 +365,8 @@ def feedback(
 
     Parameters
     ----------
-    n_people
-        Size of the team (as in :func:`team`; ``n_reps=`` before crmcore 0.2).
-    start
-        First month (any date in it); periods are month starts.
-    months
-        Number of months.
-    seed
-        Same seed, same table.
+    n_people, start, months, seed
+        As in :func:`targets`.
 
     Returns
     -------
