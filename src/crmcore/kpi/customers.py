@@ -313,10 +313,8 @@ def retention(
         B = the indexed one).
     by
         Grouping columns (``"period"`` is not allowed: periods are the arguments above).
-    customer, date
-        Customer id and purchase date columns.
-    period
-        ``"D"``, ``"W"``, ``"M"``, ``"Q"`` or ``"Y"`` (pandas aliases accepted).
+    customer, date, period
+        As in :func:`new_customers`.
 
     Returns
     -------
