@@ -9,16 +9,8 @@ import pandas as pd
 
 from crmcore._dask import is_dask
 from crmcore._frames import check_choice, check_scalar
-from crmcore.clv._dispatch import (
-    CONTINUOUS,
-    PurchaseModel,
-    check_model,
-    conditional_purchases,
-    dask_predict,
-    history,
-    spend_model,
-    to_series,
-)
+from crmcore.clv import _dispatch as dispatch
+from crmcore.clv._dispatch import CONTINUOUS, PurchaseModel
 from crmcore.clv._inputs import read_columns
 from crmcore.clv.models import TIME_UNITS, GammaGamma
 from crmcore.errors import ConfigError
@@ -88,12 +80,14 @@ def expected_spend(
     >>> expected_spend(gg, s).round(2).tolist()
     [35.22, 45.49, 49.38]
     """
-    model = spend_model(gamma_gamma)
+    model = dispatch.spend_model(gamma_gamma)
     names = {"frequency": frequency, "monetary_value": monetary_value}
     if is_dask(summary):
-        return dask_predict(expected_spend, summary, args=(model,), kwargs=names, names=names)
+        return dispatch.dask_predict(
+            expected_spend, summary, args=(model,), kwargs=names, names=names
+        )
     cols = read_columns(summary, names, integer=("frequency",))
-    return to_series(
+    return dispatch.to_series(
         _spend(model, cols["frequency"], cols["monetary_value"]), cols, "expected_spend"
     )
 
@@ -197,8 +191,8 @@ def customer_lifetime_value(
     ...
     crmcore.errors.ConfigError: time_unit='D' does not match the summary the model was fitted ...
     """
-    check_model(model, CONTINUOUS, "model")
-    spend = spend_model(gamma_gamma)
+    dispatch.check_model(model, CONTINUOUS, "model")
+    spend = dispatch.spend_model(gamma_gamma)
     check_scalar(months, "months", kind=int, min_value=0, max_value=_MAX_MONTHS)
     check_scalar(discount_rate, "discount_rate", kind=float, min_value=0.0)
     if not np.isfinite(float(discount_rate)):
@@ -212,9 +206,9 @@ def customer_lifetime_value(
             "monetary_value": monetary_value,
         }
         options = {"months": months, "discount_rate": discount_rate, "time_unit": time_unit}
-        return dask_predict(customer_lifetime_value, summary, args=(model, spend),
+        return dispatch.dask_predict(customer_lifetime_value, summary, args=(model, spend),
                             kwargs={**options, **names}, names=names)  # fmt: skip
-    cols = history(model, summary, frequency=frequency, recency=recency, T=T, n_periods="")
+    cols = dispatch.history(model, summary, frequency=frequency, recency=recency, T=T, n_periods="")
     money = read_columns(
         summary, {"frequency": frequency, "monetary_value": monetary_value}, integer=()
     )
@@ -222,8 +216,8 @@ def customer_lifetime_value(
     total = np.zeros(len(cols.index), dtype=np.float64)
     previous = np.zeros(len(cols.index), dtype=np.float64)
     for k in range(1, int(months) + 1):
-        current = conditional_purchases(model, k * factor, cols)
+        current = dispatch.conditional_purchases(model, k * factor, cols)
         # (1 + d) ** -k as exp(-k log1p(d)): a huge rate discounts to 0 instead of overflowing
         total += value * (current - previous) * math.exp(-k * math.log1p(float(discount_rate)))
         previous = current
-    return to_series(total, cols, "clv")
+    return dispatch.to_series(total, cols, "clv")
