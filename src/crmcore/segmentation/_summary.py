@@ -42,6 +42,7 @@ from crmcore.errors import CRMError
 
 __all__ = [
     "Aggregates",
+    "Reading",
     "customer_codes",
     "ordered_aggregates",
     "ordinals",
@@ -243,28 +244,40 @@ class _Walk:
             np.maximum.at(self.last_tick, codes, ticks)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """How a summary reads its transactions: the columns, the end of observation, the rules.
+
+    ``as_of`` is the caller's end of observation (``None``: the latest date); ``refunds`` is
+    ``"error"`` or ``"allow"`` (negative amounts), ``after_as_of`` ``"error"`` or
+    ``"exclude"`` (rows after the period of ``as_of``).
+    """
+
+    customer: str
+    date: str
+    amount: str | None
+    as_of: object
+    period: str
+    refunds: str
+    after_as_of: str
+
+
 def ordered_aggregates(
     transactions: pd.DataFrame,
+    read: Reading,
     *,
-    customer: str,
-    date: str,
-    amount: str | None,
-    as_of: object,
-    period: str,
-    allow_negative: bool,
-    exclude_after: bool,
     want_total: bool,
     want_repeat: bool,
     want_ticks: bool,
 ) -> Aggregates | None:
     """Aggregate date-ordered transactions in one pass; ``None`` when that does not apply.
 
-    ``as_of`` is the caller's end of observation (``None``: the latest date). Columns must
-    already exist; values are checked here only as far as the fast path needs,
-    and anything unusual (missing values, negative amounts unless ``allow_negative``, rows out
-    of order, rows after ``as_of`` unless ``exclude_after``) returns ``None`` so that the
-    general path validates and raises.
+    Columns must already exist; values are checked here only as far as the fast path needs,
+    and anything unusual (missing values, negative amounts unless ``refunds="allow"``, rows
+    out of order, rows after ``as_of`` unless ``after_as_of="exclude"``) returns ``None`` so
+    that the general path validates and raises.
     """
+    customer, date, amount, as_of = read.customer, read.date, read.amount, read.as_of
     ids_col = transactions[customer]
     dates = transactions[date]
     if not (isinstance(ids_col.dtype, np.dtype) and ids_col.dtype.kind in "iu"):
@@ -281,7 +294,7 @@ def ordered_aggregates(
         if not (isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf"):
             return None
         amounts = col.to_numpy()
-        if not _amounts_ok(amounts, allow_negative):
+        if not _amounts_ok(amounts, read.refunds == "allow"):
             return None
     raw = dates.to_numpy()
     ticks: _IntArray = raw.view(np.int64)
@@ -299,8 +312,8 @@ def ordered_aggregates(
         raw.dtype,
         per_day=per_day,
         as_of=end,
-        period=period,
-        exclude_after=exclude_after,
+        period=read.period,
+        exclude_after=read.after_as_of == "exclude",
         want=(want_total, want_repeat, want_ticks),
     )
 

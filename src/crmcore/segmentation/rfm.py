@@ -31,6 +31,7 @@ from crmcore._memory import normal_pages
 from crmcore.errors import DataError
 from crmcore.segmentation._summary import (
     Aggregates,
+    Reading,
     customer_codes,
     ordered_aggregates,
     ordinals,
@@ -58,24 +59,11 @@ _REFUND_HINT = (
 class _Prepared:
     """Validated, converted columns shared by both summaries (rows after ``as_of`` removed)."""
 
-    def __init__(
-        self,
-        transactions: pd.DataFrame,
-        *,
-        customer: str,
-        date: str,
-        amount: str | None,
-        as_of: object,
-        period: str,
-        refunds: str,
-        after_as_of: str,
-    ) -> None:
+    def __init__(self, transactions: pd.DataFrame, read: Reading) -> None:
+        """Check and convert the columns of ``transactions``, whose names _aggregates checked."""
         arg = "transactions"
-        cols = [customer, date] if amount is None else [customer, date, amount]
-        transactions = fr.require_columns(transactions, cols, arg=arg)
-        fr.check_choice(period, "period", PERIODS)
-        fr.check_choice(refunds, "refunds", ("error", "allow"))
-        fr.check_choice(after_as_of, "after_as_of", ("error", "exclude"))
+        customer, date, amount, period = read.customer, read.date, read.amount, read.period
+        refunds, after_as_of = read.refunds, read.after_as_of
         fr.require_not_null(transactions, customer, arg=arg)
         dates = fr.datetime_column(transactions, date, arg=arg, key=customer)
         amounts: _FloatArray | None = None
@@ -89,7 +77,7 @@ class _Prepared:
                 negative_hint=_REFUND_HINT,
                 what="finite amounts",
             )
-        as_of_ts = fr.resolve_as_of(as_of, dates, column=date)
+        as_of_ts = fr.resolve_as_of(read.as_of, dates, column=date)
         tz = getattr(dates.dtype, "tz", None)
         wall = dates.dt.tz_localize(None) if tz is not None else dates
         periods = ordinals(wall_days(wall.to_numpy()), period)
@@ -147,52 +135,23 @@ def _warn_exclude(n_excluded: int | None) -> None:
 
 
 def _aggregates(
-    transactions: pd.DataFrame,
-    *,
-    customer: str,
-    date: str,
-    amount: str | None,
-    as_of: object,
-    period: str,
-    refunds: str,
-    after_as_of: str,
-    total: bool,
-    repeat: bool,
-    ticks: bool,
+    transactions: pd.DataFrame, read: Reading, *, total: bool, repeat: bool, ticks: bool
 ) -> Aggregates:
     """Per-customer aggregates: the one-pass walk for rows in date order, else the sort."""
-    cols = [customer, date] if amount is None else [customer, date, amount]
+    customer, amount = read.customer, read.amount
+    cols = [customer, read.date] if amount is None else [customer, read.date, amount]
     transactions = fr.require_columns(transactions, cols, arg="transactions")
     fr.require_one_id_type(transactions, customer, arg="transactions")
-    fr.check_choice(period, "period", PERIODS)
-    fr.check_choice(refunds, "refunds", ("error", "allow"))
-    fr.check_choice(after_as_of, "after_as_of", ("error", "exclude"))
+    fr.check_choice(read.period, "period", PERIODS)
+    fr.check_choice(read.refunds, "refunds", ("error", "allow"))
+    fr.check_choice(read.after_as_of, "after_as_of", ("error", "exclude"))
     with np.errstate(over="ignore"):  # a total past the largest float: named just below
         fast = ordered_aggregates(
-            transactions,
-            customer=customer,
-            date=date,
-            amount=amount,
-            as_of=as_of,
-            period=period,
-            allow_negative=refunds == "allow",
-            exclude_after=after_as_of == "exclude",
-            want_total=total,
-            want_repeat=repeat,
-            want_ticks=ticks,
+            transactions, read, want_total=total, want_repeat=repeat, want_ticks=ticks
         )
     if fast is not None:
         return _finite_totals(fast, transactions, customer=customer, amount=amount)
-    prep = _Prepared(
-        transactions,
-        customer=customer,
-        date=date,
-        amount=amount,
-        as_of=as_of,
-        period=period,
-        refunds=refunds,
-        after_as_of=after_as_of,
-    )
+    prep = _Prepared(transactions, read)
     with np.errstate(over="ignore"):
         agg = sorted_aggregates(
             prep.codes,
@@ -407,8 +366,7 @@ def rfm_summary(
             refunds=refunds,
             after_as_of=after_as_of,
         )
-    agg = _aggregates(
-        transactions,
+    read = Reading(
         customer=customer,
         date=date,
         amount=amount,
@@ -416,10 +374,8 @@ def rfm_summary(
         period=period,
         refunds=refunds,
         after_as_of=after_as_of,
-        total=True,
-        repeat=False,
-        ticks=True,
     )
+    agg = _aggregates(transactions, read, total=True, repeat=False, ticks=True)
     if after_as_of == "exclude":
         _warn_exclude(agg.n_excluded)
     return _rfm_frame(agg)
@@ -548,8 +504,7 @@ def btyd_summary(
         freq_multiplier, "freq_multiplier", kind=(int, float), min_value=0, include="right"
     )
     fr.check_scalar(include_first_transaction, "include_first_transaction", kind=bool)
-    agg = _aggregates(
-        transactions,
+    read = Reading(
         customer=customer,
         date=date,
         amount=amount,
@@ -557,10 +512,9 @@ def btyd_summary(
         period=period,
         refunds=refunds,
         after_as_of=after_as_of,
-        total=include_first_transaction,
-        repeat=not include_first_transaction,
-        ticks=False,
     )
+    first = include_first_transaction
+    agg = _aggregates(transactions, read, total=first, repeat=not first, ticks=False)
     if after_as_of == "exclude":
         _warn_exclude(agg.n_excluded)
     return _btyd_frame(agg, include_first=include_first_transaction, scale=float(freq_multiplier))
