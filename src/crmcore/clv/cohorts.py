@@ -46,7 +46,7 @@ def cohort_retention(
     transactions
         One row per purchase.
     customer, date
-        Column names.
+        Customer id and purchase date columns.
     period
         ``"D"``, ``"W"`` (Monday-to-Sunday), ``"M"`` (default), ``"Q"`` or ``"Y"``, pandas
         aliases accepted.
