@@ -266,10 +266,8 @@ class ParetoNBD(_Model):
         Shape and rate of the purchase-rate distribution.
     s, beta
         Shape and rate of the drop-out-rate distribution.
-    time_unit
-        The unit of the summary's ``recency`` and ``T``, or ``None`` when unknown.
-    diagnostics
-        How the fit went (``None`` for a model built by hand).
+    time_unit, diagnostics
+        As in :class:`BGNBD`.
 
     Examples
     --------
