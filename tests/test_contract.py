@@ -23,7 +23,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import partial
 from typing import Any
 
 import attrs
@@ -35,13 +35,13 @@ import crmcore.kpi as kpi
 import crmcore.pipeline as pipeline
 import crmcore.quota as quota
 import crmcore.segmentation as segmentation
+import small_inputs as small
 from crmcore import datasets
 from crmcore.errors import CRMError, InputTypeError, SchemaError
 from helpers import call_unmutated, shuffled
 
 PACKAGES = (segmentation, pipeline, quota, kpi)
-AS_OF = "2025-01-01"
-OPEN_STAGES = ("prospect", "qualification", "proposal", "negotiation")
+AS_OF, OPEN_STAGES = small.AS_OF, small.OPEN_STAGES
 
 Args = tuple[tuple[Any, ...], dict[str, Any]]
 Key = int | str  # position of a frame in args, or its keyword
@@ -51,90 +51,29 @@ Key = int | str  # position of a frame in args, or its keyword
 # shared small inputs (built once; every test works on copies handed out by the builders)
 
 
-@cache
-def _tx() -> pd.DataFrame:
-    return datasets.transactions(40, n_transactions=240, seed=3)
-
-
-@cache
-def _deals() -> pd.DataFrame:
-    return datasets.deals(90, n_people=4, n_customers=30, seed=3)
-
-
-@cache
-def _targets() -> pd.DataFrame:
-    return datasets.targets(4, months=12, n_deals=90, seed=3)
-
-
-@cache
-def _opps() -> pd.DataFrame:
-    return datasets.opportunities(60, seed=3, as_of=AS_OF)
-
-
-@cache
-def _history() -> pd.DataFrame:
-    return datasets.stage_history(25, seed=3)
-
-
-def _model() -> pipeline.StageModel:
-    return pipeline.StageModel.from_conversion_rates(
-        list(OPEN_STAGES), [0.5, 0.6, 0.7, 0.8], [40, 30, 20, 10]
-    )
+_tx = partial(small.transactions, small.CONTRACT)
+_deals = partial(small.deals, small.CONTRACT)
+_won = partial(small.won, small.CONTRACT)
+_targets = partial(small.targets, small.CONTRACT)
+_opps = partial(small.opportunities, small.CONTRACT)
+_history = partial(small.history, small.CONTRACT)
+_activities = partial(small.activities, small.CONTRACT)
+_states = partial(small.states, small.CONTRACT)
+_accounts = partial(small.accounts, small.CONTRACT)
+_snapshots = partial(small.snapshots, small.CONTRACT)
+_campaign_frames = partial(small.campaign_frames, small.CONTRACT)
+_splits = partial(small.splits, small.CONTRACT)
+_model, _card, _team_scores = small.model, small.card, small.team_scores
+_plan, _quotas = small.plan, small.quotas
 
 
 def _summary() -> pd.DataFrame:
     return segmentation.rfm_summary(_tx())
 
 
-def _states() -> pd.DataFrame:
-    # lifecycle log: every deal opens at its first stage entry and ends won/lost if it did
-    h = _history()
-    first = h.groupby("opportunity_id").head(1).assign(state="open")
-    end = h[h["stage"].isin(["won", "lost"])].assign(state=lambda f: f["stage"])
-    out = pd.concat([first, end]).sort_index()
-    return out[["opportunity_id", "state", "entered_at"]]
-
-
-def _card() -> kpi.Scorecard:
-    return kpi.Scorecard(
-        metrics=[
-            kpi.Metric(column="revenue", weight=0.5, normalisation="target", target=5000, cap=1.5),
-            kpi.Metric(column="cycle_days", weight=0.3, direction="lower"),
-            kpi.Metric(column="rating", weight=0.2, scale=(1, 5)),
-        ]
-    )
-
-
-def _team_scores() -> pd.DataFrame:
-    rng = np.random.default_rng(3)
-    n = 8
-    return pd.DataFrame(
-        {
-            "person": [f"R{i:02d}" for i in range(n)],
-            "revenue": rng.integers(1000, 9000, n).astype(float),
-            "cycle_days": rng.integers(10, 60, n).astype(float),
-            "rating": rng.integers(1, 6, n).astype(float),
-        }
-    )
-
-
 def _kpis() -> pd.DataFrame:
     args, kwargs = CASES[kpi.kpi_table].build()
     return kpi.kpi_table(*args, **kwargs).reset_index()
-
-
-@cache
-def _activities() -> pd.DataFrame:
-    return datasets.activities(4, end="2024-03-31", per_rep_per_day=0.5, seed=3)
-
-
-def _won() -> pd.DataFrame:
-    d = _deals()
-    return d[d["status"] == "won"].reset_index(drop=True)
-
-
-def _plan() -> kpi.CommissionPlan:
-    return kpi.CommissionPlan(tiers=[(0, 0.04), (5_000, 0.06), (10_000, 0.08)])
 
 
 def _people() -> pd.DataFrame:
@@ -145,66 +84,6 @@ def _people() -> pd.DataFrame:
             "person": [f"P{i}" for i in range(9)],
             "weight": np.arange(1.0, 10.0),
             "start": ["2020-01-01"] * 7 + ["2025-03-01", "2025-05-15"],
-        }
-    )
-
-
-def _accounts() -> pd.DataFrame:
-    cust = datasets.customers(30, seed=3)
-    rank = cust["potential"].rank(pct=True, method="first")
-    return pd.DataFrame(
-        {
-            "account_id": cust["customer_id"],
-            "person": [f"P{i % 5}" for i in range(len(cust))],
-            "grade": np.where(rank > 0.8, "A", np.where(rank > 0.5, "B", "C")),
-            "weight": cust["potential"],
-        }
-    )
-
-
-def _quotas() -> pd.DataFrame:
-    return pd.DataFrame(
-        {"quota_cents": np.array([900, 100, 500, 250, 250], dtype=np.int64) * 100},
-        index=pd.Index([f"P{i}" for i in range(5)], name="person"),
-    )
-
-
-def _snapshots() -> tuple[pd.DataFrame, pd.DataFrame]:
-    o = _opps()
-    start = o[o["stage"].isin(OPEN_STAGES)].reset_index(drop=True)
-    end = start.copy()
-    end.loc[0:4, "stage"] = "won"
-    end.loc[5:8, "stage"] = "lost"
-    end.loc[9:14, "amount"] = end.loc[9:14, "amount"] * 1.5
-    end = end.drop(index=[15])
-    new = o[o["stage"] == "won"].head(3).assign(stage="prospect", opportunity_id=[900, 901, 902])
-    return start[["opportunity_id", "stage", "amount"]], pd.concat([end, new])[
-        ["opportunity_id", "stage", "amount"]
-    ]
-
-
-def _campaign_frames() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    o = _opps()
-    rng = np.random.default_rng(3)
-    n = 50
-    campaigns = pd.DataFrame({"campaign_id": ["ads", "fair", "mail"], "cost": [100.0, 400.0, 50.0]})
-    touches = pd.DataFrame(
-        {
-            "campaign_id": rng.choice(["ads", "fair", "mail"], n),
-            "opportunity_id": rng.choice(o["opportunity_id"].to_numpy(), n),
-            "touched_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.permutation(n), "D"),
-        }
-    )
-    return campaigns, touches, o[["opportunity_id", "stage", "amount"]]
-
-
-def _splits() -> pd.DataFrame:
-    ids = _opps()["opportunity_id"].head(10).to_numpy()
-    return pd.DataFrame(
-        {
-            "opportunity_id": np.repeat(ids, 2),
-            "person": ["ann", "bob"] * len(ids),
-            "share": [0.6, 0.4] * len(ids),
         }
     )
 
