@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, Final, Literal, cast
 
+import attrs
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -38,6 +39,7 @@ __all__ = [
     "ALL",
     "PERIOD",
     "By",
+    "StatusRule",
     "aggregate",
     "as_period",
     "by_names",
@@ -216,6 +218,16 @@ def ratio(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64]) -> npt.NDA
     out = np.full(num.shape, np.nan)
     np.divide(num, den, out=out, where=den != 0)
     return out
+
+
+@attrs.frozen
+class StatusRule:
+    """Which rows of the opportunities are won (``column=None``: every row is a sale)."""
+
+    column: str | None
+    won: str
+    lost: str
+    open_values: Collection[str] | None
 
 
 def status_masks(

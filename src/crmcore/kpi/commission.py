@@ -40,7 +40,7 @@ from crmcore.kpi._commission import (
     read_sales,
     statement_frame,
 )
-from crmcore.kpi._groups import period_code, status_masks
+from crmcore.kpi._groups import StatusRule, period_code, status_masks
 from crmcore.kpi._renames import renamed_period_parameters
 from crmcore.money import split_minor_units
 
@@ -511,7 +511,7 @@ def _lines(
     targets: pd.DataFrame | None,
     period_column: str,
     target: str,
-    status: _StatusRule,
+    status: StatusRule,
     summary: bool,
 ) -> pd.DataFrame:
     """Build the lines frame, or with ``summary=True`` the statement, of the opportunities."""
@@ -568,17 +568,7 @@ def _lines(
     )
 
 
-@attrs.frozen
-class _StatusRule:
-    """Which rows of the opportunities are won (``column=None``: every row is a sale)."""
-
-    column: str | None
-    won: str
-    lost: str
-    open_values: Collection[str] | None
-
-
-def _won_only(frame: pd.DataFrame, status: _StatusRule, *, key: str) -> pd.DataFrame:
+def _won_only(frame: pd.DataFrame, status: StatusRule, *, key: str) -> pd.DataFrame:
     """Keep the won rows; a status that is not won, lost or open is an error naming its row."""
     column = str(status.column)
     frame = require_columns(frame, [column], arg="opportunities")
@@ -708,7 +698,7 @@ def commission_lines(
         targets=targets,
         period_column=period_column,
         target=target,
-        status=_StatusRule(column=status, won=won, lost=lost, open_values=open_values),
+        status=StatusRule(column=status, won=won, lost=lost, open_values=open_values),
         summary=False,
     )
 
@@ -790,6 +780,6 @@ def commission_statement(
         targets=targets,
         period_column=period_column,
         target=target,
-        status=_StatusRule(column=status, won=won, lost=lost, open_values=open_values),
+        status=StatusRule(column=status, won=won, lost=lost, open_values=open_values),
         summary=True,
     )
