@@ -37,6 +37,7 @@ from crmcore.kpi._groups import (
     ALL,
     PERIOD,
     By,
+    StatusRule,
     aggregate,
     by_names,
     fill_periods,
@@ -226,21 +227,23 @@ def _counted_rows(
     frame: pd.DataFrame,
     names: Sequence[str],
     *,
-    status: str | None,
-    won: str,
-    lost: str,
-    open_values: Collection[str] | None,
+    status: StatusRule,
     extra: Sequence[str],
     key: str | None,
     include_lost: bool = False,
 ) -> pd.DataFrame:
     """Return the won rows (and lost ones with ``include_lost``); every status checked first."""
     frame = require_columns(frame, [*extra, *required(names, None)], arg=ARG)
-    if status is None:
+    if status.column is None:
         return frame
-    frame = require_columns(frame, [status], arg=ARG)
+    frame = require_columns(frame, [status.column], arg=ARG)
     is_won, is_lost, _ = status_masks(
-        frame, status=status, won=won, lost=lost, open_values=open_values, key=key
+        frame,
+        status=status.column,
+        won=status.won,
+        lost=status.lost,
+        open_values=status.open_values,
+        key=key,
     )
     return frame.loc[is_won | is_lost if include_lost else is_won]
 
@@ -339,10 +342,7 @@ def average_deal_size(
     rows = _counted_rows(
         opportunities,
         names,
-        status=status,
-        won=won,
-        lost=lost,
-        open_values=open_values,
+        status=StatusRule(column=status, won=won, lost=lost, open_values=open_values),
         extra=extra,
         key=k,
     )
@@ -406,10 +406,8 @@ def sales_cycle_length(
 
     Parameters
     ----------
-    opportunities
-        One row per opportunity (``deals=`` before crmcore 0.2).
-    by
-        Grouping (see :func:`win_rate`); ``"period"`` uses the period of ``closed_at``.
+    opportunities, by
+        As in :func:`average_deal_size`.
     created_at, closed_at
         Creation and close date columns (both needed on every counted deal; ``created=`` and
         ``closed=`` before crmcore 0.2).
@@ -457,10 +455,7 @@ def sales_cycle_length(
     rows = _counted_rows(
         opportunities,
         names,
-        status=status,
-        won=won,
-        lost=lost,
-        open_values=open_values,
+        status=StatusRule(column=status, won=won, lost=lost, open_values=open_values),
         extra=[created_at, closed_at],
         key=k,
         include_lost=include_lost,
