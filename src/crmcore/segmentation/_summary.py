@@ -31,7 +31,7 @@ path, which also raises the errors.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -43,11 +43,13 @@ from crmcore.errors import CRMError
 __all__ = [
     "Aggregates",
     "Reading",
+    "btyd_frame",
     "customer_codes",
     "ordered_aggregates",
     "ordinals",
     "period_ordinal",
     "period_start_day",
+    "rfm_frame",
     "sorted_aggregates",
     "wall_days",
 ]
@@ -545,3 +547,50 @@ def sorted_aggregates(
         tick_dtype=raw.dtype,
         tz=tz,
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The result frames (shared by the pandas summaries and their Dask path)
+
+
+def _instants(ticks: _IntArray, agg: Aggregates) -> Any:
+    """Ticks (UTC for tz-aware dates) as the date column's values: datetime64 or tz-aware."""
+    values = ticks.view(agg.tick_dtype)
+    if agg.tz is None:
+        return values
+    return pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(agg.tz).array
+
+
+def rfm_frame(agg: Aggregates) -> pd.DataFrame:
+    """Build the columns of ``rfm_summary`` from the aggregates (see there)."""
+    first_tick = cast("_IntArray", agg.first_tick)
+    last_tick = cast("_IntArray", agg.last_tick)
+    recency = np.subtract(agg.as_of_period, agg.last)
+    tenure = np.subtract(agg.as_of_period, agg.first)
+    data = {
+        "recency": recency,
+        "frequency": agg.count,
+        "monetary": agg.total,
+        "first_purchase": _instants(first_tick, agg),
+        "last_purchase": _instants(last_tick, agg),
+        "tenure": tenure,
+    }
+    # No copies: each column is an array computed for the result (one block each).
+    return pd.DataFrame(data, index=agg.index, copy=False)
+
+
+def btyd_frame(agg: Aggregates, *, include_first: bool, scale: float) -> pd.DataFrame:
+    """Build the columns of ``btyd_summary`` from the aggregates (see there)."""
+    money = agg.total if include_first else agg.repeat
+    names = ["frequency", "recency", "T"] + ([] if money is None else ["monetary_value"])
+    block = np.empty((len(names), len(agg.index)), dtype=np.float64)
+    frequency = block[0]
+    np.subtract(agg.count, 0 if include_first else 1, out=frequency)
+    np.subtract(agg.last, agg.first, out=block[1])
+    np.subtract(agg.as_of_period, agg.first, out=block[2])
+    block[1:3] /= scale
+    if money is not None:
+        value = block[3]
+        value[:] = 0.0
+        np.divide(money, frequency, out=value, where=frequency > 0)
+    return pd.DataFrame(block.T, index=agg.index, columns=names, copy=False)

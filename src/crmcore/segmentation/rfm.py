@@ -18,7 +18,7 @@ the same order.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, cast
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -32,9 +32,11 @@ from crmcore.errors import DataError
 from crmcore.segmentation._summary import (
     Aggregates,
     Reading,
+    btyd_frame,
     customer_codes,
     ordered_aggregates,
     ordinals,
+    rfm_frame,
     sorted_aggregates,
     wall_days,
 )
@@ -202,47 +204,6 @@ def _finite_totals(
     )
 
 
-def _instants(ticks: _IntArray, agg: Aggregates) -> Any:
-    """Ticks (UTC for tz-aware dates) as the date column's values: datetime64 or tz-aware."""
-    values = ticks.view(agg.tick_dtype)
-    if agg.tz is None:
-        return values
-    return pd.DatetimeIndex(values).tz_localize("UTC").tz_convert(agg.tz).array
-
-
-def _rfm_frame(agg: Aggregates) -> pd.DataFrame:
-    first_tick = cast("_IntArray", agg.first_tick)
-    last_tick = cast("_IntArray", agg.last_tick)
-    recency = np.subtract(agg.as_of_period, agg.last)
-    tenure = np.subtract(agg.as_of_period, agg.first)
-    data = {
-        "recency": recency,
-        "frequency": agg.count,
-        "monetary": agg.total,
-        "first_purchase": _instants(first_tick, agg),
-        "last_purchase": _instants(last_tick, agg),
-        "tenure": tenure,
-    }
-    # No copies: each column is an array computed for the result (one block each).
-    return pd.DataFrame(data, index=agg.index, copy=False)
-
-
-def _btyd_frame(agg: Aggregates, *, include_first: bool, scale: float) -> pd.DataFrame:
-    money = agg.total if include_first else agg.repeat
-    names = ["frequency", "recency", "T"] + ([] if money is None else ["monetary_value"])
-    block = np.empty((len(names), len(agg.index)), dtype=np.float64)
-    frequency = block[0]
-    np.subtract(agg.count, 0 if include_first else 1, out=frequency)
-    np.subtract(agg.last, agg.first, out=block[1])
-    np.subtract(agg.as_of_period, agg.first, out=block[2])
-    block[1:3] /= scale
-    if money is not None:
-        value = block[3]
-        value[:] = 0.0
-        np.divide(money, frequency, out=value, where=frequency > 0)
-    return pd.DataFrame(block.T, index=agg.index, columns=names, copy=False)
-
-
 @normal_pages
 def rfm_summary(
     transactions: pd.DataFrame,
@@ -378,7 +339,7 @@ def rfm_summary(
     agg = _aggregates(transactions, read, total=True, repeat=False, ticks=True)
     if after_as_of == "exclude":
         _warn_exclude(agg.n_excluded)
-    return _rfm_frame(agg)
+    return rfm_frame(agg)
 
 
 @normal_pages
@@ -517,4 +478,4 @@ def btyd_summary(
     agg = _aggregates(transactions, read, total=first, repeat=not first, ticks=False)
     if after_as_of == "exclude":
         _warn_exclude(agg.n_excluded)
-    return _btyd_frame(agg, include_first=include_first_transaction, scale=float(freq_multiplier))
+    return btyd_frame(agg, include_first=include_first_transaction, scale=float(freq_multiplier))
