@@ -15,7 +15,10 @@ imports its area's *adapter* lazily (``crmcore/segmentation/_dask.py``,
    divisions; each partition is put back in input order with the caller's row labels
    (so float sums add in the pandas order and errors name the caller's rows), then the pandas
    implementation runs on it.
-3. **Row-wise work** (:func:`map_rows`) keeps the partitions as they are.
+3. **Per-key aggregates without moving rows** (:func:`partial_aggregate`): every partition is
+   reduced to partial records per key, which are cut by key range and merged per range (the
+   per-customer summaries).
+4. **Row-wise work** (:func:`map_rows`) keeps the partitions as they are.
 
 Dask itself is imported lazily (extra ``crmcore[dask]``): importing this package costs nothing
 for pandas users.
@@ -26,6 +29,7 @@ the partition function with :func:`functools.partial` (Dask 2024.8 executes a tu
 item is callable as a task, and walks lists and dicts looking for tasks).
 """
 
+from crmcore._dask.aggregate import partial_aggregate
 from crmcore._dask.partitions import (
     check_nonempty,
     dataframe_module,
@@ -57,6 +61,7 @@ __all__ = [
     "map_rows",
     "merge_counts",
     "meta_sample",
+    "partial_aggregate",
     "quantiles_from_counts",
     "require_datetime",
     "select_columns",

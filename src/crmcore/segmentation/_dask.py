@@ -16,12 +16,15 @@ run time they are lazy Dask DataFrames.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 import crmcore._dask as core
@@ -31,9 +34,21 @@ from crmcore._frames import (
     datetime_column,
     require_columns,
     resolve_as_of,
+    show,
 )
-from crmcore.errors import SchemaError
+from crmcore.errors import DataError, SchemaError
 from crmcore.segmentation._classes import class_thresholds
+from crmcore.segmentation._summary import (
+    Aggregates,
+    btyd_frame,
+    customer_codes,
+    ordered_aggregates,
+    ordinals,
+    period_start_day,
+    rfm_frame,
+    sorted_aggregates,
+    wall_days,
+)
 from crmcore.segmentation.as_of import AsOfCut, cut_at_as_of
 from crmcore.segmentation.grades import GradeRules
 from crmcore.segmentation.grades import customer_grades as pandas_grades
@@ -58,35 +73,331 @@ __all__ = [
 # Per-customer summaries
 # --------------------------------------------------------------------------------------------
 
-
-def _summary_partition(
-    rows: pd.DataFrame,
-    *latest: object,
-    func: Callable[..., pd.DataFrame],
-    as_of: object,
-    cut: Mapping[str, str] | None,
-    kwargs: Mapping[str, Any],
-    meta: pd.DataFrame,
-) -> pd.DataFrame:
-    when = latest[0] if as_of is None else as_of  # the latest date of the whole collection
-    if cut is not None:  # the deprecated after_as_of="exclude", as an explicit cut
-        rows = cut_at_as_of(rows, as_of=when, **cut).kept
-        if len(rows) == 0:
-            return meta.copy()
-    return func(rows, as_of=when, **kwargs)
+#: The period ordinal of a shared row, riding along to the combine.
+_PERIOD = "__crmcore_period__"
 
 
-def _per_customer(
-    func: Callable[..., pd.DataFrame],
+@attrs.frozen(eq=False)
+class _Spec:
+    """What a summary call asked for, bound into every task of its graph."""
+
+    func: Callable[..., pd.DataFrame]  # the pandas summary: validates a partition's rows
+    kwargs: Mapping[str, Any]  # its options (as_of aside)
+    as_of: pd.Timestamp | None  # resolved; None: the latest date of the whole collection
+    int_ids: bool  # integer ids: output partitions by id range
+    n_buckets: int
+    tick_dtype: np.dtype[Any]  # datetime64 of the date column's unit
+    tz: Any
+    money: tuple[bool, bool]  # partial sums wanted: (total, repeat)
+    ticks: bool  # first and last instants wanted (rfm_summary)
+    finish: Callable[[Aggregates], pd.DataFrame]
+    meta: pd.DataFrame
+
+    @property
+    def customer(self) -> str:
+        return str(self.kwargs["customer"])
+
+    @property
+    def date(self) -> str:
+        return str(self.kwargs["date"])
+
+    @property
+    def amount(self) -> str | None:
+        return self.kwargs["amount"]  # type: ignore[no-any-return]
+
+    @property
+    def period(self) -> str:
+        return str(self.kwargs["period"])
+
+
+@attrs.frozen(eq=False)
+class _Plan:
+    """The global facts every partition's partial needs (computed once from the measures)."""
+
+    as_of: pd.Timestamp | None
+    as_of_period: int
+    shared: list[list[tuple[int, int]]]  # per partition: its periods other partitions also hold
+    edges: npt.NDArray[Any] | None  # id bounds between output partitions
+
+
+_Measure = tuple[int, int | None, int | None, Any, int | None, int | None]
+_NO_ROWS: _Measure = (0, None, None, None, None, None)
+
+
+def _wall(dates: pd.Series, tz: Any) -> pd.Series:
+    return dates.dt.tz_localize(None) if tz is not None else dates
+
+
+def _day(ts: Any) -> int:
+    return int(wall_days(np.array([pd.Timestamp(ts).to_datetime64()]))[0])
+
+
+def _measure(part: pd.DataFrame, spec: _Spec) -> _Measure:
+    """Rows, first and last wall day, latest instant and id range of one partition."""
+    if len(part) == 0:
+        return _NO_ROWS
+    dates = part[spec.date]
+    wall = _wall(dates, spec.tz)
+    lo, hi = wall.min(), wall.max()
+    if pd.isna(lo):  # only missing dates: the partition's validation names them
+        return (len(part), None, None, None, None, None)
+    id_lo = id_hi = None
+    if spec.int_ids:
+        ids = part[spec.customer].to_numpy()
+        id_lo, id_hi = int(ids.min()), int(ids.max())
+    return (len(part), _day(lo), _day(hi), dates.max(), id_lo, id_hi)
+
+
+def _multiply_covered(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Period intervals (inclusive) that lie in at least two of ``ranges`` (a sweep)."""
+    events = sorted([(lo, 1) for lo, _ in ranges] + [(hi + 1, -1) for _, hi in ranges])
+    out: list[tuple[int, int]] = []
+    depth = 0
+    start = 0
+    for at, step in events:
+        if depth < 2 <= depth + step:
+            start = at
+        elif depth >= 2 > depth + step and at > start:
+            if out and out[-1][1] == start - 1:
+                out[-1] = (out[-1][0], at - 1)
+            else:
+                out.append((start, at - 1))
+        depth += step
+    return out
+
+
+def _plan(measures: list[_Measure], spec: _Spec) -> _Plan:
+    core.check_nonempty(sum(m[0] for m in measures), "transactions")
+    dated = [m for m in measures if m[1] is not None]
+    when = spec.as_of
+    if when is None and dated:
+        when = max(pd.Timestamp(m[3]) for m in dated)
+    as_of_period = 0 if when is None else _ordinal(_day(_wall_ts(when, spec.tz)), spec.period)
+    ranges = [
+        (m[0], _ordinal(m[1], spec.period), _ordinal(m[2], spec.period))
+        if m[1] is not None and m[2] is not None
+        else (m[0], 0, -1)
+        for m in measures
+    ]
+    covered = _multiply_covered([(lo, hi) for _, lo, hi in ranges if lo <= hi])
+    starts = [lo for lo, _ in covered]
+    shared = []
+    for _, lo, hi in ranges:
+        mine = []
+        for a, b in covered[max(bisect.bisect_right(starts, lo) - 1, 0) :]:
+            if a > hi:
+                break
+            if b >= lo:
+                mine.append((max(a, lo), min(b, hi)))
+        shared.append(mine)
+    edges = None
+    ids = [(m[4], m[5]) for m in measures if m[4] is not None and m[5] is not None]
+    if spec.int_ids and ids and spec.n_buckets > 1:
+        low, high = min(i[0] for i in ids), max(i[1] for i in ids)
+        span = high - low + 1
+        edges = np.array([low + span * k // spec.n_buckets for k in range(1, spec.n_buckets)])
+    return _Plan(as_of=when, as_of_period=as_of_period, shared=shared, edges=edges)
+
+
+def _ordinal(day: int, period: str) -> int:
+    return int(ordinals(np.array([day], dtype=np.int64), period)[0])
+
+
+def _wall_ts(ts: pd.Timestamp, tz: Any) -> pd.Timestamp:
+    return ts.tz_localize(None) if tz is not None else ts
+
+
+def _in_periods(wall: pd.Series, intervals: list[tuple[int, int]], period: str) -> Any:
+    """Rows whose period lies in one of ``intervals``: compared as ticks, no calendar per row."""
+    raw = wall.to_numpy()
+    ticks = raw.view(np.int64)
+    unit, _ = np.datetime_data(raw.dtype)
+    per_day = int(np.timedelta64(1, "D").astype(f"timedelta64[{unit}]").astype(np.int64))
+    limit = np.iinfo(np.int64).max
+    mask = np.zeros(len(ticks), dtype=bool)
+    for a, b in intervals:
+        days = period_start_day(np.array([a, b + 1], dtype=np.int64), period)
+        lo, hi = (max(min(int(d) * per_day, limit), -limit) for d in days)
+        mask |= (ticks >= lo) & (ticks < hi)
+    return mask
+
+
+def _general_aggregates(rows: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
+    """Aggregate validated rows in any order (text ids, zoned dates, shuffled rows)."""
+    codes, index = customer_codes(rows[spec.customer])
+    dates = rows[spec.date]
+    periods = ordinals(wall_days(_wall(dates, spec.tz).to_numpy()), spec.period)
+    amounts = None if spec.amount is None else rows[spec.amount].to_numpy(dtype=np.float64)
+    with np.errstate(over="ignore"):  # a total past the largest float: named by the combine
+        return sorted_aggregates(
+            codes, index, periods, amounts, dates,
+            as_of=cast("pd.Timestamp", plan.as_of), as_of_period=plan.as_of_period,
+            n_excluded=0, want_total=any(spec.money), want_repeat=spec.money[1],
+            want_ticks=spec.ticks,
+        )  # fmt: skip
+
+
+def _private_aggregates(
+    part: pd.DataFrame, private: pd.DataFrame, spec: _Spec, plan: _Plan
+) -> tuple[Aggregates | None, bool]:
+    """Aggregate the partition's private rows; also tell whether the whole part was validated.
+
+    Rows in date order with integer ids take the pandas path's one-pass walk, which returns
+    nothing on anything unusual; then the pandas function validates the whole partition
+    (raising errors that name the caller's row) and the general path aggregates.
+    """
+    agg = None
+    if len(private):
+        with np.errstate(over="ignore"):
+            agg = ordered_aggregates(
+                private, customer=spec.customer, date=spec.date, amount=spec.amount,
+                as_of=plan.as_of, period=spec.period,
+                allow_negative=spec.kwargs["refunds"] == "allow", exclude_after=False,
+                want_total=any(spec.money), want_repeat=spec.money[1], want_ticks=spec.ticks,
+            )  # fmt: skip
+    if agg is not None and _finite(agg):
+        return agg, False
+    spec.func(part, as_of=plan.as_of, **spec.kwargs)  # raises on bad rows
+    return (_general_aggregates(private, spec, plan) if len(private) else None), True
+
+
+def _finite(agg: Aggregates) -> bool:
+    return all(bool(np.isfinite(s).all()) for s in (agg.total, agg.repeat) if s is not None)
+
+
+def _records(agg: Aggregates) -> pd.DataFrame:
+    """Return aggregates as a frame of partial records (one row per customer)."""
+    data = {"count": agg.count, "first": agg.first, "last": agg.last}
+    for name in ("total", "repeat", "first_tick", "last_tick"):
+        values = getattr(agg, name)
+        if values is not None:
+            data[name] = values
+    return pd.DataFrame(data, index=agg.index, copy=False)
+
+
+def _cut_buckets(frame: pd.DataFrame | None, ids: Any, plan: _Plan, n: int) -> list[Any]:
+    """``frame`` cut into ``n`` pieces by id range (row order kept within a piece)."""
+    if frame is None or plan.edges is None:
+        return [frame] + [None] * (n - 1)
+    bucket = np.searchsorted(plan.edges, np.asarray(ids), side="right")
+    order = np.argsort(bucket, kind="stable")
+    bounds = np.searchsorted(bucket[order], np.arange(n + 1))
+    return [frame.take(order[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
+
+
+def _split(part: pd.DataFrame, plan: _Plan, i: int, spec: _Spec) -> list[tuple[Any, Any]]:
+    """Partial records of partition ``i`` per output bucket: (private records, shared rows).
+
+    Rows in periods no other partition holds are reduced here; rows in shared periods (the
+    first and last period of a date-ordered partition; every row when partitions overlap in
+    time) travel as rows, so the combine counts each (customer, period) once.
+    """
+    n = spec.n_buckets
+    if len(part) == 0:
+        return [(None, None)] * n
+    intervals = plan.shared[i] if plan.as_of is not None else []
+    mask = _in_periods(_wall(part[spec.date], spec.tz), intervals, spec.period)
+    private, shared = (part[~mask], part[mask]) if mask.any() else (part, part.iloc[:0])
+    agg, validated = _private_aggregates(part, private, spec, plan)
+    rows = None
+    if len(shared):
+        if not validated:
+            spec.func(shared, as_of=plan.as_of, **spec.kwargs)  # raises on bad rows
+        wall = _wall(shared[spec.date], spec.tz).to_numpy()
+        rows = shared.assign(**{_PERIOD: ordinals(wall_days(wall), spec.period)})
+    records = None if agg is None else _records(agg)
+    by_records = _cut_buckets(records, None if agg is None else agg.index, plan, n)
+    by_rows = _cut_buckets(rows, None if rows is None else rows[spec.customer], plan, n)
+    return list(zip(by_records, by_rows, strict=True))
+
+
+def _merge(records: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
+    """One customer's partial records (disjoint sets of periods) merged, in partition order."""
+    codes, index = customer_codes(pd.Series(records.index, name=spec.customer))
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.flatnonzero(np.diff(sorted_codes, prepend=-1))
+
+    def col(name: str) -> Any:
+        return records[name].to_numpy()[order]
+
+    first_of = col("first")
+    first = np.minimum.reduceat(first_of, starts)
+    total = repeat = first_tick = last_tick = None
+    if any(spec.money):
+        total_of = col("total")
+        total = np.add.reduceat(total_of, starts)
+        if spec.money[1]:  # a partial's first period is repeat money unless it is the first
+            later = np.where(first_of == first[sorted_codes], col("repeat"), total_of)
+            repeat = np.add.reduceat(later, starts)
+    if spec.ticks:
+        first_tick = np.minimum.reduceat(col("first_tick"), starts)
+        last_tick = np.maximum.reduceat(col("last_tick"), starts)
+    return Aggregates(
+        index=index,
+        count=np.add.reduceat(col("count"), starts),
+        first=first,
+        last=np.maximum.reduceat(col("last"), starts),
+        total=total,
+        repeat=repeat,
+        first_tick=first_tick,
+        last_tick=last_tick,
+        as_of=cast("pd.Timestamp", plan.as_of),
+        as_of_period=plan.as_of_period,
+        n_excluded=0,
+        tick_dtype=spec.tick_dtype,
+        tz=spec.tz,
+    )
+
+
+def _combine(pieces: list[tuple[Any, Any]], plan: _Plan, spec: _Spec) -> pd.DataFrame:
+    """One output partition: the shared rows aggregated, then every partial merged."""
+    records = [r for r, _ in pieces if r is not None and len(r)]
+    rows = [s for _, s in pieces if s is not None and len(s)]
+    if rows:  # all rows of a shared (customer, period) are here: counted once
+        shared = pd.concat(rows) if len(rows) > 1 else rows[0]
+        codes, index = customer_codes(shared[spec.customer])
+        amounts = None if spec.amount is None else shared[spec.amount].to_numpy(np.float64)
+        with np.errstate(over="ignore"):
+            agg = sorted_aggregates(
+                codes, index, shared[_PERIOD].to_numpy(), amounts, shared[spec.date],
+                as_of=cast("pd.Timestamp", plan.as_of), as_of_period=plan.as_of_period,
+                n_excluded=0, want_total=any(spec.money), want_repeat=spec.money[1],
+                want_ticks=spec.ticks,
+            )  # fmt: skip
+        records.append(_records(agg))
+    if not records:
+        return spec.meta.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        merged = _merge(pd.concat(records) if len(records) > 1 else records[0], spec, plan)
+    if not _finite(merged):
+        bad = np.zeros(len(merged.index), dtype=bool)
+        for sums in (merged.total, merged.repeat):
+            if sums is not None:
+                bad |= ~np.isfinite(sums)
+        who = merged.index[int(np.argmax(bad))]
+        raise DataError(
+            f"column {spec.amount!r} of transactions: the amounts of customer {show(who)} add "
+            "up past the largest float (about 1.8e308) over several partitions; expected "
+            "totals a float can hold (express the amounts in a larger unit, e.g. thousands)",
+            column=spec.amount,
+            value=who,
+        )
+    return spec.finish(merged)
+
+
+def _summarise(
     transactions: Any,
+    spec_args: dict[str, Any],
     *,
     columns: list[str],
     as_of: object,
     after_as_of: str,
-    kwargs: dict[str, Any],
 ) -> pd.DataFrame:
+    """Run both summaries on Dask: partial aggregates per partition, merged by id range."""
     core.dataframe_module()
     arg = "transactions"
+    func, kwargs = spec_args["func"], spec_args["kwargs"]
     customer, date = kwargs["customer"], kwargs["date"]
     meta_in = transactions._meta
     require_columns(meta_in, columns, arg=arg, allow_empty=True)
@@ -95,15 +406,38 @@ def _per_customer(
     # Metadata from a one-row call: catches wrong dtypes and bad options before any work.
     sample = core.meta_sample(transactions, columns)
     meta = func(sample, as_of=None, **kwargs).iloc[:0]
+    when = None
     if as_of is not None:  # a bad as_of (not a date, wrong time zone) fails now
-        resolve_as_of(as_of, datetime_column(sample, date, arg=arg), column=date)
-    cut = None
-    if after_as_of == "exclude" and as_of is not None:  # nothing is after the latest date
-        cut = {"customer": customer, "date": date, "period": kwargs["period"]}
-    step = partial(_summary_partition, func=func, as_of=as_of, cut=cut, kwargs=kwargs, meta=meta)
-    latest = () if as_of is not None else (transactions[date].max(),)
-    result: pd.DataFrame = core.map_by_key(
-        transactions, step, key=customer, columns=columns, meta=meta, arg=arg, args=latest
+        when = resolve_as_of(as_of, datetime_column(sample, date, arg=arg), column=date)
+    rows = core.select_columns(transactions, columns)
+    if after_as_of == "exclude" and when is not None:  # nothing is after the latest date
+        rows = cut(rows, as_of=when, customer=customer, date=date, period=kwargs["period"]).kept
+    dtype = meta_in[date].dtype
+    ids = meta_in[customer].dtype
+    int_ids = isinstance(ids, np.dtype) and ids.kind in "iu"
+    spec = _Spec(
+        func=func,
+        kwargs=kwargs,
+        as_of=when,
+        int_ids=int_ids,
+        n_buckets=max(int(rows.npartitions), 1) if int_ids else 1,
+        tick_dtype=np.dtype(
+            f"datetime64[{getattr(dtype, 'unit', None) or np.datetime_data(dtype)[0]}]"
+        ),
+        tz=getattr(dtype, "tz", None),
+        money=spec_args["money"],
+        ticks=spec_args["ticks"],
+        finish=spec_args["finish"],
+        meta=meta,
+    )
+    result: pd.DataFrame = core.partial_aggregate(
+        rows,
+        measure=partial(_measure, spec=spec),
+        plan=partial(_plan, spec=spec),
+        split=partial(_split, spec=spec),
+        combine=partial(_combine, spec=spec),
+        n_buckets=spec.n_buckets,
+        meta=meta,
     )
     return result
 
@@ -131,22 +465,13 @@ def rfm_summary(
     ...             after_as_of="error").compute()["recency"].tolist()
     [0, 2]
     """
-    kwargs = {
-        "customer": customer,
-        "date": date,
-        "amount": amount,
-        "period": period,
-        "refunds": refunds,
-        "after_as_of": "error",
-    }
-    return _per_customer(
-        pandas_rfm,
-        transactions,
-        columns=[customer, date, amount],
-        as_of=as_of,
-        after_as_of=after_as_of,
-        kwargs=kwargs,
-    )
+    kwargs = {"customer": customer, "date": date, "amount": amount, "period": period,
+              "refunds": refunds, "after_as_of": "error"}  # fmt: skip
+    spec_args = {"func": pandas_rfm, "kwargs": kwargs, "money": (True, False), "ticks": True,
+                 "finish": rfm_frame}  # fmt: skip
+    columns = [customer, date, amount]
+    return _summarise(transactions, spec_args, columns=columns, as_of=as_of,
+                      after_as_of=after_as_of)  # fmt: skip
 
 
 def btyd_summary(
@@ -175,25 +500,18 @@ def btyd_summary(
     ...              after_as_of="error").compute()["T"].tolist()
     [4.0, 2.0]
     """
-    kwargs = {
-        "customer": customer,
-        "date": date,
-        "amount": amount,
-        "period": period,
-        "freq_multiplier": freq_multiplier,
-        "include_first_transaction": include_first_transaction,
-        "refunds": refunds,
-        "after_as_of": "error",
-    }
+    kwargs = {"customer": customer, "date": date, "amount": amount, "period": period,
+              "freq_multiplier": freq_multiplier,
+              "include_first_transaction": include_first_transaction, "refunds": refunds,
+              "after_as_of": "error"}  # fmt: skip
+    money = (amount is not None, amount is not None and not include_first_transaction)
+    finish = partial(btyd_frame, include_first=include_first_transaction,
+                     scale=float(freq_multiplier))  # fmt: skip
+    spec_args = {"func": pandas_btyd, "kwargs": kwargs, "money": money, "ticks": False,
+                 "finish": finish}  # fmt: skip
     columns = [customer, date] if amount is None else [customer, date, amount]
-    return _per_customer(
-        pandas_btyd,
-        transactions,
-        columns=columns,
-        as_of=as_of,
-        after_as_of=after_as_of,
-        kwargs=kwargs,
-    )
+    return _summarise(transactions, spec_args, columns=columns, as_of=as_of,
+                      after_as_of=after_as_of)  # fmt: skip
 
 
 def _cut_partition(part: pd.DataFrame, *, keep: bool, options: Mapping[str, Any]) -> pd.DataFrame:
