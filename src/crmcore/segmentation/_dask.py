@@ -17,6 +17,7 @@ run time they are lazy Dask DataFrames.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -36,6 +37,7 @@ from crmcore._frames import (
     resolve_as_of,
     show,
 )
+from crmcore._memory import normal_pages
 from crmcore.errors import DataError, SchemaError
 from crmcore.segmentation._classes import class_thresholds
 from crmcore.segmentation._summary import (
@@ -132,6 +134,7 @@ def _day(ts: Any) -> int:
     return int(wall_days(np.array([pd.Timestamp(ts).to_datetime64()]))[0])
 
 
+@normal_pages
 def _measure(part: pd.DataFrame, spec: _Spec) -> _Measure:
     """Rows, first and last wall day, latest instant and id range of one partition."""
     if len(part) == 0:
@@ -166,6 +169,7 @@ def _multiply_covered(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+@normal_pages
 def _plan(measures: list[_Measure], spec: _Spec) -> _Plan:
     core.check_nonempty(sum(m[0] for m in measures), "transactions")
     dated = [m for m in measures if m[1] is not None]
@@ -247,18 +251,49 @@ def _private_aggregates(
     (raising errors that name the caller's row) and the general path aggregates.
     """
     agg = None
-    if len(private):
+    if len(private) and spec.int_ids:
+        # A partition holds a slice of the ids' range: the walk wants compact ids, so it gets
+        # codes 0..k-1 in id order, and the ids come back through ``uniques``.
+        codes, uniques = _compact(private[spec.customer].to_numpy())
+        columns = {spec.customer: codes, spec.date: private[spec.date]}
+        if spec.amount is not None:
+            columns[spec.amount] = private[spec.amount]
         with np.errstate(over="ignore"):
             agg = ordered_aggregates(
-                private, customer=spec.customer, date=spec.date, amount=spec.amount,
-                as_of=plan.as_of, period=spec.period,
+                pd.DataFrame(columns, copy=False), customer=spec.customer, date=spec.date,
+                amount=spec.amount, as_of=plan.as_of, period=spec.period,
                 allow_negative=spec.kwargs["refunds"] == "allow", exclude_after=False,
                 want_total=any(spec.money), want_repeat=spec.money[1], want_ticks=spec.ticks,
             )  # fmt: skip
+        if agg is not None:
+            ids = pd.Index(uniques[agg.index.to_numpy()], name=spec.customer)
+            agg = dataclasses.replace(agg, index=ids)
     if agg is not None and _finite(agg):
         return agg, False
     spec.func(part, as_of=plan.as_of, **spec.kwargs)  # raises on bad rows
     return (_general_aggregates(private, spec, plan) if len(private) else None), True
+
+
+def _compact(ids: npt.NDArray[Any]) -> tuple[npt.NDArray[np.int32], npt.NDArray[Any]]:
+    """Codes ``0..k-1`` of integer ids in id order, and the sorted distinct ids."""
+    low, high = int(ids.min()), int(ids.max())
+    span = high - low + 1
+    if span > max(32 * len(ids), 1 << 20) or span >= 2**31:  # sparse ids: sort them
+        uniques, inverse = np.unique(ids, return_inverse=True)
+        return inverse.astype(np.int32), uniques
+    if ids.dtype.kind == "u":  # ids >= low: no overflow in their own type
+        offsets = (ids - ids.dtype.type(low)).astype(np.int64)
+    else:  # signed: widen as it goes (int8 ids -100 and 100 differ by 200)
+        offsets = np.subtract(ids, np.int64(low), dtype=np.int64)
+    present = np.zeros(span, dtype=np.bool_)
+    present[offsets] = True
+    rank = present.astype(np.int32)  # cumsum of bool is a slow buffered loop; in place, not
+    np.cumsum(rank, out=rank)
+    rank -= 1
+    wide = np.uint64 if ids.dtype.kind == "u" else np.int64
+    uniques = (np.flatnonzero(present).astype(wide) + wide(low)).astype(ids.dtype)
+    codes: npt.NDArray[np.int32] = rank[offsets]
+    return codes, uniques
 
 
 def _finite(agg: Aggregates) -> bool:
@@ -279,12 +314,33 @@ def _cut_buckets(frame: pd.DataFrame | None, ids: Any, plan: _Plan, n: int) -> l
     """``frame`` cut into ``n`` pieces by id range (row order kept within a piece)."""
     if frame is None or plan.edges is None:
         return [frame] + [None] * (n - 1)
+    if isinstance(ids, pd.Index):  # sorted ids (partial records): slices, no copies
+        bounds = np.searchsorted(ids.to_numpy(), plan.edges, side="left")
+        cuts = [0, *bounds.tolist(), len(ids)]
+        return [frame.iloc[a:b] for a, b in itertools.pairwise(cuts)]
     bucket = np.searchsorted(plan.edges, np.asarray(ids), side="right")
     order = np.argsort(bucket, kind="stable")
     bounds = np.searchsorted(bucket[order], np.arange(n + 1))
     return [frame.take(order[a:b]) for a, b in itertools.pairwise(bounds.tolist())]
 
 
+def _apart(part: pd.DataFrame, mask: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows outside and inside ``mask``; slices (no copies) when ``mask`` is a prefix + suffix.
+
+    In a date-ordered partition the shared periods are its first and last: a prefix and a
+    suffix of its rows.
+    """
+    inside = np.flatnonzero(mask)
+    if len(inside) == 0:
+        return part, part.iloc[:0]
+    head = int(np.count_nonzero(inside == np.arange(len(inside))))  # the prefix's length
+    tail = len(inside) - head
+    if inside[head:].size == 0 or inside[head] == len(part) - tail:  # the rest is a suffix
+        return part.iloc[head : len(part) - tail], part.iloc[inside]
+    return part[~mask], part.iloc[inside]
+
+
+@normal_pages
 def _split(part: pd.DataFrame, plan: _Plan, i: int, spec: _Spec) -> list[tuple[Any, Any]]:
     """Partial records of partition ``i`` per output bucket: (private records, shared rows).
 
@@ -297,7 +353,7 @@ def _split(part: pd.DataFrame, plan: _Plan, i: int, spec: _Spec) -> list[tuple[A
         return [(None, None)] * n
     intervals = plan.shared[i] if plan.as_of is not None else []
     mask = _in_periods(_wall(part[spec.date], spec.tz), intervals, spec.period)
-    private, shared = (part[~mask], part[mask]) if mask.any() else (part, part.iloc[:0])
+    private, shared = _apart(part, mask)
     agg, validated = _private_aggregates(part, private, spec, plan)
     rows = None
     if len(shared):
@@ -312,32 +368,35 @@ def _split(part: pd.DataFrame, plan: _Plan, i: int, spec: _Spec) -> list[tuple[A
 
 
 def _merge(records: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
-    """One customer's partial records (disjoint sets of periods) merged, in partition order."""
+    """Partial records of customers (disjoint sets of periods) merged, in partition order."""
     codes, index = customer_codes(pd.Series(records.index, name=spec.customer))
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.flatnonzero(np.diff(sorted_codes, prepend=-1))
+    n = len(index)
 
     def col(name: str) -> Any:
-        return records[name].to_numpy()[order]
+        return records[name].to_numpy()
 
-    first_of = col("first")
-    first = np.minimum.reduceat(first_of, starts)
+    def extreme(ufunc: Any, name: str, start: int) -> Any:
+        out = np.full(n, start, dtype=np.int64)
+        ufunc.at(out, codes, col(name))
+        return out
+
+    big = np.iinfo(np.int64)
+    first = extreme(np.minimum, "first", big.max)
     total = repeat = first_tick = last_tick = None
-    if any(spec.money):
+    if any(spec.money):  # bincount adds in row order: partition order
         total_of = col("total")
-        total = np.add.reduceat(total_of, starts)
+        total = np.bincount(codes, weights=total_of, minlength=n)
         if spec.money[1]:  # a partial's first period is repeat money unless it is the first
-            later = np.where(first_of == first[sorted_codes], col("repeat"), total_of)
-            repeat = np.add.reduceat(later, starts)
+            later = np.where(col("first") == first[codes], col("repeat"), total_of)
+            repeat = np.bincount(codes, weights=later, minlength=n)
     if spec.ticks:
-        first_tick = np.minimum.reduceat(col("first_tick"), starts)
-        last_tick = np.maximum.reduceat(col("last_tick"), starts)
+        first_tick = extreme(np.minimum, "first_tick", big.max)
+        last_tick = extreme(np.maximum, "last_tick", big.min)
     return Aggregates(
         index=index,
-        count=np.add.reduceat(col("count"), starts),
+        count=np.bincount(codes, weights=col("count"), minlength=n).astype(np.int64),
         first=first,
-        last=np.maximum.reduceat(col("last"), starts),
+        last=extreme(np.maximum, "last", big.min),
         total=total,
         repeat=repeat,
         first_tick=first_tick,
@@ -350,6 +409,7 @@ def _merge(records: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
     )
 
 
+@normal_pages
 def _combine(pieces: list[tuple[Any, Any]], plan: _Plan, spec: _Spec) -> pd.DataFrame:
     """One output partition: the shared rows aggregated, then every partial merged."""
     records = [r for r, _ in pieces if r is not None and len(r)]
