@@ -208,9 +208,22 @@ def _workers_peak(native: Any) -> float:
 
 
 def _check_same(ours: Any, theirs: Any, engine: str) -> None:
+    """Counts and periods exactly; money up to the order of float additions.
+
+    The Dask path sums each customer's amounts per partition and then adds the partial sums,
+    so ``monetary_value`` may differ from the one-process sum in the last bits (measured at
+    10M rows: about 10% of customers, relative difference below 1e-14).
+    """
     import pandas as pd
 
-    pd.testing.assert_frame_equal(ours, theirs, check_exact=True)
+    money = [c for c in ("monetary_value",) if c in theirs.columns]
+    pd.testing.assert_frame_equal(
+        ours.drop(columns=money), theirs.drop(columns=money), check_exact=True
+    )
+    for column in money:
+        pd.testing.assert_series_equal(
+            ours[column], theirs[column], check_exact=False, rtol=1e-12, atol=1e-9
+        )
 
 
 DASK = Engine(
