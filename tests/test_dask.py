@@ -45,6 +45,7 @@ from crmcore.segmentation import (  # noqa: E402
     rfm_summary,
     score_rfm,
 )
+from crmcore.segmentation import _dask as seg_dask  # noqa: E402
 from strategies import transaction_frames  # noqa: E402
 
 FEW = settings(max_examples=10, deadline=None)
@@ -150,6 +151,135 @@ def test_summaries_equal_pandas_on_any_partitioning(frame: pd.DataFrame, cuts: l
     base = ddf.compute()
     same(rfm_summary(ddf, period="W"), rfm_summary(base, period="W"))
     same(btyd_summary(ddf, amount="amount"), btyd_summary(base, amount="amount"))
+
+
+SUMMARY_OPTIONS = st.sampled_from(
+    [
+        (rfm_summary, {"period": "D", "refunds": "allow"}),
+        (rfm_summary, {"period": "M"}),
+        (btyd_summary, {"amount": "amount"}),
+        (btyd_summary, {"amount": "amount", "period": "W", "include_first_transaction": True}),
+        (btyd_summary, {"period": "Q", "freq_multiplier": 3}),
+    ]
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    frame=transaction_frames(max_rows=60, max_days=120),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+    in_date_order=st.booleans(),
+    summary=SUMMARY_OPTIONS,
+)
+def test_summaries_equal_pandas_in_date_order_and_in_any_order(
+    frame: pd.DataFrame, cuts: list[int], in_date_order: bool, summary: Any
+) -> None:
+    # Date order: partitions touch only at their first and last periods (the fast path: only
+    # those rows travel as rows). Any order: partitions overlap in time, and every row of a
+    # period two partitions hold travels to the combine, so each period is counted once.
+    summarise, options = summary
+    rows = frame.sort_values("date", kind="stable") if in_date_order else frame
+    ddf = split(rows, cuts)
+    same(summarise(ddf, **options), summarise(ddf.compute(), **options))
+
+
+@pytest.mark.parametrize(
+    "ids",
+    [
+        np.array([5, 10**12, 7, 5, 10**12, 3], dtype=np.int64),  # sparse: sorted, not a table
+        np.array([2**64 - 1, 0, 2**63, 0, 2**64 - 1, 9], dtype=np.uint64),
+        np.array([-100, 100, 0, -100, 100, 1], dtype=np.int8),
+    ],
+)  # fmt: skip
+def test_integer_ids_of_any_width_and_spread(ids: Any) -> None:
+    frame = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "date": pd.to_datetime(
+                ["2024-01-01", "2024-01-01", "2024-01-02", "2024-01-03", "2024-01-05", "2024-01-05"]
+            ),
+            "amount": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+        }
+    )
+    for cuts in ([2], [1, 3, 5], [3]):
+        ddf = split(frame, cuts)
+        same(rfm_summary(ddf), rfm_summary(frame))
+        same(btyd_summary(ddf, amount="amount"), btyd_summary(frame, amount="amount"))
+
+
+def test_money_past_the_largest_float_over_partitions_is_named() -> None:
+    # each partition's sum is finite; the customer's total is not
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1],
+            "date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+            "amount": [1.5e308, 1.0, 1.5e308],
+        }
+    )
+    with pytest.raises(DataError, match="customer 1 add up past the largest float"):
+        rfm_summary(frame)
+    with pytest.raises(DataError, match="customer 1 add up past the largest float"):
+        rfm_summary(split(frame, [2])).compute()
+
+
+def test_a_partition_within_one_period_is_counted_once() -> None:
+    # three partitions in date order, the middle one inside March: March is shared by all
+    # three, and customer 1 bought in it in each of them
+    frame = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1, 1, 2, 1, 1],
+            "date": pd.to_datetime(
+                [
+                    "2024-02-10",
+                    "2024-03-01",
+                    "2024-03-02",
+                    "2024-03-15",
+                    "2024-03-20",
+                    "2024-03-31",
+                    "2024-05-01",
+                ]
+            ),
+            "amount": [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+        }
+    )
+    ddf = split(frame, [3, 5])
+    got = btyd_summary(ddf, amount="amount", period="M").compute()
+    # customer 1: February, March (3 rows in 3 partitions), May -> 2 repeat periods
+    assert got.loc[1, "frequency"] == 2.0
+    assert got.loc[1, "monetary_value"] == (4.0 + 8.0 + 32.0 + 64.0) / 2
+    same(btyd_summary(ddf, amount="amount", period="M"),
+         btyd_summary(frame, amount="amount", period="M"))  # fmt: skip
+
+
+@given(
+    ranges=st.lists(
+        st.tuples(st.integers(-5, 30), st.integers(0, 8)).map(lambda t: (t[0], t[0] + t[1])),
+        max_size=8,
+    )
+)
+def test_multiply_covered_periods_by_brute_force(ranges: list[tuple[int, int]]) -> None:
+    got = seg_dask._multiply_covered(ranges)
+    covered = {p for p in range(-5, 40) if sum(lo <= p <= hi for lo, hi in ranges) >= 2}
+    assert {p for a, b in got for p in range(a, b + 1)} == covered
+    for (_, b), (a, _) in itertools.pairwise(got):  # sorted, disjoint, not touching
+        assert b + 1 < a
+
+
+def test_multiply_covered_periods_of_date_ordered_partitions() -> None:
+    # touching at their ends: only the touching periods are shared
+    assert seg_dask._multiply_covered([(0, 10), (10, 20), (20, 20), (20, 25), (30, 31)]) == [
+        (10, 10),
+        (20, 20),
+    ]
+
+
+@given(mask=st.lists(st.booleans(), max_size=30))
+def test_rows_apart_equal_boolean_selection(mask: list[bool]) -> None:
+    part = pd.DataFrame({"x": np.arange(len(mask))}, index=[f"r{i}" for i in range(len(mask))])
+    keep, moved = seg_dask._apart(part, np.array(mask, dtype=bool))
+    flags = np.array(mask, dtype=bool)
+    pd.testing.assert_frame_equal(keep, part[~flags])
+    pd.testing.assert_frame_equal(moved, part[flags])
 
 
 def test_summary_partitions_are_id_ranges_in_order(tx: pd.DataFrame) -> None:

@@ -63,7 +63,7 @@ def partial_aggregate(
     >>> out.compute()["x"].to_dict(), out.npartitions
     ({1: 2, 2: 4, 3: 4}, 2)
     """
-    from dask import delayed
+    from dask.delayed import delayed
 
     dd = dataframe_module()
     parts = frame.to_delayed()

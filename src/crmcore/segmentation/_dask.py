@@ -3,11 +3,23 @@
 The public functions (``rfm_summary``, ``btyd_summary``, ``fit_rfm_bins``, ``score_rfm``,
 ``rfm_segments``, ``customer_grades``) import this module when they are handed a
 ``dask.dataframe.DataFrame``. Each adapter runs the public pandas function per partition, so
-the rules live in one place. Results are typed like the public functions' (``DataFrame``); at
+the rules live in one place (the summaries also validate with it, and build their
+result with its arithmetic). Results are typed like the public functions' (``DataFrame``); at
 run time they are lazy Dask DataFrames.
 
-- the summaries shuffle by customer (:func:`crmcore._dask.map_by_key`); the default ``as_of``
-  (the latest date of the whole collection) is a global step handed to every partition;
+- the summaries are two-phase aggregates (:func:`crmcore._dask.partial_aggregate`), no
+  shuffle of the rows: a first pass measures every partition's date and id range (and the
+  default ``as_of``, the latest date of the whole collection); every partition is then
+  validated by the pandas function's rules and reduced where it lies to one partial record
+  per customer (distinct periods, first and last period, amount sums, first and last instant),
+  with the pandas path's own walk for date-ordered rows; the records are cut by id range and
+  merged per range, in partition order. Periods that two partitions both hold are the one
+  place where a customer's distinct periods could be counted twice: the rows of those periods
+  travel as rows to the merge instead, which counts each (customer, period) once. Rows in date
+  order share only the first and last period of each partition (a few rows); rows in any
+  other order share most periods and then travel like a shuffle, still exact. Money is summed
+  per partition, then the partial sums are added: equal to the pandas sums up to the order of
+  float additions;
 - ``fit_rfm_bins`` and ``customer_grades`` fit their quantile edges and ABC / quantile cut-offs
   once, from exact (value, count) tables of the whole collection
   (:func:`crmcore._dask.global_step`), with the arithmetic of the pandas path;
@@ -97,19 +109,19 @@ class _Spec:
 
     @property
     def customer(self) -> str:
-        return str(self.kwargs["customer"])
+        return cast("str", self.kwargs["customer"])
 
     @property
     def date(self) -> str:
-        return str(self.kwargs["date"])
+        return cast("str", self.kwargs["date"])
 
     @property
     def amount(self) -> str | None:
-        return self.kwargs["amount"]  # type: ignore[no-any-return]
+        return cast("str | None", self.kwargs["amount"])
 
     @property
     def period(self) -> str:
-        return str(self.kwargs["period"])
+        return cast("str", self.kwargs["period"])
 
 
 @attrs.frozen(eq=False)
@@ -367,6 +379,11 @@ def _split(part: pd.DataFrame, plan: _Plan, i: int, spec: _Spec) -> list[tuple[A
     return list(zip(by_records, by_rows, strict=True))
 
 
+def _sums(codes: Any, values: Any, n: int) -> npt.NDArray[np.float64]:
+    """Per-code float sums, each adding its values in row order."""
+    return cast("npt.NDArray[np.float64]", np.bincount(codes, weights=values, minlength=n))
+
+
 def _merge(records: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
     """Partial records of customers (disjoint sets of periods) merged, in partition order."""
     codes, index = customer_codes(pd.Series(records.index, name=spec.customer))
@@ -382,13 +399,15 @@ def _merge(records: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
 
     big = np.iinfo(np.int64)
     first = extreme(np.minimum, "first", big.max)
-    total = repeat = first_tick = last_tick = None
+    total: npt.NDArray[np.float64] | None = None
+    repeat: npt.NDArray[np.float64] | None = None
+    first_tick = last_tick = None
     if any(spec.money):  # bincount adds in row order: partition order
         total_of = col("total")
-        total = np.bincount(codes, weights=total_of, minlength=n)
+        total = _sums(codes, total_of, n)
         if spec.money[1]:  # a partial's first period is repeat money unless it is the first
             later = np.where(col("first") == first[codes], col("repeat"), total_of)
-            repeat = np.bincount(codes, weights=later, minlength=n)
+            repeat = _sums(codes, later, n)
     if spec.ticks:
         first_tick = extreme(np.minimum, "first_tick", big.max)
         last_tick = extreme(np.maximum, "last_tick", big.min)

@@ -287,7 +287,8 @@ def rfm_summary(
     -----
     Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; the result is then a
     lazy Dask DataFrame whose computed value equals the pandas result (``as_of`` defaults to
-    the latest date of the whole collection; rows are shuffled by customer). See
+    the latest date of the whole collection; partitions are aggregated where they lie and
+    merged per customer, with ``monetary`` equal up to the order of float additions). See
     ``docs/scaling.md``.
 
     Examples
@@ -426,8 +427,9 @@ def btyd_summary(
     Notes
     -----
     Dask: ``transactions`` may also be a ``dask.dataframe.DataFrame``; the result is then a
-    lazy Dask DataFrame equal, once computed, to the pandas result (global ``as_of``; rows
-    shuffled by customer). See ``docs/scaling.md``.
+    lazy Dask DataFrame equal, once computed, to the pandas result (global ``as_of``;
+    partitions aggregated where they lie and merged per customer, ``monetary_value`` equal up
+    to the order of float additions). See ``docs/scaling.md``.
 
     Examples
     --------
