@@ -312,9 +312,17 @@ def _finite(agg: Aggregates) -> bool:
     return all(bool(np.isfinite(s).all()) for s in (agg.total, agg.repeat) if s is not None)
 
 
+def _narrow(values: npt.NDArray[np.int64]) -> npt.NDArray[np.signedinteger[Any]]:
+    """``values`` as int32 when they all fit: partials are what moves between processes."""
+    small = np.iinfo(np.int32)
+    if len(values) and small.min <= values.min() and values.max() <= small.max:
+        return values.astype(np.int32)
+    return values
+
+
 def _records(agg: Aggregates) -> pd.DataFrame:
     """Return aggregates as a frame of partial records (one row per customer)."""
-    data = {"count": agg.count, "first": agg.first, "last": agg.last}
+    data = {name: _narrow(getattr(agg, name)) for name in ("count", "first", "last")}
     for name in ("total", "repeat", "first_tick", "last_tick"):
         values = getattr(agg, name)
         if values is not None:
