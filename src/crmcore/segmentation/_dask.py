@@ -41,6 +41,7 @@ import numpy.typing as npt
 import pandas as pd
 
 import crmcore._dask as core
+import crmcore.segmentation._summary as agg_core
 from crmcore._frames import (
     check_choice,
     check_scalar,
@@ -52,17 +53,7 @@ from crmcore._frames import (
 from crmcore._memory import normal_pages
 from crmcore.errors import DataError, SchemaError
 from crmcore.segmentation._classes import class_thresholds
-from crmcore.segmentation._summary import (
-    Aggregates,
-    btyd_frame,
-    customer_codes,
-    ordered_aggregates,
-    ordinals,
-    period_start_day,
-    rfm_frame,
-    sorted_aggregates,
-    wall_days,
-)
+from crmcore.segmentation._summary import Aggregates
 from crmcore.segmentation.as_of import AsOfCut, cut_at_as_of
 from crmcore.segmentation.grades import GradeRules
 from crmcore.segmentation.grades import customer_grades as pandas_grades
@@ -143,7 +134,7 @@ def _wall(dates: pd.Series, tz: Any) -> pd.Series:
 
 
 def _day(ts: Any) -> int:
-    return int(wall_days(np.array([pd.Timestamp(ts).to_datetime64()]))[0])
+    return int(agg_core.wall_days(np.array([pd.Timestamp(ts).to_datetime64()]))[0])
 
 
 @normal_pages
@@ -216,7 +207,7 @@ def _plan(measures: list[_Measure], spec: _Spec) -> _Plan:
 
 
 def _ordinal(day: int, period: str) -> int:
-    return int(ordinals(np.array([day], dtype=np.int64), period)[0])
+    return int(agg_core.ordinals(np.array([day], dtype=np.int64), period)[0])
 
 
 def _wall_ts(ts: pd.Timestamp, tz: Any) -> pd.Timestamp:
@@ -232,7 +223,7 @@ def _in_periods(wall: pd.Series, intervals: list[tuple[int, int]], period: str) 
     limit = np.iinfo(np.int64).max
     mask = np.zeros(len(ticks), dtype=bool)
     for a, b in intervals:
-        days = period_start_day(np.array([a, b + 1], dtype=np.int64), period)
+        days = agg_core.period_start_day(np.array([a, b + 1], dtype=np.int64), period)
         lo, hi = (max(min(int(d) * per_day, limit), -limit) for d in days)
         mask |= (ticks >= lo) & (ticks < hi)
     return mask
@@ -240,12 +231,12 @@ def _in_periods(wall: pd.Series, intervals: list[tuple[int, int]], period: str) 
 
 def _general_aggregates(rows: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
     """Aggregate validated rows in any order (text ids, zoned dates, shuffled rows)."""
-    codes, index = customer_codes(rows[spec.customer])
+    codes, index = agg_core.customer_codes(rows[spec.customer])
     dates = rows[spec.date]
-    periods = ordinals(wall_days(_wall(dates, spec.tz).to_numpy()), spec.period)
+    periods = agg_core.ordinals(agg_core.wall_days(_wall(dates, spec.tz).to_numpy()), spec.period)
     amounts = None if spec.amount is None else rows[spec.amount].to_numpy(dtype=np.float64)
     with np.errstate(over="ignore"):  # a total past the largest float: named by the combine
-        return sorted_aggregates(
+        return agg_core.sorted_aggregates(
             codes, index, periods, amounts, dates,
             as_of=cast("pd.Timestamp", plan.as_of), as_of_period=plan.as_of_period,
             n_excluded=0, want_total=any(spec.money), want_repeat=spec.money[1],
@@ -271,7 +262,7 @@ def _private_aggregates(
         if spec.amount is not None:
             columns[spec.amount] = private[spec.amount]
         with np.errstate(over="ignore"):
-            agg = ordered_aggregates(
+            agg = agg_core.ordered_aggregates(
                 pd.DataFrame(columns, copy=False), customer=spec.customer, date=spec.date,
                 amount=spec.amount, as_of=plan.as_of, period=spec.period,
                 allow_negative=spec.kwargs["refunds"] == "allow", exclude_after=False,
@@ -380,7 +371,7 @@ def _split(part: pd.DataFrame, plan: _Plan, i: int, spec: _Spec) -> list[tuple[A
         if not validated:
             spec.func(shared, as_of=plan.as_of, **spec.kwargs)  # raises on bad rows
         wall = _wall(shared[spec.date], spec.tz).to_numpy()
-        rows = shared.assign(**{_PERIOD: ordinals(wall_days(wall), spec.period)})
+        rows = shared.assign(**{_PERIOD: agg_core.ordinals(agg_core.wall_days(wall), spec.period)})
     records = None if agg is None else _records(agg)
     by_records = _cut_buckets(records, None if agg is None else agg.index, plan, n)
     by_rows = _cut_buckets(rows, None if rows is None else rows[spec.customer], plan, n)
@@ -394,7 +385,7 @@ def _sums(codes: Any, values: Any, n: int) -> npt.NDArray[np.float64]:
 
 def _merge(records: pd.DataFrame, spec: _Spec, plan: _Plan) -> Aggregates:
     """Partial records of customers (disjoint sets of periods) merged, in partition order."""
-    codes, index = customer_codes(pd.Series(records.index, name=spec.customer))
+    codes, index = agg_core.customer_codes(pd.Series(records.index, name=spec.customer))
     n = len(index)
 
     def col(name: str) -> Any:
@@ -443,10 +434,10 @@ def _combine(pieces: list[tuple[Any, Any]], plan: _Plan, spec: _Spec) -> pd.Data
     rows = [s for _, s in pieces if s is not None and len(s)]
     if rows:  # all rows of a shared (customer, period) are here: counted once
         shared = pd.concat(rows) if len(rows) > 1 else rows[0]
-        codes, index = customer_codes(shared[spec.customer])
+        codes, index = agg_core.customer_codes(shared[spec.customer])
         amounts = None if spec.amount is None else shared[spec.amount].to_numpy(np.float64)
         with np.errstate(over="ignore"):
-            agg = sorted_aggregates(
+            agg = agg_core.sorted_aggregates(
                 codes, index, shared[_PERIOD].to_numpy(), amounts, shared[spec.date],
                 as_of=cast("pd.Timestamp", plan.as_of), as_of_period=plan.as_of_period,
                 n_excluded=0, want_total=any(spec.money), want_repeat=spec.money[1],
@@ -474,18 +465,14 @@ def _combine(pieces: list[tuple[Any, Any]], plan: _Plan, spec: _Spec) -> pd.Data
 
 
 def _summarise(
-    transactions: Any,
-    spec_args: dict[str, Any],
-    *,
-    columns: list[str],
-    as_of: object,
-    after_as_of: str,
+    transactions: Any, spec_args: dict[str, Any], *, as_of: object, after_as_of: str
 ) -> pd.DataFrame:
     """Run both summaries on Dask: partial aggregates per partition, merged by id range."""
     core.dataframe_module()
     arg = "transactions"
     func, kwargs = spec_args["func"], spec_args["kwargs"]
-    customer, date = kwargs["customer"], kwargs["date"]
+    customer, date, amount = kwargs["customer"], kwargs["date"], kwargs["amount"]
+    columns = [customer, date] if amount is None else [customer, date, amount]
     meta_in = transactions._meta
     require_columns(meta_in, columns, arg=arg, allow_empty=True)
     core.require_datetime(meta_in, date, arg)
@@ -530,17 +517,12 @@ def _summarise(
 
 
 def rfm_summary(
-    transactions: Any,
-    *,
-    customer: str,
-    date: str,
-    amount: str,
-    as_of: object,
-    period: str,
-    refunds: str,
-    after_as_of: str,
+    transactions: Any, *, as_of: object, after_as_of: str, **options: Any
 ) -> pd.DataFrame:
     """Dask version of :func:`crmcore.segmentation.rfm_summary` (see there).
+
+    ``options`` are the pandas function's ``customer``, ``date``, ``amount``, ``period`` and
+    ``refunds``.
 
     Examples
     --------
@@ -552,29 +534,19 @@ def rfm_summary(
     ...             after_as_of="error").compute()["recency"].tolist()
     [0, 2]
     """
-    kwargs = {"customer": customer, "date": date, "amount": amount, "period": period,
-              "refunds": refunds, "after_as_of": "error"}  # fmt: skip
+    kwargs = {**options, "after_as_of": "error"}
     spec_args = {"func": pandas_rfm, "kwargs": kwargs, "money": (True, False), "ticks": True,
-                 "finish": rfm_frame}  # fmt: skip
-    columns = [customer, date, amount]
-    return _summarise(transactions, spec_args, columns=columns, as_of=as_of,
-                      after_as_of=after_as_of)  # fmt: skip
+                 "finish": agg_core.rfm_frame}  # fmt: skip
+    return _summarise(transactions, spec_args, as_of=as_of, after_as_of=after_as_of)
 
 
 def btyd_summary(
-    transactions: Any,
-    *,
-    customer: str,
-    date: str,
-    amount: str | None,
-    as_of: object,
-    period: str,
-    freq_multiplier: float,
-    include_first_transaction: bool,
-    refunds: str,
-    after_as_of: str,
+    transactions: Any, *, as_of: object, after_as_of: str, **options: Any
 ) -> pd.DataFrame:
     """Dask version of :func:`crmcore.segmentation.btyd_summary` (see there).
+
+    ``options`` are the pandas function's ``customer``, ``date``, ``amount``, ``period``,
+    ``freq_multiplier``, ``include_first_transaction`` and ``refunds``.
 
     Examples
     --------
@@ -587,18 +559,14 @@ def btyd_summary(
     ...              after_as_of="error").compute()["T"].tolist()
     [4.0, 2.0]
     """
-    kwargs = {"customer": customer, "date": date, "amount": amount, "period": period,
-              "freq_multiplier": freq_multiplier,
-              "include_first_transaction": include_first_transaction, "refunds": refunds,
-              "after_as_of": "error"}  # fmt: skip
-    money = (amount is not None, amount is not None and not include_first_transaction)
-    finish = partial(btyd_frame, include_first=include_first_transaction,
-                     scale=float(freq_multiplier))  # fmt: skip
-    spec_args = {"func": pandas_btyd, "kwargs": kwargs, "money": money, "ticks": False,
-                 "finish": finish}  # fmt: skip
-    columns = [customer, date] if amount is None else [customer, date, amount]
-    return _summarise(transactions, spec_args, columns=columns, as_of=as_of,
-                      after_as_of=after_as_of)  # fmt: skip
+    kwargs = {**options, "after_as_of": "error"}
+    money = options["amount"] is not None
+    include_first = options["include_first_transaction"]
+    finish = partial(agg_core.btyd_frame, include_first=include_first,
+                     scale=float(options["freq_multiplier"]))  # fmt: skip
+    spec_args = {"func": pandas_btyd, "kwargs": kwargs, "ticks": False, "finish": finish,
+                 "money": (money, money and not include_first)}  # fmt: skip
+    return _summarise(transactions, spec_args, as_of=as_of, after_as_of=after_as_of)
 
 
 def _cut_partition(part: pd.DataFrame, *, keep: bool, options: Mapping[str, Any]) -> pd.DataFrame:
