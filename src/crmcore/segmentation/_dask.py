@@ -262,11 +262,13 @@ def _private_aggregates(
         if spec.amount is not None:
             columns[spec.amount] = private[spec.amount]
         with np.errstate(over="ignore"):
+            read = agg_core.Reading(
+                customer=spec.customer, date=spec.date, amount=spec.amount, as_of=plan.as_of,
+                period=spec.period, refunds=spec.kwargs["refunds"], after_as_of="error",
+            )  # fmt: skip
             agg = agg_core.ordered_aggregates(
-                pd.DataFrame(columns, copy=False), customer=spec.customer, date=spec.date,
-                amount=spec.amount, as_of=plan.as_of, period=spec.period,
-                allow_negative=spec.kwargs["refunds"] == "allow", exclude_after=False,
-                want_total=any(spec.money), want_repeat=spec.money[1], want_ticks=spec.ticks,
+                pd.DataFrame(columns, copy=False), read, want_total=any(spec.money),
+                want_repeat=spec.money[1], want_ticks=spec.ticks,
             )  # fmt: skip
         if agg is not None:
             ids = pd.Index(uniques[agg.index.to_numpy()], name=spec.customer)
