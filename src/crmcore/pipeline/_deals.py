@@ -49,6 +49,7 @@ __all__ = [
     "check_models",
     "code_stages",
     "id_order",
+    "ids_ascending",
     "minor_units",
     "parse_deals",
     "parse_money",
@@ -190,6 +191,15 @@ class Deals:
         """Positions of the deals in id order (see :func:`id_order`)."""
         return id_order(self.frame, self.key)
 
+    def rows_by_id(self) -> IntArray | slice:
+        """Return what picks the deals in id order: ``slice(None)`` when they already are in it.
+
+        Otherwise their positions (:meth:`order`). A table exported in id order (the usual
+        case) is then taken as it is: indexing with the slice gives views, not full-length
+        gathered copies.
+        """
+        return slice(None) if ids_ascending(self.frame[self.key]) else self.order()
+
 
 def check_model(model: object) -> StageModel:
     """Return ``model`` if it is a StageModel, else raise :class:`~crmcore.errors.ConfigError`."""
@@ -305,6 +315,18 @@ def id_order(frame: pd.DataFrame, key: str) -> IntArray:
     ranked = sorted(range(len(values)), key=lambda i: (type(values[i]).__name__, values[i]))
     rank_of_unique[ranked] = np.arange(len(values), dtype=np.int64)
     return np.asarray(np.argsort(rank_of_unique[codes], kind="stable"), dtype=np.int64)
+
+
+def ids_ascending(ids: pd.Series) -> bool:
+    """Tell whether numeric ids are already in ascending order (one pass, no temporaries).
+
+    For unique ids (as :func:`parse_deals` requires) that is :func:`id_order`'s order.
+    Other id types answer ``False`` and are sorted.
+    """
+    dtype = ids.dtype
+    if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
+        return False
+    return bool(ids.is_monotonic_increasing)
 
 
 def _ids_typed_once(frame: pd.DataFrame, key: str) -> tuple[IntArray, list[Any]]:

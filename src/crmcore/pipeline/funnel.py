@@ -21,6 +21,7 @@ from crmcore._dask import is_dask
 from crmcore._memory import normal_pages
 from crmcore.money import from_minor_units
 from crmcore.pipeline._deals import ModelArg, check_model, parse_deals, sum_cents
+from crmcore.pipeline._output import weighted_frame
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["pipeline_by_stage", "weighted_pipeline"]
@@ -169,12 +170,12 @@ def weighted_pipeline(
         must_sum=False,
     )
     weights = deals.weighted()
-    order = deals.order()
+    order = deals.rows_by_id()
     labels = deals.frame[stage]
     if isinstance(labels.dtype, pd.StringDtype):
         # Take the string array as is: to_numpy() would build a million Python strings that
         # the frame constructor then converts back to the same string dtype.
-        stage_col: Any = labels.array.take(order)
+        stage_col: Any = labels.array if isinstance(order, slice) else labels.array.take(order)
     else:
         stage_col = labels.to_numpy()[order]
     columns: dict[str, Any] = {"stage": stage_col}
@@ -188,12 +189,15 @@ def weighted_pipeline(
     # Present by the arguments alone (Dask partitions must agree): amounts converted with
     # rates, or declared in the named currency; otherwise `currency` tells each deal's.
     if reporting_currency is not None and (rates is not None or currency is None):
-        columns["reporting_currency"] = np.full(len(order), reporting_currency, dtype=object)
-    columns["amount"] = from_minor_units(money.cents[order], decimals)
-    columns["win_probability"] = weights.probability[order]
-    columns["expected_amount"] = from_minor_units(weights.expected[order], decimals)
-    out = pd.DataFrame(columns, index=pd.Index(deals.ids[order], name=opportunity))
-    return out
+        columns["reporting_currency"] = np.full(len(deals.ids), reporting_currency, dtype=object)
+    return weighted_frame(
+        columns,
+        deals.ids[order].rename(opportunity),
+        cents=money.cents[order],
+        probability=weights.probability[order],
+        expected=weights.expected[order],
+        decimals=decimals,
+    )
 
 
 def pipeline_by_stage(
