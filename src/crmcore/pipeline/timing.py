@@ -24,7 +24,7 @@ from crmcore._periods import canonical_period
 from crmcore._repr import attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units, sum_minor_units
-from crmcore.pipeline._dates import check_horizon, from_micros, period_grid
+from crmcore.pipeline._dates import US_PER_DAY, check_horizon, from_micros, period_grid
 from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, sum_cents
 from crmcore.pipeline._landing import Landing, landing_rules, stage_landing
 from crmcore.pipeline.stages import StageModel
@@ -37,6 +37,11 @@ _CLOSE_DATE, _STAGE, _AS_OF = 0, 1, 2
 
 #: Deals per pass when placing them in periods (temporaries stay cache-sized).
 _CHUNK = 1 << 16
+#: Up to this many period edges, codes are counted edge by edge instead of binary-searched.
+_FEW_EDGES = 24
+#: The shortest each period can be, in days (a month: 28), and an hour in microseconds.
+_SHORTEST_DAYS = {"D": 1, "W": 7, "M": 28, "Q": 89, "Y": 365}
+_HOUR_US = 3_600 * 10**6
 
 
 def _same_frame(a: pd.DataFrame, b: pd.DataFrame) -> bool:
@@ -135,15 +140,15 @@ class CloseSchedule:
 class _Placed:
     """What decides where each deal lands, and whether the schedule counts it.
 
-    ``stage_us`` holds the stage rule's landing instant per (process, stage code): a handful
-    of values, gathered per deal by :meth:`landing` a chunk at a time, so the schedule never
-    holds a full-length landing array or its temporaries.
+    ``stage_us`` holds the landing instant per (process, stage code) of a deal without a
+    date of its own: the stage rule for open stages, ``as_of`` for won (and lost) deals. A
+    handful of values, gathered per deal by :meth:`landing` a chunk at a time, so the
+    schedule never holds a full-length landing array or its temporaries.
     """
 
     deals: Deals
     rules: Landing
     stage_us: npt.NDArray[np.int64]
-    source: npt.NDArray[np.int8]
     scheduled: npt.NDArray[np.bool_]
 
     def landing(self, lo: int = 0, hi: int | None = None) -> npt.NDArray[np.int64]:
@@ -156,17 +161,30 @@ class _Placed:
         else:
             by_stage = self.stage_us[weights.process[rows], codes]
         landing = np.where(rules.has_own[rows], rules.own_us[rows], by_stage)
-        landing[self.source[rows] == _AS_OF] = rules.as_of_us
+        landing[rules.late[rows]] = rules.as_of_us
         return landing
 
+    def source(self) -> npt.NDArray[np.int8]:
+        """Return the rule that placed each deal: ``_CLOSE_DATE``, ``_STAGE`` or ``_AS_OF``."""
+        rules = self.rules
+        source = np.full(len(rules.late), _STAGE, dtype=np.int8)
+        source[self.deals.is_won] = _AS_OF
+        source[rules.has_own] = _CLOSE_DATE
+        source[rules.late] = _AS_OF
+        return source
 
-def _stage_table(deals: Deals, as_of: pd.Timestamp) -> npt.NDArray[np.int64]:
-    """``as_of`` + each stage's time to close, per (process, stage code), in its own model."""
+
+def _stage_table(deals: Deals, rules: Landing) -> npt.NDArray[np.int64]:
+    """Landing without an own date, per (process, stage code) in its own model.
+
+    Open stages: ``as_of`` + the stage's time to close; won and lost: ``as_of`` itself.
+    """
     width = max(len(m.stages) for m in deals.models) + 2
     table = np.zeros((len(deals.models), width), dtype=np.int64)
     for p, model in enumerate(deals.models):
-        k = len(model.stages) + 2
-        table[p, :k] = stage_landing(model, np.arange(k, dtype=np.int64), as_of)
+        k = len(model.stages)
+        table[p, :k] = stage_landing(model, np.arange(k, dtype=np.int64), rules.as_of)
+        table[p, k : k + 2] = rules.as_of_us
     return table
 
 
@@ -202,19 +220,13 @@ def _place(
                 row=deals.label(pos),
                 value=own,
             )
-    # One byte per deal (three codes), set by masks: no full-length int64 temporaries.
-    source = np.full(len(rules.late), _STAGE, dtype=np.int8)
-    source[deals.is_won] = _AS_OF
-    source[rules.has_own] = _CLOSE_DATE
-    source[rules.late] = _AS_OF
     scheduled = ~deals.is_lost & ~rules.won_before
     if overdue == "exclude":
         scheduled &= ~rules.late
     return _Placed(
         deals=deals,
         rules=rules,
-        stage_us=_stage_table(deals, rules.as_of),
-        source=source,
+        stage_us=_stage_table(deals, rules),
         scheduled=scheduled,
     )
 
@@ -344,7 +356,7 @@ reporting_currency, decimals
             "win_probability": weights.probability[order],
             "expected_amount": from_minor_units(weights.expected[order], decimals),
             "landing_date": from_micros(placed.landing()[order], placed.rules.tz),
-            "source": _SOURCES[placed.source[order]],
+            "source": _SOURCES[placed.source()[order]],
             "overdue": placed.rules.late[order],
             "scheduled": placed.scheduled[order],
         },
@@ -353,21 +365,31 @@ reporting_currency, decimals
     return out
 
 
-def _grid(placed: _Placed, period: str, horizon: int | None) -> pd.DatetimeIndex:
-    """Period starts from the ``as_of`` period: ``horizon`` + 1 of them, or to the last landing."""
+def _grid(placed: _Placed, period: str, horizon: int | None) -> tuple[pd.DatetimeIndex, bool]:
+    """Period starts from the ``as_of`` period: ``horizon`` + 1 of them, or to the last landing.
+
+    Also tells whether the grid ends exactly there (``True``). Without a horizon, when every
+    date the deals hold lies within a few periods, the grid runs to the latest of them, so
+    the deals are placed in one pass; the caller then drops the empty periods at its end
+    (``False``). Otherwise a first pass finds the last landing.
+    """
     first = placed.rules.first_start
-    grid: pd.DatetimeIndex
     if horizon is not None:
-        grid = period_grid(first, period, n=horizon)
-        return grid
-    last = placed.rules.first_us
+        return period_grid(first, period, n=horizon), True
+    rules = placed.rules
+    first_us = rules.first_us
+    own = rules.own_us
+    bound = max(rules.as_of_us, int(placed.stage_us.max()), int(own.max()) if len(own) else 0)
+    shortest = _SHORTEST_DAYS[period] * US_PER_DAY - _HOUR_US  # a clock change shortens a day
+    if (bound - first_us) // shortest + 2 <= _FEW_EDGES:
+        return period_grid(first, period, last=bound), False
+    last = first_us
     keep = placed.scheduled
     for lo in range(0, len(keep), _CHUNK):
         kept = placed.landing(lo, lo + _CHUNK)[keep[lo : lo + _CHUNK]]
         if kept.size:
             last = max(last, int(kept.max()))
-    grid = period_grid(first, period, last=last)
-    return grid
+    return period_grid(first, period, last=last), True
 
 
 def _chunk_codes(placed: _Placed, edges: npt.NDArray[np.int64], lo: int) -> tuple[Any, Any]:
@@ -380,9 +402,21 @@ def _chunk_codes(placed: _Placed, edges: npt.NDArray[np.int64], lo: int) -> tupl
     keep = placed.scheduled[lo:hi]
     rows: Any = slice(lo, hi) if keep.all() else lo + np.flatnonzero(keep)
     landing = placed.landing(lo, hi)
-    codes = np.searchsorted(edges, landing if isinstance(rows, slice) else landing[keep], "right")
-    codes -= 1
-    return rows, codes
+    return rows, _period_codes(edges, landing if isinstance(rows, slice) else landing[keep])
+
+
+def _period_codes(edges: npt.NDArray[np.int64], instants: npt.NDArray[np.int64]) -> Any:
+    """Period of each instant: ``searchsorted(edges, instants, "right") - 1``.
+
+    With a few edges (a horizon of months or quarters), counting the edges each instant has
+    reached is several times faster than a binary search per instant; it gives the same codes.
+    """
+    if len(edges) > _FEW_EDGES:
+        return np.searchsorted(edges, instants, "right") - 1
+    codes = np.full(len(instants), -1, dtype=np.intp)
+    for edge in edges:
+        codes += instants >= edge
+    return codes
 
 
 def _sums(placed: _Placed, grid: pd.DatetimeIndex, labels: list[Any], decimals: int) -> Any:
@@ -552,10 +586,12 @@ overdue, decimals
         },
         must_sum=True,
     )
-    grid = _grid(placed, code, horizon)
+    grid, exact = _grid(placed, code, horizon)
     shown = horizon if horizon is not None else len(grid)
     labels = [*(f"period {p}" for p in grid[:shown]), "later than the horizon"]
     sums = _sums(placed, grid, labels, decimals)
+    if not exact:  # up to the period of the last landing (the as_of period at least)
+        shown = int(np.flatnonzero(sums["count"][:shown]).max(initial=0)) + 1
     table = pd.DataFrame({k: v[:shown] for k, v in sums.items()}, index=grid[:shown])
     rules, deals = placed.rules, placed.deals
     late = int(rules.late.sum())
