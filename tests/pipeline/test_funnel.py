@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crmcore.errors import (
@@ -206,6 +207,68 @@ def test_stage_totals_reconcile_with_deals_exactly(case: tuple[StageModel, pd.Da
     for name, row in by.iterrows():
         raw = per_deal.loc[per_deal["stage"] == name, "amount"].sum() * row["win_probability"]
         assert abs(row["expected_amount"] - raw) <= 0.005 * row["count"] + 1e-6
+
+
+def _reference_weighted(deals: pd.DataFrame, model: StageModel) -> pd.DataFrame:
+    """weighted_pipeline written the obvious way: a merge with the stage table, a sort by id."""
+    names = [*model.stages, model.won, model.lost]
+    table = pd.DataFrame({"stage": names, "win_probability": [*model.win_probabilities, 1.0, 0.0]})
+    merged = deals.astype({"stage": object}).merge(table.astype({"stage": object}), on="stage")
+    merged = merged.sort_values("opportunity_id").set_index("opportunity_id")
+    cents_ = to_minor_units(merged["amount"].to_numpy())
+    expected = to_minor_units(cents_.astype(np.float64) * merged["win_probability"].to_numpy(), 0)
+    return pd.DataFrame(
+        {
+            "stage": merged["stage"].tolist(),
+            "amount": cents_ / 100,
+            "win_probability": merged["win_probability"].to_numpy(),
+            "expected_amount": expected / 100,
+        },
+        index=merged.index,
+    )
+
+
+@settings(max_examples=150)
+@given(
+    models_and_deals(close_dates=False, max_rows=60),
+    st.booleans(),
+    st.sampled_from(["str", "object", "category"]),
+    st.sampled_from([1, 3, 1 << 16]),
+)
+def test_weighted_equals_a_pandas_merge_reference(
+    case: tuple[StageModel, pd.DataFrame], in_id_order: bool, stage_dtype: str, chunk: int
+) -> None:
+    # Ids already ascending take the no-copy path, others are sorted; stage columns of every
+    # kind, and the result's block filled a few rows at a time, give the reference exactly.
+    model, deals = case
+    deals = deals.astype({"stage": stage_dtype})
+    if in_id_order:
+        deals = deals.sort_values("opportunity_id", ignore_index=True)
+    with mock.patch("crmcore.pipeline._output._CHUNK", chunk):
+        out = call_unmutated(weighted_pipeline, deals, model)
+    ref = _reference_weighted(deals, model)
+    assert list(out.columns) == ["stage", "amount", "win_probability", "expected_amount"]
+    assert out.index.equals(ref.index)
+    assert out.index.name == "opportunity_id"
+    assert [str(s) for s in out["stage"]] == [str(s) for s in ref["stage"]]
+    for column in ("amount", "win_probability", "expected_amount"):
+        assert out[column].to_numpy().tolist() == ref[column].to_numpy().tolist(), column
+
+
+def test_weighted_keeps_optional_columns_in_front_of_the_amounts() -> None:
+    deals = worked_deals().assign(currency=["EUR", "USD", "EUR"])
+    out = weighted_pipeline(
+        deals, MODEL, currency="currency", rates={"EUR": 1.0, "USD": 0.5},
+        reporting_currency="EUR",
+    )  # fmt: skip
+    assert list(out.columns) == [
+        "stage", "currency", "fx_rate", "reporting_currency", "amount", "win_probability",
+        "expected_amount",
+    ]  # fmt: skip
+    assert out["amount"].tolist() == [500_000.0, 125_000.0, 200_000.0]
+    assert out["fx_rate"].tolist() == [1.0, 0.5, 1.0]
+    assert out["reporting_currency"].tolist() == ["EUR"] * 3
+    assert out["expected_amount"].tolist() == [180_000.0, 90_000.0, 180_000.0]
 
 
 # --- bad input ----------------------------------------------------------------------------

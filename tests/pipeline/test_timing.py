@@ -201,6 +201,25 @@ def test_tz_aware_column_without_any_date_keeps_its_zone() -> None:
     assert str(out.index.tz) == "UTC"
 
 
+def test_schedule_ends_at_the_last_landing_not_at_later_dates_of_unscheduled_deals() -> None:
+    # A lost deal and a won deal of the past hold dates the schedule does not place; the
+    # table still ends with the period of the last scheduled landing (February).
+    model = StageModel.from_conversion_rates(["bid"], [0.5], [10])
+    deals = pd.DataFrame(
+        {
+            "opportunity_id": [1, 2, 3, 4],
+            "stage": ["bid", "bid", "lost", "won"],
+            "amount": [100.0, 50.0, 70.0, 10.0],
+            "close_date": pd.to_datetime([None, "2025-02-03", "2025-09-30", "2024-11-30"]),
+        }
+    )
+    out = close_schedule(deals, model, as_of="2025-01-15", close_date="close_date")
+    assert list(out.table.index) == list(pd.to_datetime(["2025-01-01", "2025-02-01"]))
+    assert out.table["count"].tolist() == [1, 1]
+    assert out.table["expected_amount"].tolist() == [50.0, 25.0]
+    assert (out.later_count, out.excluded_lost, out.excluded_won_before) == (0, 1, 1)
+
+
 def test_all_lost_gives_one_empty_period() -> None:
     deals = pd.DataFrame({"opportunity_id": [1], "stage": ["lost"], "amount": [5.0]})
     out = close_schedule(deals, MODEL, as_of="2025-03-15").table
@@ -480,7 +499,7 @@ def _reference_schedule(
 @given(
     models_and_deals(max_rows=60),
     st.sampled_from(["as_of", "exclude"]),
-    st.sampled_from(["M", "W", "Q"]),
+    st.sampled_from(["M", "W", "Q", "D", "Y"]),
     st.one_of(st.none(), st.integers(1, 6)),
     st.sampled_from(["str", "object", "category"]),
     st.sampled_from([1, 2, 5, 1 << 16]),
