@@ -20,6 +20,7 @@ from crmcore._periods import canonical_period, period_range, period_start
 from crmcore.errors import ConfigError, DataError
 
 __all__ = [
+    "CHUNK",
     "MAX_HORIZON",
     "MAX_MONTHS",
     "NAT",
@@ -48,6 +49,8 @@ MAX_HORIZON: Final = 100_000
 #: The most months a stage model may add to a date: 250 000 years keep every date within what
 #: a microsecond count holds, from any date a pandas column can hold.
 MAX_MONTHS: Final = 3_000_000
+#: Rows per pass over a date column (temporaries stay cache-sized).
+CHUNK: Final = 1 << 16
 
 
 def _datetime_dtype(dtype: Any) -> Any:
@@ -113,26 +116,32 @@ def micros(
     """
     index = pd.DatetimeIndex(dates)
     ints = np.asarray(index.asi8, dtype=np.int64)
-    nat = np.asarray(index.isna(), dtype=bool)
     unit = index.unit
-    if unit == "ns":
-        out = ints // 1000
-    elif unit == "us":
-        out = ints.copy()
-    else:
-        factor = 1000 if unit == "ms" else 10**6
-        pos = first_true(~nat & (np.abs(ints) > _INT64_MAX // factor))
-        if pos is not None:
-            raise DataError(
-                f"column {column!r} of {arg} has date {dates.iloc[pos]} at "
-                f"{describe_row(frame, pos, key)}, beyond the dates a microsecond count can hold "
-                "(about years -290 000 to 294 000)",
-                column=column,
-                row=frame.index[pos],
-                value=dates.iloc[pos],
-            )
-        out = ints * factor
-    out[nat] = NAT
+    if unit == "us":
+        return ints.copy()  # NaT is already NAT; a copy, never a view of the caller's column
+    factor = {"ns": 0, "ms": 1000, "s": 10**6}[unit]
+    out = np.empty(len(ints), dtype=np.int64)
+    # A cache-sized chunk at a time: the NaT masks stay small, and every value is read once.
+    for lo in range(0, len(ints), CHUNK):
+        part, dest = ints[lo : lo + CHUNK], out[lo : lo + CHUNK]
+        nat = part == NAT
+        if factor == 0:
+            np.floor_divide(part, 1000, out=dest)
+        else:
+            pos = first_true(~nat & (np.abs(part) > _INT64_MAX // factor))
+            if pos is not None:
+                pos += lo
+                raise DataError(
+                    f"column {column!r} of {arg} has date {dates.iloc[pos]} at "
+                    f"{describe_row(frame, pos, key)}, beyond the dates a microsecond count can "
+                    "hold (about years -290 000 to 294 000)",
+                    column=column,
+                    row=frame.index[pos],
+                    value=dates.iloc[pos],
+                )
+            with np.errstate(over="ignore"):  # only NaT wraps, and is set just below
+                np.multiply(part, factor, out=dest)
+        dest[nat] = NAT
     return out
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from crmcore._frames import first_true
 from crmcore.errors import ConfigError
 from crmcore.pipeline._dates import (
+    CHUNK,
     MAX_MONTHS,
     NAT,
     US_PER_DAY,
@@ -27,7 +28,7 @@ from crmcore.pipeline._dates import (
     micros,
     timestamp_micros,
 )
-from crmcore.pipeline._deals import Deals
+from crmcore.pipeline._deals import OPEN, WON, Deals
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["Landing", "landing_rules", "stage_landing"]
@@ -71,11 +72,9 @@ def landing_rules(deals: Deals, *, as_of: object, period: str, close_date: str |
         own_us = micros(
             own, frame=deals.frame, column=close_date, arg="opportunities", key=deals.key
         )
-    has_own = own_us != NAT
     day_us = timestamp_micros(day, arg="as_of")
     first_us = timestamp_micros(first_start, arg="as_of")
-    late = has_own & deals.is_open & (own_us < day_us)
-    won_before = deals.is_won & has_own & (own_us < first_us)
+    has_own, late, won_before = _own_date_rules(own_us, deals.state, day_us, first_us)
     return Landing(
         as_of=ts,
         tz=tz,
@@ -86,6 +85,27 @@ def landing_rules(deals: Deals, *, as_of: object, period: str, close_date: str |
         late=late,
         won_before=won_before,
     )
+
+
+def _own_date_rules(
+    own_us: IntArray, state: npt.NDArray[np.int8], day_us: int, first_us: int
+) -> tuple[BoolArray, BoolArray, BoolArray]:
+    """Per deal: has its own date, is late, was won before the ``as_of`` period.
+
+    Late: open and dated before the ``as_of`` day. Filled a cache-sized chunk at a time,
+    without full-length temporaries.
+    """
+    n = len(own_us)
+    has_own = np.empty(n, dtype=bool)
+    late = np.empty(n, dtype=bool)
+    won_before = np.empty(n, dtype=bool)
+    for lo in range(0, n, CHUNK):
+        rows = slice(lo, lo + CHUNK)
+        own, kind = own_us[rows], state[rows]
+        dated = np.not_equal(own, NAT, out=has_own[rows])
+        late[rows] = dated & (kind == OPEN) & (own < day_us)
+        won_before[rows] = dated & (kind == WON) & (own < first_us)
+    return has_own, late, won_before
 
 
 def stage_landing(model: StageModel, codes: IntArray, as_of: pd.Timestamp) -> IntArray:
