@@ -250,7 +250,9 @@ def code_stages(
 ) -> IntArray:
     """Position of each row's ``column`` value in ``names``; unknown or missing is an error."""
     require_not_null(frame, column, arg=arg, key=key)
-    codes = _arrow_positions(frame[column], names)
+    codes, complete = _arrow_positions(frame[column], names)
+    if codes is not None and complete:  # Arrow found every value: nothing to look for
+        return codes
     if codes is None:
         # Factorise first, then look up the few distinct labels: hashing a million strings
         # against the table of names is several times slower than one factorize.
@@ -274,28 +276,30 @@ def code_stages(
     return codes
 
 
-def _arrow_positions(values: pd.Series, names: Sequence[Any]) -> IntArray | None:
+def _arrow_positions(values: pd.Series, names: Sequence[Any]) -> tuple[IntArray | None, bool]:
     """Position of each value in ``names`` (-1: not there) for Arrow-backed text, else ``None``.
 
     Arrow looks each string up in a hash table of the few names, about three times faster
     than factorising the column (pandas' default ``str`` columns are Arrow-backed). Other
-    columns, and names that are not all text, take the factorising path (``None``).
+    columns, and names that are not all text, take the factorising path (``None``). The flag
+    tells that every value was found (no -1 to look for).
     """
     dtype = values.dtype
     arrow_text = (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow") or (
         isinstance(dtype, pd.ArrowDtype) and dtype.kind == "U"
     )
     if not arrow_text or not all(isinstance(name, str) for name in names):
-        return None
+        return None, False
     pa = import_optional("pyarrow", "arrow")
     pc = import_optional("pyarrow.compute", "arrow")
     column = values.array.__arrow_array__()
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
-        return None  # pragma: no cover - an Arrow column of another kind
+        return None, False  # pragma: no cover - an Arrow column of another kind
     found = pc.index_in(column, value_set=pa.array(list(names), column.type))
-    if found.null_count:  # values not among the names: an error the caller reports
+    complete = found.null_count == 0
+    if not complete:  # values not among the names: an error the caller reports
         found = pc.fill_null(found, -1)
-    return np.asarray(found, dtype=np.int64)
+    return np.asarray(found, dtype=np.int64), complete
 
 
 def id_order(frame: pd.DataFrame, key: str) -> IntArray:
