@@ -37,8 +37,8 @@ _CLOSE_DATE, _STAGE, _AS_OF = 0, 1, 2
 
 #: Deals per pass when placing them in periods (temporaries stay cache-sized).
 _CHUNK = 1 << 16
-#: Up to this many period edges, codes are counted edge by edge instead of binary-searched.
-_FEW_EDGES = 24
+#: Up to this many periods, the grid may run to the latest date and be trimmed (one pass).
+_FEW_PERIODS = 24
 #: The shortest each period can be, in days (a month: 28), and an hour in microseconds.
 _SHORTEST_DAYS = {"D": 1, "W": 7, "M": 28, "Q": 89, "Y": 365}
 _HOUR_US = 3_600 * 10**6
@@ -381,7 +381,7 @@ def _grid(placed: _Placed, period: str, horizon: int | None) -> tuple[pd.Datetim
     own = rules.own_us
     bound = max(rules.as_of_us, int(placed.stage_us.max()), int(own.max()) if len(own) else 0)
     shortest = _SHORTEST_DAYS[period] * US_PER_DAY - _HOUR_US  # a clock change shortens a day
-    if (bound - first_us) // shortest + 2 <= _FEW_EDGES:
+    if (bound - first_us) // shortest + 2 <= _FEW_PERIODS:
         return period_grid(first, period, last=bound), False
     last = first_us
     keep = placed.scheduled
@@ -402,21 +402,9 @@ def _chunk_codes(placed: _Placed, edges: npt.NDArray[np.int64], lo: int) -> tupl
     keep = placed.scheduled[lo:hi]
     rows: Any = slice(lo, hi) if keep.all() else lo + np.flatnonzero(keep)
     landing = placed.landing(lo, hi)
-    return rows, _period_codes(edges, landing if isinstance(rows, slice) else landing[keep])
-
-
-def _period_codes(edges: npt.NDArray[np.int64], instants: npt.NDArray[np.int64]) -> Any:
-    """Period of each instant: ``searchsorted(edges, instants, "right") - 1``.
-
-    With a few edges (a horizon of months or quarters), counting the edges each instant has
-    reached is several times faster than a binary search per instant; it gives the same codes.
-    """
-    if len(edges) > _FEW_EDGES:
-        return np.searchsorted(edges, instants, "right") - 1
-    codes = np.full(len(instants), -1, dtype=np.intp)
-    for edge in edges:
-        codes += instants >= edge
-    return codes
+    codes = np.searchsorted(edges, landing if isinstance(rows, slice) else landing[keep], "right")
+    codes -= 1
+    return rows, codes
 
 
 def _sums(placed: _Placed, grid: pd.DatetimeIndex, labels: list[Any], decimals: int) -> Any:
