@@ -1,9 +1,10 @@
 """Per-deal result frames of the pipeline area, built once.
 
 A frame built from a dict of same-typed columns copies them all into one 2-D block. Here the
-float columns every per-deal result ends with (``amount``, ``win_probability``,
-``expected_amount``) are written straight into that block, a cache-sized chunk at a time,
-and the other columns are put in front of it: no full-length temporaries, no second copy.
+float columns every per-deal result has (``amount``, ``win_probability``, ``expected_amount``,
+in :func:`~crmcore.pipeline.weighted_pipeline` and :func:`~crmcore.pipeline.landing_dates`)
+are written straight into that block, a cache-sized chunk at a time, and the other columns
+are put around it: no full-length temporaries, no second copy.
 """
 
 from __future__ import annotations

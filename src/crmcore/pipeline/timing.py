@@ -27,6 +27,7 @@ from crmcore.money import from_minor_units, sum_minor_units
 from crmcore.pipeline._dates import US_PER_DAY, check_horizon, from_micros, period_grid
 from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, sum_cents
 from crmcore.pipeline._landing import Landing, landing_rules, stage_landing
+from crmcore.pipeline._output import weighted_frame
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["CloseSchedule", "close_schedule", "landing_dates"]
@@ -344,25 +345,25 @@ reporting_currency, decimals
         must_sum=False,
     )
     deals = placed.deals
-    order = deals.order()
+    order = deals.rows_by_id()
     weights = deals.weighted()
     columns: dict[str, Any] = {"stage": deals.frame[stage].to_numpy()[order]}
     if not isinstance(model, StageModel):
         columns["process"] = deals.frame[process].to_numpy()[order]
-    out = pd.DataFrame(
-        {
-            **columns,
-            "amount": from_minor_units(deals.money.cents[order], decimals),
-            "win_probability": weights.probability[order],
-            "expected_amount": from_minor_units(weights.expected[order], decimals),
+    return weighted_frame(
+        columns,
+        deals.ids[order].rename(opportunity),
+        cents=deals.money.cents[order],
+        probability=weights.probability[order],
+        expected=weights.expected[order],
+        decimals=decimals,
+        after={
             "landing_date": from_micros(placed.landing()[order], placed.rules.tz),
             "source": _SOURCES[placed.source()[order]],
             "overdue": placed.rules.late[order],
             "scheduled": placed.scheduled[order],
         },
-        index=pd.Index(deals.ids[order], name=opportunity),
     )
-    return out
 
 
 def _grid(placed: _Placed, period: str, horizon: int | None) -> tuple[pd.DatetimeIndex, bool]:
