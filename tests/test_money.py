@@ -433,3 +433,64 @@ def test_wide_divmod_is_exact(t: int, a: int, extra: int) -> None:
         np.array([t, t], dtype=np.int64), np.array([a, a], dtype=np.int64), np.array([big, big])
     )
     assert (int(q[0]), int(r[0])) == divmod(t * a, big)
+
+
+# ------------------------------------------------ the one-group float path (blocks, counting)
+
+ONE_GROUP_WEIGHTS = st.lists(
+    st.one_of(
+        st.floats(1e-300, 1e307, allow_nan=False, allow_infinity=False),
+        st.sampled_from([0.0, 0.1, 1 / 3, 0.6, 1e-300, 1e307, 2.5]),
+    ),
+    min_size=1,
+    max_size=40,
+).filter(lambda w: any(x > 0 for x in w))
+
+
+@given(
+    total=st.one_of(st.integers(2**62 - 2**20, 2**62), st.integers(-(10**12), 10**12)),
+    weights=ONE_GROUP_WEIGHTS,
+    block=st.sampled_from([1, 2, 3, 8, 1 << 16]),
+    buckets=st.sampled_from([1, 2, 4, 1 << 16]),
+    repeat=st.booleans(),
+)
+def test_one_group_blocks_equal_the_reference_and_the_grouped_path(
+    total: int, weights: list[float], block: int, buckets: int, repeat: bool
+) -> None:
+    # The path of one group of float weights works in blocks of rows and picks the units by
+    # counting remainders in buckets: any block and bucket size gives the exact answer, the
+    # same as the Fraction reference and as the grouped path (the same group, sorted there).
+    if repeat:  # exact ties between rows
+        weights = weights * 3
+    w = np.asarray(weights, dtype=np.float64)
+    expected = reference(total, weights)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(money, "_BLOCK", block)
+        patch.setattr(money, "_BUCKETS", buckets)
+        direct = money._split_one_float(total, w)
+        got = largest_remainder(total, w)
+    assert got.tolist() == expected
+    if direct is not None:
+        assert direct.tolist() == expected
+    grouped = largest_remainder([total], w, np.zeros(w.size, dtype=np.int64))
+    assert grouped.tolist() == expected
+    assert sum(got.tolist()) == total
+
+
+def test_one_group_path_takes_a_million_style_group_and_settles_near_ties() -> None:
+    # 3000 lognormal weights over small blocks: the path is taken (fractional weights whose
+    # exact sum passes 2**61), floors near an integer are settled exactly (total near 2**62)
+    # and the remainders near the cut are ranked exactly.
+    rng = np.random.default_rng(8)
+    w = rng.lognormal(0.0, 1.0, 3000)
+    for total in (10**9, 2**62 - 1, -(10**9 + 3)):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(money, "_BLOCK", 97)
+            patch.setattr(money, "_BUCKETS", 8)
+            got = money._split_one_float(total, w)
+        assert got is not None
+        assert got.tolist() == reference(total, w.tolist())
+    # Whole-number floats and all-zero weights are left to the common path.
+    assert money._split_one_float(10, np.array([1.0, 2.0])) is None
+    assert money._split_one_float(10, np.array([0.0, 0.0])) is None
+    assert money._split_one_float(0, np.array([0.5, 0.25])).tolist() == [0, 0]  # type: ignore[union-attr]

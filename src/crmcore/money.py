@@ -739,6 +739,199 @@ def _split_magnitudes(totals: IntArray, m: IntArray, k: IntArray | None, g: IntA
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# One group of float weights: the same bounds as _split_general, block by block
+# --------------------------------------------------------------------------------------------
+
+#: Rows per block of the one-group float path: its temporaries stay in the CPU cache.
+_BLOCK = 1 << 16
+#: Remainder buckets of the one-group path's counting selection of the cut.
+_BUCKETS = 1 << 16
+_LIMB = (1 << 27) - 1
+
+
+def _mantissas(values: FloatArray, base: int) -> tuple[IntArray, IntArray]:
+    """Exact ``values = m * 2**(base + shift)``, int64 ``m < 2**53`` (zeros: ``m = shift = 0``)."""
+    frac, expo = np.frexp(values)
+    m = np.ldexp(frac, 53).astype(np.int64)  # exact: a 53-bit integer
+    shift = expo.astype(np.int64)
+    shift -= 53 + base
+    shift[m == 0] = 0
+    return m, shift
+
+
+def _one_group_weight(values: FloatArray, base: int, top: int) -> int:
+    """Exact sum of float ``values`` over ``2**base`` as a Python integer, block by block.
+
+    Each mantissa is cut in two limbs (27 low bits, 26 high) counted per binary exponent with
+    float bincount weights (exact: a block's limb sums stay below ``2**43``) and accumulated in
+    int64 (exact below ``2**36`` rows); Python adds one term per exponent.
+    """
+    width = top - 53 - base + 1
+    low = np.zeros(width, dtype=np.int64)
+    high = np.zeros(width, dtype=np.int64)
+    for start in range(0, values.shape[0], _BLOCK):
+        m, shift = _mantissas(values[start : start + _BLOCK], base)
+        low += np.bincount(shift, weights=m & _LIMB, minlength=width).astype(np.int64)
+        high += np.bincount(shift, weights=m >> 27, minlength=width).astype(np.int64)
+    used = np.flatnonzero(low | high)
+    return sum(
+        ((hi << 27) + lo) << sh
+        for sh, lo, hi in zip(used.tolist(), low[used].tolist(), high[used].tolist(), strict=True)
+    )
+
+
+class _OneGroup:
+    """One group of float weights split by :func:`_split_general`'s float bounds, in blocks.
+
+    ``base``/``top``: the binary exponents of the smallest weight's unit and just above the
+    largest weight; ``weight``: the exact weight sum over ``2**base``; the float quota of a row
+    is ``fl(fl(T) * fl(v 2**-top) / fl(W 2**(base - top)))``, the one ``_split_general``
+    computes, so its error bound ``delta`` holds unchanged.
+    """
+
+    def __init__(self, total: int, values: FloatArray, base: int, top: int, weight: int) -> None:
+        self.total, self.values, self.base, self.top, self.weight = total, values, base, top, weight
+        self.w_float = weight / (1 << (top - base))  # correctly rounded
+        self.t_float = float(total)
+
+    def quotas(self, values: FloatArray) -> FloatArray:
+        """Return the float quotas of ``values`` (rows of this group)."""
+        qf: FloatArray = self.t_float * np.ldexp(values, -self.top)
+        qf /= self.w_float
+        return qf
+
+    def exact(self, rows: IntArray) -> _Exact:
+        """Exact arithmetic for ``rows`` (positions in the returned object: 0 .. len(rows)-1)."""
+        m, shift = _mantissas(self.values[rows], self.base)
+        zeros = np.zeros(rows.shape[0], dtype=np.int64)
+        return _Exact(np.array([self.total], dtype=np.int64), m, shift, zeros, {0: self.weight})
+
+    def floors(self, q: IntArray, rem: FloatArray) -> tuple[IntArray, float, IntArray]:
+        """Fill floors ``q`` and remainders ``rem`` (-1 for zero weights); count remainders.
+
+        Returns the count of each remainder bucket ``floor(rem * _BUCKETS)``, the largest float
+        quota, and the rows floats could not decide (settled exactly here).
+        """
+        counts = np.zeros(_BUCKETS + 1, dtype=np.int64)
+        qmax = 0.0
+        undecided: list[IntArray] = []
+        for start in range(0, q.shape[0], _BLOCK):
+            part = self.values[start : start + _BLOCK]
+            qf = self.quotas(part)
+            delta = qf * (16.0 * _U)
+            delta += 2.0**-990
+            floor_lo = np.floor(np.maximum(qf - delta, 0.0))
+            decided = floor_lo == np.floor(qf + delta)
+            qmax = max(qmax, float(qf.max()))
+            qf -= floor_lo  # the remainder: exact (Sterbenz) where decided
+            qf[~decided | (part == 0.0)] = -1.0
+            q[start : start + part.shape[0]] = floor_lo
+            rem[start : start + part.shape[0]] = qf
+            bucket = (qf * _BUCKETS).astype(np.int64)
+            bucket[bucket < 0] = _BUCKETS
+            counts += np.bincount(bucket, minlength=_BUCKETS + 1)
+            if not decided.all():
+                undecided.append(np.flatnonzero(~decided) + start)
+        rows = np.concatenate(undecided) if undecided else np.zeros(0, dtype=np.int64)
+        if rows.size:
+            q_u, _, frac_u, inv = self.exact(rows).divmod(np.arange(rows.size))
+            q[rows] = q_u[inv]
+            rem[rows] = frac_u[inv]
+            # frac_u < 1 exactly, but may round to 1.0: such a remainder counts in the top bucket
+            bucket = np.minimum((frac_u[inv] * _BUCKETS).astype(np.int64), _BUCKETS - 1)
+            counts += np.bincount(bucket, minlength=_BUCKETS + 1)
+        return counts[:_BUCKETS], qmax, rows
+
+    def add_units(
+        self, q: IntArray, rem: FloatArray, counts: IntArray, qmax: float, undecided: IntArray
+    ) -> None:
+        """Add the units the floors ``q`` leave to the rows of largest exact remainder.
+
+        The ``left``-th largest float remainder ``cut`` is found by counting (its bucket, then
+        a partition of that bucket's rows). Every remainder is within ``D`` of the exact one
+        (``D``: the largest ``delta``, or ``2**-50`` where rows were settled exactly). A row
+        with ``rem > cut + 2D`` is surely among the ``left`` largest (every row ahead of it has
+        ``rem > cut``, and fewer than ``left`` rows do); one with ``rem < cut - 2D`` surely is
+        not (the ``left`` rows with ``rem >= cut`` are all ahead of it). The rows in between
+        (a handful: ``D`` is tiny against the spacing of the remainders) are settled by
+        :func:`_general_extra` with the units the sure rows leave; it is exact on any subset
+        that holds every row it must rank, and rows outside it lie strictly on one side.
+        The float tests below use ``3D`` to absorb their own rounding.
+        """
+        left = self.total - int(q.sum())
+        if left <= 0:
+            return
+        above = np.cumsum(counts[::-1])
+        b = _BUCKETS - 1 - int(np.searchsorted(above, left))
+        kth = left - (int(above[_BUCKETS - 1 - b]) - int(counts[b]))
+        lo_edge = b / _BUCKETS
+        hi_edge = (b + 1) / _BUCKETS if b < _BUCKETS - 1 else math.inf
+        in_bucket = rem[(rem >= lo_edge) & (rem < hi_edge)]
+        cut = float(np.partition(in_bucket, in_bucket.size - kth)[in_bucket.size - kth])
+        d_max = 16.0 * _U * qmax + 2.0**-990
+        threshold = 3.0 * (max(d_max, 2.0**-50) if undecided.size else d_max)
+        sure_count = 0
+        open_rows: list[IntArray] = []
+        for start in range(0, q.shape[0], _BLOCK):
+            part = rem[start : start + _BLOCK]
+            diff = part - cut
+            sure = diff > threshold
+            q[start : start + part.shape[0]] += sure
+            sure_count += int(np.count_nonzero(sure))
+            between = (diff >= -threshold) & ~sure & (part >= 0.0)
+            if between.any():
+                open_rows.append(np.flatnonzero(between) + start)
+        need = left - sure_count
+        if need <= 0 or not open_rows:
+            return
+        rows = np.concatenate(open_rows)
+        err = self.quotas(self.values[rows]) * (16.0 * _U) + 2.0**-990
+        err[np.isin(rows, undecided)] = 2.0**-50
+        zeros = np.zeros(rows.shape[0], dtype=np.int64)
+        extra = _general_extra(zeros, rem[rows], err, np.array([need]), self.exact(rows))
+        q[rows] += extra
+
+
+def _all_whole(values: FloatArray) -> bool:
+    """Tell whether every float is a whole number (block by block, stopping at the first not)."""
+    for start in range(0, values.shape[0], _BLOCK):
+        part = values[start : start + _BLOCK]
+        if not bool((np.floor(part) == part).all()):
+            return False
+    return True
+
+
+def _split_one_float(total: int, values: FloatArray) -> IntArray | None:
+    """Largest remainder of one group of float weights; ``None`` where the common path applies.
+
+    The common path takes all-zero weights (its error), whole-number weights and weights whose
+    exact sum (as integers over the smallest weight's unit) is at most 2**61 (int64
+    arithmetic). Any other group - a million fractional weights, say - is split here with
+    ``_split_general``'s bounds, block by block: two passes over the weights, an int64 result
+    and one float64 remainder per row, a counting selection instead of sorts.
+    """
+    n = values.shape[0]
+    if total == 0:
+        return np.zeros(n, dtype=np.int64)
+    high = float(values.max())
+    if high == 0.0 or (high < _EXACT_LIMIT and _all_whole(values)):
+        return None
+    low = float(np.min(values, where=values > 0.0, initial=math.inf))
+    base, top = math.frexp(low)[1] - 53, math.frexp(high)[1]
+    weight = _one_group_weight(values, base, top)
+    if weight <= 2**61:
+        return None
+    group = _OneGroup(abs(total), values, base, top, weight)
+    q = np.empty(n, dtype=np.int64)
+    rem = np.empty(n, dtype=np.float64)
+    counts, qmax, undecided = group.floors(q, rem)
+    group.add_units(q, rem, counts, qmax, undecided)
+    if total < 0:
+        np.negative(q, out=q)
+    return q
+
+
 def _totals_array(total: Any) -> IntArray:
     """Totals as a 1-D int64 array, each within +-2**62 (checked exactly, also beyond int64)."""
     arr = np.atleast_1d(np.asarray(total.to_numpy() if isinstance(total, pd.Series) else total))
@@ -874,6 +1067,12 @@ def largest_remainder(
     """
     values, _ = _weight_values(weights, "weights")
     n = values.shape[0]
+    if groups is None and values.dtype.kind == "f":
+        one = _totals_array(total)
+        if one.shape == (1,):
+            split = _split_one_float(int(one[0]), values)
+            if split is not None:
+                return split
     totals, codes = _totals_and_codes(total, groups, n)
     m, k = _binary_parts(values)
     positive = m > 0
