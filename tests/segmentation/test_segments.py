@@ -466,6 +466,52 @@ def test_every_customer_exactly_one_segment(rows, which: str, seed: int) -> None
     assert summary["share"].sum() == pytest.approx(1.0)
 
 
+@given(
+    rows=score_rows,
+    which=st.sampled_from(["11", "rf", "bins3"]),
+    dtype=st.sampled_from(["int64", "int8", "uint64", "uint8", "float64", "Int64"]),
+    block=st.sampled_from([1, 2, 7, 1 << 16]),
+)
+def test_block_lookup_equals_the_scalar_lookup_for_every_dtype(  # type: ignore[no-untyped-def]
+    rows, which: str, dtype: str, block: int
+) -> None:
+    # The lookup works in blocks of rows from each column's own integer type: any block size
+    # and any integer or whole-float score column gives segment_of's answer row by row.
+    import crmcore.segmentation.segments as segments_module
+
+    three = SegmentMap(bins=3, rules=[SegmentRule(segment="Top", r=3), SegmentRule(segment="Rest")])
+    seg_map = {"11": SEGMENTS_11, "rf": RF_GRID_10, "bins3": three}[which]
+    rows = [tuple(min(x, seg_map.bins) for x in row) for row in rows]
+    scores = scores_frame(rows).astype(dtype)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segments_module, "_BLOCK", block)
+        out = call_unmutated(rfm_segments, scores, seg_map)
+    assert out["segment"].astype(str).tolist() == [seg_map.segment_of(*row) for row in rows]
+    assert out["segment"].cat.codes.dtype == np.int8
+    pd.testing.assert_frame_equal(out.drop(columns="segment"), scores)
+
+
+def test_result_is_a_copy_of_the_scores() -> None:
+    # Copy-on-write: writing into the result never reaches the caller's frame.
+    scores = scores_frame([(5, 5, 5), (1, 1, 1)])
+    out = rfm_segments(scores)
+    out.loc[0, "r_score"] = 1
+    out["f_score"] = 3
+    assert scores["r_score"].tolist() == [5, 1]
+    assert scores["f_score"].tolist() == [5, 1]
+    assert "segment" not in scores.columns
+
+
+def test_bad_score_in_a_later_block_names_its_row() -> None:
+    import crmcore.segmentation.segments as segments_module
+
+    scores = scores_frame([(5, 5, 5)] * 5 + [(5, 9, 5)], index=list("abcdef"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segments_module, "_BLOCK", 2)
+        with pytest.raises(DataError, match=r"'f_score'.*value 9 at row 'f'"):
+            rfm_segments(scores)
+
+
 # ------------------------------------------------------------------ segment_summary
 
 

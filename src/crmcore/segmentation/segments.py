@@ -595,17 +595,45 @@ Champions R5 F4-5. Its regions are disjoint and cover the grid, so the map is bu
 # --------------------------------------------------------------------------------------------
 
 
-def _score_codes(scores: pd.DataFrame, columns: Sequence[str], bins: int) -> npt.NDArray[np.int64]:
-    """Validate the score columns and return each row's combination code."""
-    code = np.zeros(len(scores), dtype=np.int64)
-    for col in columns:
-        values = numeric_column(scores, col, arg="scores", what=f"integer scores in 1..{bins}")
-        bad = (values != np.floor(values)) | (values < 1) | (values > bins)
-        refuse_first(scores, bad, col, arg="scores", problem="value",
-                     then=f"; expected integer scores in 1..{bins} (the segment map has "
-                     f"bins={bins})")  # fmt: skip
-        code = code * bins + (values.astype(np.int64) - 1)
-    return code
+#: Rows per block of the segment lookup: its integer temporaries stay in the CPU cache.
+_BLOCK = 1 << 16
+
+
+def _score_values(scores: pd.DataFrame, col: str, bins: int) -> npt.NDArray[Any]:
+    """Validate one score column; return its integer scores (the stored array when it is one)."""
+    then = f"; expected integer scores in 1..{bins} (the segment map has bins={bins})"
+    dtype = scores[col].dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":  # plain integers: two reductions
+        values: npt.NDArray[Any] = scores[col].to_numpy()
+        if values.size and (int(values.min()) < 1 or int(values.max()) > bins):
+            refuse_first(scores, (values < 1) | (values > bins), col, arg="scores",
+                         problem="value", then=then)  # fmt: skip
+        return values.astype(np.int64) if values.dtype == np.uint64 else values
+    floats = numeric_column(scores, col, arg="scores", what=f"integer scores in 1..{bins}")
+    bad = (floats != np.floor(floats)) | (floats < 1) | (floats > bins)
+    refuse_first(scores, bad, col, arg="scores", problem="value", then=then)
+    return floats.astype(np.int64)
+
+
+def _segment_codes(
+    scores: pd.DataFrame, columns: Sequence[str], bins: int, lookup: npt.NDArray[np.int64]
+) -> npt.NDArray[Any]:
+    """Validate the score columns; return each row's segment code (position in the map).
+
+    The combination code ``(r-1) bins**2 + (f-1) bins + (m-1)`` indexes the map's small table,
+    block by block, into the narrowest integer type the categorical takes.
+    """
+    arrays = [_score_values(scores, col, bins) for col in columns]
+    table = lookup.astype(np.int8 if lookup.size == 0 or int(lookup.max()) < 127 else np.int16)
+    out = np.empty(len(scores), dtype=table.dtype)
+    for start in range(0, out.shape[0], _BLOCK):
+        code = arrays[0][start : start + _BLOCK].astype(np.intp)
+        for values in arrays[1:]:
+            code *= bins
+            code += values[start : start + _BLOCK]
+        code -= (bins ** len(arrays) - 1) // (bins - 1)  # the ones of every column (bins >= 2)
+        np.take(table, code, out=out[start : start + code.shape[0]])
+    return out
 
 
 @normal_pages
@@ -685,10 +713,12 @@ def rfm_segments(
             "scores already has a column 'segment'; drop or rename it before segmenting",
             column="segment",
         )
-    code = _score_codes(scores, [r, f, m], seg_map.bins)
-    out = scores.copy()
+    codes = _segment_codes(scores, [r, f, m], seg_map.bins, seg_map.lookup)
+    # Copy-on-write: a shallow copy is a copy (the caller's frame never changes), without
+    # copying (and consolidating) every column of a ten-million-row frame.
+    out = scores.copy(deep=False)
     out["segment"] = pd.Categorical.from_codes(
-        seg_map.lookup[code], categories=pd.Index(list(seg_map.segments), dtype=object)
+        codes, categories=pd.Index(list(seg_map.segments), dtype=object), validate=False
     )
     return out
 
