@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
 from crmcore.kpi import CommissionPlan, commission_lines, commission_statement
-from crmcore.kpi._commission import deal_codes, deal_order, line_order
+from crmcore.kpi._commission import deal_codes, deal_order, line_order, paying_keys
 from helpers import call_unmutated, shuffled
 
 BANDS = [(0, 0.04), (150_000, 0.06), (250_000, 0.08)]
@@ -442,6 +442,39 @@ def test_deal_order_equals_lexsort(rows: list[tuple[int, int, int]], rnd: random
     rnd.shuffle(d)  # type: ignore[arg-type]
     expected = np.lexsort((d, t, per, p))
     np.testing.assert_array_equal(deal_order(p, t, per, d, n), expected)
+
+
+@settings(max_examples=60)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 3), st.integers(-5, 5), st.integers(0, 2)), min_size=0, max_size=40
+    ),
+    st.sampled_from(["arange", "gaps", "shuffled"]),
+    st.randoms(use_true_random=False),
+)
+def test_paying_keys_equal_the_lexsort_and_its_gathers(
+    rows: list[tuple[int, int, int]], codes: str, rnd: random.Random
+) -> None:
+    # Rows in opportunity order (consecutive codes or with gaps) take the radix path, whose
+    # keys come from counts, a table and the order itself; shuffled codes the packed sort.
+    # Every path gives the lexsort's order and the plain gathers of the keys.
+    n = len(rows)
+    p = np.array([r[0] for r in rows], dtype=np.intp)
+    t = np.array([r[1] for r in rows], dtype=np.int64) * 10**12
+    per = (t // (3 * 10**12)).astype(np.int64)
+    d = np.arange(n, dtype=np.int64)
+    if codes == "gaps":
+        d = d * 3 + rnd.randint(0, 2)
+    elif codes == "shuffled":
+        rnd.shuffle(d)  # type: ignore[arg-type]
+    expected = np.lexsort((d, t, per, p))
+    got = paying_keys(p, t, per, d, int(d.max(initial=0)) + 1)
+    np.testing.assert_array_equal(got.order, expected)
+    np.testing.assert_array_equal(got.p_codes, p[expected])
+    np.testing.assert_array_equal(got.per_val, per[expected])
+    np.testing.assert_array_equal(got.d_codes, d[expected])
+    assert got.p_codes.dtype == np.intp
+    assert got.d_codes.dtype == np.int64
 
 
 @settings(max_examples=60)

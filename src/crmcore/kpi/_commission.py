@@ -42,12 +42,15 @@ from crmcore.money import sum_minor_units, to_minor_units
 
 __all__ = [
     "Clawbacks",
+    "PayingKeys",
+    "SaleColumns",
     "Sales",
     "deal_codes",
     "deal_order",
     "group_targets",
     "line_order",
     "lines_frame",
+    "paying_keys",
     "read_clawbacks",
     "read_sales",
     "statement_frame",
@@ -99,6 +102,69 @@ def deal_codes(ids: pd.Series) -> tuple[Ints, int]:
     return codes.astype(np.int64), n
 
 
+@attrs.frozen
+class PayingKeys:
+    """The paying order of the opportunities and their keys in that order."""
+
+    order: npt.NDArray[np.intp]  # paying position -> caller's row
+    p_codes: npt.NDArray[np.intp]  # person codes
+    per_val: Ints  # period start keys
+    d_codes: Ints  # opportunity codes
+
+
+def _is_arange(codes: npt.NDArray[np.integer[Any]]) -> bool:
+    """Tell whether increasing codes are exactly ``0 .. n-1`` (so ``codes[order] == order``)."""
+    return not len(codes) or (int(codes[0]) == 0 and int(codes[-1]) == len(codes) - 1)
+
+
+def paying_keys(
+    p_codes: npt.NDArray[np.intp],
+    t_val: Ints,
+    per_val: Ints,
+    d_codes: npt.NDArray[np.integer[Any]],
+    n_deals: int,
+) -> PayingKeys:
+    """Order of the opportunities by person, period, close time, opportunity id, and the keys.
+
+    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``. The period is a
+    non-decreasing function of the (wall-clock) close time, so it adds nothing to the key.
+    Rows already in opportunity order with few persons and close times (the usual export) take
+    two stable sorts of 16-bit keys (numpy sorts those by radix, in linear time), close time
+    then person; the keys in paying order then come from counts (persons), a 16-bit gather and
+    a table (periods) and the order itself (consecutive opportunity codes), not from gathers
+    of int64 columns. Otherwise the keys are packed into one unique int64 (one single-key
+    sort), or lexsorted when the packed key could overflow.
+    """
+    n = len(d_codes)
+    if n == 0:
+        empty = np.zeros(0, dtype=np.intp)
+        return PayingKeys(empty, empty, per_val[:0], np.zeros(0, dtype=np.int64))
+    t_rank, n_t = _dense_rank(t_val)
+    n_p = int(p_codes.max()) + 1
+    small = np.iinfo(np.int16).max
+    increasing = _increasing(d_codes)
+    if n_t <= small and n_p <= small and increasing:
+        t16 = t_rank.astype(np.int16)
+        by_time = np.argsort(t16, kind="stable")
+        by_person = np.argsort(p_codes.astype(np.int16)[by_time], kind="stable")
+        order: npt.NDArray[np.intp] = by_time[by_person]
+        t_counts = np.bincount(t_rank, minlength=n_t)
+        per_table = per_val[by_time[np.cumsum(t_counts) - t_counts]]  # period of each time
+        t_sorted = np.repeat(np.arange(n_t, dtype=np.int16), t_counts)  # by_time's ranks
+        p_counts = np.bincount(p_codes, minlength=n_p)
+        return PayingKeys(
+            order,
+            np.repeat(np.arange(n_p, dtype=np.intp), p_counts),
+            per_table[t_sorted[by_person]],
+            order.astype(np.int64) if _is_arange(d_codes) else d_codes[order].astype(np.int64),
+        )
+    if not _fits(n_p, n_t, n_deals):
+        order = np.lexsort((d_codes, t_val, per_val, p_codes))
+    else:
+        order = np.argsort((p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes)
+    return PayingKeys(order, p_codes[order], per_val[order], d_codes[order].astype(np.int64))
+
+
 def deal_order(
     p_codes: npt.NDArray[np.intp],
     t_val: Ints,
@@ -108,29 +174,10 @@ def deal_order(
 ) -> npt.NDArray[np.intp]:
     """Order of the opportunities by person, period, close time, opportunity id.
 
-    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``. The period is a
-    non-decreasing function of the (wall-clock) close time, so it adds nothing to the key; the
-    remaining keys are packed into one int64, unique since opportunity codes are, so one
-    single-key sort gives the lexicographic order (any sort algorithm: no ties).
+    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``; see
+    :func:`paying_keys`.
     """
-    n = len(d_codes)
-    if n == 0:
-        return np.zeros(0, dtype=np.intp)
-    t_rank, n_t = _dense_rank(t_val)
-    n_p = int(p_codes.max()) + 1
-    small = np.iinfo(np.int16).max
-    if n_t <= small and n_p <= small and _increasing(d_codes):
-        # Rows already in opportunity order: two stable sorts of 16-bit keys (numpy sorts
-        # those by radix, in linear time), close time then person, give the same order.
-        by_time = np.argsort(t_rank.astype(np.int16), kind="stable")
-        by_person = np.argsort(p_codes[by_time].astype(np.int16), kind="stable")
-        radix: npt.NDArray[np.intp] = by_time[by_person]
-        return radix
-    if not _fits(n_p, n_t, n_deals):
-        return np.lexsort((d_codes, t_val, per_val, p_codes))
-    key = (p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes
-    out: npt.NDArray[np.intp] = np.argsort(key)
-    return out
+    return paying_keys(p_codes, t_val, per_val, d_codes, n_deals).order
 
 
 def line_order(
@@ -244,68 +291,63 @@ class Sales:
     starts: npt.NDArray[np.intp]
 
 
+@attrs.frozen
+class SaleColumns:
+    """Column names of the opportunities: who sold, which deal, when, how much, cancelled."""
+
+    person: str
+    opportunity: str
+    closed_at: str
+    amount: str
+    cancelled_at: str | None
+
+
 def _sale_columns(
-    frame: pd.DataFrame,
-    *,
-    person: str,
-    opportunity: str,
-    closed_at: str,
-    amount: str,
-    cancelled_at: str | None,
-    decimals: int,
-) -> tuple[pd.Series, Ints]:
-    """Check the opportunities' columns; return the close dates and the amounts in cents."""
-    cols = [person, opportunity, closed_at, amount] + ([cancelled_at] if cancelled_at else [])
-    frame = require_columns(frame, cols, arg=ARG)
-    require_not_null(frame, person, arg=ARG, key=opportunity)
-    require_not_null(frame, opportunity, arg=ARG)
-    require_one_id_type(frame, opportunity, arg=ARG)
-    require_unique(frame, opportunity, arg=ARG)
-    closed = datetime_column(frame, closed_at, arg=ARG, key=opportunity)
+    frame: pd.DataFrame, cols: SaleColumns, decimals: int
+) -> tuple[pd.DataFrame, pd.Series, Ints]:
+    """Check the opportunities' columns; return the frame, close dates and amounts in cents."""
+    names = [cols.person, cols.opportunity, cols.closed_at, cols.amount]
+    frame = require_columns(
+        frame, names + ([cols.cancelled_at] if cols.cancelled_at else []), arg=ARG
+    )
+    require_not_null(frame, cols.person, arg=ARG, key=cols.opportunity)
+    require_not_null(frame, cols.opportunity, arg=ARG)
+    require_one_id_type(frame, cols.opportunity, arg=ARG)
+    require_unique(frame, cols.opportunity, arg=ARG)
+    closed = datetime_column(frame, cols.closed_at, arg=ARG, key=cols.opportunity)
     values = numeric_column(
         frame,
-        amount,
+        cols.amount,
         arg=ARG,
-        key=opportunity,
+        key=cols.opportunity,
         allow_negative=False,
         negative_hint="record a refund or cancellation with cancelled_at= instead",
     )
-    cents: Ints = to_minor_units(values, decimals, name=amount)  # type: ignore[assignment]
-    return closed, cents
-
-
-def read_sales(
-    frame: pd.DataFrame,
-    *,
-    person: str,
-    opportunity: str,
-    closed_at: str,
-    amount: str,
-    cancelled_at: str | None,
-    period: str,
-    decimals: int,
-) -> Sales:
-    """Check the opportunities and put them in paying order with their cumulative sales."""
-    closed, cents = _sale_columns(
-        frame,
-        person=person,
-        opportunity=opportunity,
-        closed_at=closed_at,
-        amount=amount,
-        cancelled_at=cancelled_at,
-        decimals=decimals,
-    )
-    if cancelled_at is not None and frame[cancelled_at].notna().any():
+    cents: Ints = to_minor_units(values, decimals, name=cols.amount)  # type: ignore[assignment]
+    if cols.cancelled_at is not None and frame[cols.cancelled_at].notna().any():
         cancels = datetime_column(
-            frame.loc[frame[cancelled_at].notna()], cancelled_at, arg=ARG, key=opportunity
+            frame.loc[frame[cols.cancelled_at].notna()],
+            cols.cancelled_at,
+            arg=ARG,
+            key=cols.opportunity,
         )
         closed = same_unit(closed, cancels)[0]  # one unit for the sale and clawback keys
+    return frame, closed, cents
+
+
+def read_sales(frame: pd.DataFrame, cols: SaleColumns, *, period: str, decimals: int) -> Sales:
+    """Check the opportunities and put them in paying order with their cumulative sales."""
+    frame, closed, cents = _sale_columns(frame, cols, decimals)
     periods = _period_starts(closed, period)
-    p_codes = pd.factorize(frame[person], sort=True)[0]
-    d_codes, n_deals = deal_codes(frame[opportunity])
-    per_val = _wall_clock(periods)
-    order = deal_order(p_codes, _wall_clock(closed), per_val, d_codes, n_deals)
-    pc, pv, amt = p_codes[order], per_val[order], cents[order]
+    d_codes, n_deals = deal_codes(frame[cols.opportunity])
+    keys = paying_keys(
+        pd.factorize(frame[cols.person], sort=True)[0],
+        _wall_clock(closed),
+        _wall_clock(periods),
+        d_codes,
+        n_deals,
+    )
+    pc, pv, amt = keys.p_codes, keys.per_val, cents[keys.order]
     new_group = np.empty(len(pc), dtype=bool)
     new_group[:1] = True
     np.not_equal(pc[1:], pc[:-1], out=new_group[1:])
@@ -325,10 +367,10 @@ def read_sales(
         frame=frame,
         closed=closed,
         periods=periods,
-        order=order,
+        order=keys.order,
         p_codes=pc,
         per_val=pv,
-        d_codes=d_codes[order],
+        d_codes=keys.d_codes,
         n_deals=n_deals,
         cents=amt,
         cum=cum,
@@ -461,20 +503,20 @@ def read_clawbacks(
             column=cancelled_at,
         )
     cancel = same_unit(cancel, sales.closed)[0]
-    full = pd.Series(pd.NaT, index=range(len(frame)), dtype=cancel.dtype)
-    full.iloc[np.flatnonzero(mask)] = cancel.array
-    bad = first_true(mask & (full < sales.closed.reset_index(drop=True)).to_numpy())
-    if bad is not None:
+    rows = np.flatnonzero(mask)  # the cancelled rows; cancel holds their dates in this order
+    early = first_true(np.asarray(cancel.array < sales.closed.array[rows]))
+    if early is not None:
+        bad = int(rows[early])
         raise DataError(
-            f"column {cancelled_at!r} of {ARG} has {show(full.iloc[bad])} at "
+            f"column {cancelled_at!r} of {ARG} has {show(cancel.iloc[early])} at "
             f"{describe_row(frame, bad, opportunity)}, before the deal closed on "
             f"{show(sales.closed.iloc[bad])}; a deal is cancelled after it closes",
             column=cancelled_at,
             row=frame.index[bad],
-            value=full.iloc[bad],
+            value=cancel.iloc[early],
         )
     sel = mask[sales.order]
-    dates = full.iloc[sales.order[sel]].reset_index(drop=True)
+    dates = cancel.iloc[np.searchsorted(rows, sales.order[sel])].reset_index(drop=True)
     return Clawbacks(sel=sel, dates=dates, periods=_period_starts(dates, period))
 
 

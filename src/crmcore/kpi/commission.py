@@ -32,6 +32,7 @@ from crmcore._memory import normal_pages
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.kpi._commission import (
+    SaleColumns,
     Sales,
     check_cumulative,
     group_targets,
@@ -523,16 +524,8 @@ def _lines(
     opportunities = require_frame(opportunities, arg="opportunities")
     if status.column is not None:
         opportunities = _won_only(opportunities, status, key=opportunity)
-    sales = read_sales(
-        opportunities,
-        person=person,
-        opportunity=opportunity,
-        closed_at=closed_at,
-        amount=amount,
-        cancelled_at=cancelled_at,
-        period=code,
-        decimals=plan.decimals,
-    )
+    cols = SaleColumns(person, opportunity, closed_at, amount, cancelled_at)
+    sales = read_sales(opportunities, cols, period=code, decimals=plan.decimals)
     tgt_group = np.full(len(sales.starts), np.nan)
     if plan.basis == "attainment":
         if targets is None:
