@@ -469,6 +469,8 @@ def test_one_group_blocks_equal_the_reference_and_the_grouped_path(
         patch.setattr(money, "_BUCKETS", buckets)
         direct = money._split_one_float(total, w)
         got = largest_remainder(total, w)
+        if total >= 0:  # apportion(..., "hamilton") is this routine (non-negative totals)
+            assert apportion(total, w, "hamilton").tolist() == expected
     assert got.tolist() == expected
     if direct is not None:
         assert direct.tolist() == expected
