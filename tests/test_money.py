@@ -495,4 +495,8 @@ def test_one_group_path_takes_a_million_style_group_and_settles_near_ties() -> N
     # Whole-number floats and all-zero weights are left to the common path.
     assert money._split_one_float(10, np.array([1.0, 2.0])) is None
     assert money._split_one_float(10, np.array([0.0, 0.0])) is None
+    assert money._split_one_float(10, np.array([], dtype=np.float64)) is None
+    assert largest_remainder(0, np.array([], dtype=np.float64)).tolist() == []
+    with pytest.raises(ConfigError, match="no positive weight"):
+        largest_remainder(3, np.array([], dtype=np.float64))
     assert money._split_one_float(0, np.array([0.5, 0.25])).tolist() == [0, 0]  # type: ignore[union-attr]

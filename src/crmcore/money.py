@@ -905,13 +905,15 @@ def _all_whole(values: FloatArray) -> bool:
 def _split_one_float(total: int, values: FloatArray) -> IntArray | None:
     """Largest remainder of one group of float weights; ``None`` where the common path applies.
 
-    The common path takes all-zero weights (its error), whole-number weights and weights whose
-    exact sum (as integers over the smallest weight's unit) is at most 2**61 (int64
-    arithmetic). Any other group - a million fractional weights, say - is split here with
+    The common path takes no weights or all-zero weights (its errors), whole-number weights
+    and weights whose exact sum (as integers over the smallest weight's unit) is at most 2**61
+    (int64 arithmetic). Any other group - a million fractional weights, say - is split here with
     ``_split_general``'s bounds, block by block: two passes over the weights, an int64 result
     and one float64 remainder per row, a counting selection instead of sorts.
     """
     n = values.shape[0]
+    if n == 0:
+        return None
     if total == 0:
         return np.zeros(n, dtype=np.int64)
     high = float(values.max())
