@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 
+import crmcore.clv._dispatch as dispatch
 from crmcore._dask import is_dask
 from crmcore._frames import check_choice, check_scalar
-from crmcore.clv import _dispatch as dispatch
 from crmcore.clv._dispatch import CONTINUOUS, PurchaseModel
 from crmcore.clv._inputs import read_columns
 from crmcore.clv.models import TIME_UNITS, GammaGamma

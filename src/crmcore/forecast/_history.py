@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore._periods import canonical_period, period_range, period_start, to_period_index
 from crmcore.errors import ConfigError, DataError
 

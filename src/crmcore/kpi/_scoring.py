@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore.errors import DataError
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore._compat import renamed_parameters
 from crmcore._periods import period_start
 from crmcore.errors import ColumnTypeError, ConfigError, DataError

@@ -8,7 +8,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore._compat import renamed_parameters
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import split_minor_units, sum_minor_units

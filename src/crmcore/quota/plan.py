@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore._repr import attrs_repr, attrs_repr_html
 from crmcore.errors import ConfigError, DataError
 from crmcore.money import from_minor_units, sum_minor_units

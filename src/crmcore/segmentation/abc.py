@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore._memory import normal_pages
 from crmcore.errors import ConfigError, DataError, InputTypeError, SchemaError
 from crmcore.segmentation._classes import class_codes

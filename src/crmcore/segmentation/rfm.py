@@ -24,7 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore import _frames as fr
+import crmcore._frames as fr
 from crmcore._compat import REMOVED_IN
 from crmcore._dask import is_dask
 from crmcore._memory import normal_pages
