@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crmcore.errors import ColumnTypeError, ConfigError, DataError, SchemaError
 from crmcore.kpi import CommissionPlan, commission_lines, commission_statement
-from crmcore.kpi._commission import deal_codes, deal_order, line_order, paying_keys
+from crmcore.kpi._commission import deal_codes, line_order, paying_keys
 from helpers import call_unmutated, shuffled
 
 BANDS = [(0, 0.04), (150_000, 0.06), (250_000, 0.08)]
@@ -441,7 +441,7 @@ def test_deal_order_equals_lexsort(rows: list[tuple[int, int, int]], rnd: random
     d = np.arange(n, dtype=np.intp)
     rnd.shuffle(d)  # type: ignore[arg-type]
     expected = np.lexsort((d, t, per, p))
-    np.testing.assert_array_equal(deal_order(p, t, per, d, n), expected)
+    np.testing.assert_array_equal(paying_keys(p, t, per, d, n).order, expected)
 
 
 @settings(max_examples=60)

@@ -46,7 +46,6 @@ __all__ = [
     "SaleColumns",
     "Sales",
     "deal_codes",
-    "deal_order",
     "group_targets",
     "line_order",
     "lines_frame",
@@ -163,21 +162,6 @@ def paying_keys(
     else:
         order = np.argsort((p_codes.astype(np.int64) * n_t + t_rank) * n_deals + d_codes)
     return PayingKeys(order, p_codes[order], per_val[order], d_codes[order].astype(np.int64))
-
-
-def deal_order(
-    p_codes: npt.NDArray[np.intp],
-    t_val: Ints,
-    per_val: Ints,
-    d_codes: npt.NDArray[np.integer[Any]],
-    n_deals: int,
-) -> npt.NDArray[np.intp]:
-    """Order of the opportunities by person, period, close time, opportunity id.
-
-    Same permutation as ``np.lexsort((d_codes, t_val, per_val, p_codes))``; see
-    :func:`paying_keys`.
-    """
-    return paying_keys(p_codes, t_val, per_val, d_codes, n_deals).order
 
 
 def line_order(
