@@ -119,13 +119,13 @@ def micros(
     unit = index.unit
     if unit == "us":
         return ints.copy()  # NaT is already NAT; a copy, never a view of the caller's column
-    factor = {"ns": 0, "ms": 1000, "s": 10**6}[unit]
+    factor = {"ms": 1000, "s": 10**6}.get(unit, 1)  # ns: divided by 1000 instead
     out = np.empty(len(ints), dtype=np.int64)
     # A cache-sized chunk at a time: the NaT masks stay small, and every value is read once.
     for lo in range(0, len(ints), CHUNK):
         part, dest = ints[lo : lo + CHUNK], out[lo : lo + CHUNK]
         nat = part == NAT
-        if factor == 0:
+        if unit == "ns":
             np.floor_divide(part, 1000, out=dest)
         else:
             pos = first_true(~nat & (np.abs(part) > _INT64_MAX // factor))
