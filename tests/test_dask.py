@@ -351,6 +351,54 @@ def test_quantiles_from_counts_equal_numpy(values: list[float], probs: list[floa
     np.testing.assert_array_equal(got, np.quantile(arr, probs))
 
 
+@FEW
+@given(
+    values=st.lists(
+        st.one_of(st.sampled_from([-1.7e308, -1e308, 0.0, 1e308, 1.7e308]), st.floats(-1e6, 1e6)),
+        min_size=1,
+        max_size=40,
+    ),
+    probs=st.lists(st.floats(0, 1), min_size=1, max_size=8),
+)
+def test_quantiles_from_counts_near_the_largest_float(
+    values: list[float], probs: list[float]
+) -> None:
+    # Neighbours of both signs near 1.8e308 overflow b - a in numpy's interpolation; both paths
+    # then interpolate halves (quantile_scale), so they agree and stay finite and ordered.
+    arr = np.asarray(values)
+    table = pd.Series(arr).value_counts().sort_index()
+    got = _dask.quantiles_from_counts(table, probs)
+    scale = 1.0 if np.isfinite(float(arr.max()) - float(arr.min())) else 0.5
+    np.testing.assert_array_equal(got, np.quantile(arr * scale, probs) / scale)
+    assert np.isfinite(got).all()
+    assert (got >= arr.min()).all()
+    assert (got <= arr.max()).all()
+
+
+def test_fit_rfm_bins_and_grades_near_the_largest_float_equal_pandas() -> None:
+    # Before, the Dask path interpolated -1e308 .. 1e308 unscaled: an edge of -inf and a
+    # ConfigError, where pandas fitted finite edges. Sorted monetary -1.5e308, -1e308, 1e308,
+    # 1.7e308; the median lies halfway between -1e308 and 1e308: 0.
+    frame = pd.DataFrame(
+        {
+            "recency": [1.0, 2.0, 3.0, 4.0],
+            "frequency": [1.0, 2.0, 3.0, 4.0],
+            "monetary": [-1e308, -1.5e308, 1e308, 1.7e308],
+            "potential": [-1e308, -1.5e308, 1e308, 1.7e308],
+        },
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+    ddf = dd.from_pandas(frame, npartitions=2)
+    expected = fit_rfm_bins(frame, 2)
+    assert expected.monetary == (0.0,)
+    assert fit_rfm_bins(ddf, 2) == expected
+    rules = GradeRules(potential_method="quantile", potential_cutoff=0.5)
+    # zero value is never high, so the grade is B exactly when the potential is above 0
+    grades = customer_grades(frame.assign(monetary=0.0), rules)
+    assert grades["grade"].tolist() == ["C", "C", "B", "B"]
+    same(customer_grades(ddf.assign(monetary=0.0), rules), grades)
+
+
 @pytest.mark.parametrize("bins", [2, 5, 9])
 def test_fit_rfm_bins_equals_pandas(tx: pd.DataFrame, bins: int) -> None:
     summary = rfm_summary(partitionings(tx)[1], refunds="allow")

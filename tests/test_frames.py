@@ -304,3 +304,31 @@ def test_datetime_column_reads_one_offset_and_z_as_the_same_zone() -> None:
                                       "2024-01-05T11:00:00.5+0000"]), "date", arg="t")  # fmt: skip
     assert str(out.dt.tz) == "UTC"
     assert fr.utc_offsets(pd.Series(["2024-01-05T09:00+01", "x", None])).tolist()[0] == "+0100"
+
+
+@given(
+    values=st.lists(
+        st.one_of(
+            st.sampled_from([-1.7976931348623157e308, -1e308, 0.0, 1e308, 1.7e308]),
+            st.floats(-1e300, 1e300),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    probs=st.lists(st.floats(0, 1), min_size=1, max_size=6),
+)
+def test_quantile_scale_keeps_quantiles_finite_ordered_and_unchanged(
+    values: list[float], probs: list[float]
+) -> None:
+    v = np.asarray(values)
+    scale = fr.quantile_scale(v.min(), v.max())
+    q = np.sort(np.asarray(probs))
+    got = np.quantile(v * scale, q) / scale
+    assert np.isfinite(got).all()
+    assert (got >= v.min()).all()
+    assert (got <= v.max()).all()
+    assert (got[1:] >= got[:-1]).all()
+    if np.isfinite(float(v.max()) - float(v.min())):
+        assert scale == 1.0  # nothing changes when numpy's own interpolation cannot overflow
+    else:
+        assert scale == 0.5

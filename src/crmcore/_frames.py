@@ -37,6 +37,7 @@ __all__ = [
     "lookup_ids",
     "not_a_number",
     "numeric_column",
+    "quantile_scale",
     "refuse_first",
     "require_columns",
     "require_frame",
@@ -769,6 +770,30 @@ def check_choice(value: Any, name: str, choices: Collection[Any]) -> Any:
         opts = ", ".join(repr(c) for c in choices)
         raise ConfigError(f"{name}={show(value)} is not one of {opts}", column=name, value=value)
     return value
+
+
+def quantile_scale(lowest: float, highest: float) -> float:
+    """Factor to apply before a linear quantile of finite values and to undo after it.
+
+    A linear quantile interpolates between neighbours ``a + (b - a) * t``; when values of both
+    signs come near the largest float, ``b - a`` overflows and the quantile is silently
+    ``inf``/``nan``. When the spread ``highest - lowest`` overflows the factor is 0.5 (halving
+    and doubling are exact but for subnormal values), else 1 (nothing changes). Every quantile
+    in crmcore (pandas and Dask paths alike) uses this one rule, so both agree bit for bit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> v = np.array([-1.5e308, 1e308, 1.5e308])
+    >>> s = quantile_scale(v.min(), v.max())
+    >>> s, float(np.quantile(v * s, 0.25) / s)
+    (0.5, -2.5e+307)
+    >>> quantile_scale(0.0, 1.7e308)
+    1.0
+    """
+    with np.errstate(over="ignore"):
+        spread = np.float64(highest) - np.float64(lowest)
+    return 1.0 if np.isfinite(spread) else 0.5
 
 
 def stored_numbers(values: pd.Series | pd.Index) -> npt.NDArray[Any]:

@@ -231,3 +231,12 @@ def test_periods_mixing_numbers_and_text_are_an_error() -> None:
         DataError, match=r"'period' of .* mixes number 1 .* and text '1' \(row 'r2'"
     ):
         assign_levels_over_time(history)
+
+
+def test_quantile_levels_of_scores_spread_past_the_largest_float() -> None:
+    # The median of -1.7e308, -1e308, 1e308, 1.7e308 lies halfway between -1e308 and 1e308: 0;
+    # the 0.8 quantile at position 2.4 is 1e308 + 0.4 * 7e307 = 1.28e308. Before, pandas'
+    # interpolation overflowed (1e308 - -1e308) and put 1e308 in the lowest level, silently.
+    scores = pd.DataFrame({"total": [-1.7e308, -1e308, 1e308, 1.7e308]}, index=list("abcd"))
+    got = call_unmutated(assign_levels, scores, quantiles={"junior": 0, "mid": 0.5, "senior": 0.8})
+    assert got["level"].tolist() == ["junior", "junior", "mid", "senior"]

@@ -353,3 +353,15 @@ def test_grade_inputs_keeps_missing_signals_and_needs_one_index_shape() -> None:
     nested = pd.Series([1.0], index=pd.MultiIndex.from_tuples([("x", 2)]))
     with pytest.raises(DataError, match=r"indexed by 1 level\(s\) and potential by 2"):
         grade_inputs(spend, nested)
+
+
+def test_quantile_potential_spread_past_the_largest_float() -> None:
+    # Potential may be negative; the median of -1.5e308, -1e308, 1e308, 1.7e308 is 0 (halfway
+    # between -1e308 and 1e308), which numpy's unscaled interpolation overflowed to compute.
+    frame = pd.DataFrame(
+        {"monetary": 0.0, "potential": [-1e308, -1.5e308, 1e308, 1.7e308]},
+        index=pd.Index([1, 2, 3, 4], name="customer_id"),
+    )
+    rules = GradeRules(potential_method="quantile", potential_cutoff=0.5)
+    got = call_unmutated(customer_grades, frame, rules)
+    assert got["grade"].tolist() == ["C", "C", "B", "B"]

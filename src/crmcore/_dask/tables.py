@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import show
+from crmcore._frames import quantile_scale, show
 from crmcore.errors import DataError
 
 __all__ = [
@@ -70,7 +70,8 @@ def quantiles_from_counts(table: pd.Series, probs: npt.ArrayLike) -> _FloatArray
     numpy interpolates between the order statistics ``lo = floor(h)`` and ``lo + 1`` with
     ``h = (n - 1) * q``; those two are read from the cumulative counts, and the interpolation
     itself is left to ``numpy.quantile`` on the pair (whose own ``h`` is then exactly the
-    fraction), so the result is bit-for-bit numpy's.
+    fraction), so the result is bit-for-bit numpy's. Values whose spread overflows are scaled
+    by :func:`crmcore._frames.quantile_scale` first, as the pandas paths do.
 
     Examples
     --------
@@ -92,10 +93,12 @@ def quantiles_from_counts(table: pd.Series, probs: npt.ArrayLike) -> _FloatArray
     hi_i = np.minimum(lo_i + 1, n - 1)
     a = uniq[np.searchsorted(cum, lo_i, side="right")]
     b = uniq[np.searchsorted(cum, hi_i, side="right")]
+    scale = quantile_scale(uniq[0], uniq[-1])  # the pandas paths' rule, on the same spread
     out = np.empty(len(q), dtype=np.float64)
     for i in range(len(q)):  # a handful of quantiles
-        out[i] = a[i] if h[i] >= n - 1 else np.quantile(np.array([a[i], b[i]]), gamma[i])
-    return out
+        pair = np.array([a[i], b[i]]) * scale
+        out[i] = pair[0] if h[i] >= n - 1 else np.quantile(pair, gamma[i])
+    return out / scale
 
 
 def _disjoint(ids: Sequence[pd.Index]) -> bool:

@@ -27,6 +27,7 @@ from crmcore._frames import (
     describe_row,
     first_true,
     numeric_column,
+    quantile_scale,
     require_frame,
     require_not_null,
     require_one_id_type,
@@ -167,13 +168,15 @@ def _codes(
                 value=values[pos],
             )
         return (np.searchsorted(bounds, values, side="right") - 1).astype(np.intp)
-    s = pd.Series(values)
+    # Scaled as every quantile in crmcore is, so a spread past the largest float stays finite.
+    scale = quantile_scale(values.min(), values.max()) if len(values) else 1.0
+    s = pd.Series(values * scale if scale != 1.0 else values)
     groups = np.zeros(len(values), dtype=np.intp) if group is None else group
     grouped = s.groupby(groups, sort=True)
     codes = np.zeros(len(values), dtype=np.intp)
     for q in bounds[1:]:
         # Group codes are 0 .. G-1, so the sorted per-group quantiles line up with them.
-        cut = grouped.quantile(float(q)).to_numpy(dtype=np.float64)[groups]
+        cut = grouped.quantile(float(q)).to_numpy(dtype=np.float64)[groups] / scale
         codes += (values >= cut).astype(np.intp)
     return codes
 

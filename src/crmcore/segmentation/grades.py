@@ -182,7 +182,8 @@ def _high(
     if method == "abc":
         high = class_codes(v, (float(cutoff),), "value") == 0
     elif method == "quantile":
-        high = v > np.quantile(v, float(cutoff))
+        scale = fr.quantile_scale(v.min(), v.max())  # finite even for a spread past 1.8e308
+        high = v > np.quantile(v * scale, float(cutoff)) / scale
     else:
         high = v >= float(cutoff)
     out[known] = high

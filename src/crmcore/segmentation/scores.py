@@ -209,15 +209,11 @@ def _summary_values(
 
 def _fit_edges(values: npt.NDArray[np.float64], bins: int) -> npt.NDArray[np.float64]:
     probs = np.arange(1, bins) / bins
-    with np.errstate(over="ignore"):
-        spread = np.ptp(values) if values.size else 0.0
-    if np.isfinite(spread):
+    scale = fr.quantile_scale(values.min(), values.max()) if values.size else 1.0
+    if scale == 1.0:  # the usual case: no scaled copy of the column
         quantiles = np.quantile(values, probs)
     else:
-        # The interpolation subtracts neighbours, which overflows when values of both signs
-        # come near the largest float (refunds allowed): interpolate halves, then double them
-        # (halving and doubling are exact but for subnormal values).
-        quantiles = np.quantile(values * 0.5, probs) * 2.0
+        quantiles = np.quantile(values * scale, probs) / scale
     # np.unique sorts and drops the duplicate quantiles of heavily tied data.
     edges: npt.NDArray[np.float64] = np.unique(quantiles)
     return edges
