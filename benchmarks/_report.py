@@ -180,7 +180,10 @@ def _scaling(
             f"{hi // lo}x the rows; about {hi // lo} means linear. Memory is the step MB (peak "
             "minus what was resident before the call), so the input and the libraries' code do "
             "not hide the growth. Small inputs carry fixed costs, so a ratio below linear is "
-            "common.\n"
+            "common. Large inputs leave the processor's cache: where a 1M-row float column (8 MB) "
+            "fits in the last-level cache and a 10M-row one does not, one plain numpy pass "
+            "already costs more than 10x as much (`benchmarks/machine_scaling.py` prints by how "
+            "much on the machine at hand).\n"
         ),
         (
             f"| step | engine | s at {size_label(lo)} | s at {size_label(hi)} | time ratio "

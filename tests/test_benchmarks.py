@@ -209,6 +209,34 @@ def test_measure_script_prints_the_harness_line(bench: Any, tmp_path: Path) -> N
     assert float(fields["cpu_seconds"]) > 0
 
 
+def test_machine_scaling_prints_one_row_per_primitive() -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "machine_scaling.py"), "--sizes", "1e3,1e4"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    rows = [line.split("|")[1:-1] for line in done.stdout.strip().splitlines()[2:]]
+    assert [r[0].strip() for r in rows] == [
+        "multiply",
+        "compare_sum",
+        "bincount",
+        "partition",
+        "sort",
+    ]
+    assert all(float(cell) > 0 for r in rows for cell in r[1:])
+    bad = subprocess.run(
+        [sys.executable, str(BENCH / "machine_scaling.py"), "--sizes", "1e3"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2
+    assert "two row counts" in bad.stderr
+
+
 def test_interleaving_rotates_the_engines(bench: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     h = bench.harness
     calls: list[str] = []
