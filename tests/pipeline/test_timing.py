@@ -7,6 +7,7 @@ from unittest import mock
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -495,13 +496,46 @@ def _reference_schedule(
     return table, later
 
 
-@settings(max_examples=150)
+def _retyped(deals: pd.DataFrame, stage: str, amount: str, dates: str) -> pd.DataFrame:
+    """The same deals with another stage, amount or close-date column type."""
+    out = deals.copy()
+    if stage == "str-chunked":  # Arrow text in several Arrow chunks (as Parquet reads give)
+        half = len(out) // 2
+        pieces = [out["stage"].iloc[:half].tolist(), out["stage"].iloc[half:].tolist()]
+        chunked = pa.chunked_array([pa.array(x, pa.large_string()) for x in pieces])
+        out["stage"] = pd.Series(pd.arrays.ArrowStringArray(chunked), index=out.index)
+    elif stage == "arrow":
+        out["stage"] = out["stage"].astype(pd.ArrowDtype(pa.string()))
+    else:
+        out["stage"] = out["stage"].astype(stage)
+    if amount == "int64":
+        out["amount"] = out["amount"].round().astype("int64")
+    else:
+        out["amount"] = out["amount"].astype(amount)
+    if dates == "arrow":
+        out["close_date"] = out["close_date"].astype(pd.ArrowDtype(pa.timestamp("us")))
+    elif dates == "text":
+        out["close_date"] = out["close_date"].dt.strftime("%Y-%m-%d").astype(object)
+    elif dates != "none":
+        out["close_date"] = out["close_date"].astype(f"datetime64[{dates}]")
+    return out
+
+
+def _general(func: Any, *args: Any, **kwargs: Any) -> Any:
+    """Call ``func`` with close_schedule's streaming path switched off (the general path)."""
+    with mock.patch("crmcore.pipeline.timing.stream_schedule", return_value=None):
+        return func(*args, **kwargs)
+
+
+@settings(max_examples=200)
 @given(
     models_and_deals(max_rows=60),
     st.sampled_from(["as_of", "exclude"]),
     st.sampled_from(["M", "W", "Q", "D", "Y"]),
     st.one_of(st.none(), st.integers(1, 6)),
-    st.sampled_from(["str", "object", "category"]),
+    st.sampled_from(["str", "str-chunked", "arrow", "object", "category", "string[python]"]),
+    st.sampled_from(["float64", "Float64", "float32", "int64"]),
+    st.sampled_from(["ns", "us", "ms", "s", "arrow", "text", "none"]),
     st.sampled_from([1, 2, 5, 1 << 16]),
 )
 def test_schedule_equals_a_pandas_groupby_reference(
@@ -510,20 +544,37 @@ def test_schedule_equals_a_pandas_groupby_reference(
     period: str,
     horizon: int | None,
     stage_dtype: str,
+    amount_dtype: str,
+    dates: str,
     chunk: int,
 ) -> None:
-    # The schedule walks deals a chunk at a time and codes Arrow-backed stages through Arrow:
-    # tiny chunks (rows split across many, chunks with nothing scheduled) and every kind of
-    # stage column must give exactly the reference's figures.
+    # The schedule streams deals a chunk at a time (Arrow text by its own chunks, categoricals
+    # by their codes, other stages factorised per chunk; close dates compared in their own
+    # unit): tiny chunks (rows split across many, chunks with nothing scheduled) and every kind
+    # of column must give exactly the reference's figures, and the general path's result.
     model, deals = case
-    deals = deals.astype({"stage": stage_dtype})
-    with mock.patch("crmcore.pipeline.timing._CHUNK", chunk):
-        result = call_unmutated(
-            close_schedule, deals, model, as_of=AS_OF, close_date="close_date",
-            period=period, overdue=overdue, horizon=horizon,
-        )  # fmt: skip
+    deals = _retyped(deals, stage_dtype, amount_dtype, dates)
+    reference = deals.copy()
+    if dates == "none":
+        deals = deals.drop(columns="close_date")
+        reference["close_date"] = pd.NaT
+    else:
+        reference["close_date"] = pd.to_datetime(reference["close_date"]).astype("M8[ns]")
+    kw: dict[str, Any] = {
+        "as_of": AS_OF,
+        "close_date": None if dates == "none" else "close_date",
+        "period": period,
+        "overdue": overdue,
+        "horizon": horizon,
+    }
+    with (
+        mock.patch("crmcore.pipeline.timing._CHUNK", chunk),
+        mock.patch("crmcore.pipeline._schedule._CHUNK", chunk),
+    ):
+        result = call_unmutated(close_schedule, deals, model, **kw)
+        assert result == _general(close_schedule, deals, model, **kw)
     table, later = _reference_schedule(
-        deals, model, period=period, overdue=overdue, horizon=horizon
+        reference, model, period=period, overdue=overdue, horizon=horizon
     )
     out = result.table
     assert list(out.index) == list(table.index)

@@ -28,6 +28,7 @@ from crmcore.pipeline._dates import US_PER_DAY, check_horizon, from_micros, peri
 from crmcore.pipeline._deals import Deals, ModelArg, parse_deals, sum_cents
 from crmcore.pipeline._landing import Landing, landing_rules, stage_landing
 from crmcore.pipeline._output import weighted_frame
+from crmcore.pipeline._schedule import Totals, stream_schedule
 from crmcore.pipeline.stages import StageModel
 
 __all__ = ["CloseSchedule", "close_schedule", "landing_dates"]
@@ -465,6 +466,45 @@ def _whole_sums(
     return amount, sum_cents(expected, codes, n, name="expected amounts", labels=labels)
 
 
+def _from_totals(
+    totals: Totals,
+    *,
+    period: str,
+    horizon: int | None,
+    overdue: str,
+    decimals: int,
+    reporting_currency: Any,
+) -> CloseSchedule:
+    """Build the schedule from the streaming path's totals (minor units -> amounts)."""
+    shown = len(totals.grid)
+    amount = np.asarray(from_minor_units(totals.amount, decimals), dtype=np.float64)
+    expected = np.asarray(from_minor_units(totals.expected, decimals), dtype=np.float64)
+    table = pd.DataFrame(
+        {
+            "count": totals.count[:shown],
+            "amount": amount[:shown],
+            "expected_amount": expected[:shown],
+            "overdue": totals.overdue[:shown],
+        },
+        index=totals.grid,
+    )
+    return CloseSchedule(
+        table=table,
+        later_count=int(totals.count[shown]),
+        later_amount=float(amount[shown]),
+        later_expected_amount=float(expected[shown]),
+        as_of=totals.as_of,
+        period=period,
+        horizon=horizon,
+        reporting_currency=reporting_currency,
+        overdue=totals.late,
+        excluded_overdue=totals.late if overdue == "exclude" else 0,
+        excluded_won_before=totals.won_before,
+        excluded_lost=totals.lost,
+        deals=totals.deals,
+    )
+
+
 @renamed_parameters(freq="period")
 @normal_pages
 def close_schedule(
@@ -554,6 +594,16 @@ overdue, decimals
     """
     code = canonical_period(period)
     horizon = check_horizon(horizon)
+    totals = stream_schedule(
+        opportunities, model, as_of=as_of, period=code, horizon=horizon, overdue=overdue,
+        opportunity=opportunity, stage=stage, amount=amount, close_date=close_date,
+        currency=currency, decimals=decimals,
+    )  # fmt: skip
+    if totals is not None:
+        return _from_totals(
+            totals, period=code, horizon=horizon, overdue=overdue, decimals=decimals,
+            reporting_currency=reporting_currency,
+        )  # fmt: skip
     placed = _place(
         opportunities,
         model,
