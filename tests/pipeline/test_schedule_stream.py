@@ -239,7 +239,7 @@ def test_no_close_date_column_and_all_missing_dates() -> None:
     st.sampled_from(["D", "W", "M", "Q"]),
     st.one_of(st.none(), st.integers(1, 5)),
     st.sampled_from(["as_of", "exclude", "error"]),
-    st.sampled_from([1, 3, 1 << 16]),
+    st.sampled_from([1, 2, 3, 1 << 16]),
     st.integers(0, 23),
 )
 def test_streaming_equals_general_with_time_zones(
@@ -262,7 +262,10 @@ def test_streaming_equals_general_with_time_zones(
         "horizon": horizon,
         "overdue": overdue,
     }
-    with mock.patch("crmcore.pipeline._schedule._CHUNK", chunk):
+    with (
+        mock.patch("crmcore.pipeline._schedule._CHUNK", chunk),
+        mock.patch("crmcore.pipeline._schedule._MAX_CELLS", 0 if chunk % 2 else 1 << 12),
+    ):
         if overdue == "error" and general(deals, model, **{**kw, "overdue": "as_of"}).overdue:
             # an overdue deal: both paths name the same one
             got = error_of(close_schedule, deals, model, **kw)

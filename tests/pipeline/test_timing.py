@@ -570,6 +570,8 @@ def test_schedule_equals_a_pandas_groupby_reference(
     with (
         mock.patch("crmcore.pipeline.timing._CHUNK", chunk),
         mock.patch("crmcore.pipeline._schedule._CHUNK", chunk),
+        # by (date interval, stage) cell, or (odd chunks) by bucket straight away
+        mock.patch("crmcore.pipeline._schedule._MAX_CELLS", 0 if chunk % 2 else 1 << 12),
     ):
         result = call_unmutated(close_schedule, deals, model, **kw)
         assert result == _general(close_schedule, deals, model, **kw)

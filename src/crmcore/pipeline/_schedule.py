@@ -79,6 +79,8 @@ _LATE, _WON_BEFORE, _LOST = 0, 1, 2
 _FIRST_PERIOD = 3
 #: Amounts whose minor units reach this take the general path (it names the ones too large).
 _MAX_UNITS = float(2**52)
+#: Up to this many (date interval, stage code) cells, deals are added up by cell.
+_MAX_CELLS = 1 << 12
 #: float64 adds whole numbers exactly below this.
 _EXACT = float(2**53)
 #: Totals that could come near 2**63 take the general path (it checks every sum).
@@ -164,22 +166,22 @@ Chunk = tuple[int, int, npt.NDArray[Any], IntArray | None]
 
 
 def _arrow_chunks(values: pd.Series, names: Sequence[Any]) -> Iterator[Chunk]:
-    """Model codes of Arrow text, as Arrow finds them (``int32``), a piece of a chunk at a time."""
+    """Model codes of Arrow text as Arrow finds them (``int32``, not widened), chunk by chunk.
+
+    Slices of the column are views, whatever Arrow chunks it is made of.
+    """
     pa = import_optional("pyarrow", "arrow")
     pc = import_optional("pyarrow.compute", "arrow")
     column = values.array.__arrow_array__()
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         raise _UnsupportedError  # pragma: no cover - an Arrow column of another kind
-    wanted = pa.array(list(names), column.type)
-    start = 0
-    for piece in column.chunks:
-        for offset in range(0, len(piece), _CHUNK):
-            found = pc.index_in(piece.slice(offset, _CHUNK), value_set=wanted)
-            if found.null_count:  # a missing or unknown stage: the general path names it
-                raise _UnsupportedError
-            lo = start + offset
-            yield lo, lo + len(found), found.to_numpy(zero_copy_only=False), None
-        start += len(piece)
+    wanted = pc.SetLookupOptions(pa.array(list(names), column.type))
+    n = len(column)
+    for lo in range(0, n, _CHUNK):
+        found = pc.index_in(column.slice(lo, _CHUNK), options=wanted)
+        if found.null_count:  # a missing or unknown stage: the general path names it
+            raise _UnsupportedError
+        yield lo, min(lo + _CHUNK, n), found.to_numpy(), None
 
 
 def _stage_chunks(values: pd.Series, names: Sequence[Any]) -> Iterator[Chunk]:
@@ -355,6 +357,17 @@ class _Sums:
         self.amount += sum_minor_units(cents.astype(np.int64), bins, size)
         self.expected += sum_minor_units(expected.astype(np.int64), bins, size)
 
+    def fold(self, buckets: npt.NDArray[np.intp], size: int) -> _Sums:
+        """Add bins into ``size`` buckets (``buckets[b]`` of bin ``b``); exact, the bound kept."""
+        out = _Sums(size)
+        for mine, theirs in zip(
+            (self.count, self.amount, self.expected), (out.count, out.amount, out.expected),
+            strict=True,
+        ):  # fmt: skip
+            np.add.at(theirs, buckets, mine)
+        out.bound = self.bound
+        return out
+
 
 def _pass(
     plan: _Plan,
@@ -365,11 +378,17 @@ def _pass(
     unit: str,
     scale: float,
 ) -> _Sums:
-    """One pass over the chunks: check, round, look up each deal's bucket, add up."""
+    """One pass over the chunks: check, round, look up each deal's bucket, add up.
+
+    With a small table the deals are added up by (date interval, stage code) cell, and the
+    cells into buckets at the end: one gather per deal fewer.
+    """
     width = plan.table.shape[1]
     flat = plan.table.ravel()
-    no_date = np.ascontiguousarray(plan.table[0])
-    sums = _Sums(len(plan.grid) + _FIRST_PERIOD)
+    by_cell = flat.size <= _MAX_CELLS
+    no_date = np.arange(width) if by_cell else np.ascontiguousarray(plan.table[0])
+    buckets = len(plan.grid) + _FIRST_PERIOD
+    sums = _Sums(flat.size if by_cell else buckets)
     for lo, hi, codes, mapping in chunks:
         stage = codes if mapping is None else mapping[codes]
         if mapping is not None and len(stage) and stage.min() < 0:
@@ -384,11 +403,14 @@ def _pass(
         else:
             dates = own[lo:hi]
             _check_dates(dates, unit)
-            where = np.searchsorted(plan.edges, dates, "right")
-            where *= width
-            where += stage
-            bins = flat[where]
+            bins = np.searchsorted(plan.edges, dates, "right")
+            bins *= width
+            bins += stage
+            if not by_cell:
+                bins = flat[bins]
         sums.add(bins, cents, expected)
+    if by_cell:
+        return sums.fold(flat, buckets)
     return sums
 
 
