@@ -10,6 +10,11 @@ instead of parsing the same columns again their own way.
 The checks run in one fixed order (columns, ids, stages, amounts, currencies, dates), so every
 function reports the same first problem for the same table, and every message names the row by
 its index label (and the deal by its id).
+
+One exception to "parsed once, here": ``close_schedule`` needs per-period totals only, so it
+first tries a streaming pass over the columns (``pipeline/_schedule.py``) that builds none of
+these per-deal arrays; whatever that pass cannot vouch for comes back here, so the checks and
+their messages are these.
 """
 
 from __future__ import annotations

@@ -442,7 +442,8 @@ def stream_schedule(
             opportunity=opportunity, stage=stage, amount=amount, close_date=close_date,
             decimals=decimals,
         )  # fmt: skip
-    except (CRMError, _UnsupportedError):
+    except (CRMError, _UnsupportedError, TypeError, ValueError, OverflowError):
+        # Odd data (unhashable stages, say): the general path reads it, or fails as it did.
         return None
 
 
