@@ -9,7 +9,7 @@ None of these helpers mutates its input; coercions return new arrays or Series.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from numbers import Integral, Real
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ from crmcore.errors import (
 __all__ = [
     "check_choice",
     "check_scalar",
+    "checked_totals",
     "datetime_column",
     "describe_row",
     "first_true",
@@ -45,6 +46,7 @@ __all__ = [
     "require_one_id_type",
     "require_unique",
     "resolve_as_of",
+    "shares",
     "show",
     "stored_numbers",
     "utc_offsets",
@@ -794,6 +796,108 @@ def quantile_scale(lowest: float, highest: float) -> float:
     with np.errstate(over="ignore"):
         spread = np.float64(highest) - np.float64(lowest)
     return 1.0 if np.isfinite(spread) else 0.5
+
+
+#: the largest float64 (about 1.8e308)
+LARGEST_FLOAT = float(np.finfo(np.float64).max)
+
+
+def checked_totals(
+    totals: npt.ArrayLike,
+    values: npt.ArrayLike,
+    groups: npt.ArrayLike | Callable[[], npt.ArrayLike | None] | None,
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    arg: str,
+    key: str | None = None,
+) -> npt.NDArray[np.float64]:
+    """Return float totals that are finite, or raise a DataError naming where they overflow.
+
+    ``totals`` were summed the fast way (``np.sum``, ``np.bincount``, a pandas group-by);
+    ``values`` are the finite summands aligned with the rows of ``frame`` (NaN counts 0) and
+    ``groups`` the group number of each row, the position of its total (negative: counted in
+    none; ``None``: one total of every row; a callable returning either: asked only when a
+    total is not finite, so a caller that grouped by other means pays nothing for the numbers).
+    Finite totals are returned as they are, which is the only cost on the usual path (one
+    ``np.isfinite``). A total that is ``inf`` or ``NaN``
+    (finite values near 1.8e308 adding up past the largest float, or pairwise summation meeting
+    ``inf - inf``) is summed again in row order in a scale where no partial sum can overflow:
+    where it is a float after all (values of both signs), that is the total; where it is not,
+    :class:`~crmcore.errors.DataError` names ``column``, the first row where the group's running
+    total passes the largest float, its value and what was expected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"amount": [1.7e308, -1.7e308, 5.0]}, index=["a", "b", "c"])
+    >>> v = frame["amount"].to_numpy()
+    >>> checked_totals(np.array([np.inf]), v, None, frame, "amount", arg="deals").tolist()
+    [5.0]
+    >>> frame = pd.DataFrame({"amount": [1.0, 1.7e308, 1.7e308]}, index=["a", "b", "c"])
+    >>> with np.errstate(over="ignore"):
+    ...     total = frame["amount"].to_numpy().sum()
+    >>> checked_totals(total, frame["amount"].to_numpy(), None, frame, "amount", arg="deals")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'amount' of deals adds up past the largest float (about \
+1.8e308) at row 'c', value 1.7e+308; expected totals a float can hold (express the amounts in a \
+larger unit, e.g. thousands)
+    """
+    out = np.array(totals, dtype=np.float64)
+    bad = ~np.isfinite(out)
+    if not bad.any():
+        return out
+    vals = np.asarray(values, dtype=np.float64)
+    if callable(groups):
+        groups = groups()
+    codes = np.zeros(len(vals), dtype=np.int64) if groups is None else np.asarray(groups)
+    flat = out.reshape(-1)
+    for group in np.flatnonzero(bad.reshape(-1)):  # the groups that overflowed: few
+        rows = np.flatnonzero(codes == group)
+        part = np.nan_to_num(vals[rows], nan=0.0)
+        scale = 2.0 ** -max(1, int(np.ceil(np.log2(max(len(part), 2)))))
+        running = np.cumsum(part * scale)  # n values <= largest * 2**-k: no partial overflows
+        if len(running) and abs(running[-1]) <= LARGEST_FLOAT * scale:
+            flat[group] = running[-1] / scale
+            continue
+        pos = rows[first_true(np.abs(running) > LARGEST_FLOAT * scale) or 0]
+        value = frame[column].iloc[pos]
+        raise DataError(
+            f"column {column!r} of {arg} adds up past the largest float (about 1.8e308) at "
+            f"{describe_row(frame, int(pos), key)}, value {show(value)}; expected totals a "
+            "float can hold (express the amounts in a larger unit, e.g. thousands)",
+            column=column,
+            row=frame.index[pos],
+            value=value,
+        )
+    return out
+
+
+def shares(totals: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    """Each of finite ``totals`` divided by their sum (NaN everywhere when the sum is 0).
+
+    Where the sum passes the largest float (totals near 1.8e308), the shares are computed in a
+    scale where it cannot (a power of two: exact but for subnormal values); shares do not
+    depend on the scale, so they stay finite and correct.
+
+    Examples
+    --------
+    >>> shares([1.0, 3.0]).tolist(), shares([1.7e308, 1.7e308]).tolist()
+    ([0.25, 0.75], [0.5, 0.5])
+    >>> shares([2.0, -2.0]).tolist()
+    [nan, nan]
+    """
+    values = np.asarray(totals, dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):  # scaled just below
+        grand = values.sum()
+    if not np.isfinite(grand):
+        values = values * 2.0 ** -max(1, int(np.ceil(np.log2(max(len(values), 2)))))
+        grand = values.sum()
+    if grand == 0:
+        return np.full(values.shape, np.nan)
+    return np.asarray(values / grand, dtype=np.float64)
 
 
 def stored_numbers(values: pd.Series | pd.Index) -> npt.NDArray[Any]:

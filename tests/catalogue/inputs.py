@@ -215,6 +215,31 @@ def _big_ids(series: pd.Series) -> pd.Series:
     return series.astype(np.int64) + np.int64(2**62)
 
 
+#: a float so near the largest (about 1.8e308) that any sum of two of them overflows
+NEAR_MAX = 1.7e308
+#: an int64 so near the largest (about 9.2e18) that any sum of two of them wraps
+NEAR_MAX_INT = 2**62 + 1
+
+
+def _near_max(series: pd.Series, signs: np.ndarray) -> pd.Series:
+    """Every value of ``series`` replaced by ``signs`` times a value near the largest number:
+    int64 for an integer column (minor units), else float."""
+    if pd.api.types.is_integer_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        values: np.ndarray = signs.astype(np.int64) * np.int64(NEAR_MAX_INT)
+    else:
+        values = signs.astype(np.float64) * NEAR_MAX
+    return pd.Series(values, index=series.index, name=series.name)
+
+
+def _all_near_max(series: pd.Series) -> pd.Series:
+    return _near_max(series, np.ones(len(series)))
+
+
+def _signs_near_max(series: pd.Series) -> pd.Series:
+    """+, -, +, - ... near the largest number: every neighbour pair spans twice the largest."""
+    return _near_max(series, np.where(np.arange(len(series)) % 2 == 0, 1.0, -1.0))
+
+
 @dataclass(frozen=True)
 class ColumnChange:
     name: str
@@ -230,8 +255,13 @@ COLUMN_CHANGES: tuple[ColumnChange, ...] = (
     ColumnChange("booleans", NUMERIC, _bools, Expect.REJECT),
     ColumnChange("text_dates", _DATES, _text_dates, Expect.SAME),
     ColumnChange("ids_near_2**62", IDS, _big_ids, Expect.ANY),
+    # sums of several huge values (one cell of 1e307 never overflows a sum of a few rows)
+    ColumnChange("all_near_max", NUMERIC, _all_near_max, Expect.ANY),
+    ColumnChange("signs_near_max", NUMERIC, _signs_near_max, Expect.ANY),
 )
 COLUMN_BY_NAME = {c.name: c for c in COLUMN_CHANGES}
+#: families whose input holds negative values throughout a column, which results may carry
+NEGATIVE_FAMILIES = frozenset({"signs_near_max"})
 
 
 def column_applies(change: ColumnChange, kind: Kind, series: pd.Series) -> bool:

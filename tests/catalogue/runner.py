@@ -30,7 +30,7 @@ import attrs
 import numpy as np
 import pandas as pd
 
-from catalogue.inputs import Hint, cases_for, make_case, unsorted_order
+from catalogue.inputs import NEGATIVE_FAMILIES, Hint, cases_for, make_case, unsorted_order
 from catalogue.model import Args, Case, Expect, Outcome, Result, Spec
 from crmcore.errors import CRMError
 
@@ -329,9 +329,16 @@ def _columns(frame: pd.DataFrame | pd.Series) -> Iterator[tuple[Any, pd.Series]]
             yield col, frame.iloc[:, i]
 
 
-def generic_invariants(expected: Any, result: Any, inf_ok: frozenset[Any] = frozenset()) -> None:
+def generic_invariants(
+    expected: Any,
+    result: Any,
+    inf_ok: frozenset[Any] = frozenset(),
+    *,
+    negatives_ok: bool = False,
+) -> None:
     """Every result: the same type as the valid call's; no infinity and no wrapped (negative)
-    integer where the valid call has none."""
+    integer where the valid call has none (``negatives_ok``: the input holds negative values
+    a result may carry, so a negative integer is not a sign of wrapping)."""
     if _is_figure(expected):
         assert _is_figure(result), f"a {type(result).__name__} instead of a Figure"
         return
@@ -360,7 +367,8 @@ def generic_invariants(expected: Any, result: Any, inf_ok: frozenset[Any] = froz
             if ref_values is not None and not np.isinf(ref_values).any() and col not in inf_ok:
                 assert not np.isinf(values).any(), f"{name} column {col!r} holds an infinity"
             if (
-                ref_values is not None
+                not negatives_ok
+                and ref_values is not None
                 and pd.api.types.is_integer_dtype(series.dtype)
                 and len(ref_values)
                 and np.nanmin(ref_values) >= 0
@@ -430,7 +438,9 @@ def _judge(
     ):
         expected = expected[unsorted_order(len(first))]  # an array result follows the rows
     try:
-        generic_invariants(expected, result, spec.inf_ok)
+        generic_invariants(
+            expected, result, spec.inf_ok, negatives_ok=case.family in NEGATIVE_FAMILIES
+        )
         if spec.check is not None:
             spec.check(args, kwargs, result)
         if spec.keeps_index and isinstance(result, pd.DataFrame | pd.Series) and first is not None:

@@ -264,6 +264,7 @@ def read_history(
             last = period_range(last - pd.Timedelta(days=400), last, code)[-2]
     return _tabulate(
         history,
+        amount=amount,
         starts=starts,
         amounts=amounts,
         codes=codes,
@@ -294,6 +295,7 @@ def _check_not_after(
 def _tabulate(
     history: pd.DataFrame,
     *,
+    amount: str,
     starts: pd.Series,
     amounts: npt.NDArray[np.float64],
     codes: _IntArray,
@@ -319,7 +321,15 @@ def _tabulate(
     kept_codes = codes[keep]
     width = len(grid)
     flat = kept_codes.astype(np.int64) * width + pos
-    values = np.bincount(flat, weights=amounts[keep], minlength=n_groups * width)
+    with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: just below
+        sums = np.bincount(flat, weights=amounts[keep], minlength=n_groups * width)
+
+    def cells() -> _IntArray:  # each row's (series, period) cell; -1 for rows left out
+        out = np.full(len(history), -1, dtype=np.int64)
+        out[keep] = flat
+        return out
+
+    values = fr.checked_totals(sums, amounts, cells, history, amount, arg="history")
     first = np.full(n_groups, width, dtype=np.intp)
     np.minimum.at(first, kept_codes, pos.astype(np.intp))
     row_positions = np.full(n_groups, len(history), dtype=np.intp)

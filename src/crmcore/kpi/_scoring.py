@@ -263,10 +263,16 @@ def _by_minmax(
 ) -> tuple[Floats, Note]:
     low, high, where = _minmax_bounds(metric, values, groups)
     higher = metric.direction == "higher"
-    span = np.subtract(high, low)
+    with np.errstate(over="ignore"):  # values of both signs near 1.8e308: halved just below
+        span = np.subtract(high, low)
+    v, lo, hi = values, low, high
+    if np.isinf(span).any():  # the position in [low, high] is the same in half the scale
+        half = np.where(np.isinf(span), 0.5, 1.0)  # exact, but for subnormal values
+        v, lo, hi = values * half, np.multiply(low, half), np.multiply(high, half)
+        span = hi - lo
     flat = ~(span > 0)
     safe = np.where(flat, 1.0, span)
-    x = (values - low) / safe if higher else (high - values) / safe
+    x = (v - lo) / safe if higher else (hi - v) / safe
     x = np.where(flat, CONSTANT_VALUE, x)
     if not explain:
         return x, None

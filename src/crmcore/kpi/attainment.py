@@ -155,17 +155,40 @@ def _align_keys(
     return t_frame, a_frame
 
 
-def _achieved(a_frame: pd.DataFrame, names: Sequence[str], decimals: int | None) -> pd.DataFrame:
-    """Sum ``achieved`` per key: exactly, in checked int64 minor units, with ``decimals``."""
+def _achieved(
+    a_frame: pd.DataFrame,
+    names: Sequence[str],
+    decimals: int | None,
+    *,
+    rows: pd.DataFrame,
+    amount: str,
+    key: str | None,
+) -> pd.DataFrame:
+    """Sum ``achieved`` per key: exactly, in checked int64 minor units, with ``decimals``.
+
+    Float sums past the largest float are an error naming the row of ``rows`` (the actuals).
+    """
     if decimals is None:
-        return a_frame.groupby(list(names), sort=False)["achieved"].sum().reset_index()
+        grouped = a_frame.groupby(list(names), sort=False)["achieved"]
+        with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: below
+            sums = grouped.sum()
+        checked = fr.checked_totals(
+            sums.to_numpy(dtype=np.float64),
+            a_frame["achieved"].to_numpy(dtype=np.float64),
+            lambda: grouped.ngroup().to_numpy(),
+            rows,
+            amount,
+            arg="actuals",
+            key=key,
+        )
+        return sums.to_frame().assign(achieved=checked).reset_index()
     index = pd.MultiIndex.from_frame(a_frame[list(names)])
     codes, uniques = index.factorize()
-    sums = sum_minor_units(
+    exact = sum_minor_units(
         a_frame["achieved"].to_numpy(), codes, len(uniques), name="achieved minor units"
     )
     keys = pd.MultiIndex.from_tuples(list(uniques), names=list(names)) if len(uniques) else index
-    return keys.to_frame(index=False).assign(achieved=sums)
+    return keys.to_frame(index=False).assign(achieved=exact)
 
 
 def _match(
@@ -182,7 +205,10 @@ def _match(
 ) -> tuple[pd.DataFrame, npt.NDArray[np.bool_]]:
     """Targets outer-joined with the achieved sums, and which rows are sales without target."""
     merged = t_frame.merge(
-        _achieved(a_frame, names, decimals), on=list(names), how="outer", indicator=True
+        _achieved(a_frame, names, decimals, rows=rows, amount=amount, key=key),
+        on=list(names),
+        how="outer",
+        indicator=True,
     )
     only_actual = (merged["_merge"] == "right_only").to_numpy(dtype=bool)
     if only_actual.any() and unmatched == "error":

@@ -17,6 +17,7 @@ import pandas as pd
 
 from crmcore._compat import renamed_parameters
 from crmcore._frames import (
+    checked_totals,
     datetime_column,
     numeric_column,
     require_columns,
@@ -188,7 +189,17 @@ def revenue_by_period(
     amounts = numeric_column(transactions, amount, arg=ARG, key=k)
     keys = group_keys(transactions, names, arg=ARG, key=k, date=date, period=code)
     values = pd.DataFrame({"revenue": amounts, "transactions": np.ones(len(amounts), np.int64)})
-    agg = aggregate(keys, values, names)
+    with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: just below
+        agg = aggregate(keys, values, names)
+    agg["revenue"] = checked_totals(
+        agg["revenue"].to_numpy(dtype=np.float64),
+        amounts,
+        lambda: keys.groupby(list(names), sort=True, dropna=False).ngroup().to_numpy(),
+        transactions,
+        amount,
+        arg=ARG,
+        key=k,
+    )
     periods = agg.index.get_level_values(PERIOD)
     tz = getattr(periods.dtype, "tz", None)
     lo, hi = periods.min(), periods.max()

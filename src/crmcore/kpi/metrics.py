@@ -23,6 +23,7 @@ import pandas as pd
 from crmcore._compat import renamed_parameters
 from crmcore._frames import (
     check_scalar,
+    checked_totals,
     datetime_column,
     describe_row,
     first_true,
@@ -93,6 +94,20 @@ def _win_counts(
     )
 
 
+def _share(part: npt.NDArray[np.float64], rest: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``part / (part + rest)``, halved where the sum passes the largest float.
+
+    The share is finite when amounts near 1.8e308 are on both sides.
+    """
+    with np.errstate(over="ignore"):
+        den = part + rest
+    big = ~np.isfinite(den)
+    if not big.any():
+        return ratio(part, den)
+    half = np.where(big, 0.5, 1.0)
+    return ratio(part * half, part * half + rest * half)
+
+
 def _rates(agg: pd.DataFrame) -> pd.DataFrame:
     won_n = agg["won"].to_numpy(dtype=np.float64)
     lost_n = agg["lost"].to_numpy(dtype=np.float64)
@@ -107,7 +122,7 @@ def _rates(agg: pd.DataFrame) -> pd.DataFrame:
             "win_rate_count": ratio(won_n, won_n + lost_n),
             "won_amount": won_a,
             "lost_amount": lost_a,
-            "win_rate_value": ratio(won_a, won_a + lost_a),
+            "win_rate_value": _share(won_a, lost_a),
         },
         index=agg.index,
     )
@@ -217,7 +232,23 @@ def win_rate(
         created_at=created_at,
     )
     values = _win_counts(is_won[is_closed], amounts, len(open_rows))
-    return _rates(aggregate(keys, values, names))
+    with np.errstate(over="ignore", invalid="ignore"):  # a total past the largest float: below
+        agg = aggregate(keys, values, names)
+    for col in ("won_amount", "lost_amount"):
+        agg[col] = checked_totals(
+            agg[col].to_numpy(dtype=np.float64),
+            values[col].to_numpy(),
+            lambda: (
+                keys.groupby(list(names), sort=True, dropna=False).ngroup().to_numpy()
+                if names
+                else None
+            ),
+            closed_rows,
+            amount,
+            arg=ARG,
+            key=k,
+        )  # rows past the closed ones are open deals, counted 0
+    return _rates(agg)
 
 
 # --------------------------------------------------------------------------- deal size, cycle
@@ -350,7 +381,17 @@ def average_deal_size(
         rows, amount, arg=ARG, key=k, allow_negative=False, what="deal amounts >= 0"
     )
     keys = group_keys(rows, names, arg=ARG, key=k, date=closed_at, period=code)
-    out = _stats_by_group(keys, amounts, names, ["sum", "mean", "median"])
+    with np.errstate(over="ignore", invalid="ignore"):  # a total past the largest float: below
+        out = _stats_by_group(keys, amounts, names, ["sum", "mean", "median"])
+    out["sum"] = checked_totals(
+        out["sum"].to_numpy(dtype=np.float64),
+        amounts,
+        lambda: keys.groupby(list(names), sort=True).ngroup().to_numpy() if names else None,
+        rows,
+        amount,
+        arg=ARG,
+        key=k,
+    )  # amounts are >= 0: a total past the largest float is an error naming its row
     return out.rename(columns={"sum": "total"})
 
 

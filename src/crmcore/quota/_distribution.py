@@ -86,7 +86,15 @@ def period_shares(distribution: Any) -> pd.Series:
                 row=series.index[pos],
                 value=shares[pos],
             )
-    total = float(shares.sum())
+    with np.errstate(over="ignore"):  # shares near the largest float: refused just below
+        total = float(shares.sum())
+    if not np.isfinite(total):
+        raise ConfigError(
+            "distribution adds up past the largest float (about 1.8e308); give every "
+            "period's share as percentages that sum to 100 or as fractions that sum to 1",
+            column="distribution",
+            value=total,
+        )
     if not any(abs(total - scale) <= SUM_TOLERANCE * scale for scale in (100.0, 1.0)):
         raise ConfigError(
             f"distribution sums to {total:g}; give every period's share as percentages that "

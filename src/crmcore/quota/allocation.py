@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from crmcore._compat import renamed_parameters
@@ -21,6 +22,7 @@ from crmcore._frames import (
     require_columns,
     require_not_null,
     require_unique,
+    shares,
 )
 from crmcore.errors import ConfigError
 from crmcore.quota._apportion import apportion, canonical_method
@@ -143,7 +145,7 @@ def history_weights(
     require_not_null(sales, person, arg="sales", key=person)
     check_scalar(blend, "blend", kind=float, min_value=0.0, max_value=1.0)
     values = numeric_column(sales, amount, arg="sales", key=person, allow_negative=False)
-    hist = pd.Series(values, index=sales[person].to_numpy()).groupby(level=0, sort=True).sum()
+    hist = _person_totals(values, sales[person].to_numpy())
     if blend > 0 and potential is None:
         raise ConfigError(f"blend == {blend!r} needs potential per person", column="potential")
     if potential is not None and blend > 0:
@@ -159,16 +161,30 @@ def history_weights(
         pot = pot.reindex(everyone, fill_value=0.0)
     else:
         pot = pd.Series(0.0, index=hist.index)
-    hsum, psum = float(hist.sum()), float(pot.sum())
-    if blend < 1 and hsum <= 0:
+    has_h, has_p = bool((hist > 0).any()), bool((pot > 0).any())  # both are >= 0
+    if blend < 1 and not has_h:
         raise ConfigError("sales amounts are all zero; cannot weight by history", column=amount)
-    if blend > 0 and psum <= 0:
+    if blend > 0 and not has_p:
         raise ConfigError("potential is all zero; cannot blend it in", column="potential")
-    h_share = hist / hsum if hsum > 0 else hist * 0.0
-    p_share = pot / psum if psum > 0 else pot * 0.0
+    h_share = pd.Series(shares(hist.to_numpy()), index=hist.index) if has_h else hist * 0.0
+    p_share = pd.Series(shares(pot.to_numpy()), index=pot.index) if has_p else pot * 0.0
     out = (1.0 - blend) * h_share + blend * p_share
     out.index.name = person
     return out.rename("weight").astype(np.float64)
+
+
+def _person_totals(values: npt.NDArray[np.float64], people: npt.NDArray[Any]) -> pd.Series:
+    """Sales per person (sorted), in a smaller scale when one passes the largest float.
+
+    The totals only make shares, which do not depend on the scale; amounts near 1.8e308 are
+    summed as ``amount * 2**-k`` (an exact power of two), so no total overflows.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: just below
+        hist = pd.Series(values, index=people).groupby(level=0, sort=True).sum()
+    if np.isfinite(hist.to_numpy()).all():
+        return hist
+    scale = 2.0 ** -max(1, int(np.ceil(np.log2(max(len(values), 2)))))
+    return pd.Series(values * scale, index=people).groupby(level=0, sort=True).sum()
 
 
 def _bound_values(frame: pd.DataFrame, value: Any) -> Any:
@@ -249,5 +265,5 @@ def allocate(
     parts = apportion(total, w, method, minimum=lo, maximum=hi)
     index = pd.Index(ordered[key].to_numpy(), name=key)
     return pd.DataFrame(
-        {"weight": w, "share": w / w.sum(), "quota_cents": parts.astype(np.int64)}, index=index
+        {"weight": w, "share": shares(w), "quota_cents": parts.astype(np.int64)}, index=index
     )

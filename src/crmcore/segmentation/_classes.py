@@ -41,8 +41,15 @@ def class_thresholds(
     """
     last = len(cutoffs)
     thresholds = np.full(last, np.inf)
-    weights = uniq * counts if basis == "value" else counts * 1.0
-    total = weights.sum()
+    with np.errstate(over="ignore"):  # values near the largest float: scaled just below
+        weights = uniq * counts if basis == "value" else counts * 1.0
+        total = weights.sum() if len(uniq) else 0.0
+    if basis == "value" and not np.isfinite(total):
+        # Values near the largest float: shares do not change with the scale, so sum the
+        # values over the largest one (an exact power of two, only subnormal bits are lost).
+        scale = 2.0 ** -float(np.frexp(uniq[-1])[1])
+        weights = (uniq * scale) * counts
+        total = weights.sum()
     if len(uniq) == 0 or total <= 0:
         return thresholds
     # Share of the total held by values strictly greater than each distinct value.

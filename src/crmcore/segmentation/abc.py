@@ -499,8 +499,17 @@ def abc_summary(classes: pd.DataFrame, *, abc: str = "abc", total: str = "total"
     labels = classes[abc]
     key = labels.array if isinstance(labels.dtype, pd.CategoricalDtype) else labels.to_numpy()
     groups = values.groupby(key, observed=False, sort=True)
-    out = pd.DataFrame({"items": groups.size().astype(np.int64), "total": groups.sum()})
+    with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: just below
+        sums = groups.sum()
+    out = pd.DataFrame({"items": groups.size().astype(np.int64), "total": sums})
+    out["total"] = fr.checked_totals(
+        sums.to_numpy(dtype=np.float64),
+        values.to_numpy(),
+        lambda: out.index.get_indexer(pd.Index(key)),
+        classes,
+        total,
+        arg="classes",
+    )
     out.index.name = abc
-    grand = float(out["total"].sum())
-    out["share"] = out["total"] / grand if grand else np.nan
+    out["share"] = fr.shares(out["total"].to_numpy())
     return out

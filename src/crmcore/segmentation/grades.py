@@ -444,6 +444,16 @@ def grade_summary(grades: pd.DataFrame) -> pd.DataFrame:
     groups = pd.Series(values, index=grades.index).groupby(
         grades["grade"].array, observed=False, sort=True
     )
-    out = pd.DataFrame({"customers": groups.size().astype(np.int64), "value": groups.sum()})
+    with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: just below
+        sums = groups.sum()
+    out = pd.DataFrame({"customers": groups.size().astype(np.int64), "value": sums})
+    out["value"] = fr.checked_totals(
+        sums.to_numpy(dtype=np.float64),
+        values,
+        lambda: out.index.get_indexer(pd.Index(grades["grade"].array)),
+        grades,
+        "value",
+        arg="grades",
+    )
     out.index.name = "grade"
     return out

@@ -47,10 +47,12 @@ from crmcore._dask import is_dask
 from crmcore._frames import (
     check_choice,
     check_scalar,
+    checked_totals,
     numeric_column,
     refuse_first,
     require_columns,
     require_not_null,
+    shares,
     show,
 )
 from crmcore._memory import normal_pages
@@ -796,8 +798,9 @@ def segment_summary(
     )
     if value is not None:
         amounts = numeric_column(segments, value, arg="segments")
-        totals = np.bincount(codes, weights=amounts, minlength=k)
-        grand = totals.sum()
+        with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: below
+            sums = np.bincount(codes, weights=amounts, minlength=k)
+        totals = checked_totals(sums, amounts, codes, segments, value, arg="segments")
         out["value"] = totals
-        out["value_share"] = totals / grand if grand != 0 else np.full(k, np.nan)
+        out["value_share"] = shares(totals)
     return out
