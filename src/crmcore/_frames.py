@@ -811,6 +811,9 @@ def checked_totals(
     *,
     arg: str,
     key: str | None = None,
+    limit: float = LARGEST_FLOAT,
+    expected: str = "totals a float can hold (express the amounts in a larger unit, e.g. "
+    "thousands)",
 ) -> npt.NDArray[np.float64]:
     """Return float totals that are finite, or raise a DataError naming where they overflow.
 
@@ -825,7 +828,8 @@ def checked_totals(
     ``inf - inf``) is summed again in row order in a scale where no partial sum can overflow:
     where it is a float after all (values of both signs), that is the total; where it is not,
     :class:`~crmcore.errors.DataError` names ``column``, the first row where the group's running
-    total passes the largest float, its value and what was expected.
+    total passes the largest float, its value and what was ``expected``. A smaller ``limit``
+    holds the totals within it the same way (a chart's axis, which needs room for margins).
 
     Examples
     --------
@@ -846,7 +850,7 @@ def checked_totals(
 larger unit, e.g. thousands)
     """
     out = np.array(totals, dtype=np.float64)
-    bad = ~np.isfinite(out)
+    bad = ~(np.abs(out) <= limit)  # inf and NaN too
     if not bad.any():
         return out
     vals = np.asarray(values, dtype=np.float64)
@@ -859,15 +863,15 @@ larger unit, e.g. thousands)
         part = np.nan_to_num(vals[rows], nan=0.0)
         scale = 2.0 ** -max(1, int(np.ceil(np.log2(max(len(part), 2)))))
         running = np.cumsum(part * scale)  # n values <= largest * 2**-k: no partial overflows
-        if len(running) and abs(running[-1]) <= LARGEST_FLOAT * scale:
+        if len(running) and abs(running[-1]) <= limit * scale:
             flat[group] = running[-1] / scale
             continue
-        pos = rows[first_true(np.abs(running) > LARGEST_FLOAT * scale) or 0]
+        pos = rows[first_true(np.abs(running) > limit * scale) or 0]
         value = frame[column].iloc[pos]
+        past = "the largest float (about 1.8e308)" if limit == LARGEST_FLOAT else f"{limit:.2g}"
         raise DataError(
-            f"column {column!r} of {arg} adds up past the largest float (about 1.8e308) at "
-            f"{describe_row(frame, int(pos), key)}, value {show(value)}; expected totals a "
-            "float can hold (express the amounts in a larger unit, e.g. thousands)",
+            f"column {column!r} of {arg} adds up past {past} at "
+            f"{describe_row(frame, int(pos), key)}, value {show(value)}; expected {expected}",
             column=column,
             row=frame.index[pos],
             value=value,
@@ -875,19 +879,20 @@ larger unit, e.g. thousands)
     return out
 
 
-def shares(totals: npt.ArrayLike) -> npt.NDArray[np.float64]:
-    """Each of finite ``totals`` divided by their sum (NaN everywhere when the sum is 0).
+def shares(totals: npt.ArrayLike, *, positive: bool = False) -> npt.NDArray[np.float64]:
+    """Divide each of finite ``totals`` by their sum.
 
-    Where the sum passes the largest float (totals near 1.8e308), the shares are computed in a
-    scale where it cannot (a power of two: exact but for subnormal values); shares do not
-    depend on the scale, so they stay finite and correct.
+    NaN everywhere when the sum is 0 (or, with ``positive``, when it is not above 0). Where
+    the sum passes the largest float (totals near 1.8e308), the shares are computed in a scale
+    where it cannot (a power of two: exact but for subnormal values); shares do not depend on
+    the scale, so they stay finite and correct.
 
     Examples
     --------
     >>> shares([1.0, 3.0]).tolist(), shares([1.7e308, 1.7e308]).tolist()
     ([0.25, 0.75], [0.5, 0.5])
-    >>> shares([2.0, -2.0]).tolist()
-    [nan, nan]
+    >>> shares([2.0, -2.0]).tolist(), shares([-1.0], positive=True).tolist()
+    ([nan, nan], [nan])
     """
     values = np.asarray(totals, dtype=np.float64)
     with np.errstate(over="ignore", invalid="ignore"):  # scaled just below
@@ -895,7 +900,7 @@ def shares(totals: npt.ArrayLike) -> npt.NDArray[np.float64]:
     if not np.isfinite(grand):
         values = values * 2.0 ** -max(1, int(np.ceil(np.log2(max(len(values), 2)))))
         grand = values.sum()
-    if grand == 0:
+    if grand == 0 or (positive and not grand > 0):
         return np.full(values.shape, np.nan)
     return np.asarray(values / grand, dtype=np.float64)
 

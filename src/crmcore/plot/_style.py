@@ -5,13 +5,14 @@ from __future__ import annotations
 import functools
 import io
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import import_optional
+from crmcore._frames import checked_totals, import_optional, refuse_first
 from crmcore._periods import period_labels
 from crmcore.errors import ConfigError, InputTypeError
 
@@ -78,6 +79,81 @@ def new_axes(
     while not isinstance(root, Figure):  # a SubFigure: climb to the root Figure
         root = root.figure
     return root, ax
+
+
+#: the largest magnitude a chart draws (2**1020, about 1.1e307): an axis or colour scale from
+#: -v to v, with its margins, stays within the largest float, where matplotlib's would overflow
+DRAWABLE = 2.0**1020
+
+
+def drawable(
+    frame: pd.DataFrame, column: str, values: npt.ArrayLike, *, arg: str, what: str = "value"
+) -> None:
+    """Refuse a value beyond :data:`DRAWABLE`, naming ``column``, its row and the value.
+
+    ``values`` are aligned with the rows of ``frame`` (NaN passes: charts leave it out).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"amount": [1.0, 1.7e308]}, index=["a", "b"])
+    >>> drawable(frame, "amount", frame["amount"].to_numpy(), arg="schedule")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'amount' of schedule has value 1.7e+308 at row 'b', too \
+large to draw: a chart spans at most about 1.1e+307 either side of 0; express the values in a \
+larger unit (e.g. thousands)
+    """
+    size = np.abs(np.asarray(values, dtype=np.float64))
+    refuse_first(
+        frame,
+        size > DRAWABLE,
+        column,
+        arg=arg,
+        problem=what,
+        then=f", too large to draw: a chart spans at most about {DRAWABLE:.2g} either side of "
+        "0; express the values in a larger unit (e.g. thousands)",
+        values=np.asarray(values),
+    )
+
+
+def drawable_totals(
+    totals: npt.ArrayLike,
+    values: npt.ArrayLike,
+    groups: npt.ArrayLike | Callable[[], npt.ArrayLike | None] | None,
+    frame: pd.DataFrame,
+    column: str,
+    *,
+    arg: str,
+) -> npt.NDArray[np.float64]:
+    """Add up ``values`` per group, the totals held within :data:`DRAWABLE`.
+
+    As :func:`crmcore._frames.checked_totals` does for the largest float: an error names the
+    row where a group's running total passes the limit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> frame = pd.DataFrame({"amount": [1e307, 1e307]}, index=["a", "b"])
+    >>> v = frame["amount"].to_numpy()
+    >>> drawable_totals(np.array([v.sum()]), v, None, frame, "amount", arg="segments")
+    Traceback (most recent call last):
+    ...
+    crmcore.errors.DataError: column 'amount' of segments adds up past 1.1e+307 at row 'b', \
+value 1e+307; expected totals a chart can draw (express the values in a larger unit, e.g. \
+thousands)
+    """
+    return checked_totals(
+        totals,
+        values,
+        groups,
+        frame,
+        column,
+        arg=arg,
+        limit=DRAWABLE,
+        expected="totals a chart can draw (express the values in a larger unit, e.g. thousands)",
+    )
 
 
 def fmt_number(value: float) -> str:

@@ -5,11 +5,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from crmcore._frames import numeric_column, require_columns, show
+from crmcore._frames import checked_totals, numeric_column, require_columns, show
 from crmcore.errors import ConfigError, InputTypeError, SchemaError
-from crmcore.plot._style import finish, fmt_count, fmt_number, fmt_pct, new_axes, period_label
+from crmcore.plot._style import (
+    drawable,
+    finish,
+    fmt_count,
+    fmt_number,
+    fmt_pct,
+    new_axes,
+    period_label,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -32,6 +41,19 @@ def _holdout_table(report: Any) -> pd.DataFrame:
         )
     require_columns(table, ["actual", "predicted"], arg="report")
     return table
+
+
+def _customers_total(
+    table: pd.DataFrame,
+    counts: npt.NDArray[np.float64],
+    means: npt.NDArray[np.float64],
+    column: str,
+) -> float:
+    """Add up customers times mean purchases; past the largest float, name the row."""
+    with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+        products = counts * means
+        total = products.sum()
+    return float(checked_totals(total, products, None, table, column, arg="report"))
 
 
 def holdout_chart(
@@ -91,6 +113,8 @@ def holdout_chart(
     table = _holdout_table(report)
     actual = numeric_column(table, "actual", arg="report", allow_negative=False)
     predicted = numeric_column(table, "predicted", arg="report", allow_negative=False)
+    drawable(table, "actual", actual, arg="report")
+    drawable(table, "predicted", predicted, arg="report")
     labels = [str(v) for v in table.index]
     positions = np.arange(len(labels))
     fig, axes = new_axes(ax, (6.4, 4.0))
@@ -101,8 +125,8 @@ def holdout_chart(
     axes.grid(axis="y", alpha=0.3)
     if "customers" in table.columns:
         counts = numeric_column(table, "customers", arg="report", allow_negative=False)
-        total_actual = float(np.dot(counts, actual))
-        total_predicted = float(np.dot(counts, predicted))
+        total_actual = _customers_total(table, counts, actual, "actual")
+        total_predicted = _customers_total(table, counts, predicted, "predicted")
         error = (total_predicted - total_actual) / total_actual if total_actual else np.nan
         legend_title = (
             f"total: actual {fmt_count(total_actual)}, predicted "
@@ -148,6 +172,8 @@ def _retention_grid(retention: object) -> tuple[pd.DataFrame, np.ndarray]:
         )
         for c in retention.columns
     ]
+    for c, v in zip(retention.columns, columns, strict=True):
+        drawable(retention, c, v, arg="retention")
     return retention, np.column_stack(columns).astype(np.float64)
 
 

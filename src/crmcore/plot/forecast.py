@@ -9,7 +9,7 @@ import pandas as pd
 
 from crmcore._frames import check_scalar, numeric_column, require_columns, show
 from crmcore.errors import ConfigError, DataError, InputTypeError
-from crmcore.plot._style import amount_axis, finish, new_axes, period_slots
+from crmcore.plot._style import amount_axis, drawable, finish, new_axes, period_slots
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -118,6 +118,15 @@ def forecast_chart(
     low, high = f"lower_{level}", f"upper_{level}"
     require_columns(frame, ["forecast", low, high], arg="forecast")
     values = {c: numeric_column(frame, c, arg="forecast") for c in ("forecast", low, high)}
+    for c, v in values.items():
+        drawable(frame, c, v, arg="forecast")
+    if history is not None:
+        drawable(
+            history.to_frame("history"),
+            "history",
+            pd.to_numeric(history, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan),
+            arg="history",
+        )
     future = _timestamps(frame.index, "forecast")
     past = pd.DatetimeIndex([]) if history is None else _timestamps(history.index, "history")
     periods = past.append(future)

@@ -12,6 +12,7 @@ import pandas as pd
 from crmcore._frames import (
     check_choice,
     describe_row,
+    first_true,
     import_optional,
     numeric_column,
     require_columns,
@@ -19,7 +20,15 @@ from crmcore._frames import (
     show,
 )
 from crmcore.errors import ConfigError, DataError, SchemaError
-from crmcore.plot._style import amount_axis, finish, fmt_pct, new_axes
+from crmcore.plot._style import (
+    DRAWABLE,
+    amount_axis,
+    drawable,
+    drawable_totals,
+    finish,
+    fmt_pct,
+    new_axes,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -120,11 +129,21 @@ def attainment_bars(
         negative_hint="targets cannot be negative",
     )
     done = numeric_column(attainment, achieved, arg="attainment")
-    sums = (
-        pd.DataFrame({"target": np.nan_to_num(goal, nan=0.0), "achieved": done})
-        .groupby(keys, sort=True)
-        .sum()
-    )
+    drawable(attainment, target, goal, arg="attainment")
+    drawable(attainment, achieved, done, arg="attainment")
+    values = pd.DataFrame({"target": np.nan_to_num(goal, nan=0.0), "achieved": done})
+    grouped = values.groupby(keys, sort=True)
+    with np.errstate(over="ignore", invalid="ignore"):  # held within a chart just below
+        sums = grouped.sum()
+    for name, col in (("target", target), ("achieved", achieved)):
+        sums[name] = drawable_totals(
+            sums[name].to_numpy(dtype=np.float64),
+            values[name].to_numpy(),
+            lambda: grouped.ngroup().to_numpy(),
+            attainment,
+            col,
+            arg="attainment",
+        )
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(
             sums["target"] > 0, sums["achieved"] / sums["target"].where(sums["target"] > 0), np.nan
@@ -166,6 +185,29 @@ def attainment_bars(
         default_title="Achieved vs target",
         xlabel=by,
         ylabel="amount" if ylabel is None else ylabel,
+    )
+
+
+def _stackable(
+    frame: pd.DataFrame, columns: Sequence[str], points: npt.NDArray[np.float64]
+) -> None:
+    """Refuse points whose stacked bar would pass :data:`DRAWABLE` (a chart's range).
+
+    The error names the person and the largest of the row's points.
+    """
+    with np.errstate(over="ignore"):  # inf is past the limit too
+        reach = np.abs(points).sum(axis=1)
+    pos = first_true(~(reach <= DRAWABLE))
+    if pos is None:
+        return
+    j = int(np.argmax(np.abs(points[pos])))
+    raise DataError(
+        f"column {columns[j]!r} of scores has {show(points[pos, j])} at "
+        f"{describe_row(frame, pos)}: the person's stacked points reach past "
+        f"{DRAWABLE:.2g}, more than a chart draws; expected points in a smaller scale",
+        column=columns[j],
+        row=frame.index[pos],
+        value=points[pos, j],
     )
 
 
@@ -287,6 +329,7 @@ def scorecard_chart(
             row=frame.index[pos],
         )
     points = np.column_stack([numeric_column(frame, c, arg="scores") for c in columns])
+    _stackable(frame, columns, points)
     totals = points.sum(axis=1)
     order = np.lexsort((np.arange(len(frame)), -totals))  # best first, stable
     if people is not None:

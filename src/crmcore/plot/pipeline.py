@@ -13,6 +13,7 @@ from crmcore.errors import ConfigError, DataError
 from crmcore.pipeline import CloseSchedule, PipelineSimulation
 from crmcore.plot._style import (
     amount_axis,
+    drawable,
     finish,
     fmt_count,
     fmt_pct,
@@ -208,6 +209,7 @@ def landing_schedule(
         simulation = simulation.table
     require_columns(schedule, [value], arg="schedule")
     expected = numeric_column(schedule, value, arg="schedule")
+    drawable(schedule, value, expected, arg="schedule")
     _unique_index(schedule, arg="schedule")
     periods = schedule.index
     band: dict[str, npt.NDArray[np.float64]] = {}
@@ -216,6 +218,8 @@ def landing_schedule(
         require_columns(simulation, cols, arg="simulation")
         _unique_index(simulation, arg="simulation")
         band = {c: numeric_column(simulation, c, arg="simulation") for c in cols}
+        for c in cols:
+            drawable(simulation, c, band[c], arg="simulation")
         above = band[low] > band[high]
         if above.any():
             pos = int(np.argmax(above))

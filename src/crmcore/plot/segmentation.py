@@ -16,10 +16,19 @@ from crmcore._frames import (
     numeric_column,
     refuse_first,
     require_columns,
+    shares,
     show,
 )
 from crmcore.errors import ConfigError, DataError, InputTypeError
-from crmcore.plot._style import amount_axis, finish, fmt_number, fmt_pct, new_axes
+from crmcore.plot._style import (
+    amount_axis,
+    drawable,
+    drawable_totals,
+    finish,
+    fmt_number,
+    fmt_pct,
+    new_axes,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -159,16 +168,8 @@ def rfm_heatmap(
         default_title = "Customers by R and F score"
     else:
         weights = numeric_column(scores, value, arg="scores")
-        sums = (
-            np.bincount(cell, weights=weights, minlength=bins * bins)
-            .astype(np.float64)
-            .reshape(bins, bins)
-        )
-        if agg == "sum":
-            grid = sums
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                grid = np.where(counts > 0, sums / np.where(counts > 0, counts, 1), np.nan)
+        drawable(scores, value, weights, arg="scores")
+        grid = _cell_values(scores, value, weights, cell, counts=counts, agg=agg)
         what = f"{agg} of {value}"
         default_title = f"{'Total' if agg == 'sum' else 'Mean'} {value} by R and F score"
 
@@ -208,6 +209,31 @@ def rfm_heatmap(
         xlabel="F score (frequency)" if xlabel is None else xlabel,
         ylabel="R score (recency)" if ylabel is None else ylabel,
     )
+
+
+def _cell_values(
+    scores: pd.DataFrame,
+    value: str,
+    weights: npt.NDArray[np.float64],
+    cell: npt.NDArray[np.intp],
+    *,
+    counts: npt.NDArray[np.float64],
+    agg: str,
+) -> npt.NDArray[np.float64]:
+    """Sum (held within a chart's range) or mean of ``weights`` per R x F cell."""
+    bins = counts.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):  # checked or scaled just below
+        sums = np.bincount(cell, weights=weights, minlength=bins * bins).astype(np.float64)
+    if agg == "sum":
+        return drawable_totals(sums, weights, cell, scores, value, arg="scores").reshape(bins, bins)
+    scale = 1.0
+    if not np.isfinite(sums).all():  # a mean of drawable values is drawable: sum them smaller
+        scale = 2.0 ** -max(1, int(np.ceil(np.log2(max(len(weights), 2)))))
+        sums = np.bincount(cell, weights=weights * scale, minlength=bins * bins).astype(np.float64)
+    n = counts.reshape(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        grid = np.where(n > 0, sums / np.where(n > 0, n, 1), np.nan) / scale
+    return np.asarray(grid, dtype=np.float64).reshape(bins, bins)
 
 
 def segment_sizes(
@@ -283,7 +309,22 @@ def segment_sizes(
     weights = (
         np.ones(len(segments)) if value is None else numeric_column(segments, value, arg="segments")
     )
-    totals = pd.Series(weights).groupby(labels.to_numpy(), sort=False).sum()
+    if value is not None:
+        drawable(segments, value, weights, arg="segments")
+    grouped = pd.Series(weights).groupby(labels.to_numpy(), sort=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # held within a chart just below
+        sums = grouped.sum()
+    totals = pd.Series(
+        drawable_totals(
+            sums.to_numpy(dtype=np.float64),
+            weights,
+            lambda: grouped.ngroup().to_numpy(),
+            segments,
+            segment if value is None else value,
+            arg="segments",
+        ),
+        index=sums.index,
+    )
     order: list[Hashable]
     if segment_map is not None:
         order = list(segment_map.segments)
@@ -297,15 +338,14 @@ def segment_sizes(
         ranked = sorted(totals.items(), key=lambda kv: (-kv[1], str(kv[0])))
         order = [k for k, _ in ranked]
     heights = totals.reindex(order, fill_value=0.0).to_numpy(dtype=np.float64)
-    grand = heights.sum()
+    fractions = shares(heights, positive=True)
 
     fig, axes = new_axes(ax, (6.4, 0.35 * len(order) + 1.4))
     positions = np.arange(len(order))
     axes.barh(positions, heights, color="tab:blue")
     axes.set_yticks(positions, [str(s) for s in order])
     axes.invert_yaxis()
-    for i, height in enumerate(heights.tolist()):
-        share = height / grand if grand > 0 else np.nan
+    for i, (height, share) in enumerate(zip(heights.tolist(), fractions.tolist(), strict=True)):
         axes.text(height, i, f" {fmt_number(height)} ({fmt_pct(share)})", va="center", fontsize=8)
     axes.margins(x=0.18)
     what = "customers" if value is None else f"total {value}"
@@ -380,7 +420,11 @@ def pareto_curve(
     numbers = pd.Series(values).to_numpy(dtype=np.float64)
     order = np.argsort(-numbers, kind="stable")
     ranked = numbers[order]
-    total = ranked.sum()
+    with np.errstate(over="ignore"):  # values near the largest float: summed smaller below
+        total = ranked.sum()
+    if not np.isfinite(total):  # the curve is of shares, the same in any scale
+        ranked = ranked * 2.0 ** -max(1, int(np.ceil(np.log2(max(len(ranked), 2)))))
+        total = ranked.sum()
     if total <= 0:
         raise DataError("values are all zero; a Pareto curve needs at least one positive value")
     codes = classes.cat.codes.to_numpy()[order]
