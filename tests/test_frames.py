@@ -332,3 +332,106 @@ def test_quantile_scale_keeps_quantiles_finite_ordered_and_unchanged(
         assert scale == 1.0  # nothing changes when numpy's own interpolation cannot overflow
     else:
         assert scale == 0.5
+
+
+# -- checked float totals and shares near the largest float (catalogue: whole columns) ----------
+
+BIG = 1.7e308  # any two of these add up past the largest float (about 1.797e308)
+
+
+def _totals(values: list[float], groups: list[int] | None = None, n: int = 1) -> np.ndarray:
+    """The fast totals a caller computes (overflow to inf allowed), then checked."""
+    frame = pd.DataFrame({"amount": values}, index=[f"r{i}" for i in range(len(values))])
+    v = frame["amount"].to_numpy()
+    codes = np.zeros(len(v), dtype=np.int64) if groups is None else np.asarray(groups)
+    with np.errstate(over="ignore", invalid="ignore"):
+        fast = np.bincount(codes, weights=v, minlength=n)
+    return fr.checked_totals(fast, v, None if groups is None else codes, frame, "amount", arg="x")
+
+
+def test_checked_totals_return_finite_totals_as_they_are():
+    fast = np.array([0.1 + 0.2, 7.0])
+    out = fr.checked_totals(
+        fast, [0.1, 0.2, 7.0], [0, 0, 1], pd.DataFrame({"a": [1, 2, 3]}), "a", arg="x"
+    )
+    assert out.tolist() == fast.tolist()  # bit for bit: the usual path changes nothing
+
+
+def test_checked_totals_of_both_signs_are_the_true_total():
+    # 1.7e308 - 1.7e308 + 5 = 5; a fast total that overflowed (inf, or NaN from inf - inf, as
+    # pairwise summation gives for 16 alternating values) is summed again in row order
+    assert _totals([BIG, -BIG, 5.0]).tolist() == [5.0]
+    frame = pd.DataFrame({"amount": [BIG, BIG, -BIG, -BIG, 5.0]})
+    for fast in (np.inf, np.nan):  # 1.7 + 1.7 overflows in row order; /8 it does not: 5
+        got = fr.checked_totals([fast], frame["amount"].to_numpy(), None, frame, "amount", arg="x")
+        assert got.tolist() == [5.0]
+
+
+def test_checked_totals_name_the_row_where_the_running_total_overflows():
+    # group 0: 1 + 1.7e308 is fine, + 1.7e308 (row r2) passes the largest float
+    with pytest.raises(
+        DataError,
+        match=r"column 'amount' of x adds up past the largest float "
+        r"\(about 1.8e308\) at row 'r2', value 1.7e\+308; expected totals",
+    ) as e:
+        _totals([1.0, BIG, BIG])
+    assert (e.value.column, e.value.row, e.value.value) == ("amount", "r2", BIG)
+    # per group: group 1 holds r1 and r3; r3 is where its total overflows (group 0 is fine)
+    with pytest.raises(DataError, match="at row 'r3'"):
+        _totals([BIG, BIG, 2.0, BIG], groups=[0, 1, 0, 1], n=2)
+
+
+def test_checked_totals_with_a_limit_and_lazy_groups():
+    frame = pd.DataFrame({"amount": [6.0, 5.0, -3.0]}, index=["a", "b", "c"])
+    v = frame["amount"].to_numpy()
+    # 6 + 5 = 11 passes a limit of 10 at row 'b', though the total 8 is within it
+    assert fr.checked_totals([8.0], v, None, frame, "amount", arg="x", limit=10).tolist() == [8.0]
+    with pytest.raises(DataError, match=r"adds up past 10 at row 'b', value 5.0; expected it"):
+        fr.checked_totals(
+            [11.0], v, lambda: [0, 0, -1], frame, "amount", arg="x", limit=10, expected="it"
+        )
+
+
+@given(
+    st.lists(
+        st.floats(min_value=-BIG, max_value=BIG, allow_nan=False, allow_infinity=False),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_checked_totals_are_the_exact_sum_or_an_error_past_the_largest_float(values):
+    from fractions import Fraction
+
+    exact = sum((Fraction(x) for x in values), Fraction(0))
+    # rounding of n additions: at most n ulps of the largest partial sum, itself <= sum |x|
+    slack = len(values) * Fraction(2.0**-52) * sum((abs(Fraction(x)) for x in values), Fraction(0))
+    try:
+        total = float(_totals(values)[0])
+    except DataError:
+        assert abs(exact) > Fraction(fr.LARGEST_FLOAT) - slack
+    else:
+        assert np.isfinite(total)
+        assert abs(Fraction(total) - exact) <= slack
+
+
+def test_shares_near_the_largest_float():
+    # 1.7e308 + 1.7e308 overflows; the shares are 1/2 each all the same
+    assert fr.shares([BIG, BIG]).tolist() == [0.5, 0.5]
+    np.testing.assert_allclose(fr.shares([BIG, BIG, 0.0, BIG / 2]), [0.4, 0.4, 0.0, 0.2])
+    assert np.isnan(fr.shares([0.0, 0.0])).all()
+    assert np.isnan(fr.shares([-1.0, 0.5], positive=True)).all()
+
+
+@given(
+    st.lists(st.just(0.0) | st.floats(min_value=1e-100, max_value=BIG), min_size=1, max_size=30),
+    st.integers(min_value=1, max_value=600),
+)
+def test_shares_do_not_depend_on_the_scale(values, k):
+    v = np.array(values)
+    if not (v > 0).any():
+        return  # all zero: NaN shares, as in any scale
+    got, smaller = fr.shares(v), fr.shares(v * 2.0**-k)  # 2**-k: exact, no subnormal values
+    assert np.isfinite(got).all()
+    assert (got >= 0).all()
+    assert abs(got.sum() - 1.0) < 1e-12
+    np.testing.assert_allclose(got, smaller, rtol=1e-12, atol=1e-300)

@@ -1206,3 +1206,46 @@ def test_a_chart_pickles_and_still_displays_itself() -> None:
     assert [t.get_text() for t in again.axes[0].get_legend().get_texts()] == [
         t.get_text() for t in fig.axes[0].get_legend().get_texts()
     ]
+
+
+# -- values near the largest float (catalogue: whole columns of 1.7e308) ------------------------
+
+
+def test_charts_refuse_values_too_large_to_draw() -> None:
+    # 1.7e308 > 2**1020: an axis from -v to v with margins would pass the largest float
+    big = 1.7e308
+    frame = pd.DataFrame({"segment": ["Lost", "Lost"], "monetary": [1.0, big]}, index=["a", "b"])
+    with pytest.raises(
+        DataError,
+        match=r"column 'monetary' of segments has value 1.7e\+308 at "
+        r"row 'b', too large to draw",
+    ):
+        plot.segment_sizes(frame, value="monetary")
+    # two values a chart draws whose bar adds up past what it draws: named at the second
+    frame = frame.assign(monetary=[1e307, 1e307])
+    with pytest.raises(
+        DataError,
+        match=r"column 'monetary' of segments adds up past 1.1e\+307 "
+        r"at row 'b'",
+    ):
+        plot.segment_sizes(frame, value="monetary")
+    schedule = pd.DataFrame(
+        {"expected_amount": [big, -big]}, index=pd.period_range("2024-01", periods=2, freq="M")
+    )
+    with pytest.raises(DataError, match="column 'expected_amount' of schedule has value"):
+        plot.landing_schedule(schedule)
+
+
+def test_pareto_curve_and_mean_cells_of_huge_values_are_those_of_the_values_scaled() -> None:
+    # a curve of shares and a mean per cell are finite when the sums are not
+    values = [60.0, 20.0, 12.0, 5.0, 3.0]
+    k = 2.0**1018  # 100 * 2**1018: the total passes the largest float
+    big = plot.pareto_curve([v * k for v in values]).axes[0]
+    small = plot.pareto_curve(values).axes[0]
+    np.testing.assert_allclose(big.lines[0].get_ydata(), small.lines[0].get_ydata(), rtol=1e-15)
+    # mean of 18 values of 1e307 and 2 of 8e306 in one cell: their sum (1.96e308) is no float,
+    # their mean (1.8e308 + 1.6e307) / 20 = 9.8e306 is, and a chart draws it
+    monetary = [1e307] * 18 + [8e306] * 2
+    frame = pd.DataFrame({"r_score": [1] * 20, "f_score": [1] * 20, "monetary": monetary})
+    mean = render(plot.rfm_heatmap(frame, value="monetary", agg="mean", bins=1)).axes[0]
+    np.testing.assert_allclose(mean.images[0].get_array().tolist(), [[9.8e306]], rtol=1e-15)

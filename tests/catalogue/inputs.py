@@ -2,7 +2,8 @@
 
 A *family* is one kind of bad or extreme input. Families act on one cell (a missing value, an
 infinity, 1e307 at one row), on a whole column (nullable, pyarrow or categorical dtype, dates
-as text, booleans), on a whole frame (empty, one row, unsorted, a non-unique index, a
+as text, booleans, every value near the largest float or int64, of one sign or alternating, so
+any sum of two overflows), on a whole frame (empty, one row, unsorted, a non-unique index, a
 MultiIndex, a duplicated row), on a scalar argument (a NaN rate, a huge draw count, an
 unparseable date) or on the whole call (every date moved 800 years before 1677 or after
 2262). :func:`cases_for` lists the cases of a spec with what each promises (``Expect``);

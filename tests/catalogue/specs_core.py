@@ -121,6 +121,7 @@ SEGMENTATION = [
         {"as_of": Kind.WHEN},
         check=c.all_of(
             c.total_matches("monetary", 0, "amount"),
+            c.finite("monetary"),
             c.rows_equal(0, "customer_id"),
             c.nonnegative("recency"),
             c.in_range("frequency", 1, np.inf),
@@ -141,14 +142,18 @@ SEGMENTATION = [
         segmentation.abc_xyz,
         lambda: _a(d.tx()),
         {0: TX},
-        check=c.all_of(c.total_matches("total", 0, "amount"), c.rows_equal(0, "customer_id")),
+        check=c.all_of(
+            c.total_matches("total", 0, "amount"), c.rows_equal(0, "customer_id"), c.finite("total")
+        ),
     ),
     Spec(
         "segmentation.item_totals",
         segmentation.item_totals,
         lambda: _a(d.tx()),
         {0: {"customer_id": ID, "amount": A}},
-        check=c.all_of(c.total_matches(None, 0, "amount"), c.rows_equal(0, "customer_id")),
+        check=c.all_of(
+            c.total_matches(None, 0, "amount"), c.rows_equal(0, "customer_id"), c.finite(None)
+        ),
     ),
     Spec(
         "segmentation.clean_transactions",
@@ -245,14 +250,14 @@ SEGMENTATION = [
             value="monetary",
         ),
         {0: {"segment": L, "monetary": A}},
-        check=c.total_matches("value", 0, "monetary"),
+        check=c.all_of(c.total_matches("value", 0, "monetary"), c.finite("value")),
     ),
     Spec(
         "segmentation.abc_summary",
         segmentation.abc_summary,
         lambda: _a(segmentation.abc_xyz(d.tx())),
         {0: {"abc": L, "total": A}},
-        check=c.total_matches("total", 0, "total"),
+        check=c.all_of(c.total_matches("total", 0, "total"), c.finite("total")),
     ),
     Spec(
         "segmentation.grade_summary",
@@ -260,7 +265,7 @@ SEGMENTATION = [
         lambda: _a(segmentation.customer_grades(_grades_in())),
         {0: {"grade": L, "value": A}},
         nulls_ok=frozenset({(0, "value")}),
-        check=c.total_matches("value", 0, "value"),
+        check=c.all_of(c.total_matches("value", 0, "value"), c.finite("value")),
     ),
     Spec(
         "segmentation.grade_inputs",

@@ -139,7 +139,7 @@ QUOTA = [
         lambda: _a(d.people(), 1_000_000),
         {0: {"person": K, "weight": M}},
         {1: Kind.TOTAL},
-        check=c.all_of(c.sums_to(1, name="quota_cents"), c.rows_equal(0)),
+        check=c.all_of(c.sums_to(1, name="quota_cents"), c.rows_equal(0), c.finite("share")),
     ),
     Spec(
         "quota.build_plan",
@@ -202,7 +202,7 @@ KPI = [
         lambda: _a(d.deals(), d.targets(), date="closed_at", status="status"),
         {0: DEALS_ACT, 1: TARGETS},
         nulls_ok=frozenset({(0, "closed_at")}),
-        check=c.total_matches("achieved", 0, "amount", where=_won),
+        check=c.all_of(c.total_matches("achieved", 0, "amount", where=_won), c.finite("achieved")),
     ),
     Spec(
         "kpi.target_variance",
@@ -210,7 +210,7 @@ KPI = [
         lambda: _a(d.deals(), d.targets(), date="closed_at", status="status"),
         {0: DEALS_ACT, 1: TARGETS},
         nulls_ok=frozenset({(0, "closed_at")}),
-        check=c.total_matches("achieved", 0, "amount", where=_won),
+        check=c.all_of(c.total_matches("achieved", 0, "amount", where=_won), c.finite("achieved")),
     ),
     Spec(
         "kpi.average_deal_size",
@@ -219,7 +219,11 @@ KPI = [
         {0: {"status": L, "amount": A, "closed_at": D, "person": ID}},
         nulls_ok=frozenset({(0, "closed_at")}),
         check=c.all_of(
-            c.total_matches("total", 0, "amount", where=_won), c.count_total("count", 0, where=_won)
+            c.total_matches("total", 0, "amount", where=_won),
+            c.count_total("count", 0, where=_won),
+            c.finite("total"),
+            c.finite("mean"),
+            c.finite("median"),
         ),
     ),
     Spec(
@@ -229,7 +233,13 @@ KPI = [
         {0: {"status": L, "person": ID, "closed_at": D, "created_at": D, "amount": A}},
         # documented: closed_at is not read for open deals, created_at only for open deals
         nulls_ok=frozenset({(0, "closed_at"), (0, "created_at")}),
-        check=c.all_of(c.in_range("win_rate_count", 0.0, 1.0), c.count_total("won", 0, where=_won)),
+        check=c.all_of(
+            c.in_range("win_rate_count", 0.0, 1.0),
+            c.in_range("win_rate_value", 0.0, 1.0),
+            c.count_total("won", 0, where=_won),
+            c.finite("won_amount"),
+            c.finite("lost_amount"),
+        ),
     ),
     Spec(
         "kpi.sales_cycle_length",
@@ -301,7 +311,7 @@ KPI = [
         nulls_ok=frozenset(
             {(0, "closed_at"), ("feedback", "feedback"), ("feedback", "manager_rating")}
         ),  # documented: feedback scores are averaged where present
-        check=c.total_matches("revenue", 0, "amount", where=_won),
+        check=c.all_of(c.total_matches("revenue", 0, "amount", where=_won), c.finite("revenue")),
     ),
     Spec(
         "kpi.new_customers",
@@ -330,7 +340,11 @@ KPI = [
         kpi.revenue_by_period,
         lambda: _a(d.tx()),
         {0: {"date": D, "amount": A}},
-        check=c.all_of(c.total_matches("revenue", 0, "amount"), c.count_total("transactions", 0)),
+        check=c.all_of(
+            c.total_matches("revenue", 0, "amount"),
+            c.count_total("transactions", 0),
+            c.finite("revenue"),
+        ),
     ),
     Spec(
         "kpi.Metric",

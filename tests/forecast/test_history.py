@@ -289,3 +289,18 @@ def test_bad_arguments() -> None:
         backtest(frame, methods="auto")
     with pytest.raises(ConfigError, match="period='W' is not one of 'M', 'Q'"):
         seasonal_weights(frame, period="W")
+
+
+def test_a_period_whose_sales_add_up_past_the_largest_float_is_an_error() -> None:
+    # January: 1.7e308 + 1.7e308 = 3.4e308: no float holds the month's sales; named at the
+    # second January row (11); one sale of 1.7e308 a month is a float and is summed as it is
+    tx = _tx().assign(amount=[1.7e308, 1.7e308, 1.0, 2.0])
+    with pytest.raises(
+        DataError,
+        match=r"column 'amount' of history adds up past the largest "
+        r"float \(about 1.8e308\) at row 11, value 1.7e\+308",
+    ) as e:
+        read_history(tx, date="date", amount="amount", period="M", by=())
+    assert e.value.row == 11
+    hist = read_history(tx.drop(index=11), date="date", amount="amount", period="M", by=())
+    assert hist.values.tolist() == [[1.7e308, 0.0, 1.0, 2.0]]

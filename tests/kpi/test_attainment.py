@@ -325,3 +325,18 @@ def test_attainment_does_not_mutate() -> None:
 
 def test_target_variance_does_not_mutate() -> None:
     call_unmutated(target_variance, _sales(), _targets(), decimals=2)
+
+
+def test_achieved_past_the_largest_float_is_an_error_naming_the_row() -> None:
+    # ann's two January sales of 1.7e308 add up past the largest float: named at the second
+    sales = _sales().assign(amount=[1.7e308, 1.7e308, 300.0, 250.0, 70.0])
+    with pytest.raises(
+        DataError,
+        match=r"column 'amount' of actuals adds up past the largest "
+        r"float \(about 1.8e308\) at row 1",
+    ) as e:
+        attainment(sales, _targets(), unmatched="include")
+    assert e.value.row == 1
+    # one of them is a float: achieved 1.7e308 against a target of 1000
+    out = attainment(sales.drop(index=1), _targets(), unmatched="include")
+    assert out.loc[("ann", JAN), "achieved"] == 1.7e308

@@ -231,3 +231,58 @@ def test_customer_ids_mixing_numbers_and_text_are_an_error(func: object) -> None
     kwargs = {"period_a": "2024-01", "period_b": "2024-02"} if func is retention else {}
     with pytest.raises(DataError, match=r"mixes number 1 \(row 'r1'\) and text '1' \(row 'r3'\)"):
         func(tx, **kwargs)  # type: ignore[operator]
+
+
+def test_revenue_by_period_of_amounts_near_the_largest_float() -> None:
+    # January: 1.7e308 + 1.7e308 - 1.7e308 - 1.7e308 + 0.85e308 = 0.85e308 (two sales
+    # refunded), exactly, in any order of addition: every partial sum is a multiple of 0.85e308
+    # that a float holds, or passes the largest float (then the month is summed again in row
+    # order at a scale where nothing overflows). March: 1.7e308 + 1.7e308 = 3.4e308: an error
+    big = 1.7e308
+    tx = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 1, 2, 4, 3, 3],
+            "date": D(
+                [
+                    "2024-01-05",
+                    "2024-01-06",
+                    "2024-01-20",
+                    "2024-01-21",
+                    "2024-01-22",
+                    "2024-03-02",
+                    "2024-03-09",
+                ]
+            ),
+            "amount": [big, big, -big, -big, big / 2, big, big],
+        },
+        index=["t1", "t2", "t3", "t4", "t5", "t6", "t7"],
+    )
+    got = revenue_by_period(tx.iloc[:5])
+    assert got["revenue"].tolist() == [big / 2]
+    with pytest.raises(
+        DataError,
+        match=r"column 'amount' of transactions adds up past the "
+        r"largest float \(about 1.8e308\) at row 't7', value 1.7e\+308",
+    ) as e:
+        revenue_by_period(tx)
+    assert (e.value.row, e.value.value) == ("t7", big)
+
+
+@settings(max_examples=30)
+@given(transaction_frames(), st.integers(min_value=0, max_value=2**20))
+def test_revenue_by_period_near_the_largest_float_is_exact_or_an_error(
+    tx: pd.DataFrame, seed: int
+) -> None:
+    # every amount near +-1.7e308 (signs drawn): each month's revenue is its exact sum
+    # (order-free) whenever a float holds it, else the error names one of that month's rows
+    signs = np.random.default_rng(seed).choice([-1.0, 1.0], size=len(tx))
+    huge = tx.assign(amount=signs * 1.7e308)
+    months = huge["date"].dt.to_period("M")
+    counts = pd.Series(signs).groupby(months.to_numpy()).sum()  # +1.7e308s less -1.7e308s
+    if (counts.abs() > 1).any():  # a month's exact total passes the largest float
+        with pytest.raises(DataError, match="column 'amount' of transactions adds up past"):
+            revenue_by_period(huge)
+        return
+    got = revenue_by_period(huge)
+    for month, k in counts.items():
+        assert got.loc[month.to_timestamp(), "revenue"] == k * 1.7e308  # exact, any order

@@ -432,3 +432,73 @@ def test_activity_kinds_as_a_categorical_with_unused_categories() -> None:
     a = pd.DataFrame({"person": ["ann", "ann", "bob"], "kind": ["call", "email", "call"]})
     cat = a.assign(kind=pd.Categorical(a["kind"], categories=["call", "email", "visit"]))
     pd.testing.assert_frame_equal(activity_counts(cat), activity_counts(a))
+
+
+# -- amounts near the largest float (catalogue: whole columns of 1.7e308) -----------------------
+
+BIG = 1.7e308  # two of these add up past the largest float (about 1.797e308)
+
+
+def _huge_deals(status: list[str], amount: list[float], person: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"person": person, "status": status, "amount": amount},
+        index=pd.Index([f"d{i}" for i in range(len(amount))], name="deal"),
+    )
+
+
+def test_average_deal_size_of_two_huge_won_deals_is_an_error_naming_the_row() -> None:
+    # 1.7e308 + 1.7e308 = 3.4e308 > 1.797e308: no float holds the total; the second won
+    # deal (d1) is where the running total passes it
+    d = _huge_deals(["won", "won"], [BIG, BIG], ["ann", "ann"])
+    with pytest.raises(
+        DataError,
+        match=r"column 'amount' of opportunities adds up past the "
+        r"largest float \(about 1.8e308\) at row 'd1', value 1.7e\+308",
+    ) as e:
+        average_deal_size(d)
+    assert (e.value.column, e.value.row) == ("amount", "d1")
+    # per person: ann's d0 + d2 overflow at d2; bob's single deal alone would be fine
+    d = _huge_deals(["won", "won", "won"], [BIG, BIG, BIG], ["ann", "bob", "ann"])
+    with pytest.raises(DataError, match="at row 'd2'"):
+        average_deal_size(d, by="person")
+    # a lost deal does not count: one won 1.7e308 has total, mean and median 1.7e308
+    d = _huge_deals(["won", "lost"], [BIG, BIG], ["ann", "ann"])
+    out = average_deal_size(d)
+    assert out[["count", "total", "mean", "median"]].iloc[0].tolist() == [1, BIG, BIG, BIG]
+
+
+def test_win_rate_value_of_huge_won_and_lost_amounts_is_finite() -> None:
+    # ann: won 1.7e308, lost 1.7e308: their sum overflows but the share is 1.7 / 3.4 = 0.5;
+    # bob: won 0.85e308 + 0.425e308 = 1.275e308, lost 1.7e308: 1.275 / 2.975 = 3/7
+    d = _huge_deals(
+        ["won", "lost", "won", "won", "lost"],
+        [BIG, BIG, BIG / 2, BIG / 4, BIG],
+        ["ann", "ann", "bob", "bob", "bob"],
+    )
+    out = win_rate(d, by="person")
+    assert out.loc["ann", "win_rate_value"] == 0.5
+    assert out.loc["bob", "won_amount"] == BIG * 0.75
+    assert out.loc["bob", "win_rate_value"] == pytest.approx(3 / 7, rel=1e-15)
+    # a person's won amounts that add up past the largest float are an error naming the row
+    with pytest.raises(DataError, match=r"at row 'd1', value 1.7e\+308"):
+        win_rate(_huge_deals(["won", "won"], [BIG, BIG], ["ann", "ann"]))
+
+
+@settings(max_examples=60)
+@given(deal_frames(statuses=("won", "lost")))
+def test_average_deal_size_of_huge_amounts_is_finite_or_an_error(deals_: pd.DataFrame) -> None:
+    # amounts scaled to within a factor 1e6 of the largest float: a total is finite and right,
+    # or the error names a won row of the group whose running total overflows
+    huge = deals_.assign(amount=deals_["amount"] / 1e6 * 1e308)
+    won = huge[huge["status"] == "won"]
+    # in row order, as the error counts: a person's running total passes the largest float
+    over = won.groupby("person")["amount"].agg(lambda a: sum(a.tolist()) == np.inf)
+    if over.any():
+        with pytest.raises(DataError, match="column 'amount' of opportunities adds up") as e:
+            average_deal_size(huge, by="person")
+        row = huge.loc[e.value.row]
+        assert row["status"] == "won"
+        assert over[row["person"]]
+    else:
+        out = average_deal_size(huge, by="person")
+        assert np.isfinite(out[["total", "mean", "median"]].to_numpy()).all()

@@ -657,3 +657,27 @@ def test_target_points_are_finite_or_refused(
         except DataError:
             return
     assert np.isfinite(out["total"].to_numpy()).all()
+
+
+def test_minmax_of_values_spanning_more_than_the_largest_float():
+    # min -1.7e308, max 1.7e308: max - min overflows, the positions do not:
+    # (v - min) / (max - min) = 0, 1/2, 3/4, 1 (computed at half scale, exactly)
+    big = 1.7e308
+    hi = Metric(column="x", weight=1)
+    lo = Metric(column="x", weight=1, direction="lower")
+    np.testing.assert_allclose(one(hi, [-big, 0.0, big / 2, big]), [0, 0.5, 0.75, 1])
+    np.testing.assert_allclose(one(lo, [-big, 0.0, big / 2, big]), [1, 0.5, 0.25, 0])
+    # a fixed scale that spans past the largest float
+    m = Metric(column="x", weight=1, scale=(-big, big))
+    np.testing.assert_allclose(one(m, [0.0, big]), [0.5, 1.0])
+
+
+@given(
+    st.lists(st.floats(min_value=-1e3, max_value=1e3), min_size=2, max_size=12),
+    st.integers(min_value=1000, max_value=1013),
+)
+def test_minmax_does_not_depend_on_a_power_of_two_scale(values, k):
+    # the same values near 1.8e308 (their span may overflow) and near 1: the same points
+    m = Metric(column="x", weight=1)
+    big = [v * 2.0**k for v in values]
+    np.testing.assert_allclose(one(m, big), one(m, values), rtol=1e-12, atol=1e-12)

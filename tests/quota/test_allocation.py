@@ -228,3 +228,32 @@ def test_keys_mixing_types_are_a_clear_error() -> None:
     frame = pd.DataFrame({"person": [1, "1"], "weight": [1.0, 2.0]})
     with pytest.raises(DataError, match=r"column 'person' of frame mixes 1 and '1' \(at row 1\)"):
         allocate(frame, 100)
+
+
+def test_weights_and_shares_near_the_largest_float() -> None:
+    # ann sold 1.7e308 twice, bob once: the totals 3.4e308 and 1.7e308 pass the largest
+    # float, the weights 2/3 and 1/3 do not
+    big = 1.7e308
+    sales = pd.DataFrame({"person": ["ann", "bob", "ann"], "amount": [big, big, big]})
+    got = history_weights(sales)
+    np.testing.assert_allclose(got.to_numpy(), [2 / 3, 1 / 3], rtol=1e-15)
+    # allocate: two weights of 1.7e308 share the total half and half
+    people = pd.DataFrame({"person": ["ann", "bob"], "weight": [big, big]})
+    out = allocate(people, 1001)
+    assert out["share"].tolist() == [0.5, 0.5]
+    assert out["quota_cents"].sum() == 1001
+
+
+@given(
+    st.lists(st.floats(min_value=0.0, max_value=1.7e308), min_size=1, max_size=12),
+    st.integers(min_value=0, max_value=2**20),
+)
+def test_history_weights_of_huge_amounts_are_shares(amounts, seed):
+    people = np.random.default_rng(seed).choice(["ann", "bob", "cid"], size=len(amounts))
+    sales = pd.DataFrame({"person": people, "amount": amounts})
+    if not (sales["amount"] > 0).any():
+        return
+    got = history_weights(sales)
+    assert np.isfinite(got.to_numpy()).all()
+    assert (got >= 0).all()
+    assert abs(got.sum() - 1.0) < 1e-12

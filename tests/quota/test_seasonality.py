@@ -262,3 +262,9 @@ def test_quarterly_factors_are_monthly_means_and_never_fall(
     np.testing.assert_allclose(quarterly.to_numpy(), means, rtol=0, atol=1e-15)
     assert (np.diff(monthly.to_numpy(), axis=1) >= 0).all()  # a sorted ramp never falls
     assert ((monthly >= 0) & (monthly <= 1)).all().all()
+
+
+def test_seasonal_split_refuses_a_distribution_past_the_largest_float() -> None:
+    # 1.7e308 + 1.7e308 sums to neither 100 nor 1: named, not a RuntimeWarning
+    with pytest.raises(ConfigError, match="distribution adds up past the largest float"):
+        seasonal_split(1000, [1.7e308, 1.7e308])

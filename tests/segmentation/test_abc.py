@@ -575,3 +575,28 @@ def test_a_total_beyond_the_float_range_is_an_error(func: object) -> None:
     )
     with pytest.raises(DataError, match=r"'amount' .* float range .* customer_id 7 .* row 'r1'"):
         func(tx)  # type: ignore[operator]
+
+
+def test_abc_near_the_largest_float_is_the_abc_of_the_same_values_scaled() -> None:
+    # 60 %, 20 %, 12 %, 5 %, 3 % of a total past the largest float: shares do not depend on
+    # the scale, so the classes are those of 60, 20, 12, 5, 3 (A: 60+20 = 80 %, B: 12, 5 %)
+    big = 2.0**1018  # 100 * 2**1018 (about 2.8e308) in total: no float holds it
+    small = pd.Series([60.0, 20.0, 12.0, 5.0, 3.0], index=list("vwxyz"))
+    assert abc_classes(small * big).tolist() == ["A", "A", "B", "B", "C"]
+    assert abc_classes(small * big).tolist() == abc_classes(small).tolist()
+    # abc_summary: each class total is a float, their sum is not; shares 80 %, 17 %, 3 %
+    classes = pd.DataFrame({"total": [big * 60, big * 12, big * 3], "abc": ["A", "B", "C"]})
+    out = abc_summary(classes)
+    np.testing.assert_allclose(out["share"].to_numpy(), [0.8, 0.16, 0.04], rtol=1e-15)
+    with pytest.raises(DataError, match=r"column 'total' of classes adds up past the largest"):
+        abc_summary(pd.DataFrame({"total": [big * 60, big * 60], "abc": ["A", "A"]}))
+
+
+@given(
+    st.lists(st.floats(min_value=1e-3, max_value=1e3), min_size=1, max_size=25),
+    st.integers(min_value=1000, max_value=1013),  # 1e3 * 2**1013 is a float
+)
+def test_abc_classes_do_not_depend_on_a_power_of_two_scale(values, k):
+    # values near 2**1020 and the same values near 1: the same shares, the same classes
+    small = pd.Series(values)
+    assert abc_classes(small * 2.0**k).tolist() == abc_classes(small).tolist()

@@ -365,3 +365,23 @@ def test_quantile_potential_spread_past_the_largest_float() -> None:
     rules = GradeRules(potential_method="quantile", potential_cutoff=0.5)
     got = call_unmutated(customer_grades, frame, rules)
     assert got["grade"].tolist() == ["C", "C", "B", "B"]
+
+
+def test_grade_summary_values_near_the_largest_float() -> None:
+    # one A of 1.7e308 and one C of 1.7e308 are floats; two A's add up past the largest float,
+    # which the error names at the second A (row 'z'), whatever the missing value between
+    big = 1.7e308
+    grades = pd.DataFrame(
+        {
+            "grade": pd.Categorical(["A", "C", "A", "A"], categories=["A", "B", "C"]),
+            "value": [big, big, np.nan, big],
+        },
+        index=["x", "y", "n", "z"],
+    )
+    assert grade_summary(grades.iloc[:3])["value"].tolist() == [big, 0.0, big]
+    with pytest.raises(
+        DataError,
+        match=r"column 'value' of grades adds up past the largest "
+        r"float \(about 1.8e308\) at row 'z', value 1.7e\+308",
+    ):
+        grade_summary(grades)

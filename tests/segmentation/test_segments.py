@@ -553,3 +553,22 @@ def test_segment_summary_bad_input(
 ) -> None:
     with pytest.raises(exc, match=match):
         segment_summary(frame, **kw)  # type: ignore[arg-type]
+
+
+def test_segment_summary_values_near_the_largest_float() -> None:
+    # Champions 1.7e308 and Lost 1.7e308: each segment's value is a float, their sum is not;
+    # the shares are 1/2 each all the same. Two Champions of 1.7e308 add up past it: an error
+    big = 1.7e308
+    seg = pd.DataFrame({"segment": ["Champions", "Lost"], "v": [big, big]}, index=["a", "b"])
+    out = segment_summary(seg, value="v")
+    assert out.loc["Champions"].tolist() == [1, 0.5, big, 0.5]
+    assert out.loc["Lost"].tolist() == [1, 0.5, big, 0.5]
+    seg = pd.DataFrame(
+        {"segment": ["Champions", "Lost", "Champions"], "v": [big, 1.0, big]}, index=["a", "b", "c"]
+    )
+    with pytest.raises(
+        DataError,
+        match=r"column 'v' of segments adds up past the largest float"
+        r" \(about 1.8e308\) at row 'c', value 1.7e\+308",
+    ):
+        segment_summary(seg, value="v")
