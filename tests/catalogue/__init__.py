@@ -7,8 +7,8 @@ Issue #14, item 1. The package has five parts:
 ``inputs``
     the catalogue itself: how each bad or extreme input is made from a valid call
     (missing values, infinities, 1e-300 and 1e307, values near 2**62, whole columns near the
-    largest number, of one sign or alternating, so that sums of them overflow, empty frames, one row,
-    duplicate and mixed-type ids, booleans as numbers, far and mixed-zone dates, nullable,
+    largest number, of one sign or alternating, so that sums of them overflow, empty frames,
+    one row, duplicate and mixed-type ids, booleans as numbers, far and mixed-zone dates, nullable,
     pyarrow and categorical dtypes, unsorted rows, non-unique and MultiIndex indexes, huge
     draw counts, ...);
 ``specs_*``
