@@ -823,12 +823,13 @@ def checked_totals(
     none; ``None``: one total of every row; a callable returning either: asked only when a
     total is not finite, so a caller that grouped by other means pays nothing for the numbers).
     Finite totals are returned as they are, which is the only cost on the usual path (one
-    ``np.isfinite``). A total that is ``inf`` or ``NaN``
-    (finite values near 1.8e308 adding up past the largest float, or pairwise summation meeting
-    ``inf - inf``) is summed again in row order in a scale where no partial sum can overflow:
-    where it is a float after all (values of both signs), that is the total; where it is not,
-    :class:`~crmcore.errors.DataError` names ``column``, the first row where the group's running
-    total passes the largest float, its value and what was ``expected``. A smaller ``limit``
+    ``np.isfinite``). A total that is ``inf`` or ``NaN`` (finite values near 1.8e308 adding up
+    past the largest float, or pairwise summation meeting ``inf - inf``) is summed again, its
+    group's rows in row order, in a scale where no partial sum can overflow (vectorised: one
+    ``np.bincount``): where it is a float after all (values of both signs), that is the total;
+    where it is not, :class:`~crmcore.errors.DataError` names ``column``, the first row where
+    such a group's running total passes the largest float, its value and what was
+    ``expected``. A smaller ``limit``
     holds the totals within it the same way (a chart's axis, which needs room for margins).
 
     Examples
@@ -858,25 +859,35 @@ larger unit, e.g. thousands)
         groups = groups()
     codes = np.zeros(len(vals), dtype=np.int64) if groups is None else np.asarray(groups)
     flat = out.reshape(-1)
-    for group in np.flatnonzero(bad.reshape(-1)):  # the groups that overflowed: few
-        rows = np.flatnonzero(codes == group)
-        part = np.nan_to_num(vals[rows], nan=0.0)
-        scale = 2.0 ** -max(1, int(np.ceil(np.log2(max(len(part), 2)))))
-        running = np.cumsum(part * scale)  # n values <= largest * 2**-k: no partial overflows
-        if len(running) and abs(running[-1]) <= limit * scale:
-            flat[group] = running[-1] / scale
-            continue
-        pos = rows[first_true(np.abs(running) > limit * scale) or 0]
-        value = frame[column].iloc[pos]
-        past = "the largest float (about 1.8e308)" if limit == LARGEST_FLOAT else f"{limit:.2g}"
-        raise DataError(
-            f"column {column!r} of {arg} adds up past {past} at "
-            f"{describe_row(frame, int(pos), key)}, value {show(value)}; expected {expected}",
-            column=column,
-            row=frame.index[pos],
-            value=value,
-        )
-    return out
+    bad_flat = bad.reshape(-1)
+    # the rows of the groups to sum again, in row order, at 2**-k for 2**k of them or more:
+    # every partial sum of n <= 2**k values <= largest * 2**-k is a float
+    mine = np.zeros(len(vals), dtype=bool)
+    counted = codes >= 0
+    mine[counted] = bad_flat[codes[counted]]
+    rows = np.flatnonzero(mine)
+    part = np.nan_to_num(vals[rows], nan=0.0)
+    scale = 2.0 ** -max(1, int(np.ceil(np.log2(max(len(rows), 2)))))
+    small = part * scale
+    sums = np.bincount(codes[rows], weights=small, minlength=flat.size)  # in row order
+    held = np.abs(sums) <= limit * scale
+    failed = bad_flat & ~held
+    if not failed.any():
+        flat[bad_flat] = sums[bad_flat] / scale
+        return out
+    # the first row (in row order) where a failed group's running total passes the limit
+    of_failed = failed[codes[rows]]
+    running = pd.Series(small[of_failed]).groupby(codes[rows][of_failed]).cumsum().to_numpy()
+    pos = int(rows[of_failed][first_true(np.abs(running) > limit * scale) or 0])
+    value = frame[column].iloc[pos]
+    past = "the largest float (about 1.8e308)" if limit == LARGEST_FLOAT else f"{limit:.2g}"
+    raise DataError(
+        f"column {column!r} of {arg} adds up past {past} at "
+        f"{describe_row(frame, pos, key)}, value {show(value)}; expected {expected}",
+        column=column,
+        row=frame.index[pos],
+        value=value,
+    )
 
 
 def shares(totals: npt.ArrayLike, *, positive: bool = False) -> npt.NDArray[np.float64]:
