@@ -145,3 +145,23 @@ def test_account_ids_mixing_numbers_and_text_are_an_error() -> None:
     book = BOOK.assign(account_id=[1, "2", 3, 4, 5])
     with pytest.raises(DataError, match=r"'account_id' of accounts mixes number 1 .* text '2'"):
         reassign_accounts(QUOTAS, book, {2: "bob"})
+
+
+def test_reassign_accounts_refuses_a_quota_beyond_the_exact_split_range() -> None:
+    # bob's quota of 2**62 + 1 cents cannot be split exactly over his accounts: the split's
+    # range is +-2**62; named by column, person and value. cy's quota beyond it is fine: cy
+    # holds no account, nothing of it is split
+    quotas = pd.DataFrame(
+        {"quota_cents": np.array([90_000, 2**62 + 1, -(2**62)], dtype=np.int64)},
+        index=pd.Index(["ann", "bob", "cy"], name="person"),
+    )
+    with pytest.raises(
+        DataError,
+        match=r"column 'quota_cents' of quotas has quota "
+        r"4611686018427387905 at row 'bob': beyond \+-2\*\*62 minor units",
+    ) as e:
+        reassign_accounts(quotas, BOOK, {2: "cy"})
+    assert (e.value.row, e.value.value) == ("bob", 2**62 + 1)
+    fine = quotas.assign(quota_cents=np.array([90_000, 30_000, 2**62 + 1], dtype=np.int64))
+    got = reassign_accounts(fine, BOOK, {2: "cy"})
+    assert got.loc["cy", "quota_cents"] == 2**62 + 1 + 30_000

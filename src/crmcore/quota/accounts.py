@@ -154,6 +154,17 @@ def reassign_accounts(
             column=weight,
             value=holders.iloc[bad],
         )
+    big = has_weight & ((p_total > 2**62) | (p_total < -(2**62)))  # the exact split's range
+    fr.refuse_first(
+        quotas,
+        big,
+        quota,
+        arg="quotas",
+        problem="quota",
+        then=": beyond +-2**62 minor units, the most an exact split over the person's accounts "
+        "takes; express the quotas in a larger unit",
+        values=p_total,
+    )
     share = split_minor_units(np.where(has_weight, p_total, 0), aw, code)
     moved_share = np.where(moved, share, 0)
     new_person = accounts[account].map(move).to_numpy()[moved]
