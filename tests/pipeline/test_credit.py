@@ -433,3 +433,26 @@ def test_credit_totals_refuses_float_cents_beyond_int64() -> None:
     credit["credited_cents"] = 1e19
     with pytest.raises(DataError, match=r"expected whole minor units \(int64\)"):
         credit_totals(credit)
+
+
+@pytest.mark.parametrize(
+    ("shares", "row", "value", "which"),
+    [
+        # 0.5 + 0.4 + 0.2 = 110 %: the largest share, 0.5 at row "x", is named
+        ([0.5, 0.4, 0.2], "x", 0.5, "largest"),
+        # 0.5 + 0.3 + 1e-300 = 80 %: the smallest, 1e-300 at row "z", is named
+        ([0.5, 0.3, 1e-300], "z", 1e-300, "smallest"),
+        # 1e307 % of a deal: an infinite percentage; the 1e307 share at row "y" is named
+        ([0.5, 1e307, 0.2], "y", 1e307, "largest"),
+    ],
+)
+def test_wrong_revenue_total_names_the_split_row(
+    shares: list[float], row: str, value: float, which: str
+) -> None:
+    splits = _splits([1, 1, 1], ["a", "b", "c"], shares).set_axis(["x", "y", "z"])
+    with pytest.raises(DataError, match=rf"its {which} share in column 'share'") as info:
+        split_credit(_deals([1], [100.0]), splits)
+    assert info.value.column == "share"
+    assert info.value.row == row
+    assert info.value.value == value
+    assert f"row {row!r}" in str(info.value)

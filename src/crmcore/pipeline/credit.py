@@ -123,6 +123,7 @@ def _split_lines(
 
 def _check_revenue_totals(
     opportunities: pd.DataFrame,
+    splits: pd.DataFrame,
     lines: _Lines,
     *,
     opportunity: str,
@@ -138,13 +139,21 @@ def _check_revenue_totals(
     pos = first_true((rev_count > 0) & (np.abs(rev_total - 1.0) > tolerance))
     if pos is not None:
         deal = opportunities[opportunity].iloc[pos]
+        # Name the deal's split that most likely makes the total wrong: its largest share when
+        # they total too much, its smallest when too little (lines start with the splits rows).
+        mine = np.flatnonzero(revenue[: len(splits)] & (lines.deal[: len(splits)] == pos))
+        over = not rev_total[pos] < 1.0
+        pick = mine[np.argmax(lines.fraction[mine]) if over else np.argmin(lines.fraction[mine])]
+        value = splits[share].iloc[pick]
         raise DataError(
             f"revenue splits of deal {show(deal)} ({opportunity}) total "
             f"{_percent(float(rev_total[pos]))}; they must total 100 % (overlay splits may "
-            "total anything: mark them in a split_type column)",
+            f"total anything: mark them in a split_type column); its "
+            f"{'largest' if over else 'smallest'} share in column {share!r} of splits is "
+            f"{show(value)} at {describe_row(splits, int(pick), opportunity)}",
             column=share,
-            row=opportunities.index[pos],
-            value=float(rev_total[pos]) * factor,
+            row=splits.index[pick],
+            value=value,
         )
     return np.asarray(rev_count == 0)
 
@@ -383,6 +392,7 @@ def split_credit(
     )
     bare = _check_revenue_totals(
         opportunities,
+        splits,
         lines,
         opportunity=opportunity,
         share=share,
