@@ -43,15 +43,20 @@ from crmcore.money import sum_minor_units, to_minor_units
 __all__ = [
     "Clawbacks",
     "PayingKeys",
+    "TICKS_PER_DAY",
     "SaleColumns",
     "Sales",
+    "cancellations",
     "deal_codes",
     "group_targets",
     "line_order",
     "lines_frame",
     "paying_keys",
+    "period_starts",
     "read_clawbacks",
     "read_sales",
+    "run_targets",
+    "sale_columns",
     "statement_frame",
 ]
 
@@ -203,10 +208,10 @@ def line_order(
     return out
 
 
-_TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+TICKS_PER_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
-def _period_starts(dates: pd.Series, period: str) -> pd.Series:
+def period_starts(dates: pd.Series, period: str) -> pd.Series:
     """:func:`crmcore._periods.period_start` of many naive dates, once per calendar day.
 
     Periods hold whole days, so the start of each day in the dates' range is computed once and
@@ -219,7 +224,7 @@ def _period_starts(dates: pd.Series, period: str) -> pd.Series:
     if not (isinstance(dtype, np.dtype) and dtype.kind == "M") or len(values) < 1 << 12:
         return period_start(dates, period)
     unit, count = np.datetime_data(values.dtype)
-    per_day = _TICKS_PER_DAY.get(unit)
+    per_day = TICKS_PER_DAY.get(unit)
     ticks = values.view(np.int64)
     if per_day is None or count != 1 or bool(np.isnat(values).any()):
         return period_start(dates, period)
@@ -286,7 +291,7 @@ class SaleColumns:
     cancelled_at: str | None
 
 
-def _sale_columns(
+def sale_columns(
     frame: pd.DataFrame, cols: SaleColumns, decimals: int
 ) -> tuple[pd.DataFrame, pd.Series, Ints]:
     """Check the opportunities' columns; return the frame, close dates and amounts in cents."""
@@ -319,10 +324,11 @@ def _sale_columns(
     return frame, closed, cents
 
 
-def read_sales(frame: pd.DataFrame, cols: SaleColumns, *, period: str, decimals: int) -> Sales:
-    """Check the opportunities and put them in paying order with their cumulative sales."""
-    frame, closed, cents = _sale_columns(frame, cols, decimals)
-    periods = _period_starts(closed, period)
+def read_sales(
+    frame: pd.DataFrame, closed: pd.Series, cents: Ints, cols: SaleColumns, *, period: str
+) -> Sales:
+    """Put the checked opportunities (:func:`sale_columns`) in paying order with their sums."""
+    periods = period_starts(closed, period)
     d_codes, n_deals = deal_codes(frame[cols.opportunity])
     keys = paying_keys(
         pd.factorize(frame[cols.person], sort=True)[0],
@@ -395,12 +401,40 @@ def group_targets(
 
     Target periods are read on their own wall clock and placed in the opportunities' zone.
     """
+    run = sales.order[sales.starts]
+    return run_targets(
+        targets,
+        sales.frame[person].to_numpy()[run],
+        sales.periods.array[run],
+        person=person,
+        period_column=period_column,
+        target=target,
+        period=period,
+        decimals=decimals,
+    )
+
+
+def run_targets(
+    targets: pd.DataFrame,
+    persons: npt.NDArray[Any],
+    periods: pd.api.extensions.ExtensionArray,
+    *,
+    person: str,
+    period_column: str,
+    target: str,
+    period: str,
+    decimals: int,
+) -> npt.NDArray[np.float64]:
+    """Return the target in minor units of each run given by its person and period start.
+
+    Runs come in (person, period) order; the first one without a target is the one named.
+    """
     arg = "targets"
     targets = require_frame(targets, arg=arg)
     targets = require_columns(targets, [person, period_column, target], arg=arg)
     require_not_null(targets, person, arg=arg)
     starts = read_periods(targets, period_column, arg=arg, period=period, key=person)
-    tz = getattr(sales.periods.dtype, "tz", None)
+    tz = getattr(periods.dtype, "tz", None)
     if getattr(starts.dtype, "tz", None) is not None:
         starts = starts.dt.tz_localize(None)
     if tz is not None:
@@ -420,10 +454,7 @@ def group_targets(
             row=targets.index[pos],
             value=values[pos],
         )
-    run = sales.order[sales.starts]
-    keys = pd.DataFrame(
-        {person: sales.frame[person].to_numpy()[run], PERIOD: sales.periods.array[run]}
-    )
+    keys = pd.DataFrame({person: persons, PERIOD: periods})
     t_period, k_period = same_unit(starts.reset_index(drop=True), keys[PERIOD])
     tab = pd.DataFrame(
         {
@@ -467,41 +498,65 @@ class Clawbacks:
     periods: pd.Series
 
 
-def read_clawbacks(
-    sales: Sales, *, cancelled_at: str | None, closed_at: str, opportunity: str, period: str
-) -> Clawbacks | None:
-    """Return the clawbacks of the opportunities cancelled (after they closed), or None."""
+def cancellations(
+    frame: pd.DataFrame,
+    closed: pd.Series,
+    *,
+    cancelled_at: str | None,
+    closed_at: str,
+    opportunity: str,
+) -> tuple[npt.NDArray[np.intp], pd.Series] | None:
+    """Check the cancellation dates: the cancelled rows and their dates (row order), or None.
+
+    A cancellation needs the close dates' time-zone convention and may not precede the close.
+    """
     if cancelled_at is None:
         return None
-    frame = sales.frame
     mask = frame[cancelled_at].notna().to_numpy()
     if not mask.any():
         return None
     cancel = datetime_column(frame.loc[mask], cancelled_at, arg=ARG, key=opportunity)
-    if (getattr(cancel.dtype, "tz", None) is None) != (
-        getattr(sales.closed.dtype, "tz", None) is None
-    ):
+    if (getattr(cancel.dtype, "tz", None) is None) != (getattr(closed.dtype, "tz", None) is None):
         raise DataError(
             f"columns {closed_at!r} and {cancelled_at!r} of {ARG} mix naive and tz-aware "
             "dates; use one convention",
             column=cancelled_at,
         )
-    cancel = same_unit(cancel, sales.closed)[0]
+    cancel = same_unit(cancel, closed)[0]
     rows = np.flatnonzero(mask)  # the cancelled rows; cancel holds their dates in this order
-    early = first_true(np.asarray(cancel.array < sales.closed.array[rows]))
+    early = first_true(np.asarray(cancel.array < closed.array[rows]))
     if early is not None:
         bad = int(rows[early])
         raise DataError(
             f"column {cancelled_at!r} of {ARG} has {show(cancel.iloc[early])} at "
             f"{describe_row(frame, bad, opportunity)}, before the deal closed on "
-            f"{show(sales.closed.iloc[bad])}; a deal is cancelled after it closes",
+            f"{show(closed.iloc[bad])}; a deal is cancelled after it closes",
             column=cancelled_at,
             row=frame.index[bad],
             value=cancel.iloc[early],
         )
+    return rows, cancel
+
+
+def read_clawbacks(
+    sales: Sales, *, cancelled_at: str | None, closed_at: str, opportunity: str, period: str
+) -> Clawbacks | None:
+    """Return the clawbacks of the opportunities cancelled (after they closed), or None."""
+    found = cancellations(
+        sales.frame,
+        sales.closed,
+        cancelled_at=cancelled_at,
+        closed_at=closed_at,
+        opportunity=opportunity,
+    )
+    if found is None:
+        return None
+    rows, cancel = found
+    mask = np.zeros(len(sales.frame), dtype=bool)
+    mask[rows] = True
     sel = mask[sales.order]
     dates = cancel.iloc[np.searchsorted(rows, sales.order[sel])].reset_index(drop=True)
-    return Clawbacks(sel=sel, dates=dates, periods=_period_starts(dates, period))
+    return Clawbacks(sel=sel, dates=dates, periods=period_starts(dates, period))
 
 
 # --------------------------------------------------------------------------------------------

@@ -39,8 +39,11 @@ from crmcore.kpi._commission import (
     lines_frame,
     read_clawbacks,
     read_sales,
+    run_targets,
+    sale_columns,
     statement_frame,
 )
+from crmcore.kpi._daygrid import DayPlan, day_statement
 from crmcore.kpi._groups import StatusRule, period_code, status_masks
 from crmcore.kpi._renames import renamed_period_parameters
 from crmcore.money import split_minor_units
@@ -525,28 +528,34 @@ def _lines(
     if status.column is not None:
         opportunities = _won_only(opportunities, status, key=opportunity)
     cols = SaleColumns(person, opportunity, closed_at, amount, cancelled_at)
-    sales = read_sales(opportunities, cols, period=code, decimals=plan.decimals)
-    tgt_group = np.full(len(sales.starts), np.nan)
-    if plan.basis == "attainment":
-        if targets is None:
-            raise ConfigError(
-                f"plan.basis is 'attainment': pass targets= ({person}, {period_column}, {target})",
-                column="targets",
-            )
-        tgt_group = group_targets(
-            targets,
-            sales,
-            person=person,
-            period_column=period_column,
-            target=target,
-            period=code,
-            decimals=plan.decimals,
+    frame, closed, cents = sale_columns(opportunities, cols, plan.decimals)
+    if plan.basis == "attainment" and targets is None:
+        raise ConfigError(
+            f"plan.basis is 'attainment': pass targets= ({person}, {period_column}, {target})",
+            column="targets",
         )
-    elif targets is not None:
+    if plan.basis != "attainment" and targets is not None:
         raise ConfigError(
             "targets= is only used by attainment-based plans (plan.basis='attainment')",
             column="targets",
         )
+    by_target = {
+        "person": person,
+        "period_column": period_column,
+        "target": target,
+        "period": code,
+        "decimals": plan.decimals,
+    }
+    if summary:
+        got = day_statement(
+            frame, closed, cents, cols, _day_plan(plan, targets, by_target), period=code
+        )
+        if got is not None:
+            return got
+    sales = read_sales(frame, closed, cents, cols, period=code)
+    tgt_group = np.full(len(sales.starts), np.nan)
+    if targets is not None:
+        tgt_group = group_targets(targets, sales, **by_target)
     check_cumulative(sales, limit=MAX_CUMULATIVE, amount=amount, opportunity=opportunity)
     commission, tier = _pay(plan, sales, tgt_group)
     claws = read_clawbacks(
@@ -558,6 +567,26 @@ def _lines(
         )
     return lines_frame(
         sales, claws, person=person, opportunity=opportunity, tier=tier, commission=commission
+    )
+
+
+def _day_plan(
+    plan: CommissionPlan, targets: pd.DataFrame | None, by_target: dict[str, Any]
+) -> DayPlan:
+    """The plan's commission, tier and targets as :func:`day_statement` takes them."""
+    if targets is None:
+        read = None
+    else:
+
+        def read(persons: npt.NDArray[Any], periods: Any) -> npt.NDArray[np.float64]:
+            return run_targets(targets, persons, periods, **by_target)
+
+    return DayPlan(
+        cumulative=plan._cumulative,
+        tier=plan.tier_reached,
+        flat=plan.mode == "flat",
+        targets=read,
+        limit=MAX_CUMULATIVE,
     )
 
 
