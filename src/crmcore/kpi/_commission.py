@@ -41,9 +41,9 @@ from crmcore.kpi._groups import PERIOD, read_periods, same_unit
 from crmcore.money import sum_minor_units, to_minor_units
 
 __all__ = [
+    "TICKS_PER_DAY",
     "Clawbacks",
     "PayingKeys",
-    "TICKS_PER_DAY",
     "SaleColumns",
     "Sales",
     "cancellations",

@@ -90,8 +90,11 @@ def _person_codes(column: pd.Series, n_rows: int) -> _Codes | None:
             return None
         codes = np.empty(len(vals), dtype=_narrow(span))
         for a in range(0, len(vals), CHUNK):
-            np.subtract(vals[a : a + CHUNK], lo, out=codes[a : a + CHUNK], casting="unsafe")
-        return _Codes(codes, span, np.arange(lo, hi + 1, dtype=dtype))
+            # in int64 (modulo 2**64 for uint64): the differences are small and exact
+            np.subtract(
+                vals[a : a + CHUNK], lo, out=codes[a : a + CHUNK], dtype=np.int64, casting="unsafe"
+            )
+        return _Codes(codes, span, np.arange(span, dtype=dtype) + lo)
     if isinstance(dtype, pd.StringDtype):
         found, uniques = pd.factorize(column, sort=True)
         codes = found.astype(_narrow(len(uniques)))
@@ -107,7 +110,7 @@ def _day_codes(closed: pd.Series) -> _Codes | None:
     dtype = closed.dtype
     if not (isinstance(dtype, np.dtype) and dtype.kind == "M"):
         return None
-    unit, count = np.datetime_data(dtype)
+    unit, count = np.datetime_data(dtype.str)
     per_day = TICKS_PER_DAY.get(unit)
     if per_day is None or count != 1 or not len(closed):
         return None
@@ -206,10 +209,10 @@ class _Runs:
 
 
 def _runs(
-    totals: Ints, counts: Ints, persons: _Codes, days: _Codes, closed: Any, code: str
+    totals: Ints, counts: Ints, *, persons: _Codes, days: _Codes, dtype: np.dtype[Any], code: str
 ) -> _Runs:
     """Sum the cells per person and period; the running sums restart at each period start."""
-    day_starts = pd.Series(days.values.view(closed.dtype))
+    day_starts = pd.Series(days.values.view(dtype))
     table = period_start(day_starts, code).to_numpy().view(np.int64)
     periods, day_period = np.unique(table, return_inverse=True)
     day_period = day_period.reshape(-1)
@@ -228,6 +231,18 @@ def _runs(
     )
 
 
+@attrs.frozen
+class _Grid:
+    """The swept grid: codes, runs, the cancelled rows and their earlier sales that day."""
+
+    persons: _Codes
+    days: _Codes
+    runs: _Runs
+    claw_rows: npt.NDArray[np.intp]
+    before: Ints  # per cancelled row: the person's sales that day paid before it
+    dtype: np.dtype[Any]  # of the close dates and the period starts
+
+
 def day_statement(
     frame: pd.DataFrame,
     closed: pd.Series,
@@ -237,7 +252,7 @@ def day_statement(
     *,
     period: str,
 ) -> pd.DataFrame | None:
-    """The statement of the checked opportunities from per-day cell sums, or ``None``.
+    """Return the statement of the checked opportunities from per-day cell sums, or ``None``.
 
     ``frame``, ``closed`` and ``cents`` come from :func:`crmcore.kpi._commission.sale_columns`.
     ``None`` means the input is outside this path's conditions (see the module docstring); the
@@ -256,16 +271,22 @@ def day_statement(
         return None  # the split of a run's total over its deals needs them all in order
     days = _day_codes(closed)
     persons = _person_codes(frame[cols.person], n)
-    if days is None or persons is None:
+    dtype = closed.dtype
+    if days is None or persons is None or not isinstance(dtype, np.dtype):
         return None
     if persons.n * days.n > max(GRID_PER_ROW * n, SMALL_GRID):
         return None
     claw_rows = np.flatnonzero(claw_mask)
     totals, counts, before = _sweep(persons, days, cents, claw_rows)
-    runs = _runs(totals, counts, persons, days, closed, period)
-    return _statement(
-        frame, closed, cents, cols, plan, runs, persons, days, claw_rows, before, period
+    grid = _Grid(
+        persons=persons,
+        days=days,
+        runs=_runs(totals, counts, persons=persons, days=days, dtype=dtype, code=period),
+        claw_rows=claw_rows,
+        before=before,
+        dtype=dtype,
     )
+    return _statement(frame, closed, cents, cols, plan, grid=grid, period=period)
 
 
 def _statement(
@@ -274,23 +295,20 @@ def _statement(
     cents: Ints,
     cols: SaleColumns,
     plan: DayPlan,
-    runs: _Runs,
-    persons: _Codes,
-    days: _Codes,
-    claw_rows: npt.NDArray[np.intp],
-    before: Ints,
+    *,
+    grid: _Grid,
     period: str,
 ) -> pd.DataFrame | None:
-    """Targets, checks, clawbacks and the frame, in the ordered path's order of errors."""
+    """Read targets, check, pay the clawbacks, lay out: in the ordered path's order of errors."""
+    runs, persons, days, claw_rows = grid.runs, grid.persons, grid.days, grid.claw_rows
     n_per = len(runs.periods)
     run_cells = np.flatnonzero(runs.deals)  # (person, period) order
     run_sales = runs.sales[run_cells]
     run_p, run_per = np.divmod(run_cells, n_per)
     tgt = np.full(len(run_cells), np.nan)
     if plan.targets is not None:
-        tgt = plan.targets(
-            persons.values[run_p], pd.array(runs.periods[run_per].view(closed.dtype))
-        )
+        periods = pd.array(runs.periods[run_per].view(grid.dtype))
+        tgt = plan.targets(persons.values[run_p], periods)
     if run_sales.size and int(run_sales.max()) > plan.limit:
         return None  # the ordered path names the first opportunity past the limit
     found = cancellations(
@@ -300,47 +318,38 @@ def _statement(
         closed_at=cols.closed_at,
         opportunity=cols.opportunity,
     )
-    ones = plan.targets is None
-    run_tgt = np.ones(len(run_cells)) if ones else tgt
-    earned = plan.cumulative(run_sales, run_tgt)
-    tier = plan.tier(run_sales, run_tgt)
+    run_tgt = np.ones(len(run_cells)) if plan.targets is None else tgt
     claw_p = persons.codes[claw_rows].astype(np.intp)
     claw_d = days.codes[claw_rows].astype(np.intp)
-    claw_sale_per = runs.day_period[claw_d]
-    start = before + runs.before_day[claw_p * days.n + claw_d]
-    after = start + cents[claw_rows]
-    if ones:
+    start = grid.before + runs.before_day[claw_p * days.n + claw_d]
+    if plan.targets is None:
         claw_tgt = np.ones(len(claw_rows))
     else:
         lookup = np.full(persons.n * n_per, np.nan)
         lookup[run_cells] = tgt
-        claw_tgt = lookup[claw_p * n_per + claw_sale_per]
-    claw_earned = plan.cumulative(after, claw_tgt) - plan.cumulative(start, claw_tgt)
-    claw_periods = (
-        period_starts(found[1], period).to_numpy().view(np.int64)
-        if found is not None
-        else np.zeros(0, dtype=np.int64)
-    )
+        claw_tgt = lookup[claw_p * n_per + runs.day_period[claw_d]]
+    claw_earned = plan.cumulative(start + cents[claw_rows], claw_tgt)
+    claw_earned -= plan.cumulative(start, claw_tgt)
+    claw_periods = np.zeros(0, dtype=np.int64)
+    if found is not None:
+        claw_periods = period_starts(found[1], period).to_numpy().view(np.int64)
     return _frame(
         cols.person,
-        persons,
-        closed.dtype,
-        runs,
-        run_cells,
-        tgt,
-        earned,
-        tier,
-        claw_p,
-        claw_periods,
-        claw_earned,
+        grid,
+        run_cells=run_cells,
+        tgt=tgt,
+        earned_run=plan.cumulative(run_sales, run_tgt),
+        tier_run=plan.tier(run_sales, run_tgt),
+        claw_p=claw_p,
+        claw_periods=claw_periods,
+        claw_earned=claw_earned,
     )
 
 
 def _frame(
     person: str,
-    persons: _Codes,
-    dtype: Any,
-    runs: _Runs,
+    grid: _Grid,
+    *,
     run_cells: npt.NDArray[np.intp],
     tgt: Floats,
     earned_run: Ints,
@@ -350,16 +359,15 @@ def _frame(
     claw_earned: Ints,
 ) -> pd.DataFrame:
     """Lay out the statement: one row per (person, period) with a sale run or a clawback."""
-    n_per = len(runs.periods)
+    runs = grid.runs
     periods = np.union1d(runs.periods, claw_periods)
     width = len(periods)
-    run_p, run_per = np.divmod(run_cells, n_per)
+    run_p, run_per = np.divmod(run_cells, len(runs.periods))
     sale_at = run_p * width + np.searchsorted(periods, runs.periods)[run_per]
     claw_at = claw_p * width + np.searchsorted(periods, claw_periods)
     cells = np.union1d(sale_at, claw_at)
     n_rows = len(cells)
     sale_row = np.searchsorted(cells, sale_at)
-    claw_row = np.searchsorted(cells, claw_at)
     deals = np.zeros(n_rows, dtype=np.int64)
     deals[sale_row] = runs.deals[run_cells]
     sales_c = np.zeros(n_rows, dtype=np.int64)
@@ -370,7 +378,9 @@ def _frame(
     tiers[sale_row] = tier_run
     target = np.full(n_rows, np.nan)
     target[sale_row] = tgt
-    clawback = sum_minor_units(-claw_earned, claw_row, n_rows, name="clawback cents")
+    clawback = sum_minor_units(
+        -claw_earned, np.searchsorted(cells, claw_at), n_rows, name="clawback cents"
+    )
     rows = np.arange(n_rows)
     payout = sum_minor_units(
         np.concatenate([earned, clawback]),
@@ -379,7 +389,7 @@ def _frame(
         name="payout cents",
     )
     index = pd.MultiIndex.from_arrays(
-        [persons.values[cells // width], pd.array(periods[cells % width].view(dtype))],
+        [grid.persons.values[cells // width], pd.array(periods[cells % width].view(grid.dtype))],
         names=[person, PERIOD],
     )
     sales_f = sales_c.astype(np.float64)

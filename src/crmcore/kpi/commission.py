@@ -539,7 +539,7 @@ def _lines(
             "targets= is only used by attainment-based plans (plan.basis='attainment')",
             column="targets",
         )
-    by_target = {
+    by_target: dict[str, Any] = {
         "person": person,
         "period_column": period_column,
         "target": target,
@@ -573,7 +573,7 @@ def _lines(
 def _day_plan(
     plan: CommissionPlan, targets: pd.DataFrame | None, by_target: dict[str, Any]
 ) -> DayPlan:
-    """The plan's commission, tier and targets as :func:`day_statement` takes them."""
+    """Give the plan's commission, tier and targets as :func:`day_statement` takes them."""
     if targets is None:
         read = None
     else:
