@@ -1,9 +1,13 @@
 """The steps behind :func:`crmcore.kpi.commission_lines` and ``commission_statement``.
 
-1. :func:`read_sales` checks the opportunities and puts them in paying order (person, period,
-   close time, opportunity id) with each one's cumulative sales in its person and period.
+1. :func:`sale_columns` checks the opportunities; :func:`read_sales` puts them in paying order
+   (person, period, close time, opportunity id) with each one's cumulative sales in its
+   person and period. (``commission_statement`` first tries :mod:`crmcore.kpi._daygrid`,
+   which sums per person and close day and needs the paying order only of the cancelled
+   opportunities; this ordered path is the one for the lines and for every other input.)
 2. The plan turns those into commission (in :mod:`crmcore.kpi.commission`).
-3. :func:`read_clawbacks` adds a reversing line for every cancelled opportunity.
+3. :func:`read_clawbacks` adds a reversing line for every cancelled opportunity
+   (:func:`cancellations` checks their dates, for both paths).
 4. :func:`lines_frame` lays out the lines; :func:`statement_frame` sums the sales per person
    and period run and the clawbacks per cancellation period, without laying out lines (int64
    minor units through :func:`crmcore.money.sum_minor_units`: checked, never wrapped).
