@@ -1,8 +1,9 @@
 """Tests for crmcore.kpi._daygrid: the statement from per-day cell sums, against the ordered path.
 
-``commission_statement`` takes the day grid whenever the input allows (integer ids increasing
-down the rows, naive whole-day close dates, integer or text persons, no flat plan with
-cancellations) and the ordered path (every sale sorted into paying order) otherwise. These
+``commission_statement`` takes the day grid whenever the input allows (naive close dates,
+integer ids, rows in paying order within each person and day: ids increasing down the rows
+with whole-day dates, or rows sorted by close time then id; integer or text persons; no flat
+plan with cancellations) and the ordered path (every sale sorted into paying order) otherwise. These
 tests force each path with a spy on ``crmcore.kpi.commission.day_statement`` and require the
 two statements to be identical, cent for cent and label for label.
 """
@@ -103,6 +104,24 @@ def test_earlier_days_of_the_period_count_and_a_new_period_restarts():
     assert st_["earned_cents"].tolist() == [1_400, 400, 0]
 
 
+def test_times_of_day_order_a_days_sales_when_rows_are_sorted_by_time():
+    # one day: deal 2 at 09:00 (50), deal 1 at 15:00 (60, cancelled): deal 1 is paid second,
+    # C(110) - C(50) = 12 - 5 = 7.00, though its id is the smaller
+    deals = pd.DataFrame(
+        {
+            "person": ["ann", "ann"],
+            "opportunity_id": [2, 1],
+            "closed_at": pd.to_datetime(["2024-01-10 09:00", "2024-01-10 15:00"]),
+            "amount": [50.0, 60.0],
+            "cancelled_at": pd.to_datetime([None, "2024-02-01"]),
+        }
+    )
+    st_, taken = both(deals, CommissionPlan(tiers=TWO), cancelled_at="cancelled_at")
+    assert taken == [True]
+    assert st_["earned_cents"].tolist() == [1_200, 0]
+    assert st_["clawback_cents"].tolist() == [0, -700]
+
+
 def test_attainment_targets_place_each_runs_thresholds():
     plan = CommissionPlan(tiers=[(0, 0.05), (1.0, 0.10)], basis="attainment", mode="retroactive")
     deals = pd.DataFrame(
@@ -156,6 +175,7 @@ def _sub_day(frame: pd.DataFrame) -> pd.DataFrame:
         ),
         (lambda f: f.iloc[::-1], CommissionPlan(tiers=TWO), False),  # ids decrease
         (_sub_day, CommissionPlan(tiers=TWO), False),  # times of day decide within a day
+        (lambda f: _sub_day(f).iloc[[1, 2, 0, 3]], CommissionPlan(tiers=TWO), True),  # by time
         (
             lambda f: f.assign(
                 closed_at=f["closed_at"].dt.tz_localize("Europe/Paris"),
@@ -278,10 +298,23 @@ def tied_sales(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
     return frame, targets
 
 
-@given(day_plans(), tied_sales(), st.booleans(), st.sampled_from([1, 2, 3, 7, 1 << 16]))
-def test_day_grid_statement_equals_the_ordered_path(plan, sales, cancel, chunk):
-    # small chunks: a cancelled sale's earlier sales of its day come from earlier chunks too
+@given(
+    day_plans(),
+    tied_sales(),
+    st.booleans(),
+    st.sampled_from([1, 2, 3, 7, 1 << 16]),
+    st.none() | st.lists(st.integers(0, 3), min_size=40, max_size=40),
+)
+def test_day_grid_statement_equals_the_ordered_path(plan, sales, cancel, chunk, hours):
+    # small chunks: a cancelled sale's earlier sales of its day come from earlier chunks too;
+    # with hours, times of day order a day's sales and the rows are sorted by time then id
     frame, targets = sales
+    if hours is not None:
+        times = frame["closed_at"] + pd.to_timedelta(hours[: len(frame)], unit="h")
+        frame = frame.assign(
+            closed_at=times, cancelled_at=frame["cancelled_at"] + pd.Timedelta(hours=4)
+        )
+        frame = frame.sort_values("closed_at", kind="stable")
     if not cancel:
         frame = frame.drop(columns="cancelled_at")
     kw: dict[str, Any] = {"cancelled_at": "cancelled_at"} if cancel else {}

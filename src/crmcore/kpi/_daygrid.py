@@ -12,11 +12,12 @@ period after it minus before it. Only those few cancelled sales need the paying 
    (``np.add.at``); a cancelled sale first reads its cell's total so far plus the earlier
    rows of its own chunk in the same cell (found among the few rows that share a cell with a
    cancelled one). When the close times are whole days and the opportunity ids increase down
-   the rows, the rows before it in its cell are exactly the sales paid before it that day;
+   the rows, or when the rows are sorted by close time then id, the rows before it in its
+   cell are exactly the sales paid before it that day;
 3. a cumulative sum over the grid's days, restarted at each period start, adds the person's
    earlier days of the period.
 
-Any other input (tz-aware or sub-day close times, ids not increasing down the rows, a grid
+Any other input (tz-aware close times, rows in neither of those orders, a grid
 much larger than the table, person ids that are neither integers nor text, a flat plan with
 cancellations, sums near the limit of exact arithmetic) gives ``None``: the caller then takes
 the ordered path, which is also the one that reports errors in the sums. The results are the
@@ -102,10 +103,11 @@ def _person_codes(column: pd.Series, n_rows: int) -> _Codes | None:
     return None
 
 
-def _day_codes(closed: pd.Series) -> _Codes | None:
+def _day_codes(closed: pd.Series) -> tuple[_Codes, bool] | None:
     """Close days as codes from the first day (values: each day's first tick, as int64).
 
-    ``None`` unless every close time is a naive midnight within a range of under 2**20 days.
+    Also tells whether every close time is a midnight. ``None`` unless the dates are naive
+    and span under 2**20 days.
     """
     dtype = closed.dtype
     if not (isinstance(dtype, np.dtype) and dtype.kind == "M"):
@@ -119,27 +121,60 @@ def _day_codes(closed: pd.Series) -> _Codes | None:
     if high - low >= 1 << 20:
         return None
     codes = np.empty(len(ticks), dtype=_narrow(high - low + 1))
+    whole = True
     for a in range(0, len(ticks), CHUNK):
         part = ticks[a : a + CHUNK]
         day = part // per_day
-        if not np.array_equal(day * per_day, part):
-            return None
+        whole = whole and np.array_equal(day * per_day, part)
         day -= low
         codes[a : a + CHUNK] = day
     first = np.arange(low, high + 1, dtype=np.int64) * per_day
-    return _Codes(codes, high - low + 1, first)
+    return _Codes(codes, high - low + 1, first), whole
 
 
-def _increasing_ids(ids: pd.Series) -> bool:
-    """Whether integer opportunity ids strictly increase down the rows (chunks, early exit)."""
+def _int_ids(ids: pd.Series) -> npt.NDArray[np.integer[Any]] | None:
+    """Return the opportunity ids as a numpy integer array, or ``None`` for other types."""
     if not (isinstance(ids.dtype, np.dtype) and ids.dtype.kind in "iu"):
-        return False
-    vals = ids.to_numpy()
-    for a in range(0, len(vals) - 1, CHUNK):
-        part = vals[a : a + CHUNK + 1]
+        return None
+    out: npt.NDArray[np.integer[Any]] = ids.to_numpy()
+    return out
+
+
+def _increasing(ids: npt.NDArray[np.integer[Any]]) -> bool:
+    """Whether the ids strictly increase down the rows (in chunks, early exit)."""
+    for a in range(0, len(ids) - 1, CHUNK):
+        part = ids[a : a + CHUNK + 1]
         if not bool((part[1:] > part[:-1]).all()):
             return False
     return True
+
+
+def _in_paying_order(ticks: Ints, ids: npt.NDArray[np.integer[Any]]) -> bool:
+    """Whether the rows are sorted by close time, then id (in chunks, early exit)."""
+    for a in range(0, len(ids) - 1, CHUNK):
+        t = ticks[a : a + CHUNK + 1]
+        d = ids[a : a + CHUNK + 1]
+        later = t[1:] > t[:-1]
+        if not bool((later | ((t[1:] == t[:-1]) & (d[1:] > d[:-1]))).all()):
+            return False
+    return True
+
+
+def _row_order_pays(closed: pd.Series, ids: pd.Series) -> tuple[_Codes, bool] | None:
+    """Close-day codes, if the rows of each person and day are in paying order; else None.
+
+    They are when the ids increase down the rows and every close time is a midnight (a
+    day's sales tie on time and go by id), or when the rows are sorted by close time then id.
+    """
+    found = _day_codes(closed)
+    values = _int_ids(ids)
+    if found is None or values is None:
+        return None
+    if found[1] and _increasing(values):
+        return found
+    if _in_paying_order(closed.to_numpy().view(np.int64), values):
+        return found
+    return None
 
 
 def _earlier_in_chunk(
@@ -260,7 +295,7 @@ def day_statement(
     the ordered path's order, with its messages.
     """
     n = len(cents)
-    if not n or not _increasing_ids(frame[cols.opportunity]):
+    if not n:
         return None
     if int(cents.max()) > plan.limit or int(cents.max()) * n >= 2**63:
         return None  # sums could wrap: the ordered path checks them and says which
@@ -269,10 +304,13 @@ def day_statement(
     )
     if plan.flat and claw_mask.any():
         return None  # the split of a run's total over its deals needs them all in order
-    days = _day_codes(closed)
+    found = _row_order_pays(closed, frame[cols.opportunity])
+    if found is None:
+        return None
+    days = found[0]
     persons = _person_codes(frame[cols.person], n)
     dtype = closed.dtype
-    if days is None or persons is None or not isinstance(dtype, np.dtype):
+    if persons is None or not isinstance(dtype, np.dtype):
         return None
     if persons.n * days.n > max(GRID_PER_ROW * n, SMALL_GRID):
         return None
