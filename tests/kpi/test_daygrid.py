@@ -326,3 +326,23 @@ def test_day_grid_statement_equals_the_ordered_path(plan, sales, cancel, chunk, 
     assert taken == [not (plan.mode == "flat" and has_claw)]
     assert (st_["payout_cents"] == st_["earned_cents"] + st_["clawback_cents"]).all()
     assert st_["deals"].sum() == len(frame)
+
+
+@pytest.mark.parametrize(
+    ("ids", "match"),
+    [
+        ([5, 3, 9, 3], "duplicate value 3 at row 3"),
+        (np.array([2**64 - 1, 2**64 - 3, 2**64 - 2, 2**64 - 1], dtype=np.uint64), "at row 3"),
+        ([-(2**63), 7, 2**63 - 1, 7], "duplicate value 7 at row 3"),  # a wide range: hashed
+    ],
+)
+def test_repeated_ids_out_of_order_are_named_once_counted(ids, match):
+    frame = _base().assign(opportunity_id=ids)
+    with pytest.raises(DataError, match=match):
+        commission_statement(frame, CommissionPlan(tiers=TWO), cancelled_at="cancelled_at")
+
+
+def test_ids_out_of_order_but_unique_pass_the_count():
+    frame = _base().assign(opportunity_id=np.array([9, 3, 5, 4], dtype=np.uint8))
+    _, taken = both(frame, CommissionPlan(tiers=TWO), cancelled_at="cancelled_at")
+    assert taken == [False]  # neither in id order nor sorted by time: the ordered path

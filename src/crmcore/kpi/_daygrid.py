@@ -7,7 +7,8 @@ and, per cancelled opportunity, what it earned: ``C`` of the person's cumulative
 period after it minus before it. Only those few cancelled sales need the paying order
 (person, period, close time, opportunity id), so instead of sorting every sale:
 
-1. each sale gets a cell, ``person code * days + close day``, over a small grid;
+1. each sale gets a cell, ``close day * persons + person code``, over a small grid (day
+   first: rows sorted by time then fall in a narrow band of cells);
 2. one sweep over the rows in cache-sized chunks adds the amounts into the cell totals
    (``np.add.at``); a cancelled sale first reads its cell's total so far plus the earlier
    rows of its own chunk in the same cell (found among the few rows that share a cell with a
@@ -183,14 +184,20 @@ def _earlier_in_chunk(
     """Sum of the chunk's amounts before each of the rows ``local`` in that row's cell.
 
     Only rows sharing a cell with one of ``local`` matter (``marked`` is an all-False scratch
-    table over the cells, left all-False); they are few, and sorted by cell (stably, so in row
-    order) for a running sum that restarts at each cell.
+    table over the cells, left all-False); they are sorted by cell (stably, so in row order)
+    for a running sum that restarts at each cell. When they are many (rows sorted by time: a
+    chunk holds a few days) their cells span a narrow band, sorted by 16-bit radix.
     """
     chosen = cell[local]
     marked[chosen] = True
     cand = np.flatnonzero(marked[cell])
     marked[chosen] = False
-    by_cell = np.argsort(cell[cand], kind="stable")
+    key = cell[cand]
+    low = int(key.min()) if len(key) else 0
+    if len(key) and int(key.max()) - low <= np.iinfo(np.int16).max:
+        by_cell = np.argsort((key - low).astype(np.int16), kind="stable")  # radix, linear
+    else:
+        by_cell = np.argsort(key, kind="stable")
     cells = cell[cand][by_cell]
     values = amount[cand][by_cell]
     before = np.cumsum(values)
@@ -218,9 +225,9 @@ def _sweep(
     n = len(cents)
     bounds = np.searchsorted(claw_rows, np.arange(0, n + CHUNK, CHUNK))
     for i, lo in enumerate(range(0, n, CHUNK)):
-        cell = persons.codes[lo : lo + CHUNK].astype(np.int64)
-        cell *= days.n
-        cell += days.codes[lo : lo + CHUNK]
+        cell = days.codes[lo : lo + CHUNK].astype(np.int64)
+        cell *= persons.n
+        cell += persons.codes[lo : lo + CHUNK]
         amount = cents[lo : lo + CHUNK]
         a, b = int(bounds[i]), int(bounds[i + 1])
         if b > a:
@@ -252,13 +259,13 @@ def _runs(
     periods, day_period = np.unique(table, return_inverse=True)
     day_period = day_period.reshape(-1)
     first_day = np.flatnonzero(np.r_[True, day_period[1:] != day_period[:-1]])
-    grid = totals.reshape(persons.n, days.n)
+    grid = totals.reshape(days.n, persons.n).T  # (persons, days)
     before_day = np.cumsum(grid, axis=1)
     before_day -= grid
     before_day -= before_day[:, first_day][:, day_period]
     return _Runs(
         sales=np.add.reduceat(grid, first_day, axis=1).reshape(-1),
-        deals=np.add.reduceat(counts.reshape(persons.n, days.n), first_day, axis=1).reshape(-1),
+        deals=np.add.reduceat(counts.reshape(days.n, persons.n).T, first_day, axis=1).reshape(-1),
         periods=periods,
         day_period=day_period,
         first_day=first_day,
