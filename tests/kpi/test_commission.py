@@ -606,3 +606,15 @@ def test_plan_numbers_name_their_field(field: str) -> None:
     # issue 14 catalogue: "expected a number or None, got True" said not which field
     with pytest.raises(ConfigError, match=rf"^{field}: expected a number.*, got True$"):
         CommissionPlan(tiers=[(0, 0.05)], **{field: True})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("call", [commission_lines, commission_statement])
+def test_amount_too_large_for_minor_units_names_the_row_label(call: object) -> None:
+    # 1.7e308 * 100 cents is beyond 2**53 (exact minor units): the row is named by its label
+    deals = deals_frame(
+        [("ann", 1, "2024-03-01", 10.0), ("ann", 2, "2024-03-02", 1.7e308)]
+    ).set_axis(["first", "second"])
+    with pytest.raises(DataError, match=r"amount has value 1\.7e\+308 at row 'second'") as info:
+        call(deals, CommissionPlan(tiers=TWO))
+    assert info.value.row == "second"
+    assert info.value.column == "amount"

@@ -340,7 +340,10 @@ def sale_columns(
         allow_negative=False,
         negative_hint="record a refund or cancellation with cancelled_at= instead",
     )
-    cents: Ints = to_minor_units(values, decimals, name=cols.amount)  # type: ignore[assignment]
+    # A Series (a view of the values), so an amount too large for exact minor units is named
+    # by its row label rather than its position.
+    labelled = pd.Series(values, index=frame.index, copy=False)
+    cents: Ints = to_minor_units(labelled, decimals, name=cols.amount).to_numpy()  # type: ignore[union-attr]
     if cols.cancelled_at is not None and frame[cols.cancelled_at].notna().any():
         cancels = datetime_column(
             frame.loc[frame[cols.cancelled_at].notna()],
