@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -61,8 +62,12 @@ def _fresh(name: str, rows: int) -> dict[str, float]:
         "print(json.dumps(m.measure(sys.argv[2], int(sys.argv[3]))))"
     )
     here = __file__.rsplit("/", 1)[0] or "."
+    # crmcore's hot paths switch numpy's huge-page request off for the call
+    # (crmcore._memory.normal_pages): do the same, or a first call can stall in compaction.
+    env = {**os.environ, "NUMPY_MADVISE_HUGEPAGE": "0"}
     out = subprocess.run(
         [sys.executable, "-c", code, here, name, str(rows)],
+        env=env,
         check=True,
         capture_output=True,
         text=True,
