@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -165,3 +167,24 @@ def test_reassign_accounts_refuses_a_quota_beyond_the_exact_split_range() -> Non
     fine = quotas.assign(quota_cents=np.array([90_000, 30_000, 2**62 + 1], dtype=np.int64))
     got = reassign_accounts(fine, BOOK, {2: "cy"})
     assert got.loc["cy", "quota_cents"] == 2**62 + 1 + 30_000
+
+
+@pytest.mark.parametrize(
+    ("values", "person", "shown"),
+    [
+        ([90_000.0, np.nan, 0.0], "bob", "nan"),  # the gap, not the first row
+        ([90_000.0, 2.5, 0.0], "bob", "2.5"),  # a fraction of a minor unit
+        ([90_000.0, 30_000.0, 1e307], "cy", "1e+307"),  # beyond int64
+        ([90_000.0, 30_000.0, np.inf], "cy", "inf"),
+        ([90_000, True, 0], "bob", "True"),  # a boolean is not a number of minor units
+        ([90_000.0, 30_000.0, 0.0], "ann", "90000.0"),  # whole numbers stored as floats
+    ],
+)
+def test_quota_that_is_not_whole_minor_units_names_its_person(
+    values: list[object], person: str, shown: str
+) -> None:
+    quotas = pd.DataFrame({"quota_cents": values}, index=QUOTAS.index)
+    with pytest.raises(DataError, match=re.escape(f"it has {shown} for person {person!r}")) as info:
+        reassign_accounts(quotas, BOOK, {1: "cy"})
+    assert info.value.row == person
+    assert info.value.column == "quota_cents"

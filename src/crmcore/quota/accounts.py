@@ -24,11 +24,21 @@ def _quota_cents(quotas: pd.DataFrame, quota: str) -> npt.NDArray[np.int64]:
         raise DataError(f"quotas has person {dup!r} twice; one row per person", value=dup)
     q = quotas[quota]
     if not pd.api.types.is_integer_dtype(q.dtype) or bool(q.isna().any()):
-        values = q.tolist()
-        pos = next(
-            (i for i, v in enumerate(values) if pd.isna(v) or not isinstance(v, int | np.integer)),
-            0,
-        )
+        values = q.tolist()  # the error path only: one row per person
+
+        def whole(v: object) -> bool:
+            if isinstance(v, bool | np.bool_):
+                return False
+            if isinstance(v, int | np.integer):
+                return True
+            if not isinstance(v, float | np.floating):
+                return False
+            f = float(v)  # NaN and infinities fail the comparison
+            return abs(f) < 2.0**63 and f % 1 == 0
+
+        # the first gap, fraction, infinity, number beyond int64 or non-number; when every value
+        # is a whole int64 stored as a float, the first row (the dtype is what is wrong)
+        pos = next((i for i, v in enumerate(values) if pd.isna(v) or not whole(v)), 0)
         raise DataError(
             f"column {quota!r} of quotas must hold integers (minor units), without gaps; "
             f"it has {values[pos]!r} for person {q.index[pos]!r} (dtype {q.dtype})",
