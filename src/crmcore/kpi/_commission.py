@@ -61,6 +61,7 @@ __all__ = [
     "read_sales",
     "run_targets",
     "sale_columns",
+    "statement_columns",
     "statement_frame",
 ]
 
@@ -738,15 +739,42 @@ def statement_frame(
             [pd.Series(per_all), pd.Series(claws.periods.array)], ignore_index=True
         ).array
     index = pd.MultiIndex.from_arrays([p_all[first], per_all[first]], names=[person, PERIOD])
-    sales_f = sales_c.astype(np.float64)
+    return statement_columns(
+        index,
+        deals=deals,
+        sales=sales_c,
+        target=tgt,
+        tiers=tiers,
+        earned=earned,
+        clawback=clawback,
+        payout=payout,
+    )
+
+
+def statement_columns(
+    index: pd.MultiIndex,
+    *,
+    deals: Ints,
+    sales: Ints,
+    target: npt.NDArray[np.float64],
+    tiers: Ints,
+    earned: Ints,
+    clawback: Ints,
+    payout: Ints,
+) -> pd.DataFrame:
+    """Build the statement frame from its per-(person, period) columns and derived ratios.
+
+    Shared by the ordered path (:func:`statement_frame`) and the day grid (``_daygrid``).
+    """
+    sales_f = sales.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        attainment = sales_f / tgt
+        attainment = sales_f / target
         rate = np.where(sales_f > 0, earned / np.where(sales_f > 0, sales_f, 1), np.nan)
     return pd.DataFrame(
         {
             "deals": deals,
-            "sales_cents": sales_c,
-            "target_cents": tgt,
+            "sales_cents": sales,
+            "target_cents": target,
             "attainment": attainment,
             "tier": tiers,
             "earned_cents": earned,

@@ -36,7 +36,13 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._periods import period_start
-from crmcore.kpi._commission import TICKS_PER_DAY, SaleColumns, cancellations, period_starts
+from crmcore.kpi._commission import (
+    TICKS_PER_DAY,
+    SaleColumns,
+    cancellations,
+    period_starts,
+    statement_columns,
+)
 from crmcore.kpi._groups import PERIOD
 from crmcore.money import sum_minor_units
 
@@ -437,21 +443,13 @@ def _frame(
         [grid.persons.values[cells // width], pd.array(periods[cells % width].view(grid.dtype))],
         names=[person, PERIOD],
     )
-    sales_f = sales_c.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        attainment = sales_f / target
-        rate = np.where(sales_f > 0, earned / np.where(sales_f > 0, sales_f, 1), np.nan)
-    return pd.DataFrame(
-        {
-            "deals": deals,
-            "sales_cents": sales_c,
-            "target_cents": target,
-            "attainment": attainment,
-            "tier": tiers,
-            "earned_cents": earned,
-            "clawback_cents": clawback,
-            "payout_cents": payout,
-            "effective_rate": rate,
-        },
-        index=index,
+    return statement_columns(
+        index,
+        deals=deals,
+        sales=sales_c,
+        target=target,
+        tiers=tiers,
+        earned=earned,
+        clawback=clawback,
+        payout=payout,
     )
