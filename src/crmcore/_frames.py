@@ -483,7 +483,7 @@ def datetime_column(
     series = frame[column]
     dtype = series.dtype
     if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
-        out = series.copy()
+        out = series.copy(deep=False)  # copy-on-write (pandas 3): no data copied unless written
     elif isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":
         # timestamp[pyarrow] (e.g. read_parquet(dtype_backend="pyarrow")): to numpy datetime64,
         # keeping the unit and time zone; missing values become NaT and are caught below.
