@@ -1212,7 +1212,8 @@ def test_a_chart_pickles_and_still_displays_itself() -> None:
 
 
 def test_charts_refuse_values_too_large_to_draw() -> None:
-    # 1.7e308 > 2**1020: an axis from -v to v with margins would pass the largest float
+    # 1.7e308 > 2**996: an axis from -v to v with margins (or matplotlib 3.8's image scaling,
+    # which multiplies a colour range by 1e7) would pass the largest float
     big = 1.7e308
     frame = pd.DataFrame({"segment": ["Lost", "Lost"], "monetary": [1.0, big]}, index=["a", "b"])
     with pytest.raises(
@@ -1222,10 +1223,10 @@ def test_charts_refuse_values_too_large_to_draw() -> None:
     ):
         plot.segment_sizes(frame, value="monetary")
     # two values a chart draws whose bar adds up past what it draws: named at the second
-    frame = frame.assign(monetary=[1e307, 1e307])
+    frame = frame.assign(monetary=[5e299, 5e299])
     with pytest.raises(
         DataError,
-        match=r"column 'monetary' of segments adds up past 1.1e\+307 "
+        match=r"column 'monetary' of segments adds up past 6.7e\+299 "
         r"at row 'b'",
     ):
         plot.segment_sizes(frame, value="monetary")
@@ -1243,9 +1244,10 @@ def test_pareto_curve_and_mean_cells_of_huge_values_are_those_of_the_values_scal
     big = plot.pareto_curve([v * k for v in values]).axes[0]
     small = plot.pareto_curve(values).axes[0]
     np.testing.assert_allclose(big.lines[0].get_ydata(), small.lines[0].get_ydata(), rtol=1e-15)
-    # mean of 18 values of 1e307 and 2 of 8e306 in one cell: their sum (1.96e308) is no float,
-    # their mean (1.8e308 + 1.6e307) / 20 = 9.8e306 is, and a chart draws it
-    monetary = [1e307] * 18 + [8e306] * 2
-    frame = pd.DataFrame({"r_score": [1] * 20, "f_score": [1] * 20, "monetary": monetary})
+    # a mean cell of values a chart draws is drawn: 3e299 and 5e299 average to 4e299
+    frame = pd.DataFrame({"r_score": [1, 1], "f_score": [1, 1], "monetary": [3e299, 5e299]})
     mean = render(plot.rfm_heatmap(frame, value="monetary", agg="mean", bins=1)).axes[0]
-    np.testing.assert_allclose(mean.images[0].get_array().tolist(), [[9.8e306]], rtol=1e-15)
+    np.testing.assert_allclose(mean.images[0].get_array().tolist(), [[4e299]], rtol=1e-15)
+    # values beyond what a chart draws are refused by row before any cell is averaged
+    with pytest.raises(DataError, match=r"'monetary' of scores has value 1e\+307 at row 1"):
+        plot.rfm_heatmap(frame.assign(monetary=[1.0, 1e307]), value="monetary", agg="mean", bins=1)

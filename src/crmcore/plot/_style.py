@@ -81,9 +81,10 @@ def new_axes(
     return root, ax
 
 
-#: the largest magnitude a chart draws (2**1020, about 1.1e307): an axis or colour scale from
-#: -v to v, with its margins, stays within the largest float, where matplotlib's would overflow
-DRAWABLE = 2.0**1020
+#: the largest magnitude a chart draws (2**996, about 6.7e299): an axis or colour scale from
+#: -v to v, with its margins, stays within the largest float, and so does matplotlib's image
+#: scaling (matplotlib 3.8 multiplies an image's value range by 1e7), where it would overflow
+DRAWABLE = 2.0**996
 
 
 def drawable(
@@ -101,7 +102,7 @@ def drawable(
     Traceback (most recent call last):
     ...
     crmcore.errors.DataError: column 'amount' of schedule has value 1.7e+308 at row 'b', too \
-large to draw: a chart spans at most about 1.1e+307 either side of 0; express the values in a \
+large to draw: a chart spans at most about 6.7e+299 either side of 0; express the values in a \
 larger unit (e.g. thousands)
     """
     size = np.abs(np.asarray(values, dtype=np.float64))
@@ -135,13 +136,13 @@ def drawable_totals(
     --------
     >>> import numpy as np
     >>> import pandas as pd
-    >>> frame = pd.DataFrame({"amount": [1e307, 1e307]}, index=["a", "b"])
+    >>> frame = pd.DataFrame({"amount": [5e299, 5e299]}, index=["a", "b"])
     >>> v = frame["amount"].to_numpy()
     >>> drawable_totals(np.array([v.sum()]), v, None, frame, "amount", arg="segments")
     Traceback (most recent call last):
     ...
-    crmcore.errors.DataError: column 'amount' of segments adds up past 1.1e+307 at row 'b', \
-value 1e+307; expected totals a chart can draw (express the values in a larger unit, e.g. \
+    crmcore.errors.DataError: column 'amount' of segments adds up past 6.7e+299 at row 'b', \
+value 5e+299; expected totals a chart can draw (express the values in a larger unit, e.g. \
 thousands)
     """
     return checked_totals(
