@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -500,3 +501,19 @@ def test_one_group_path_takes_a_million_style_group_and_settles_near_ties() -> N
     with pytest.raises(ConfigError, match="no positive weight"):
         largest_remainder(3, np.array([], dtype=np.float64))
     assert money._split_one_float(0, np.array([0.5, 0.25])).tolist() == [0, 0]  # type: ignore[union-attr]
+
+
+@given(
+    cents=st.integers(-(10**12), 10**12),
+    decimals=st.integers(0, 4),
+)
+def test_round_minor_units_rounds_the_written_decimal_half_up(cents: int, decimals: int) -> None:
+    # a value written with three decimals (half cents: 0.285, -1.125) rounds as its decimal
+    # text does, halves away from zero, whatever its binary representation
+    value = cents / 1000
+    exact = Decimal(str(value)) * 10**decimals
+    expected = float(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    scaled = np.array([value]) * 10.0**decimals
+    assert money.round_minor_units(scaled).tolist() == [expected]
+    even = float(exact.quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    assert money.round_minor_units(scaled, "half_even").tolist() == [even]

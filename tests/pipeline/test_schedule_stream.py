@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from crmcore.datasets import opportunities
 from crmcore.errors import ColumnTypeError, DataError
-from crmcore.money import to_minor_units
+from crmcore.money import round_minor_units, to_minor_units
 from crmcore.pipeline import StageModel, close_schedule
-from crmcore.pipeline._schedule import MAX_PERIODS, half_up_units
+from crmcore.pipeline._schedule import MAX_PERIODS
 from helpers import call_unmutated
 from strategies_pipeline import AS_OF, models_and_deals
 
@@ -286,8 +286,8 @@ def test_streaming_equals_general_with_time_zones(
     ),
     st.integers(0, 3),
 )
-def test_half_up_units_round_as_to_minor_units(values: list[float], decimals: int) -> None:
+def test_the_streamed_rounding_is_to_minor_units(values: list[float], decimals: int) -> None:
     # Amounts up to 2**52 minor units (larger ones take the general path).
     arr = np.asarray(values, dtype=np.float64) / 10.0 ** max(decimals - 2, 0)
     expected = to_minor_units(arr, decimals)
-    assert half_up_units(arr, 10.0**decimals).astype(np.int64).tolist() == list(expected)
+    assert round_minor_units(arr * 10.0**decimals).astype(np.int64).tolist() == list(expected)

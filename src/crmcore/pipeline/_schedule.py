@@ -51,7 +51,7 @@ from crmcore._frames import (
     require_unique,
 )
 from crmcore.errors import CRMError
-from crmcore.money import sum_minor_units
+from crmcore.money import round_minor_units, sum_minor_units
 from crmcore.pipeline._dates import (
     NAT,
     US_PER_DAY,
@@ -65,7 +65,7 @@ from crmcore.pipeline._deals import check_id_types
 from crmcore.pipeline._landing import stage_landing
 from crmcore.pipeline.stages import StageModel
 
-__all__ = ["MAX_PERIODS", "Totals", "half_up_units", "stream_schedule"]
+__all__ = ["MAX_PERIODS", "Totals", "stream_schedule"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -128,25 +128,6 @@ class _Plan:
     probability: FloatArray  # per model code
     grid: pd.DatetimeIndex
     as_of: pd.Timestamp
-
-
-def half_up_units(values: FloatArray, scale: float) -> FloatArray:
-    """Minor units of finite amounts >= 0, as float64 whole numbers (a new array).
-
-    The rounding of :func:`crmcore.money.to_minor_units` (``rounding="half_up"``) for values
-    that are not negative: scaled, binary noise removed at 6 decimals, half rounded up.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> half_up_units(np.array([0.285, 0.125, 2.0]), 100.0)
-    array([ 29.,  13., 200.])
-    """
-    out = values * scale
-    np.round(out, 6, out=out)
-    out += 0.5
-    np.floor(out, out=out)
-    return out
 
 
 def _arrow_text(values: pd.Series) -> bool:
@@ -396,8 +377,8 @@ def _pass(
         amounts = np.asarray(values[lo:hi], dtype=np.float64)
         if not (amounts.min() >= 0.0 and amounts.max() < _MAX_UNITS / scale):
             raise _UnsupportedError  # NaN, infinite, negative, too large: the general path names it
-        cents = half_up_units(amounts, scale)
-        expected = half_up_units(cents * plan.probability[stage], 1.0)
+        cents = round_minor_units(amounts * scale)  # to_minor_units' rule, checked just above
+        expected = round_minor_units(cents * plan.probability[stage])
         if own is None:
             bins = no_date[stage]
         else:
