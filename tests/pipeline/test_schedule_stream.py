@@ -16,9 +16,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crmcore._rounding import round_minor_units
 from crmcore.datasets import opportunities
 from crmcore.errors import ColumnTypeError, DataError
-from crmcore.money import round_minor_units, to_minor_units
+from crmcore.money import to_minor_units
 from crmcore.pipeline import StageModel, close_schedule
 from crmcore.pipeline._schedule import MAX_PERIODS
 from helpers import call_unmutated

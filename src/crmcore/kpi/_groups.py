@@ -27,6 +27,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from crmcore._frames import (
+    checked_totals,
     datetime_column,
     refuse_first,
     require_not_null,
@@ -41,6 +42,7 @@ __all__ = [
     "By",
     "StatusRule",
     "aggregate",
+    "aggregate_amounts",
     "as_period",
     "by_names",
     "fill_periods",
@@ -211,6 +213,48 @@ def aggregate(
     joined = pd.concat([keys.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
     grouped = joined.groupby(list(names), sort=True, dropna=False)
     return grouped[list(values.columns)].agg(how)
+
+
+def aggregate_amounts(
+    keys: pd.DataFrame,
+    values: pd.DataFrame,
+    names: Sequence[str],
+    *,
+    amounts: Sequence[str],
+    rows: pd.DataFrame,
+    amount: str,
+    arg: str,
+    key: str | None,
+) -> pd.DataFrame:
+    """Sum ``values`` by the keys as :func:`aggregate` does, the float ``amounts`` checked.
+
+    A column of ``amounts`` whose group total passes the largest float is summed again or
+    refused naming the row of ``rows`` (column ``amount``) where it does
+    (:func:`crmcore._frames.checked_totals`); ``values`` may hold rows past ``rows``' (counted
+    0, e.g. open deals). The groups are numbered by the same group-by :func:`aggregate` runs.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # a total past the largest float: below
+        agg = aggregate(keys, values, names)
+
+    def groups() -> npt.NDArray[np.int64] | None:
+        if not names:
+            return None
+        numbers: npt.NDArray[np.int64] = np.asarray(
+            keys.groupby(list(names), sort=True, dropna=False).ngroup(), dtype=np.int64
+        )
+        return numbers
+
+    for col in amounts:
+        agg[col] = checked_totals(
+            agg[col].to_numpy(dtype=np.float64),
+            values[col].to_numpy(),
+            groups,
+            rows,
+            amount,
+            arg=arg,
+            key=key,
+        )
+    return agg
 
 
 def ratio(num: npt.NDArray[np.float64], den: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:

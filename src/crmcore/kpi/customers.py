@@ -17,7 +17,6 @@ import pandas as pd
 
 from crmcore._compat import renamed_parameters
 from crmcore._frames import (
-    checked_totals,
     datetime_column,
     numeric_column,
     require_columns,
@@ -30,7 +29,7 @@ from crmcore.kpi._groups import (
     ALL,
     PERIOD,
     By,
-    aggregate,
+    aggregate_amounts,
     as_period,
     by_names,
     fill_periods,
@@ -189,16 +188,8 @@ def revenue_by_period(
     amounts = numeric_column(transactions, amount, arg=ARG, key=k)
     keys = group_keys(transactions, names, arg=ARG, key=k, date=date, period=code)
     values = pd.DataFrame({"revenue": amounts, "transactions": np.ones(len(amounts), np.int64)})
-    with np.errstate(over="ignore", invalid="ignore"):  # past the largest float: just below
-        agg = aggregate(keys, values, names)
-    agg["revenue"] = checked_totals(
-        agg["revenue"].to_numpy(dtype=np.float64),
-        amounts,
-        lambda: keys.groupby(list(names), sort=True, dropna=False).ngroup().to_numpy(),
-        transactions,
-        amount,
-        arg=ARG,
-        key=k,
+    agg = aggregate_amounts(
+        keys, values, names, amounts=("revenue",), rows=transactions, amount=amount, arg=ARG, key=k
     )
     periods = agg.index.get_level_values(PERIOD)
     tz = getattr(periods.dtype, "tz", None)

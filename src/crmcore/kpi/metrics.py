@@ -40,6 +40,7 @@ from crmcore.kpi._groups import (
     By,
     StatusRule,
     aggregate,
+    aggregate_amounts,
     by_names,
     fill_periods,
     group_keys,
@@ -232,22 +233,16 @@ def win_rate(
         created_at=created_at,
     )
     values = _win_counts(is_won[is_closed], amounts, len(open_rows))
-    with np.errstate(over="ignore", invalid="ignore"):  # a total past the largest float: below
-        agg = aggregate(keys, values, names)
-    for col in ("won_amount", "lost_amount"):
-        agg[col] = checked_totals(
-            agg[col].to_numpy(dtype=np.float64),
-            values[col].to_numpy(),
-            lambda: (
-                keys.groupby(list(names), sort=True, dropna=False).ngroup().to_numpy()
-                if names
-                else None
-            ),
-            closed_rows,
-            amount,
-            arg=ARG,
-            key=k,
-        )  # rows past the closed ones are open deals, counted 0
+    agg = aggregate_amounts(
+        keys,
+        values,
+        names,
+        amounts=("won_amount", "lost_amount"),
+        rows=closed_rows,  # values' rows past the closed ones are open deals, counted 0
+        amount=amount,
+        arg=ARG,
+        key=k,
+    )
     return _rates(agg)
 
 

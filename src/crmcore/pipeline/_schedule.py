@@ -50,8 +50,9 @@ from crmcore._frames import (
     require_not_null,
     require_unique,
 )
+from crmcore._rounding import round_minor_units
 from crmcore.errors import CRMError
-from crmcore.money import round_minor_units, sum_minor_units
+from crmcore.money import sum_minor_units
 from crmcore.pipeline._dates import (
     NAT,
     US_PER_DAY,
